@@ -1,0 +1,58 @@
+# Two commands for a fresh clone (see README): `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test lint format check-deploy assets benchmark clean
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 ou plus est requis (trouvé : " + sys.version.split()[0] + ").")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the lock files change.
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo "Application : http://127.0.0.1:$(PORT)/  (arrêt : Ctrl+C)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# DATABASE_URL selects PostgreSQL; without it the suite runs on SQLite.
+test: $(VENV)/.installed-dev
+	@scripts/ensure-chromium
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-deploy: $(VENV)/.installed
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=mpes.example.org \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+# Refresh the vendored Bootstrap from the npm registry (version pinned in package.json).
+assets:
+	npm ci --no-audit --no-fund
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
+	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
+	   node_modules/bootstrap/LICENSE static/vendor/bootstrap/
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

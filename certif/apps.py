@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CertifConfig(AppConfig):
+    name = "certif"
+    verbose_name = "Référentiel de certification"
+
+    def ready(self):
+        from certif.setup import install_after_migrate
+
+        # After `migrate` (and after the test runner's flushes), the roles and the fiche RNCP 16204 exist.
+        # Both installs are idempotent and never overwrite what staff have changed.
+        post_migrate.connect(install_after_migrate, dispatch_uid="certif_install_after_migrate")

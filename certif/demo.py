@@ -1,0 +1,36 @@
+"""Demo accounts, one per role. Only `seed_demo` (run by `make run`) calls this: never in production."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from certif.roles import Role
+
+DEMO_PASSWORD = "mpes-demo-2026"
+
+DEMO_ACCOUNTS = [
+    {"username": "gestionnaire", "first_name": "Claire", "last_name": "Moulin", "role": Role.STAFF, "is_staff": True},
+    {"username": "formateur", "first_name": "Karim", "last_name": "Benali", "role": Role.TRAINER, "is_staff": False},
+    {"username": "president", "first_name": "Hélène", "last_name": "Garnier", "role": Role.PRESIDENT, "is_staff": False},
+]
+
+
+def create_demo_accounts() -> dict:
+    """Create (or reset) the three demo accounts; returns them by role."""
+    User = get_user_model()
+    accounts = {}
+    for spec in DEMO_ACCOUNTS:
+        user, _ = User.objects.update_or_create(
+            username=spec["username"],
+            defaults={
+                "first_name": spec["first_name"],
+                "last_name": spec["last_name"],
+                "email": f"{spec['username']}@demo.irup.invalid",
+                "is_staff": spec["is_staff"],
+                "is_active": True,
+            },
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        user.groups.set([Group.objects.get(name=spec["role"])])
+        accounts[spec["role"]] = user
+    return accounts

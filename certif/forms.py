@@ -1,0 +1,45 @@
+from django import forms
+
+from certif.models import Block, Registration, ScaleLevel
+
+
+class CompetenceForm(forms.Form):
+    label = forms.CharField(
+        label="Intitulé de la compétence",
+        max_length=500,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": "L'intitulé de la compétence ne peut pas être vide."},
+    )
+
+
+class BlockThresholdForm(forms.ModelForm):
+    class Meta:
+        model = Block
+        fields = ["threshold_kind", "threshold_value", "declared_competence_count"]
+        labels = {
+            "threshold_kind": "Forme du seuil",
+            "threshold_value": "Valeur du seuil",
+            "declared_competence_count": "Nombre de compétences que le bloc déclare",
+        }
+
+
+class RegistrationForm(forms.ModelForm):
+    class Meta:
+        model = Registration
+        fields = ["act", "publication", "publication_date", "in_force_from", "in_force_until", "level_note"]
+        widgets = {
+            "publication_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "in_force_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "in_force_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+
+class ScaleLevelForm(forms.ModelForm):
+    class Meta:
+        model = ScaleLevel
+        fields = ["position", "code", "label", "validates"]
+
+
+ScaleLevelFormSet = forms.modelformset_factory(
+    ScaleLevel, form=ScaleLevelForm, extra=1, can_delete=True, min_num=2, validate_min=True
+)

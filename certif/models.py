@@ -1,0 +1,368 @@
+"""The referential: the certification as the fiche RNCP describes it, held as data."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from certif.rules import Threshold, ThresholdKind
+
+
+class Certification(models.Model):
+    rncp_code = models.CharField("code RNCP", max_length=10, unique=True)
+    title = models.CharField("intitulé", max_length=255)
+    acronym = models.CharField("sigle", max_length=20, blank=True)
+    level_1969 = models.CharField("niveau (nomenclature de 1969)", max_length=10)
+    level_eqf = models.PositiveSmallIntegerField("niveau (nomenclature européenne)")
+    nsf_code = models.CharField("code NSF", max_length=10)
+    nsf_label = models.CharField("libellé NSF", max_length=255)
+    summary = models.TextField("résumé du référentiel d'emploi", blank=True)
+    sectors = models.TextField("secteurs d'activité", blank=True)
+    example_jobs = models.JSONField("exemples d'emplois", default=list, blank=True)
+    certifier_name = models.CharField("autorité responsable", max_length=255)
+    certifier_acronym = models.CharField("sigle du certificateur", max_length=20, blank=True)
+    signatory_title = models.CharField("qualité du signataire", max_length=100)
+    certification_place = models.TextField("lieu de certification", blank=True)
+    regulation = models.TextField("réglementation d'activités", blank=True)
+    accessible_new_caledonia = models.BooleanField("accessible en Nouvelle-Calédonie", default=False)
+    accessible_french_polynesia = models.BooleanField("accessible en Polynésie française", default=False)
+    acquired_blocks_validity = models.CharField("validité des composantes acquises", max_length=50)
+    statistics = models.CharField("statistiques", max_length=255, blank=True)
+    website = models.URLField("site", blank=True)
+
+    class Meta:
+        verbose_name = "certification"
+        ordering = ["rncp_code"]
+        permissions = [("manage_referential", "Peut modifier le référentiel de la certification")]
+
+    def __str__(self):
+        return f"RNCP {self.rncp_code} — {self.title}"
+
+    @property
+    def rncp_label(self) -> str:
+        return f"RNCP{self.rncp_code}"
+
+    def registration_on(self, day: datetime.date):
+        """The registration in force on `day`, or None: a jury is only valid inside one."""
+        for registration in self.registrations.all():
+            if registration.covers(day):
+                return registration
+        return None
+
+
+class RomeCode(models.Model):
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="rome_codes")
+    code = models.CharField("code ROME", max_length=5)
+    label = models.CharField("libellé", max_length=255)
+
+    class Meta:
+        verbose_name = "code ROME"
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["certification", "code"], name="unique_rome_code")]
+
+    def __str__(self):
+        return f"{self.code} : {self.label}"
+
+
+class PreparationPlace(models.Model):
+    """A place where candidates prepare the certification (the fiche declares two; staff may add)."""
+
+    certification = models.ForeignKey(
+        Certification, on_delete=models.CASCADE, related_name="preparation_places"
+    )
+    name = models.CharField("nom", max_length=255)
+    address = models.TextField("adresse", blank=True)
+
+    class Meta:
+        verbose_name = "lieu de préparation"
+        verbose_name_plural = "lieux de préparation"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["certification", "name"], name="unique_preparation_place")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Registration(models.Model):
+    """An enregistrement au RNCP: a certificate is only valid for a jury held inside one.
+
+    Both dates are inclusive: the fiche's registrations meet on the same day
+    (« jusqu'au 05 mars 2018 » and « avec effet au 05 mars 2018 »), which is not an overlap.
+    """
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="registrations")
+    act = models.CharField("acte", max_length=255, help_text="Par exemple « Arrêté du 9 avril 2018 ».")
+    publication = models.CharField(
+        "publication", max_length=255, blank=True, help_text="Par exemple « Journal Officiel du 17 avril 2018 »."
+    )
+    publication_date = models.DateField("date de publication", null=True, blank=True)
+    in_force_from = models.DateField("en vigueur du")
+    in_force_until = models.DateField("jusqu'au")
+    level_note = models.CharField("niveau enregistré", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = "enregistrement au RNCP"
+        verbose_name_plural = "enregistrements au RNCP"
+        ordering = ["in_force_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(in_force_until__gt=models.F("in_force_from")),
+                name="registration_dates_in_order",
+            )
+        ]
+
+    def __str__(self):
+        return self.act
+
+    def covers(self, day: datetime.date) -> bool:
+        return self.in_force_from <= day <= self.in_force_until
+
+    def clean(self):
+        if self.in_force_from and self.in_force_until and self.in_force_until <= self.in_force_from:
+            raise ValidationError(
+                {"in_force_until": "La date de fin doit être postérieure à la date d'entrée en vigueur."}
+            )
+        if self.in_force_from and self.in_force_until and self.certification_id:
+            overlapping = (
+                Registration.objects.filter(certification_id=self.certification_id)
+                .exclude(pk=self.pk)
+                .filter(in_force_from__lt=self.in_force_until, in_force_until__gt=self.in_force_from)
+                .first()
+            )
+            if overlapping:
+                raise ValidationError(
+                    {
+                        "in_force_from": (
+                            f"Cette période chevauche l'enregistrement « {overlapping.act} » "
+                            f"(du {overlapping.in_force_from:%d/%m/%Y} au {overlapping.in_force_until:%d/%m/%Y})."
+                        )
+                    }
+                )
+
+
+class BlockQuerySet(models.QuerySet):
+    def with_current_grid(self):
+        """Blocks with `current_grids` = [latest grid version, with its competences]: two extra queries."""
+        latest_version = (
+            Grid.objects.filter(block=OuterRef("block")).order_by("-version").values("version")[:1]
+        )
+        return self.prefetch_related(
+            Prefetch(
+                "grids",
+                queryset=Grid.objects.filter(version=Subquery(latest_version)).prefetch_related("competences"),
+                to_attr="current_grids",
+            )
+        )
+
+
+class Block(models.Model):
+    """A bloc de compétences, identified by its number in the fiche's "Bloc de compétence n°X" section."""
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="blocks")
+    number = models.PositiveSmallIntegerField("numéro", validators=[MinValueValidator(1)])
+    title = models.TextField("intitulé")
+    evaluation_modality = models.TextField("modalités d'évaluation", blank=True)
+    threshold_kind = models.CharField("forme du seuil", max_length=20, choices=ThresholdKind.choices)
+    threshold_value = models.DecimalField(
+        "valeur du seuil",
+        max_digits=5,
+        decimal_places=2,
+        help_text="Un pourcentage (75) pour une proportion, un nombre de compétences (7) pour un décompte.",
+    )
+    declared_competence_count = models.PositiveSmallIntegerField(
+        "nombre de compétences du bloc", validators=[MinValueValidator(1)]
+    )
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "bloc de compétences"
+        verbose_name_plural = "blocs de compétences"
+        ordering = ["certification", "number"]
+        constraints = [models.UniqueConstraint(fields=["certification", "number"], name="unique_block_number")]
+
+    def __str__(self):
+        return f"Bloc {self.number} — {self.title}"
+
+    @property
+    def code(self) -> str:
+        return f"RNCP{self.certification.rncp_code}BC{self.number:02d}"
+
+    @property
+    def threshold(self) -> Threshold:
+        return Threshold(
+            kind=self.threshold_kind, value=self.threshold_value, out_of=self.declared_competence_count
+        )
+
+    @property
+    def current_grid(self) -> "Grid":
+        if hasattr(self, "current_grids"):
+            return self.current_grids[0] if self.current_grids else None
+        return self.grids.order_by("-version").first()
+
+    def clean(self):
+        errors = {}
+        if self.threshold_value is not None:
+            if self.threshold_kind == ThresholdKind.PROPORTION and not (0 < self.threshold_value <= 100):
+                errors["threshold_value"] = "Une proportion doit être comprise entre 0 % (exclu) et 100 %."
+            if self.threshold_kind == ThresholdKind.COUNT:
+                if self.threshold_value != int(self.threshold_value) or self.threshold_value < 1:
+                    errors["threshold_value"] = "Un nombre de compétences doit être un entier d'au moins 1."
+                elif self.declared_competence_count and self.threshold_value > self.declared_competence_count:
+                    errors["threshold_value"] = (
+                        f"Le seuil ({int(self.threshold_value)}) dépasse le nombre de compétences du bloc "
+                        f"({self.declared_competence_count})."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Grid(models.Model):
+    """One version of a block's evaluation grid: its ordered competences.
+
+    A grid freezes when a result judged on it is signed off; editing a frozen grid makes a new version,
+    so every result keeps the grid it was judged on.
+    """
+
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="grids")
+    version = models.PositiveIntegerField("version", default=1)
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    frozen_at = models.DateTimeField("figée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "grille d'évaluation"
+        verbose_name_plural = "grilles d'évaluation"
+        ordering = ["block", "-version"]
+        constraints = [models.UniqueConstraint(fields=["block", "version"], name="unique_grid_version")]
+
+    def __str__(self):
+        return f"Grille du bloc {self.block.number}, version {self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+    @property
+    def defined_count(self) -> int:
+        return len(self.competences.all())
+
+    @property
+    def missing_count(self) -> int:
+        return max(self.block.declared_competence_count - self.defined_count, 0)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.missing_count == 0
+
+
+class Competence(models.Model):
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="competences")
+    position = models.PositiveSmallIntegerField("rang")
+    label = models.TextField("compétence")
+
+    class Meta:
+        verbose_name = "compétence"
+        ordering = ["grid", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "position"], name="unique_competence_position"),
+            models.UniqueConstraint(fields=["grid", "label"], name="unique_competence_label"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class RatingScale(models.Model):
+    """One version of the rating scale. Editable until first used; then a change makes a new version."""
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="rating_scales")
+    version = models.PositiveIntegerField("version", default=1)
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    first_used_at = models.DateTimeField("première utilisation", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "échelle de niveaux"
+        verbose_name_plural = "échelles de niveaux"
+        ordering = ["certification", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["certification", "version"], name="unique_rating_scale_version")
+        ]
+
+    def __str__(self):
+        return f"Échelle de niveaux, version {self.version}"
+
+    @property
+    def is_in_use(self) -> bool:
+        return self.first_used_at is not None
+
+    @property
+    def ordered_levels(self) -> list["ScaleLevel"]:
+        return sorted(self.levels.all(), key=lambda level: level.position)
+
+    @property
+    def validating_codes(self) -> frozenset[str]:
+        return frozenset(level.code for level in self.levels.all() if level.validates)
+
+    @property
+    def floor_label(self) -> str:
+        """The lowest level that still validates ("C" for A > B > C > D)."""
+        validating = [level for level in self.ordered_levels if level.validates]
+        return validating[-1].label if validating else "?"
+
+
+class ScaleLevel(models.Model):
+    scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="levels")
+    position = models.PositiveSmallIntegerField("rang", help_text="1 = le meilleur niveau.")
+    code = models.CharField("code", max_length=5)
+    label = models.CharField("libellé", max_length=100)
+    validates = models.BooleanField("valide la compétence", default=False)
+
+    class Meta:
+        verbose_name = "niveau"
+        ordering = ["scale", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["scale", "code"], name="unique_scale_level_code"),
+            models.UniqueConstraint(fields=["scale", "position"], name="unique_scale_level_position"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, from what to what. Written once, never updated nor deleted."""
+
+    occurred_at = models.DateTimeField("date", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="auteur"
+    )
+    action = models.CharField("action", max_length=100)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name="type d'objet")
+    target_id = models.CharField("identifiant de l'objet", max_length=64)
+    target_repr = models.CharField("objet", max_length=255)
+    before = models.JSONField("avant", null=True, blank=True)
+    after = models.JSONField("après", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "trace d'audit"
+        verbose_name_plural = "traces d'audit"
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self):
+        return f"{self.occurred_at:%d/%m/%Y %H:%M} {self.action} {self.target_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Une trace d'audit ne peut pas être modifiée.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Une trace d'audit ne peut pas être supprimée.")

@@ -1,0 +1,202 @@
+"""The referential as JSON: `export_fiche` writes it, `load_fiche` and the post-migrate install read it.
+
+The format ("mpes-referentiel/1") is the stable machine-readable form of a fiche; the copy of RNCP 16204
+shipped in `certif/data/rncp-16204.json` is transcribed from the fiche `certif/data/fiche-rncp-16204.txt`.
+"""
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from certif.models import (
+    Block,
+    Certification,
+    Competence,
+    Grid,
+    PreparationPlace,
+    RatingScale,
+    Registration,
+    RomeCode,
+    ScaleLevel,
+)
+
+FORMAT = "mpes-referentiel/1"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_REFERENTIAL = DATA_DIR / "rncp-16204.json"
+
+CERTIFICATION_FIELDS = [
+    "rncp_code",
+    "title",
+    "acronym",
+    "level_1969",
+    "level_eqf",
+    "nsf_code",
+    "nsf_label",
+    "summary",
+    "sectors",
+    "example_jobs",
+    "certifier_name",
+    "certifier_acronym",
+    "signatory_title",
+    "certification_place",
+    "regulation",
+    "accessible_new_caledonia",
+    "accessible_french_polynesia",
+    "acquired_blocks_validity",
+    "statistics",
+    "website",
+]
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == int(value) else float(value)
+
+
+def read_referential_file(path: Path = DEFAULT_REFERENTIAL) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@transaction.atomic
+def import_referential(data: dict) -> tuple[Certification, bool]:
+    """Install a certification from its JSON form. Returns (certification, created).
+
+    Idempotent and conservative: a certification that already exists is left exactly as staff keep it.
+    """
+    from candidates.models import AccessPathway
+    from juries.models import JuryCompositionRule
+
+    if data.get("format") != FORMAT:
+        raise ValueError(f"Format de référentiel inconnu : {data.get('format')!r} (attendu : {FORMAT}).")
+    fields = data["certification"]
+    existing = Certification.objects.filter(rncp_code=fields["rncp_code"]).first()
+    if existing:
+        return existing, False
+
+    certification = Certification.objects.create(**{name: fields[name] for name in CERTIFICATION_FIELDS})
+    RomeCode.objects.bulk_create(RomeCode(certification=certification, **rome) for rome in data["rome_codes"])
+    PreparationPlace.objects.bulk_create(
+        PreparationPlace(certification=certification, **place) for place in data["preparation_places"]
+    )
+    for registration in data["registrations"]:
+        Registration.objects.create(
+            certification=certification,
+            act=registration["act"],
+            publication=registration.get("publication", ""),
+            publication_date=_date_or_none(registration.get("publication_date")),
+            in_force_from=datetime.date.fromisoformat(registration["in_force_from"]),
+            in_force_until=datetime.date.fromisoformat(registration["in_force_until"]),
+            level_note=registration.get("level_note", ""),
+        )
+    for block_data in data["blocks"]:
+        threshold = block_data["threshold"]
+        block = Block.objects.create(
+            certification=certification,
+            number=block_data["number"],
+            title=block_data["title"],
+            evaluation_modality=block_data.get("evaluation_modality", ""),
+            threshold_kind=threshold["kind"],
+            threshold_value=Decimal(str(threshold["value"])),
+            declared_competence_count=threshold["out_of"],
+        )
+        grid = Grid.objects.create(block=block, version=1)
+        Competence.objects.bulk_create(
+            Competence(grid=grid, position=position, label=label)
+            for position, label in enumerate(block_data["competences"], start=1)
+        )
+    scale = RatingScale.objects.create(certification=certification, version=1)
+    ScaleLevel.objects.bulk_create(
+        ScaleLevel(scale=scale, position=position, **level)
+        for position, level in enumerate(data["rating_scale"]["levels"], start=1)
+    )
+    pathways = AccessPathway.objects.bulk_create(
+        AccessPathway(
+            certification=certification,
+            code=pathway["code"],
+            label=pathway["label"],
+            is_open=pathway["open"],
+            position=position,
+        )
+        for position, pathway in enumerate(data["pathways"], start=1)
+    )
+    rule_data = data["jury_rule"]
+    rule = JuryCompositionRule.objects.create(
+        certification=certification,
+        professionals_percent=rule_data["professionals_percent"],
+        trainers_percent=rule_data["trainers_percent"],
+        president_is_professional=rule_data["president_is_professional"],
+        professionals_split_equally=rule_data["professionals_split_equally"],
+        text=rule_data["text"],
+    )
+    rule.pathways.set([pathway for pathway in pathways if pathway.code in rule_data["applies_to"]])
+    return certification, True
+
+
+def _date_or_none(value: str | None):
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def export_referential(certification: Certification) -> dict:
+    """The certification as it stands now, in the stable JSON form (current grid and scale versions)."""
+    blocks = Block.objects.filter(certification=certification).with_current_grid()
+    scale = certification.rating_scales.order_by("-version").prefetch_related("levels").first()
+    rule = getattr(certification, "jury_rule", None)
+    return {
+        "format": FORMAT,
+        "certification": {name: getattr(certification, name) for name in CERTIFICATION_FIELDS},
+        "rome_codes": [{"code": rome.code, "label": rome.label} for rome in certification.rome_codes.all()],
+        "preparation_places": [
+            {"name": place.name, "address": place.address} for place in certification.preparation_places.all()
+        ],
+        "registrations": [
+            {
+                "act": registration.act,
+                "publication": registration.publication,
+                "publication_date": registration.publication_date.isoformat()
+                if registration.publication_date
+                else None,
+                "in_force_from": registration.in_force_from.isoformat(),
+                "in_force_until": registration.in_force_until.isoformat(),
+                "level_note": registration.level_note,
+            }
+            for registration in certification.registrations.all()
+        ],
+        "blocks": [
+            {
+                "number": block.number,
+                "code": block.code,
+                "title": block.title,
+                "evaluation_modality": block.evaluation_modality,
+                "threshold": {
+                    "kind": block.threshold_kind,
+                    "value": _number(block.threshold_value),
+                    "out_of": block.declared_competence_count,
+                },
+                "competences": [competence.label for competence in block.current_grid.competences.all()],
+            }
+            for block in blocks
+        ],
+        "rating_scale": {
+            "version": scale.version,
+            "levels": [
+                {"code": level.code, "label": level.label, "validates": level.validates}
+                for level in scale.ordered_levels
+            ],
+        },
+        "pathways": [
+            {"code": pathway.code, "label": pathway.label, "open": pathway.is_open}
+            for pathway in certification.pathways.all()
+        ],
+        "jury_rule": {
+            "professionals_percent": rule.professionals_percent,
+            "trainers_percent": rule.trainers_percent,
+            "president_is_professional": rule.president_is_professional,
+            "professionals_split_equally": rule.professionals_split_equally,
+            "applies_to": [pathway.code for pathway in rule.pathways.order_by("position")],
+            "text": rule.text,
+        }
+        if rule
+        else None,
+    }

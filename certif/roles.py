@@ -1,0 +1,70 @@
+"""The three roles of the application, held as Django groups with permissions.
+
+`ROLE_PERMISSIONS` is the single place that says what each role may do; `install_roles` (run after every
+migrate) makes the groups match it.
+"""
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+
+
+class Role(models.TextChoices):
+    STAFF = "gestionnaire", "Gestionnaire IRUP"
+    TRAINER = "formateur", "Formateur"
+    PRESIDENT = "president", "Président de jury"
+
+
+# "app_label.*" grants every permission of an application.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.STAFF: [
+        "certif.*",
+        "candidates.*",
+        "evaluation.*",
+        "juries.*",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    ],
+    Role.TRAINER: [
+        "certif.view_certification",
+    ],
+    Role.PRESIDENT: [
+        "certif.view_certification",
+    ],
+}
+
+
+def _permissions_for(specs: list[str]) -> list[Permission]:
+    permissions = []
+    for spec in specs:
+        app_label, codename = spec.split(".")
+        if codename == "*":
+            apps.get_app_config(app_label)  # fails loudly on a misspelt application
+            permissions.extend(Permission.objects.filter(content_type__app_label=app_label))
+        else:
+            permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return permissions
+
+
+def install_roles() -> None:
+    for role, specs in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(_permissions_for(specs))
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's roles, read once per request (cached on the user object)."""
+    if not user.is_authenticated:
+        return frozenset()
+    if not hasattr(user, "_mpes_roles"):
+        names = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        if user.is_superuser:
+            names.add(Role.STAFF)
+        user._mpes_roles = frozenset(names)
+    return user._mpes_roles
+
+
+def is_staff_member(user) -> bool:
+    return Role.STAFF in roles_of(user)

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from certif import views
+
+app_name = "certif"
+
+urlpatterns = [
+    path("", views.certification_list, name="certification_list"),
+    path("<str:rncp_code>/", views.fiche, name="fiche"),
+    path("<str:rncp_code>/blocs/<int:number>/", views.block_edit, name="block_edit"),
+    path("<str:rncp_code>/blocs/<int:number>/competences/", views.competence_add, name="competence_add"),
+    path(
+        "<str:rncp_code>/blocs/<int:number>/competences/<int:position>/",
+        views.competence_rename,
+        name="competence_rename",
+    ),
+    path(
+        "<str:rncp_code>/blocs/<int:number>/competences/<int:position>/deplacer/",
+        views.competence_move,
+        name="competence_move",
+    ),
+    path("<str:rncp_code>/blocs/<int:number>/seuil/", views.threshold_update, name="threshold_update"),
+    path("<str:rncp_code>/enregistrements/ajouter/", views.registration_add, name="registration_add"),
+    path("<str:rncp_code>/echelle/", views.scale_edit, name="scale_edit"),
+]

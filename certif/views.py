@@ -1,0 +1,210 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from certif import services
+from certif.forms import BlockThresholdForm, CompetenceForm, RegistrationForm, ScaleLevelFormSet
+from certif.models import Block, Certification, RatingScale, Registration
+from certif.roles import Role, roles_of
+
+manage_referential_required = permission_required("certif.manage_referential", raise_exception=True)
+
+
+def home(request):
+    roles = roles_of(request.user)
+    certification = Certification.objects.first()
+    context = {"certification": certification}
+    if certification and Role.STAFF in roles:
+        blocks = Block.objects.filter(certification=certification).with_current_grid()
+        context["incomplete_blocks"] = [block for block in blocks if not block.current_grid.is_complete]
+        context["registration_today"] = certification.registration_on(timezone.localdate())
+        context["last_registration"] = certification.registrations.order_by("-in_force_until").first()
+    return render(request, "certif/home.html", context)
+
+
+@login_not_required
+def healthcheck(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def certification_list(request):
+    certifications = Certification.objects.all()
+    if len(certifications) == 1:
+        return redirect("certif:fiche", rncp_code=certifications[0].rncp_code)
+    return render(request, "certif/certification_list.html", {"certifications": certifications})
+
+
+def _certification_for_fiche(rncp_code: str) -> Certification:
+    queryset = Certification.objects.prefetch_related(
+        "rome_codes",
+        "preparation_places",
+        "registrations",
+        Prefetch("pathways", to_attr="pathway_list"),
+        Prefetch("rating_scales", queryset=RatingScale.objects.prefetch_related("levels"), to_attr="scale_versions"),
+    ).select_related("jury_rule")
+    return get_object_or_404(queryset, rncp_code=rncp_code)
+
+
+def fiche(request, rncp_code):
+    certification = _certification_for_fiche(rncp_code)
+    blocks = Block.objects.filter(certification=certification).select_related("certification").with_current_grid()
+    scale = certification.scale_versions[0]
+    today = timezone.localdate()
+    registrations = list(certification.registrations.all())
+    jury_rule = getattr(certification, "jury_rule", None)
+    return render(
+        request,
+        "certif/fiche.html",
+        {
+            "certification": certification,
+            "blocks": [(block, block.current_grid, block.threshold.describe(scale.floor_label)) for block in blocks],
+            "scale": scale,
+            "registrations": registrations,
+            "today": today,
+            "registration_today": certification.registration_on(today),
+            "last_registration": max(registrations, key=lambda r: r.in_force_until) if registrations else None,
+            "jury_rule": jury_rule,
+            "jury_rule_pathways": set(jury_rule.pathways.values_list("pk", flat=True)) if jury_rule else set(),
+        },
+    )
+
+
+def _block(rncp_code, number) -> Block:
+    return get_object_or_404(
+        Block.objects.select_related("certification").with_current_grid(),
+        certification__rncp_code=rncp_code,
+        number=number,
+    )
+
+
+def _render_block_edit(request, block, *, add_form=None, threshold_form=None, invalid_rename=None, status=200):
+    """The grid editor; `invalid_rename` is (position, bound form) when a rename was refused."""
+    grid = block.current_grid
+    rename_forms = []
+    for competence in grid.competences.all():
+        if invalid_rename and invalid_rename[0] == competence.position:
+            rename_forms.append((competence, invalid_rename[1]))
+        else:
+            initial = {"label": competence.label}
+            rename_forms.append((competence, CompetenceForm(initial=initial, prefix=f"c{competence.position}")))
+    context = {
+        "block": block,
+        "grid": grid,
+        "rename_forms": rename_forms,
+        "add_form": add_form or CompetenceForm(prefix="add"),
+        "threshold_form": threshold_form or BlockThresholdForm(instance=block, prefix="threshold"),
+    }
+    return render(request, "certif/block_edit.html", context, status=status)
+
+
+@manage_referential_required
+def block_edit(request, rncp_code, number):
+    block = _block(rncp_code, number)
+    return _render_block_edit(request, block)
+
+
+@require_POST
+@manage_referential_required
+def competence_add(request, rncp_code, number):
+    block = _block(rncp_code, number)
+    form = CompetenceForm(request.POST, prefix="add")
+    if form.is_valid():
+        try:
+            services.competence_add(block=block, label=form.cleaned_data["label"], actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Compétence ajoutée à la grille.")
+            return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
+    return _render_block_edit(request, block, add_form=form, status=400)
+
+
+@require_POST
+@manage_referential_required
+def competence_rename(request, rncp_code, number, position):
+    block = _block(rncp_code, number)
+    form = CompetenceForm(request.POST, prefix=f"c{position}")
+    if form.is_valid():
+        try:
+            services.competence_rename(
+                block=block, position=position, label=form.cleaned_data["label"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Compétence renommée.")
+            return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
+    return _render_block_edit(request, block, invalid_rename=(position, form), status=400)
+
+
+@require_POST
+@manage_referential_required
+def threshold_update(request, rncp_code, number):
+    block = _block(rncp_code, number)
+    form = BlockThresholdForm(request.POST, instance=Block.objects.get(pk=block.pk), prefix="threshold")
+    if form.is_valid():
+        try:
+            services.block_threshold_update(block=block, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Seuil du bloc enregistré.")
+            return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
+    return _render_block_edit(request, block, threshold_form=form, status=400)
+
+
+@require_POST
+@manage_referential_required
+def competence_move(request, rncp_code, number, position):
+    block = _block(rncp_code, number)
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    services.competence_move(block=block, position=position, offset=offset, actor=request.user)
+    messages.success(request, "Ordre des compétences enregistré.")
+    return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
+
+
+@manage_referential_required
+def registration_add(request, rncp_code):
+    certification = get_object_or_404(Certification, rncp_code=rncp_code)
+    form = RegistrationForm(request.POST or None, instance=Registration(certification=certification))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_create(registration=form.instance, actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Enregistrement au RNCP ajouté.")
+            return redirect("certif:fiche", rncp_code=rncp_code)
+    return render(request, "certif/registration_form.html", {"certification": certification, "form": form})
+
+
+@manage_referential_required
+def scale_edit(request, rncp_code):
+    certification = get_object_or_404(Certification, rncp_code=rncp_code)
+    scale = certification.rating_scales.order_by("-version").first()
+    if request.method == "POST" and "new_version" in request.POST:
+        services.rating_scale_new_version(certification=certification, actor=request.user)
+        messages.success(request, "Nouvelle version de l'échelle créée : elle s'appliquera aux prochaines évaluations.")
+        return redirect("certif:scale_edit", rncp_code=rncp_code)
+    formset = ScaleLevelFormSet(request.POST or None, queryset=scale.levels.order_by("position"))
+    if request.method == "POST" and not scale.is_in_use and formset.is_valid():
+        levels = [
+            form.cleaned_data
+            for form in formset.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.rating_scale_update(scale=scale, levels=levels, actor=request.user)
+        except ValidationError as error:
+            formset._non_form_errors = formset.error_class(error.messages)
+        else:
+            messages.success(request, "Échelle de niveaux enregistrée.")
+            return redirect("certif:fiche", rncp_code=rncp_code)
+    return render(
+        request, "certif/scale_form.html", {"certification": certification, "scale": scale, "formset": formset}
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JuriesConfig(AppConfig):
+    name = "juries"
+    verbose_name = "Jurys"
