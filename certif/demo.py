@@ -10,7 +10,13 @@ DEMO_PASSWORD = "mpes-demo-2026"
 DEMO_ACCOUNTS = [
     {"username": "gestionnaire", "first_name": "Claire", "last_name": "Moulin", "role": Role.STAFF, "is_staff": True},
     {"username": "formateur", "first_name": "Karim", "last_name": "Benali", "role": Role.TRAINER, "is_staff": False},
-    {"username": "president", "first_name": "Hélène", "last_name": "Garnier", "role": Role.PRESIDENT, "is_staff": False},
+    {
+        "username": "president",
+        "first_name": "Hélène",
+        "last_name": "Garnier",
+        "role": Role.PRESIDENT,
+        "is_staff": False,
+    },
 ]
 
 

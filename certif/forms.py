@@ -12,6 +12,15 @@ class CompetenceForm(forms.Form):
     )
 
 
+class NewCompetenceForm(CompetenceForm):
+    label = forms.CharField(
+        label="Intitulé de la nouvelle compétence",
+        max_length=500,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": "L'intitulé de la compétence ne peut pas être vide."},
+    )
+
+
 class BlockThresholdForm(forms.ModelForm):
     class Meta:
         model = Block

@@ -72,9 +72,7 @@ class RomeCode(models.Model):
 class PreparationPlace(models.Model):
     """A place where candidates prepare the certification (the fiche declares two; staff may add)."""
 
-    certification = models.ForeignKey(
-        Certification, on_delete=models.CASCADE, related_name="preparation_places"
-    )
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="preparation_places")
     name = models.CharField("nom", max_length=255)
     address = models.TextField("adresse", blank=True)
 
@@ -82,9 +80,7 @@ class PreparationPlace(models.Model):
         verbose_name = "lieu de préparation"
         verbose_name_plural = "lieux de préparation"
         ordering = ["pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["certification", "name"], name="unique_preparation_place")
-        ]
+        constraints = [models.UniqueConstraint(fields=["certification", "name"], name="unique_preparation_place")]
 
     def __str__(self):
         return self.name
@@ -150,9 +146,7 @@ class Registration(models.Model):
 class BlockQuerySet(models.QuerySet):
     def with_current_grid(self):
         """Blocks with `current_grids` = [latest grid version, with its competences]: two extra queries."""
-        latest_version = (
-            Grid.objects.filter(block=OuterRef("block")).order_by("-version").values("version")[:1]
-        )
+        latest_version = Grid.objects.filter(block=OuterRef("block")).order_by("-version").values("version")[:1]
         return self.prefetch_related(
             Prefetch(
                 "grids",
@@ -197,9 +191,7 @@ class Block(models.Model):
 
     @property
     def threshold(self) -> Threshold:
-        return Threshold(
-            kind=self.threshold_kind, value=self.threshold_value, out_of=self.declared_competence_count
-        )
+        return Threshold(kind=self.threshold_kind, value=self.threshold_value, out_of=self.declared_competence_count)
 
     @property
     def current_grid(self) -> "Grid":
@@ -291,9 +283,7 @@ class RatingScale(models.Model):
         verbose_name = "échelle de niveaux"
         verbose_name_plural = "échelles de niveaux"
         ordering = ["certification", "-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["certification", "version"], name="unique_rating_scale_version")
-        ]
+        constraints = [models.UniqueConstraint(fields=["certification", "version"], name="unique_rating_scale_version")]
 
     def __str__(self):
         return f"Échelle de niveaux, version {self.version}"

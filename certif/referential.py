@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from certif.models import (
@@ -68,8 +69,9 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
     from candidates.models import AccessPathway
     from juries.models import JuryCompositionRule
 
-    if data.get("format") != FORMAT:
-        raise ValueError(f"Format de référentiel inconnu : {data.get('format')!r} (attendu : {FORMAT}).")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"Format de référentiel inconnu : {found!r} (attendu : {FORMAT}).")
     fields = data["certification"]
     existing = Certification.objects.filter(rncp_code=fields["rncp_code"]).first()
     if existing:
@@ -81,7 +83,8 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
         PreparationPlace(certification=certification, **place) for place in data["preparation_places"]
     )
     for registration in data["registrations"]:
-        Registration.objects.create(
+        _create_valid(
+            Registration,
             certification=certification,
             act=registration["act"],
             publication=registration.get("publication", ""),
@@ -92,7 +95,8 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
         )
     for block_data in data["blocks"]:
         threshold = block_data["threshold"]
-        block = Block.objects.create(
+        block = _create_valid(
+            Block,
             certification=certification,
             number=block_data["number"],
             title=block_data["title"],
@@ -132,6 +136,18 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
     )
     rule.pathways.set([pathway for pathway in pathways if pathway.code in rule_data["applies_to"]])
     return certification, True
+
+
+def _create_valid(model, **fields):
+    """Create after the model's own validation, so a file cannot install what the forms would refuse."""
+    instance = model(**fields)
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        messages = "; ".join(f"{field} : {' '.join(errors)}" for field, errors in error.message_dict.items())
+        raise ValueError(f"{model._meta.verbose_name} invalide ({messages})") from error
+    instance.save()
+    return instance
 
 
 def _date_or_none(value: str | None):

@@ -41,6 +41,13 @@ def competence_add(*, block: Block, label: str, actor) -> Competence:
     grid = _editable_grid(block=block)
     before = _grid_snapshot(grid)
     label = _check_label_free(grid=grid, label=label)
+    if grid.competences.count() >= block.declared_competence_count:
+        raise ValidationError(
+            {
+                "label": f"La grille compte déjà les {block.declared_competence_count} compétences que le bloc "
+                "déclare : renommez une compétence existante ou modifiez le nombre de compétences du bloc."
+            }
+        )
     last = grid.competences.order_by("-position").first()
     competence = Competence.objects.create(grid=grid, label=label, position=(last.position + 1) if last else 1)
     record_audit(
@@ -93,10 +100,20 @@ def _block_snapshot(block: Block) -> dict:
 
 
 @transaction.atomic
-def block_threshold_update(*, block: Block, threshold_kind: str, threshold_value, declared_competence_count: int, actor):
+def block_threshold_update(
+    *, block: Block, threshold_kind: str, threshold_value, declared_competence_count: int, actor
+):
     block = Block.objects.select_for_update().get(pk=block.pk)
     if block.grids.filter(frozen_at__isnull=False).exists():
         raise ValidationError("Des résultats ont été signés sur ce bloc : son seuil ne peut plus être modifié.")
+    defined = block.grids.order_by("-version").first().competences.count()
+    if declared_competence_count < defined:
+        raise ValidationError(
+            {
+                "declared_competence_count": f"La grille compte déjà {defined} compétences : "
+                "retirez-en avant de réduire ce nombre."
+            }
+        )
     before = _block_snapshot(block)
     block.threshold_kind = threshold_kind
     block.threshold_value = threshold_value

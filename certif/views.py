@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from certif import services
-from certif.forms import BlockThresholdForm, CompetenceForm, RegistrationForm, ScaleLevelFormSet
+from certif.forms import BlockThresholdForm, CompetenceForm, NewCompetenceForm, RegistrationForm, ScaleLevelFormSet
 from certif.models import Block, Certification, RatingScale, Registration
 from certif.roles import Role, roles_of
 
@@ -93,10 +93,10 @@ def _render_block_edit(request, block, *, add_form=None, threshold_form=None, in
             initial = {"label": competence.label}
             rename_forms.append((competence, CompetenceForm(initial=initial, prefix=f"c{competence.position}")))
     context = {
-        "block": block,
+        "bloc": block,
         "grid": grid,
         "rename_forms": rename_forms,
-        "add_form": add_form or CompetenceForm(prefix="add"),
+        "add_form": add_form or NewCompetenceForm(prefix="add"),
         "threshold_form": threshold_form or BlockThresholdForm(instance=block, prefix="threshold"),
     }
     return render(request, "certif/block_edit.html", context, status=status)
@@ -112,7 +112,7 @@ def block_edit(request, rncp_code, number):
 @manage_referential_required
 def competence_add(request, rncp_code, number):
     block = _block(rncp_code, number)
-    form = CompetenceForm(request.POST, prefix="add")
+    form = NewCompetenceForm(request.POST, prefix="add")
     if form.is_valid():
         try:
             services.competence_add(block=block, label=form.cleaned_data["label"], actor=request.user)
@@ -194,9 +194,7 @@ def scale_edit(request, rncp_code):
     formset = ScaleLevelFormSet(request.POST or None, queryset=scale.levels.order_by("position"))
     if request.method == "POST" and not scale.is_in_use and formset.is_valid():
         levels = [
-            form.cleaned_data
-            for form in formset.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            form.cleaned_data for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         try:
             services.rating_scale_update(scale=scale, levels=levels, actor=request.user)

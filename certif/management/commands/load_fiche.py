@@ -19,7 +19,7 @@ class Command(BaseCommand):
         try:
             data = read_referential_file(Path(path))
             certification, created = import_referential(data)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, TypeError) as error:
             raise CommandError(f"Référentiel illisible ({path}) : {error}") from error
         verb = "installée" if created else "déjà présente, inchangée"
         self.stdout.write(f"{certification} : {verb}.")

@@ -11,6 +11,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         create_demo_accounts()
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
-        self.stdout.write("Comptes de démonstration (mot de passe commun : %s) :" % DEMO_PASSWORD)
+        self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for spec in DEMO_ACCOUNTS:
             self.stdout.write(f"  - {spec['username']:<13} {spec['role'].label}")
