@@ -1,6 +1,12 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
-from certif.models import Certification
+from certif.models import Block, Certification, PreparationPlace
+
+VAE_PATHWAY_CODE = "vae"
 
 
 class AccessPathway(models.Model):
@@ -27,3 +33,242 @@ class AccessPathway(models.Model):
             f"La fiche RNCP {self.certification.rncp_code} n'ouvre pas la certification "
             f"à cette voie d'accès (« {self.label} » : NON)."
         )
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Femme"
+    MALE = "M", "Homme"
+
+
+class EmployerKind(models.TextChoices):
+    ASSOCIATION = "association", "Association"
+    FOUNDATION = "fondation", "Fondation"
+    COOPERATIVE = "cooperative", "Coopérative"
+    MUTUAL = "mutuelle", "Mutuelle"
+    OTHER = "autre", "Autre"
+
+
+INSEE_CODE_VALIDATOR = RegexValidator(
+    r"^(?:\d{5}|2[AB]\d{3})$",
+    "Le code INSEE compte 5 caractères : 5 chiffres, ou 2A / 2B suivis de 3 chiffres pour la Corse.",
+)
+PHONE_VALIDATOR = RegexValidator(
+    r"^(?:0[1-9](?:[ .-]?\d{2}){4}|\+\d{1,3}(?:[ .-]?\d{1,4}){2,6})$",
+    "Numéro de téléphone invalide : 10 chiffres commençant par 0 (06 12 34 56 78) ou format international (+33 6 12 34 56 78).",
+)
+POSTAL_CODE_VALIDATOR = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
+
+
+class CandidateQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every candidate; a trainer those of their own cohorts; anyone else nobody."""
+        from certif.roles import Role, roles_of
+
+        roles = roles_of(user)
+        if Role.STAFF in roles:
+            return self
+        if Role.TRAINER in roles:
+            return self.filter(pk__in=Enrolment.objects.filter(cohort__trainers=user).values("candidate_id"))
+        return self.none()
+
+    def likely_duplicates_of(self, *, birth_name: str, first_name: str, birth_date, exclude_pk=None):
+        queryset = self.filter(
+            birth_name__iexact=birth_name.strip(), first_name__iexact=first_name.strip(), birth_date=birth_date
+        )
+        return queryset.exclude(pk=exclude_pk) if exclude_pk else queryset
+
+
+class Candidate(models.Model):
+    """A natural person who seeks the certification; identity as a certificate and the CDC declaration need it."""
+
+    birth_name = models.CharField("nom de naissance", max_length=100)
+    usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
+    first_name = models.CharField("prénom", max_length=60)
+    second_first_name = models.CharField("deuxième prénom", max_length=60, blank=True)
+    third_first_name = models.CharField("troisième prénom", max_length=60, blank=True)
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("date de naissance")
+    birth_commune = models.CharField("commune de naissance", max_length=100)
+    birth_insee_code = models.CharField(
+        "code INSEE de la commune de naissance",
+        max_length=5,
+        blank=True,
+        validators=[INSEE_CODE_VALIDATOR],
+        help_text="Pour une naissance en France (5 caractères ; 2A ou 2B pour la Corse).",
+    )
+    birth_country = models.CharField("pays de naissance", max_length=100, default="France")
+    email = models.EmailField("courriel", blank=True)
+    phone = models.CharField("téléphone", max_length=25, blank=True, validators=[PHONE_VALIDATOR])
+    address = models.CharField("adresse", max_length=255, blank=True)
+    postal_code = models.CharField("code postal", max_length=5, blank=True, validators=[POSTAL_CODE_VALIDATOR])
+    city = models.CharField("ville", max_length=100, blank=True)
+    employer_name = models.CharField("employeur (entreprise de l'ESS)", max_length=255, blank=True)
+    employer_kind = models.CharField("type d'employeur", max_length=20, choices=EmployerKind.choices, blank=True)
+    job_title = models.CharField("emploi occupé", max_length=255, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    objects = CandidateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "candidat"
+        ordering = ["birth_name", "first_name", "pk"]
+        indexes = [models.Index(fields=["birth_name", "first_name", "birth_date"], name="candidate_identity_idx")]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def first_names(self) -> str:
+        return " ".join(name for name in (self.first_name, self.second_first_name, self.third_first_name) if name)
+
+    @property
+    def full_name(self) -> str:
+        usage = f" ({self.usage_name})" if self.usage_name and self.usage_name != self.birth_name else ""
+        return f"{self.first_name} {self.birth_name.upper()}{usage}"
+
+    def clean(self):
+        if self.birth_date:
+            today = timezone.localdate()
+            age = (
+                today.year
+                - self.birth_date.year
+                - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+            )
+            if age < 16 or age > 100:
+                raise ValidationError(
+                    {
+                        "birth_date": f"Date de naissance peu plausible : le candidat aurait {age} ans (16 à 100 ans attendus)."
+                    }
+                )
+
+
+class Cohort(models.Model):
+    """A promotion: one pathway, one preparation place, its dates and its trainers."""
+
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="cohorts")
+    name = models.CharField("nom", max_length=150)
+    pathway = models.ForeignKey(
+        AccessPathway, on_delete=models.PROTECT, related_name="cohorts", verbose_name="voie d'accès"
+    )
+    preparation_place = models.ForeignKey(
+        PreparationPlace, on_delete=models.PROTECT, related_name="cohorts", verbose_name="lieu de préparation"
+    )
+    start_date = models.DateField("début")
+    end_date = models.DateField("fin")
+    trainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="trained_cohorts", blank=True, verbose_name="formateurs"
+    )
+
+    class Meta:
+        verbose_name = "promotion"
+        ordering = ["-start_date", "name"]
+        constraints = [models.UniqueConstraint(fields=["certification", "name"], name="unique_cohort_name")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "La fin de la promotion doit suivre son début."
+        if self.pathway_id and not self.pathway.is_open:
+            errors["pathway"] = self.pathway.closed_reason
+        if errors:
+            raise ValidationError(errors)
+
+
+class EnrolmentStatus(models.TextChoices):
+    IN_PROGRESS = "en_cours", "En cours"
+    COMPLETED = "termine", "Parcours terminé"
+    WITHDRAWN = "abandon", "Abandon"
+
+
+class Enrolment(models.Model):
+    """A candidate's place in a cohort. A candidate may enrol again later; acquired blocks stay theirs."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="enrolments")
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrolments", verbose_name="promotion")
+    enrolled_on = models.DateField("inscrit le", default=timezone.localdate)
+    status = models.CharField(
+        "statut", max_length=20, choices=EnrolmentStatus.choices, default=EnrolmentStatus.IN_PROGRESS
+    )
+    tutor_name = models.CharField("tuteur", max_length=150, blank=True)
+    vae_accompanist = models.CharField("accompagnateur VAE", max_length=150, blank=True)
+    admissibility_date = models.DateField("date de la décision de recevabilité", null=True, blank=True)
+    admissibility_favourable = models.BooleanField("recevabilité favorable", null=True, blank=True)
+    admissibility_reason = models.TextField("motif de la décision de recevabilité", blank=True)
+
+    class Meta:
+        verbose_name = "inscription"
+        ordering = ["-enrolled_on", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["candidate", "cohort"], name="unique_enrolment")]
+
+    def __str__(self):
+        return f"{self.candidate} — {self.cohort}"
+
+    @property
+    def is_vae(self) -> bool:
+        return self.cohort.pathway.code == VAE_PATHWAY_CODE
+
+    @property
+    def can_be_evaluated(self) -> bool:
+        """VAE candidates are evaluated only once their admissibility (recevabilité) is favourable."""
+        return not self.is_vae or self.admissibility_favourable is True
+
+    @property
+    def admissibility_label(self) -> str:
+        if not self.is_vae:
+            return ""
+        if self.admissibility_favourable is None:
+            return "Recevabilité en attente"
+        return "Recevable" if self.admissibility_favourable else "Non recevable"
+
+
+class AcquiredBlockSource(models.TextChoices):
+    JURY = "jury", "Décision de jury"
+    IMPORT = "import", "Reprise d'historique"
+
+
+class AcquiredBlock(models.Model):
+    """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée »."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
+    acquired_on = models.DateField("acquis le")
+    source = models.CharField("origine", max_length=10, choices=AcquiredBlockSource.choices)
+    import_source = models.CharField(
+        "source de la reprise", max_length=255, blank=True, help_text="Par exemple « PV du jury du 12 juin 2019 »."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistré par"
+    )
+    recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "bloc acquis"
+        verbose_name_plural = "blocs acquis"
+        ordering = ["block__number"]
+        constraints = [models.UniqueConstraint(fields=["candidate", "block"], name="unique_acquired_block")]
+
+    def __str__(self):
+        return f"{self.candidate} — bloc {self.block.number}"
+
+
+class CertificationAward(models.Model):
+    """The certification awarded to a candidate holding all four blocks, with its certificate number."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="awards")
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
+    number = models.CharField("numéro de certificat", max_length=30, unique=True)
+    awarded_on = models.DateField("délivrée le")
+
+    class Meta:
+        verbose_name = "certification délivrée"
+        verbose_name_plural = "certifications délivrées"
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "certification"], name="unique_award_per_candidate")
+        ]
+
+    def __str__(self):
+        return f"{self.number} — {self.candidate}"

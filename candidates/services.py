@@ -1,0 +1,242 @@
+"""Every change to a candidate's file goes through one of these functions: validate, write, audit, in one
+transaction."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from candidates.models import (
+    AcquiredBlock,
+    AcquiredBlockSource,
+    Candidate,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+)
+from certif.audit import record_audit
+from certif.models import Block
+
+CANDIDATE_AUDITED_FIELDS = [
+    "birth_name",
+    "usage_name",
+    "first_name",
+    "second_first_name",
+    "third_first_name",
+    "sex",
+    "birth_date",
+    "birth_commune",
+    "birth_insee_code",
+    "birth_country",
+    "email",
+    "phone",
+    "address",
+    "postal_code",
+    "city",
+    "employer_name",
+    "employer_kind",
+    "job_title",
+]
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def candidate_snapshot(candidate: Candidate) -> dict:
+    return {field: _jsonable(getattr(candidate, field)) for field in CANDIDATE_AUDITED_FIELDS}
+
+
+def _strip(fields: dict) -> dict:
+    return {key: value.strip() if isinstance(value, str) else value for key, value in fields.items()}
+
+
+@transaction.atomic
+def candidate_create(*, actor, **fields) -> Candidate:
+    candidate = Candidate(**_strip(fields))
+    candidate.full_clean()
+    candidate.save()
+    record_audit(actor=actor, action="candidate.created", target=candidate, after=candidate_snapshot(candidate))
+    return candidate
+
+
+@transaction.atomic
+def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
+    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    before = candidate_snapshot(candidate)
+    for name, value in _strip(fields).items():
+        setattr(candidate, name, value)
+    candidate.full_clean()
+    after = candidate_snapshot(candidate)
+    changed = [name for name in CANDIDATE_AUDITED_FIELDS if before[name] != after[name]]
+    if not changed:
+        return candidate
+    candidate.save()
+    record_audit(
+        actor=actor,
+        action="candidate.updated",
+        target=candidate,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return candidate
+
+
+def _cohort_snapshot(cohort: Cohort) -> dict:
+    data = model_to_dict(cohort, fields=["name", "pathway", "preparation_place", "start_date", "end_date"])
+    data["trainers"] = sorted(cohort.trainers.values_list("username", flat=True)) if cohort.pk else []
+    return {key: _jsonable(value) for key, value in data.items()}
+
+
+@transaction.atomic
+def cohort_save(*, cohort: Cohort, trainers, actor) -> Cohort:
+    """Create or update a cohort (unsaved or changed instance) and set its trainers."""
+    before = _cohort_snapshot(Cohort.objects.get(pk=cohort.pk)) if cohort.pk else None
+    cohort.full_clean()
+    cohort.save()
+    cohort.trainers.set(trainers)
+    record_audit(
+        actor=actor,
+        action="cohort.updated" if before else "cohort.created",
+        target=cohort,
+        before=before,
+        after=_cohort_snapshot(cohort),
+    )
+    return cohort
+
+
+def _enrolment_snapshot(enrolment: Enrolment) -> dict:
+    return {
+        "cohort": enrolment.cohort.name,
+        "status": enrolment.status,
+        "tutor_name": enrolment.tutor_name,
+        "vae_accompanist": enrolment.vae_accompanist,
+        "admissibility_date": _jsonable(enrolment.admissibility_date),
+        "admissibility_favourable": enrolment.admissibility_favourable,
+        "admissibility_reason": enrolment.admissibility_reason,
+    }
+
+
+@transaction.atomic
+def enrol(
+    *, candidate: Candidate, cohort: Cohort, actor, enrolled_on=None, tutor_name="", vae_accompanist=""
+) -> Enrolment:
+    """Enrol a candidate in a cohort. Refused on a pathway the fiche closes, or twice in the same cohort."""
+    if not cohort.pathway.is_open:
+        raise ValidationError({"cohort": cohort.pathway.closed_reason})
+    if Enrolment.objects.filter(candidate=candidate, cohort=cohort).exists():
+        raise ValidationError({"cohort": "Ce candidat est déjà inscrit dans cette promotion."})
+    enrolment = Enrolment(
+        candidate=candidate,
+        cohort=cohort,
+        tutor_name=tutor_name.strip(),
+        vae_accompanist=vae_accompanist.strip(),
+    )
+    if enrolled_on:
+        enrolment.enrolled_on = enrolled_on
+    if enrolment.vae_accompanist and not enrolment.is_vae:
+        raise ValidationError({"vae_accompanist": "Un accompagnateur VAE ne se désigne que sur la voie VAE."})
+    enrolment.full_clean()
+    enrolment.save()
+    record_audit(actor=actor, action="enrolment.created", target=enrolment, after=_enrolment_snapshot(enrolment))
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_accompanist="") -> Enrolment:
+    enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
+    before = _enrolment_snapshot(enrolment)
+    if vae_accompanist.strip() and not enrolment.is_vae:
+        raise ValidationError({"vae_accompanist": "Un accompagnateur VAE ne se désigne que sur la voie VAE."})
+    enrolment.status = status
+    enrolment.tutor_name = tutor_name.strip()
+    enrolment.vae_accompanist = vae_accompanist.strip()
+    enrolment.full_clean()
+    enrolment.save()
+    record_audit(
+        actor=actor, action="enrolment.updated", target=enrolment, before=before, after=_enrolment_snapshot(enrolment)
+    )
+    return enrolment
+
+
+@transaction.atomic
+def admissibility_record(
+    *, enrolment: Enrolment, decided_on: datetime.date, favourable: bool, reason: str, actor
+) -> Enrolment:
+    """The VAE admissibility decision (recevabilité). An unfavourable decision must say why."""
+    enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
+    if not enrolment.is_vae:
+        raise ValidationError("La recevabilité ne concerne que les candidats en VAE.")
+    if not favourable and not reason.strip():
+        raise ValidationError({"reason": "Une décision défavorable doit être motivée."})
+    before = _enrolment_snapshot(enrolment)
+    enrolment.admissibility_date = decided_on
+    enrolment.admissibility_favourable = favourable
+    enrolment.admissibility_reason = reason.strip()
+    enrolment.save()
+    record_audit(
+        actor=actor,
+        action="enrolment.admissibility_decided",
+        target=enrolment,
+        before=before,
+        after=_enrolment_snapshot(enrolment),
+    )
+    return enrolment
+
+
+def _acquired_snapshot(acquired: AcquiredBlock) -> dict:
+    return {
+        "block": acquired.block.number,
+        "acquired_on": acquired.acquired_on.isoformat(),
+        "source": acquired.source,
+        "import_source": acquired.import_source,
+    }
+
+
+@transaction.atomic
+def acquired_block_import(
+    *, candidate: Candidate, block: Block, acquired_on: datetime.date, import_source: str, actor
+) -> AcquiredBlock:
+    """Record a block acquired before the application existed (history), with its source."""
+    if not import_source.strip():
+        raise ValidationError({"import_source": "Indiquez d'où vient ce bloc (procès-verbal, attestation…)."})
+    if acquired_on > timezone.localdate():
+        raise ValidationError({"acquired_on": "La date d'acquisition ne peut pas être dans le futur."})
+    if AcquiredBlock.objects.filter(candidate=candidate, block=block).exists():
+        raise ValidationError({"block": f"Le bloc {block.number} est déjà acquis par ce candidat."})
+    acquired = AcquiredBlock.objects.create(
+        candidate=candidate,
+        block=block,
+        acquired_on=acquired_on,
+        source=AcquiredBlockSource.IMPORT,
+        import_source=import_source.strip(),
+        recorded_by=actor,
+    )
+    record_audit(actor=actor, action="acquired_block.imported", target=acquired, after=_acquired_snapshot(acquired))
+    return acquired
+
+
+class BlockStatus:
+    ACQUIRED = "acquired"
+    IN_PROGRESS = "in_progress"
+    NOT_STARTED = "not_started"
+
+
+def block_statuses(candidate: Candidate, blocks) -> list[dict]:
+    """For each block of the certification: acquired (when, how), in progress, or not started.
+
+    Uses the candidate's prefetched `acquired_blocks` and `enrolments` (no query per block).
+    """
+    acquired = {item.block_id: item for item in candidate.acquired_blocks.all()}
+    in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
+    statuses = []
+    for block in blocks:
+        if block.pk in acquired:
+            statuses.append({"block": block, "status": BlockStatus.ACQUIRED, "acquired": acquired[block.pk]})
+        elif in_training:
+            statuses.append({"block": block, "status": BlockStatus.IN_PROGRESS, "acquired": None})
+        else:
+            statuses.append({"block": block, "status": BlockStatus.NOT_STARTED, "acquired": None})
+    return statuses
