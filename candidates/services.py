@@ -17,7 +17,7 @@ from candidates.models import (
     EnrolmentStatus,
 )
 from certif.audit import record_audit
-from certif.models import Block
+from certif.models import Block, PreparationPlace
 
 CANDIDATE_AUDITED_FIELDS = [
     "birth_name",
@@ -240,3 +240,13 @@ def block_statuses(candidate: Candidate, blocks) -> list[dict]:
         else:
             statuses.append({"block": block, "status": BlockStatus.NOT_STARTED, "acquired": None})
     return statuses
+
+
+@transaction.atomic
+def preparation_place_create(*, place: PreparationPlace, actor) -> PreparationPlace:
+    place.full_clean()
+    place.save()
+    record_audit(
+        actor=actor, action="preparation_place.created", target=place, after={"name": place.name, "address": place.address}
+    )
+    return place

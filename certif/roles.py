@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.TRAINER: [
         "certif.view_certification",
+        "candidates.view_candidate",
     ],
     Role.PRESIDENT: [
         "certif.view_certification",

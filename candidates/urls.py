@@ -1,0 +1,22 @@
+from django.urls import include, path
+
+from candidates import views
+
+app_name = "candidates"
+
+urlpatterns = [
+    path("", views.candidate_list, name="list"),
+    path("nouveau/", views.candidate_create, name="create"),
+    path("<int:pk>/", views.candidate_detail, name="detail"),
+    path("<int:pk>/modifier/", views.candidate_edit, name="edit"),
+    path("<int:pk>/donnees.json", views.candidate_personal_data, name="personal_data"),
+    path("<int:pk>/inscrire/", views.enrolment_create, name="enrol"),
+    path("inscriptions/<int:pk>/", views.enrolment_edit, name="enrolment_edit"),
+    path("inscriptions/<int:pk>/recevabilite/", views.admissibility_decide, name="admissibility"),
+    path("<int:pk>/blocs-acquis/", views.acquired_block_add, name="acquired_block_add"),
+    path("promotions/", views.cohort_list, name="cohort_list"),
+    path("promotions/nouvelle/", views.cohort_create, name="cohort_create"),
+    path("promotions/<int:pk>/", views.cohort_edit, name="cohort_edit"),
+    path("lieux/nouveau/", views.preparation_place_create, name="place_create"),
+    path("", include("candidates.urls_import")),
+]

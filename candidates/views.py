@@ -1,0 +1,345 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from candidates import services
+from candidates.filters import SEARCH_SESSION_KEY, filtered_candidates
+from candidates.forms import (
+    AcquiredBlockForm,
+    AdmissibilityForm,
+    CandidateForm,
+    CohortForm,
+    EnrolmentForm,
+    EnrolmentUpdateForm,
+    PreparationPlaceForm,
+)
+from candidates.models import AcquiredBlock, Candidate, Cohort, Enrolment
+from certif.audit import audit_trail, record_audit
+from certif.models import Block, Certification, PreparationPlace
+from certif.roles import is_staff_member
+
+PAGE_SIZE = 25
+
+
+def _with_file(queryset):
+    """What the list and the candidate page show, fetched in a fixed number of queries."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "enrolments",
+            queryset=Enrolment.objects.select_related("cohort__pathway", "cohort__preparation_place").order_by(
+                "-enrolled_on", "-pk"
+            ),
+        ),
+        Prefetch("acquired_blocks", queryset=AcquiredBlock.objects.select_related("block", "recorded_by")),
+        "awards",
+    )
+
+
+def _form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregistrer", cancel_url=None, status=200):
+    return render(
+        request,
+        "form_page.html",
+        {
+            "title": title,
+            "form": form,
+            "breadcrumb": breadcrumb,
+            "intro": intro,
+            "submit": submit,
+            "cancel_url": cancel_url,
+        },
+        status=status,
+    )
+
+
+@permission_required("candidates.view_candidate", raise_exception=True)
+def candidate_list(request):
+    if request.method == "POST":
+        # The search words are names: kept in the session, never in the URL.
+        request.session[SEARCH_SESSION_KEY] = "" if "clear" in request.POST else request.POST.get("q", "").strip()
+        return redirect(f"{reverse('candidates:list')}?{request.GET.urlencode()}" if request.GET else "candidates:list")
+    visible = Candidate.objects.visible_to(request.user)
+    filter_form, candidates = filtered_candidates(request, visible)
+    page = Paginator(_with_file(candidates.order_by("birth_name", "first_name", "pk")), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    return render(
+        request,
+        "candidates/candidate_list.html",
+        {
+            "page": page,
+            "filter_form": filter_form,
+            "search": request.session.get(SEARCH_SESSION_KEY, ""),
+            "querystring": query_without_page.urlencode(),
+            "block_count": Block.objects.count(),
+        },
+    )
+
+
+@permission_required("candidates.view_candidate", raise_exception=True)
+def candidate_detail(request, pk):
+    candidate = get_object_or_404(_with_file(Candidate.objects.visible_to(request.user)), pk=pk)
+    certification = Certification.objects.first()
+    blocks = list(Block.objects.filter(certification=certification).order_by("number"))
+    statuses = services.block_statuses(candidate, blocks)
+    award = next(iter(candidate.awards.all()), None)
+    staff = is_staff_member(request.user)
+    return render(
+        request,
+        "candidates/candidate_detail.html",
+        {
+            "candidate": candidate,
+            "enrolments": candidate.enrolments.all(),
+            "statuses": statuses,
+            "holds_all_blocks": bool(statuses) and all(item["acquired"] for item in statuses),
+            "award": award,
+            "audit_events": audit_trail(candidate)[:50] if staff else [],
+            "can_edit": staff,
+        },
+    )
+
+
+@permission_required("candidates.add_candidate", raise_exception=True)
+def candidate_create(request):
+    form = CandidateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            candidate = services.candidate_create(actor=request.user, **form.model_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Candidat {candidate.full_name} créé.")
+            return redirect("candidates:detail", pk=candidate.pk)
+    return render(request, "candidates/candidate_form.html", {"form": form, "candidate": None})
+
+
+@permission_required("candidates.change_candidate", raise_exception=True)
+def candidate_edit(request, pk):
+    candidate = get_object_or_404(Candidate, pk=pk)
+    form = CandidateForm(request.POST or None, instance=Candidate.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.candidate_update(candidate=candidate, actor=request.user, **form.model_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Fiche du candidat enregistrée.")
+            return redirect("candidates:detail", pk=candidate.pk)
+    return render(request, "candidates/candidate_form.html", {"form": form, "candidate": candidate})
+
+
+@permission_required("candidates.change_candidate", raise_exception=True)
+def candidate_personal_data(request, pk):
+    """Everything the application holds about one person (droit d'accès, RGPD art. 15), as JSON."""
+    candidate = get_object_or_404(_with_file(Candidate.objects.all()), pk=pk)
+    data = {
+        "exporte_le": timezone.now(),
+        "identite": services.candidate_snapshot(candidate),
+        "inscriptions": [
+            {
+                "promotion": enrolment.cohort.name,
+                "voie_acces": enrolment.cohort.pathway.label,
+                "lieu_preparation": enrolment.cohort.preparation_place.name,
+                "inscrit_le": enrolment.enrolled_on,
+                "statut": enrolment.get_status_display(),
+                "tuteur": enrolment.tutor_name,
+                "accompagnateur_vae": enrolment.vae_accompanist,
+                "recevabilite": enrolment.admissibility_label,
+                "recevabilite_date": enrolment.admissibility_date,
+                "recevabilite_motif": enrolment.admissibility_reason,
+            }
+            for enrolment in candidate.enrolments.all()
+        ],
+        "blocs_acquis": [
+            {
+                "bloc": acquired.block.code,
+                "acquis_le": acquired.acquired_on,
+                "origine": acquired.get_source_display(),
+                "source": acquired.import_source,
+            }
+            for acquired in candidate.acquired_blocks.all()
+        ],
+        "certifications": [{"numero": award.number, "delivree_le": award.awarded_on} for award in candidate.awards.all()],
+        "historique": [
+            {
+                "date": event.occurred_at,
+                "auteur": event.actor.username if event.actor else None,
+                "action": event.action,
+                "avant": event.before,
+                "apres": event.after,
+            }
+            for event in audit_trail(candidate)
+        ],
+    }
+    record_audit(actor=request.user, action="candidate.personal_data_exported", target=candidate)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="candidat-{candidate.pk}.json"'
+    return response
+
+
+def _candidate_breadcrumb(candidate):
+    return [
+        (reverse("candidates:list"), "Candidats"),
+        (reverse("candidates:detail", args=[candidate.pk]), candidate.full_name),
+    ]
+
+
+@permission_required("candidates.add_enrolment", raise_exception=True)
+def enrolment_create(request, pk):
+    candidate = get_object_or_404(Candidate, pk=pk)
+    form = EnrolmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrol(candidate=candidate, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Inscription dans la promotion « {form.cleaned_data['cohort']} » enregistrée.")
+            return redirect("candidates:detail", pk=candidate.pk)
+    return _form_page(
+        request,
+        title=f"Inscrire {candidate.full_name} dans une promotion",
+        form=form,
+        breadcrumb=_candidate_breadcrumb(candidate),
+        intro="Les blocs déjà acquis restent acquis : une nouvelle inscription ne les remet pas en jeu.",
+        submit="Inscrire",
+        cancel_url=reverse("candidates:detail", args=[candidate.pk]),
+    )
+
+
+@permission_required("candidates.change_enrolment", raise_exception=True)
+def enrolment_edit(request, pk):
+    enrolment = get_object_or_404(Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=pk)
+    form = EnrolmentUpdateForm(request.POST or None, instance=Enrolment.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrolment_update(enrolment=enrolment, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Inscription enregistrée.")
+            return redirect("candidates:detail", pk=enrolment.candidate_id)
+    return _form_page(
+        request,
+        title=f"Inscription de {enrolment.candidate.full_name} — {enrolment.cohort.name}",
+        form=form,
+        breadcrumb=_candidate_breadcrumb(enrolment.candidate),
+        cancel_url=reverse("candidates:detail", args=[enrolment.candidate_id]),
+    )
+
+
+@permission_required("candidates.change_enrolment", raise_exception=True)
+def admissibility_decide(request, pk):
+    enrolment = get_object_or_404(Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=pk)
+    if not enrolment.is_vae:
+        messages.error(request, "La recevabilité ne concerne que les candidats en VAE.")
+        return redirect("candidates:detail", pk=enrolment.candidate_id)
+    form = AdmissibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.admissibility_record(enrolment=enrolment, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Décision de recevabilité enregistrée.")
+            return redirect("candidates:detail", pk=enrolment.candidate_id)
+    return _form_page(
+        request,
+        title=f"Recevabilité VAE de {enrolment.candidate.full_name}",
+        form=form,
+        breadcrumb=_candidate_breadcrumb(enrolment.candidate),
+        intro="Un candidat en VAE n'est évalué qu'après une décision de recevabilité favorable.",
+        cancel_url=reverse("candidates:detail", args=[enrolment.candidate_id]),
+    )
+
+
+@permission_required("candidates.add_acquiredblock", raise_exception=True)
+def acquired_block_add(request, pk):
+    candidate = get_object_or_404(Candidate, pk=pk)
+    form = AcquiredBlockForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acquired_block_import(candidate=candidate, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Bloc {form.cleaned_data['block'].number} ajouté aux blocs acquis.")
+            return redirect("candidates:detail", pk=candidate.pk)
+    return _form_page(
+        request,
+        title=f"Reprendre un bloc acquis avant l'application — {candidate.full_name}",
+        form=form,
+        breadcrumb=_candidate_breadcrumb(candidate),
+        intro="Pour l'historique antérieur à l'application : indiquez la source (procès-verbal, attestation). "
+        "Les blocs acquis sont valables sans limite de durée.",
+        cancel_url=reverse("candidates:detail", args=[candidate.pk]),
+    )
+
+
+@permission_required("candidates.view_cohort", raise_exception=True)
+def cohort_list(request):
+    cohorts = Cohort.objects.select_related("pathway", "preparation_place").prefetch_related("trainers")
+    return render(request, "candidates/cohort_list.html", {"cohorts": cohorts})
+
+
+def _cohort_form_page(request, form, cohort=None):
+    return _form_page(
+        request,
+        title=f"Promotion « {cohort.name} »" if cohort else "Nouvelle promotion",
+        form=form,
+        breadcrumb=[(reverse("candidates:cohort_list"), "Promotions")],
+        intro="Une promotion suit une voie d'accès ouverte par la fiche, dans un lieu de préparation.",
+        cancel_url=reverse("candidates:cohort_list"),
+    )
+
+
+@permission_required("candidates.add_cohort", raise_exception=True)
+def cohort_create(request):
+    certification = Certification.objects.first()
+    form = CohortForm(request.POST or None, instance=Cohort(certification=certification))
+    if request.method == "POST" and form.is_valid():
+        services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
+        messages.success(request, f"Promotion « {form.instance.name} » créée.")
+        return redirect("candidates:cohort_list")
+    return _cohort_form_page(request, form)
+
+
+@permission_required("candidates.change_cohort", raise_exception=True)
+def cohort_edit(request, pk):
+    cohort = get_object_or_404(Cohort, pk=pk)
+    form = CohortForm(request.POST or None, instance=cohort)
+    if request.method == "POST" and form.is_valid():
+        services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
+        messages.success(request, "Promotion enregistrée.")
+        return redirect("candidates:cohort_list")
+    return _cohort_form_page(request, form, cohort)
+
+
+@permission_required("certif.manage_referential", raise_exception=True)
+def preparation_place_create(request):
+    certification = Certification.objects.first()
+    form = PreparationPlaceForm(request.POST or None, instance=PreparationPlace(certification=certification))
+    if request.method == "POST" and form.is_valid():
+        place = services.preparation_place_create(place=form.instance, actor=request.user)
+        messages.success(request, f"Lieu de préparation « {place.name} » ajouté.")
+        return redirect("candidates:cohort_list")
+    return _form_page(
+        request,
+        title="Nouveau lieu de préparation",
+        form=form,
+        breadcrumb=[(reverse("candidates:cohort_list"), "Promotions")],
+        intro="La fiche déclare l'IRUP (Saint-Étienne) et le GRETA de la Martinique ; ajoutez ici un autre lieu.",
+        cancel_url=reverse("candidates:cohort_list"),
+    )
