@@ -1,8 +1,362 @@
-from django.contrib import admin
+"""The admin of candidates' files. Every write goes through `candidates.services`, as in the application's own
+pages, so that the audit trace records who changed what, when, from what to what.
 
-from candidates.models import AccessPathway
+What no service covers is not offered here: deleting a candidate, a promotion or an enrolment; changing or
+deleting an acquired block (the ledger is for good); anything on an awarded certification.
+"""
+
+import contextlib
+import datetime
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from candidates import services
+from candidates.forms import CandidateForm
+from candidates.models import (
+    VAE_PATHWAY_CODE,
+    AccessPathway,
+    AcquiredBlock,
+    Candidate,
+    CertificationAward,
+    Cohort,
+    Enrolment,
+)
+from certif.audit import audit_trail
+from certif.roles import Role
 
 
 @admin.register(AccessPathway)
 class AccessPathwayAdmin(admin.ModelAdmin):
     list_display = ["label", "certification", "is_open"]
+
+
+AUDIT_ACTION_LABELS = {
+    "candidate.created": "Création de la fiche",
+    "candidate.updated": "Modification de la fiche",
+}
+
+
+def _adopt(obj, saved):
+    """Copy onto the admin's instance what a service saved, so that the admin goes on with a saved object."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def _display_value(model, name, value):
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(name), value
+    if field.choices and value not in (None, ""):
+        value = dict(field.flatchoices).get(value, value)
+    elif isinstance(field, models.DateField) and isinstance(value, str) and value:
+        with contextlib.suppress(ValueError):
+            value = date_format(datetime.date.fromisoformat(value), "d/m/Y")
+    return str(field.verbose_name), value
+
+
+def _changes_html(model, values, *, skip_empty=False):
+    """One line per field: its label and value. `skip_empty` leaves out blank fields (a creation)."""
+    if not values:
+        return "—"
+    rows = []
+    for name, value in values.items():
+        if skip_empty and value in (None, ""):
+            continue
+        label, shown = _display_value(model, name, value)
+        if shown is None:
+            shown = "—"
+        elif shown == "":
+            shown = "(vide)"
+        elif isinstance(shown, list):
+            shown = ", ".join(str(item) for item in shown) or "(aucun)"
+        rows.append((label, shown))
+    return format_html_join(mark_safe("<br>"), "{} : {}", rows)
+
+
+def audit_trail_html(obj):
+    """The object's audit trail as a small table: date, author, action, before, after."""
+    if obj is None or obj.pk is None:
+        return "—"
+    events = list(audit_trail(obj)[:100])
+    if not events:
+        return "Aucune trace."
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                date_format(timezone.localtime(event.occurred_at), "d/m/Y H:i"),
+                (event.actor.get_full_name() or event.actor.get_username()) if event.actor else "—",
+                AUDIT_ACTION_LABELS.get(event.action, event.action),
+                _changes_html(type(obj), event.before),
+                _changes_html(type(obj), event.after, skip_empty=event.before is None),
+            )
+            for event in events
+        ),
+    )
+    return format_html(
+        '<table class="audit-trail"><thead><tr><th>Date</th><th>Auteur</th><th>Action</th><th>Avant</th>'
+        "<th>Après</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+class EnrolmentInline(admin.TabularInline):
+    """Read-only: an enrolment is created and changed on its own admin page, through the services."""
+
+    model = Enrolment
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["cohort", "enrolled_on", "status", "tutor_name", "vae_accompanist", "admissibility"]
+    readonly_fields = fields
+
+    @admin.display(description="recevabilité")
+    def admissibility(self, enrolment):
+        return enrolment.admissibility_label or "—"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Candidate)
+class CandidateAdmin(admin.ModelAdmin):
+    form = CandidateForm
+    list_display = ["full_name", "birth_date", "email", "employer_name", "employer_kind", "job_title"]
+    list_filter = ["sex", "employer_kind"]
+    search_fields = ["birth_name", "usage_name", "first_name", "email"]
+    inlines = [EnrolmentInline]
+    readonly_fields = ["audit_trail_table", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            "État civil",
+            {
+                "fields": [
+                    ("birth_name", "usage_name"),
+                    ("first_name", "second_first_name", "third_first_name"),
+                    "sex",
+                    "birth_date",
+                    ("birth_commune", "birth_insee_code", "birth_country"),
+                ]
+            },
+        ),
+        ("Coordonnées", {"fields": ["email", "phone", "address", ("postal_code", "city")]}),
+        ("Emploi", {"fields": ["employer_name", "employer_kind", "job_title"]}),
+        (
+            "Contrôle des doublons",
+            {
+                "fields": ["confirm_not_duplicate"],
+                "description": "À cocher seulement si l'application signale un doublon probable.",
+            },
+        ),
+        ("Historique", {"fields": ["audit_trail_table", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="Traces d'audit")
+    def audit_trail_table(self, obj):
+        return audit_trail_html(obj)
+
+    def save_model(self, request, obj, form, change):
+        # Not form.model_fields(): the admin's form class also lists confirm_not_duplicate in its Meta.fields.
+        fields = {name: form.cleaned_data[name] for name in services.CANDIDATE_AUDITED_FIELDS}
+        if change:
+            saved = services.candidate_update(candidate=obj, actor=request.user, **fields)
+        else:
+            saved = services.candidate_create(actor=request.user, **fields)
+        _adopt(obj, saved)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CohortAdminForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["certification", "name", "pathway", "preparation_place", "start_date", "end_date", "trainers"]
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    form = CohortAdminForm
+    list_display = ["name", "pathway", "preparation_place", "start_date", "end_date"]
+    list_filter = ["pathway", "preparation_place"]
+    search_fields = ["name"]
+    filter_horizontal = ["trainers"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "pathway":
+            kwargs["queryset"] = AccessPathway.objects.filter(is_open=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "trainers":
+            kwargs["queryset"] = (
+                get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The trainers are set here, in the same transaction and the same audit event as the other fields.
+        services.cohort_save(cohort=obj, trainers=form.cleaned_data["trainers"], actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        # Not form.save_m2m(): cohort_save has set (and audited) the trainers already.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EnrolmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Enrolment
+        fields = ["candidate", "cohort", "enrolled_on", "status", "tutor_name", "vae_accompanist"]
+
+    def clean(self):
+        cleaned = super().clean()
+        cohort = cleaned.get("cohort") or (self.instance.cohort if self.instance.pk else None)
+        if cohort and cleaned.get("vae_accompanist", "").strip() and cohort.pathway.code != VAE_PATHWAY_CODE:
+            self.add_error("vae_accompanist", "Un accompagnateur VAE ne se désigne que sur la voie VAE.")
+        return cleaned
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    """Created with `enrol`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
+    application's own page (it must be dated and, when unfavourable, reasoned)."""
+
+    form = EnrolmentAdminForm
+    list_display = ["candidate", "cohort", "enrolled_on", "status"]
+    list_filter = ["status", "cohort"]
+    search_fields = ["candidate__birth_name", "candidate__usage_name", "candidate__first_name", "cohort__name"]
+    autocomplete_fields = ["candidate"]
+    admissibility_fields = ["admissibility_date", "admissibility_favourable", "admissibility_reason"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["candidate", "cohort", "enrolled_on", "tutor_name", "vae_accompanist"]
+        return ["candidate", "cohort", "enrolled_on", "status", "tutor_name", "vae_accompanist"] + (
+            self.admissibility_fields
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["candidate", "cohort", "enrolled_on", *self.admissibility_fields]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "cohort":
+            kwargs["queryset"] = Cohort.objects.filter(pathway__is_open=True).select_related("pathway")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = services.enrolment_update(
+                enrolment=obj,
+                actor=request.user,
+                status=data["status"],
+                tutor_name=data["tutor_name"],
+                vae_accompanist=data["vae_accompanist"],
+            )
+        else:
+            saved = services.enrol(
+                candidate=data["candidate"],
+                cohort=data["cohort"],
+                actor=request.user,
+                enrolled_on=data["enrolled_on"],
+                tutor_name=data["tutor_name"],
+                vae_accompanist=data["vae_accompanist"],
+            )
+        _adopt(obj, saved)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AcquiredBlockAdminForm(forms.ModelForm):
+    class Meta:
+        model = AcquiredBlock
+        fields = ["candidate", "block", "acquired_on", "import_source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "import_source" in self.fields:
+            self.fields["import_source"].required = True
+            self.fields["import_source"].help_text = "Par exemple « Procès-verbal du jury du 14 juin 2022 »."
+
+    def clean_acquired_on(self):
+        acquired_on = self.cleaned_data["acquired_on"]
+        if acquired_on and acquired_on > timezone.localdate():
+            raise forms.ValidationError("La date d'acquisition ne peut pas être dans le futur.")
+        return acquired_on
+
+
+@admin.register(AcquiredBlock)
+class AcquiredBlockAdmin(admin.ModelAdmin):
+    """Here staff only record history (blocks acquired before the application, `acquired_block_import`); blocks
+    validated by a jury join the ledger at sign-off. Once recorded, a block is neither changed nor deleted."""
+
+    form = AcquiredBlockAdminForm
+    list_display = ["candidate", "block", "acquired_on", "source", "import_source", "recorded_by"]
+    list_filter = ["source", "block"]
+    search_fields = ["candidate__birth_name", "candidate__usage_name", "candidate__first_name", "import_source"]
+    autocomplete_fields = ["candidate"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["candidate", "block", "acquired_on", "import_source"]
+        return ["candidate", "block", "acquired_on", "source", "import_source", "recorded_by", "recorded_at"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = services.acquired_block_import(
+            candidate=data["candidate"],
+            block=data["block"],
+            acquired_on=data["acquired_on"],
+            import_source=data["import_source"],
+            actor=request.user,
+        )
+        _adopt(obj, saved)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CertificationAward)
+class CertificationAwardAdmin(admin.ModelAdmin):
+    """Awarded at a jury's sign-off, with its unique certificate number: read-only everywhere."""
+
+    list_display = ["number", "candidate", "certification", "awarded_on"]
+    search_fields = ["number", "candidate__birth_name", "candidate__usage_name", "candidate__first_name"]
+    date_hierarchy = "awarded_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,106 @@
+"""The candidate list as CSV (Excel-friendly: `;`, UTF-8 with BOM) or XLSX, with the importer's French headers so
+that an exported file can be edited and imported again."""
+
+import csv
+import datetime
+import io
+
+from django.db.models import Prefetch
+
+from candidates.imports import COLUMNS, DATE_FORMAT
+from candidates.models import Enrolment, EnrolmentStatus
+
+COHORTS_HEADER = "Promotion(s) en cours"
+PATHWAYS_HEADER = "Voie(s) d'accès"
+HEADERS = [column.header for column in COLUMNS] + [COHORTS_HEADER, PATHWAYS_HEADER]
+LIST_SEPARATOR = " | "
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): the CSV escapes it with a
+# leading apostrophe, which the importer removes.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_queryset(queryset):
+    """The candidates with their enrolments, cohorts and pathways in two queries, whatever their number."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "enrolments",
+            queryset=Enrolment.objects.select_related("cohort__pathway").order_by("-cohort__start_date", "pk"),
+        )
+    )
+
+
+def _current_enrolments(candidate):
+    return [enrolment for enrolment in candidate.enrolments.all() if enrolment.status == EnrolmentStatus.IN_PROGRESS]
+
+
+def _distinct(values):
+    return list(dict.fromkeys(values))
+
+
+def candidate_values(candidate) -> list:
+    """One row: the identity fields (dates as dates, choices as their label), then current cohorts and pathways."""
+    values = []
+    for column in COLUMNS:
+        value = getattr(candidate, column.field)
+        if column.field == "employer_kind" and value:
+            value = candidate.get_employer_kind_display()
+        values.append(value)
+    current = _current_enrolments(candidate)
+    values.append(LIST_SEPARATOR.join(_distinct(enrolment.cohort.name for enrolment in current)))
+    values.append(LIST_SEPARATOR.join(_distinct(enrolment.cohort.pathway.label for enrolment in current)))
+    return values
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.strftime(DATE_FORMAT)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def candidates_csv(queryset) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for candidate in export_queryset(queryset):
+        writer.writerow([_csv_cell(value) for value in candidate_values(candidate)])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def candidates_xlsx(queryset) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Candidats"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [len(header) for header in HEADERS]
+    for row_number, candidate in enumerate(export_queryset(queryset), start=2):
+        for column_number, value in enumerate(candidate_values(candidate), start=1):
+            if value in ("", None):
+                continue
+            cell = sheet.cell(row=row_number, column=column_number, value=value)
+            if isinstance(value, datetime.date):
+                cell.number_format = "DD/MM/YYYY"
+                width = 10
+            else:
+                # Text stays text: a code postal or a téléphone keeps its leading zero, "=…" is not a formula.
+                cell.data_type = "s"
+                width = len(str(value))
+            widths[column_number - 1] = max(widths[column_number - 1], width)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
