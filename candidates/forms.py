@@ -94,7 +94,10 @@ class AdmissibilityForm(forms.Form):
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
-        label="Motif", widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="Obligatoire si non recevable."
+        label="Motif",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Obligatoire si non recevable.",
     )
 
     def clean(self):
@@ -131,8 +134,8 @@ class CohortForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["trainers"].queryset = get_user_model().objects.filter(groups__name=Role.TRAINER).order_by(
-            "last_name", "first_name"
+        self.fields["trainers"].queryset = (
+            get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name")
         )
         self.fields["trainers"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["pathway"].label_from_instance = lambda pathway: (
@@ -144,5 +147,3 @@ class PreparationPlaceForm(forms.ModelForm):
     class Meta:
         model = PreparationPlace
         fields = ["name", "address"]
-
-

@@ -213,8 +213,21 @@ class Enrolment(models.Model):
 
     @property
     def can_be_evaluated(self) -> bool:
-        """VAE candidates are evaluated only once their admissibility (recevabilité) is favourable."""
+        """Not withdrawn, and for VAE only once the admissibility (recevabilité) is favourable."""
+        if self.status == EnrolmentStatus.WITHDRAWN:
+            return False
         return not self.is_vae or self.admissibility_favourable is True
+
+    @property
+    def not_evaluated_reason(self) -> str:
+        if self.status == EnrolmentStatus.WITHDRAWN:
+            return "abandon du parcours"
+        if not self.can_be_evaluated:
+            return (
+                f"VAE, {self.admissibility_label.lower()} : un candidat en VAE n'est évalué qu'après une décision "
+                "de recevabilité favorable"
+            )
+        return ""
 
     @property
     def admissibility_label(self) -> str:

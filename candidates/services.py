@@ -247,6 +247,9 @@ def preparation_place_create(*, place: PreparationPlace, actor) -> PreparationPl
     place.full_clean()
     place.save()
     record_audit(
-        actor=actor, action="preparation_place.created", target=place, after={"name": place.name, "address": place.address}
+        actor=actor,
+        action="preparation_place.created",
+        target=place,
+        after={"name": place.name, "address": place.address},
     )
     return place

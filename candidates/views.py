@@ -169,7 +169,9 @@ def candidate_personal_data(request, pk):
             }
             for acquired in candidate.acquired_blocks.all()
         ],
-        "certifications": [{"numero": award.number, "delivree_le": award.awarded_on} for award in candidate.awards.all()],
+        "certifications": [
+            {"numero": award.number, "delivree_le": award.awarded_on} for award in candidate.awards.all()
+        ],
         "historique": [
             {
                 "date": event.occurred_at,

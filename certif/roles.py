@@ -30,6 +30,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.TRAINER: [
         "certif.view_certification",
         "candidates.view_candidate",
+        "evaluation.view_evaluationsession",
+        "evaluation.view_blockevaluation",
+        "evaluation.view_levelentry",
+        "evaluation.add_levelentry",
+        "evaluation.change_levelentry",
     ],
     Role.PRESIDENT: [
         "certif.view_certification",

@@ -105,7 +105,10 @@ def block_threshold_update(
 ):
     block = Block.objects.select_for_update().get(pk=block.pk)
     if block.grids.filter(frozen_at__isnull=False).exists():
-        raise ValidationError("Des résultats ont été signés sur ce bloc : son seuil ne peut plus être modifié.")
+        raise ValidationError(
+            "Une évaluation est ouverte ou des résultats ont été signés sur ce bloc : son seuil ne peut plus être "
+            "modifié (chaque résultat doit rester jugé sur la règle en vigueur quand il a été établi)."
+        )
     defined = block.grids.order_by("-version").first().competences.count()
     if declared_competence_count < defined:
         raise ValidationError(

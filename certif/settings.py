@@ -127,6 +127,9 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
+# An evaluation grid posts two fields a cell (level, comment): 60 candidates × 9 competences stay well under this.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

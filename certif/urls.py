@@ -21,5 +21,6 @@ urlpatterns = [
     path("mot-de-passe/modifie/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("referentiel/", include("certif.urls_referential")),
     path("candidats/", include("candidates.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("admin/", admin.site.urls),
 ]

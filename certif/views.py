@@ -24,6 +24,15 @@ def home(request):
         context["incomplete_blocks"] = [block for block in blocks if not block.current_grid.is_complete]
         context["registration_today"] = certification.registration_on(timezone.localdate())
         context["last_registration"] = certification.registrations.order_by("-in_force_until").first()
+    if Role.TRAINER in roles:
+        from evaluation.models import BlockEvaluation
+
+        context["trainer_grids"] = (
+            BlockEvaluation.objects.filter(session__evaluators=request.user)
+            .with_progress()
+            .select_related("block", "session__cohort")
+            .order_by("-session__starts_on", "session_id", "block__number")
+        )
     return render(request, "certif/home.html", context)
 
 

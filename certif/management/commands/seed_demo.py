@@ -1,7 +1,10 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from candidates.demo import create_demo_candidates
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from certif.roles import Role
+from evaluation.demo import create_demo_evaluation
 
 
 class Command(BaseCommand):
@@ -9,8 +12,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        create_demo_accounts()
+        accounts = create_demo_accounts()
+        summary = create_demo_candidates(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
+        evaluation = create_demo_evaluation(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        self.stdout.write(
+            f"Promotions de démonstration : {summary['cohorts']} (dont {summary['created_cohorts']} créées), "
+            f"candidats : {summary['candidates']} (dont {summary['created_candidates']} créés)."
+        )
+        if evaluation["sessions"]:
+            self.stdout.write(
+                f"Session d'évaluation de démonstration : {evaluation['sessions']} "
+                f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
+                f"critères de démonstration ajoutés : {evaluation['placeholders']}."
+            )
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for spec in DEMO_ACCOUNTS:
             self.stdout.write(f"  - {spec['username']:<13} {spec['role'].label}")

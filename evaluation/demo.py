@@ -1,0 +1,94 @@
+"""Demo evaluation for `make run` (called by `seed_demo`): never in production.
+
+The fiche lists fewer competences than blocks 2 to 4 declare (the full list is in the référentiel de
+certification, which is not public); the demo completes those grids only with criteria that say plainly that they
+are placeholders. It then opens one session on blocks 1 and 2 for a promotion of the demo trainer, and fills part
+of the grids. Every write goes through the services, so each demo object has its audit trace.
+
+Idempotent: placeholders are added only while a grid is incomplete; the session is found again by its promotion
+and its blocks; cells already filled are left as they are.
+"""
+
+import datetime
+
+from candidates.models import Cohort
+from certif import services as referential
+from certif.models import Block, Certification
+from evaluation import services
+from evaluation.models import BlockEvaluation, EvaluationSession, LevelEntry
+
+PLACEHOLDER = "[Démo] Critère complémentaire n°{n} (à remplacer par le référentiel de certification)"
+DEMO_BLOCKS = (1, 2)
+# Levels for the first candidates (one string per candidate, one letter per competence; "." = not yet entered).
+DEMO_LEVELS = {
+    1: ["ABCB", "CDDC", "BB.."],
+    2: ["ABBCCBCDA", "CCDDCBDCD", "BBA......"],
+}
+
+
+def complete_demo_grids(*, staff) -> int:
+    """Complete the incomplete grids with plainly-labelled placeholders; returns how many criteria were added."""
+    added = 0
+    certification = Certification.objects.get(rncp_code="16204")
+    for block in Block.objects.filter(certification=certification).order_by("number").with_current_grid():
+        grid = block.current_grid
+        for n in range(grid.defined_count + 1, block.declared_competence_count + 1):
+            referential.competence_add(block=block, label=PLACEHOLDER.format(n=n), actor=staff)
+            added += 1
+    return added
+
+
+def create_demo_evaluation(*, staff, trainer) -> dict:
+    """Open the demo session with partly filled grids; creates nothing when the demo promotions are absent."""
+    cohort = (
+        Cohort.objects.filter(trainers=trainer, certification__rncp_code="16204")
+        .exclude(pathway__code="vae")
+        .order_by("start_date", "name")
+        .first()
+    )
+    if cohort is None or not cohort.enrolments.exists():
+        return {"sessions": 0, "created_sessions": 0, "placeholders": 0}
+    placeholders = complete_demo_grids(staff=staff)
+    blocks = list(Block.objects.filter(certification__rncp_code="16204", number__in=DEMO_BLOCKS).order_by("number"))
+    session = (
+        EvaluationSession.objects.filter(cohort=cohort, block_evaluations__block__number=DEMO_BLOCKS[0])
+        .order_by("pk")
+        .first()
+    )
+    created = 0
+    if session is None:
+        session = services.evaluation_session_open(
+            cohort=cohort,
+            blocks=blocks,
+            evaluators=[trainer],
+            starts_on=datetime.date(2026, 5, 4),
+            ends_on=datetime.date(2026, 6, 12),
+            actor=staff,
+        )
+        created = 1
+    enrolments = [enrolment for enrolment in services.cohort_enrolments(cohort) if enrolment.can_be_evaluated]
+    for block_evaluation in BlockEvaluation.objects.filter(session=session).select_related(
+        "block", "grid", "scale", "session"
+    ):
+        if block_evaluation.is_submitted or block_evaluation.is_locked:
+            continue
+        filled = set(
+            LevelEntry.objects.filter(block_evaluation=block_evaluation).values_list("enrolment_id", "competence_id")
+        )
+        competences = list(block_evaluation.grid.competences.order_by("position"))
+        cells = []
+        for enrolment, letters in zip(enrolments, DEMO_LEVELS.get(block_evaluation.block.number, []), strict=False):
+            for competence, letter in zip(competences, letters, strict=False):
+                if letter != "." and (enrolment.pk, competence.pk) not in filled:
+                    cells.append(
+                        services.CellInput(
+                            enrolment_id=enrolment.pk,
+                            competence_id=competence.pk,
+                            level=letter,
+                            comment="",
+                            version=0,
+                        )
+                    )
+        if cells:
+            services.block_evaluation_save(block_evaluation=block_evaluation, cells=cells, actor=trainer)
+    return {"sessions": 1, "created_sessions": created, "placeholders": placeholders}

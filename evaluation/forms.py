@@ -1,0 +1,120 @@
+import json
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from candidates.models import Cohort
+from certif.models import Block
+from certif.roles import Role
+from evaluation.services import CellInput, InvalidGridData
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SessionOpenForm(forms.Form):
+    cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.none())
+    blocks = forms.ModelMultipleChoiceField(
+        label="Blocs évalués", queryset=Block.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    evaluators = forms.ModelMultipleChoiceField(
+        label="Évaluateurs (formateurs)",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Seuls les évaluateurs désignés saisissent les niveaux de cette session.",
+    )
+    starts_on = forms.DateField(label="Début", widget=DATE_WIDGET)
+    ends_on = forms.DateField(label="Fin", widget=DATE_WIDGET)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = Cohort.objects.select_related("pathway").order_by("-start_date", "name")
+        self.fields["cohort"].label_from_instance = lambda cohort: f"{cohort.name} — {cohort.pathway.label}"
+        self.fields["blocks"].queryset = Block.objects.order_by("number").with_current_grid()
+        self.fields["blocks"].label_from_instance = _block_label
+        self.fields["evaluators"].queryset = (
+            get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name", "username")
+        )
+        self.fields["evaluators"].label_from_instance = lambda user: user.get_full_name() or user.username
+
+
+def _block_label(block: Block) -> str:
+    grid = block.current_grid
+    if grid is not None and not grid.is_complete:
+        return (
+            f"Bloc {block.number} — {block.title} (grille incomplète : "
+            f"{grid.defined_count} sur {block.declared_competence_count})"
+        )
+    return f"Bloc {block.number} — {block.title}"
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de la réouverture",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Le motif est conservé dans l'historique de la grille.",
+    )
+
+
+# — The grid POST: c-<enrolment>-<competence>-level and -comment per cell, and one hidden "grid-state" —
+# {"<enrolment>-<competence>": [version, shown level, shown comment]}: what the page displayed, for conflicts.
+# One state field for the whole grid keeps the POST well under DATA_UPLOAD_MAX_NUMBER_FIELDS (2 fields per cell).
+
+CELL_FIELD = re.compile(r"^c-(\d{1,10})-(\d{1,10})-(level|comment)$")
+STATE_FIELD = "grid-state"
+
+
+def cell_prefix(enrolment_id: int, competence_id: int) -> str:
+    return f"c-{enrolment_id}-{competence_id}"
+
+
+def _state(data) -> dict:
+    try:
+        state = json.loads(data.get(STATE_FIELD, ""))
+    except ValueError:
+        raise InvalidGridData("L'état de la grille envoyé est illisible.") from None
+    if not isinstance(state, dict):
+        raise InvalidGridData("L'état de la grille envoyé est illisible.")
+    return state
+
+
+def parse_cells(data) -> list[CellInput]:
+    """Read the cells of a grid POST; anything malformed is refused whole (InvalidGridData)."""
+    parts: dict[tuple[int, int], dict[str, str]] = {}
+    for name in data:
+        if not name.startswith("c-"):
+            continue
+        match = CELL_FIELD.match(name)
+        if not match:
+            raise InvalidGridData("Champ de grille inconnu dans l'envoi.")
+        values = data.getlist(name)
+        if len(values) != 1:
+            raise InvalidGridData("Une même cellule figure deux fois dans l'envoi.")
+        parts.setdefault((int(match[1]), int(match[2])), {})[match[3]] = values[0]
+    state = _state(data) if parts else {}
+    cells = []
+    for (enrolment_id, competence_id), cell in parts.items():
+        shown = state.get(f"{enrolment_id}-{competence_id}")
+        if not {"level", "comment"} <= cell.keys() or shown is None:
+            raise InvalidGridData("Une cellule de la grille est incomplète dans l'envoi (niveau, commentaire ou état).")
+        if not (
+            isinstance(shown, list)
+            and len(shown) == 3
+            and isinstance(shown[0], int)
+            and not isinstance(shown[0], bool)
+            and all(isinstance(value, str) for value in shown[1:])
+        ):
+            raise InvalidGridData("L'état d'une cellule est illisible.")
+        cells.append(
+            CellInput(
+                enrolment_id=enrolment_id,
+                competence_id=competence_id,
+                level=cell["level"].strip(),
+                comment=cell["comment"].strip().replace("\r\n", "\n"),
+                version=shown[0],
+                shown_level=shown[1],
+                shown_comment=shown[2],
+            )
+        )
+    return cells
