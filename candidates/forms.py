@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from candidates.models import Candidate, Cohort, Enrolment
+from candidates.services import CANDIDATE_AUDITED_FIELDS
 from certif.models import Block, PreparationPlace
 from certif.roles import Role
 
@@ -16,26 +17,7 @@ class CandidateForm(forms.ModelForm):
 
     class Meta:
         model = Candidate
-        fields = [
-            "birth_name",
-            "usage_name",
-            "first_name",
-            "second_first_name",
-            "third_first_name",
-            "sex",
-            "birth_date",
-            "birth_commune",
-            "birth_insee_code",
-            "birth_country",
-            "email",
-            "phone",
-            "address",
-            "postal_code",
-            "city",
-            "employer_name",
-            "employer_kind",
-            "job_title",
-        ]
+        fields = CANDIDATE_AUDITED_FIELDS
         widgets = {"birth_date": DATE_WIDGET}
 
     def __init__(self, *args, **kwargs):
