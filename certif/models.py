@@ -5,7 +5,7 @@ import datetime
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
@@ -356,3 +356,100 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Une trace d'audit ne peut pas être supprimée.")
+
+
+# — Holder declaration to the Caisse des Dépôts (flux XML cpf-1.1.2.xsd, article L.6113-8 du Code du travail) —
+
+CDC_ID_CLIENT_VALIDATOR = RegexValidator(
+    r"^\S{8}$",
+    "L'identifiant client compte exactement 8 caractères, sans espace (celui que la Caisse des Dépôts a communiqué).",
+)
+CDC_CONTRACT_ID_VALIDATOR = RegexValidator(
+    r"^\S(?:.{0,18}\S)?$",
+    "Le numéro de contrat compte de 1 à 20 caractères, sans espace au début ni à la fin.",
+)
+
+
+class CdcDeclarantSettings(models.Model):
+    """The certifier's identifiers at the Caisse des Dépôts, recorded once by staff."""
+
+    certification = models.OneToOneField(
+        Certification, on_delete=models.CASCADE, related_name="cdc_settings", verbose_name="certification"
+    )
+    sender_id_client = models.CharField(
+        "identifiant client de l'émetteur",
+        max_length=8,
+        validators=[CDC_ID_CLIENT_VALIDATOR],
+        help_text="8 caractères (emetteur/idClient) : l'organisme qui dépose le fichier.",
+    )
+    certifier_id_client = models.CharField(
+        "identifiant client du certificateur",
+        max_length=8,
+        validators=[CDC_ID_CLIENT_VALIDATOR],
+        help_text="8 caractères (certificateur/idClient) : souvent le même que celui de l'émetteur.",
+    )
+    contract_id = models.CharField(
+        "numéro de contrat",
+        max_length=20,
+        validators=[CDC_CONTRACT_ID_VALIDATOR],
+        help_text="1 à 20 caractères (certificateur/idContrat), tel qu'il figure dans la convention avec la CDC.",
+    )
+
+    class Meta:
+        verbose_name = "identifiants auprès de la Caisse des Dépôts"
+        verbose_name_plural = "identifiants auprès de la Caisse des Dépôts"
+
+    def __str__(self):
+        return f"Identifiants CDC — {self.certification.rncp_label}"
+
+
+class HolderDeclaration(models.Model):
+    """One flux file declared to the CDC: kept byte for byte, never changed nor deleted."""
+
+    flux_id = models.CharField("identifiant du flux", max_length=50, unique=True)
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="holder_declarations", verbose_name="certification"
+    )
+    created_at = models.DateTimeField("produit le", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="produit par"
+    )
+    xml = models.BinaryField("fichier XML")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    awards = models.ManyToManyField(
+        "candidates.CertificationAward",
+        through="HolderDeclarationLine",
+        related_name="holder_declarations",
+        verbose_name="titulaires déclarés",
+    )
+
+    class Meta:
+        verbose_name = "déclaration des titulaires"
+        verbose_name_plural = "déclarations des titulaires"
+        ordering = ["-created_at", "-pk"]
+        permissions = [("declare_holders", "Peut déclarer les titulaires à la Caisse des Dépôts")]
+
+    def __str__(self):
+        return f"Flux {self.flux_id}"
+
+
+class HolderDeclarationLine(models.Model):
+    """One holder (certificate) in a declared flux; `is_resend` when it had been declared before."""
+
+    declaration = models.ForeignKey(HolderDeclaration, on_delete=models.PROTECT, related_name="lines")
+    award = models.ForeignKey(
+        "candidates.CertificationAward",
+        on_delete=models.PROTECT,
+        related_name="declaration_lines",
+        verbose_name="certification délivrée",
+    )
+    is_resend = models.BooleanField("nouvel envoi", default=False)
+
+    class Meta:
+        verbose_name = "titulaire déclaré"
+        verbose_name_plural = "titulaires déclarés"
+        ordering = ["declaration", "award__number"]
+        constraints = [models.UniqueConstraint(fields=["declaration", "award"], name="unique_declaration_award")]
+
+    def __str__(self):
+        return f"{self.declaration.flux_id} — {self.award.number}"
