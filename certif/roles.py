@@ -38,6 +38,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.PRESIDENT: [
         "certif.view_certification",
+        "juries.view_jurysession",
+        "juries.view_decision",
+        "juries.change_decision",
+        "juries.add_rectification",
+        "juries.view_rectification",
     ],
 }
 

@@ -22,5 +22,7 @@ urlpatterns = [
     path("referentiel/", include("certif.urls_referential")),
     path("candidats/", include("candidates.urls")),
     path("evaluation/", include("evaluation.urls")),
+    path("jurys/", include("juries.urls")),
+    path("declarations-cdc/", include("certif.urls_declarations")),
     path("admin/", admin.site.urls),
 ]

@@ -33,6 +33,10 @@ def home(request):
             .select_related("block", "session__cohort")
             .order_by("-session__starts_on", "session_id", "block__number")
         )
+    if Role.PRESIDENT in roles:
+        from juries.services import president_pending_sessions
+
+        context["president_sessions"] = president_pending_sessions(request.user)
     return render(request, "certif/home.html", context)
 
 

@@ -1,6 +1,19 @@
-from django.db import models
+"""Jury sessions: composition, presented candidates, block-by-block decisions and the president's sign-off.
 
-from certif.models import Certification
+From the sign-off on, a session and everything it decided are immutable: the models refuse to save or delete them
+(`SignedSessionGuard`), the services refuse, the views refuse and the admin is read-only. A correction is a new
+act, a `Rectification`, that keeps the original decision visible.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from certif.models import Block, Certification
+from certif.rules import Outcome
+
+SIGNED_MESSAGE = "Cette session de jury est signée : ses décisions sont définitives et ne peuvent plus être modifiées."
 
 
 class JuryCompositionRule(models.Model):
@@ -29,3 +42,291 @@ class JuryCompositionRule(models.Model):
     def minimum_members(self) -> int:
         """50/50 with professionals split in two equal halves: 2 professionals (1 + 1) and 2 trainers."""
         return 4 if self.professionals_split_equally else 2
+
+
+class JurySessionStatus(models.TextChoices):
+    PREPARED = "prepared", "En préparation"
+    SIGNED = "signed", "Signée"
+
+
+class JurySessionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff see every session; a president the sessions they preside (their account is the president's)."""
+        from certif.roles import Role, roles_of
+
+        roles = roles_of(user)
+        if Role.STAFF in roles:
+            return self
+        if Role.PRESIDENT in roles:
+            return self.filter(members__user=user, members__is_president=True).distinct()
+        return self.none()
+
+
+def _session_is_signed(session_id) -> bool:
+    return bool(session_id) and JurySession.objects.filter(pk=session_id, status=JurySessionStatus.SIGNED).exists()
+
+
+class SignedSessionGuard(models.Model):
+    """Refuse any save or delete of a row that belongs to a signed session (read from the database, not memory)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if _session_is_signed(self.guarded_session_id()):
+            raise ValidationError(SIGNED_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if _session_is_signed(self.guarded_session_id()):
+            raise ValidationError(SIGNED_MESSAGE)
+        return super().delete(*args, **kwargs)
+
+    def guarded_session_id(self):
+        raise NotImplementedError
+
+
+class JurySession(SignedSessionGuard):
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="jury_sessions", verbose_name="certification"
+    )
+    date = models.DateField("date du jury")
+    place = models.CharField("lieu", max_length=255)
+    blocks = models.ManyToManyField(Block, related_name="jury_sessions", verbose_name="blocs examinés")
+    status = models.CharField(
+        "statut", max_length=20, choices=JurySessionStatus.choices, default=JurySessionStatus.PREPARED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="créée par"
+    )
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+    signed_at = models.DateTimeField("signée le", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="signée par",
+    )
+    decisions_fingerprint = models.CharField(
+        "empreinte des décisions (SHA-256)", max_length=64, blank=True, help_text="Calculée à la signature."
+    )
+
+    objects = JurySessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "session de jury"
+        verbose_name_plural = "sessions de jury"
+        ordering = ["-date", "-pk"]
+
+    def __str__(self):
+        return f"Jury du {self.date:%d/%m/%Y} — {self.place}"
+
+    def guarded_session_id(self):
+        return self.pk
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == JurySessionStatus.SIGNED
+
+
+class MemberCategory(models.TextChoices):
+    EMPLOYEE = "employee_professional", "Professionnel salarié"
+    EMPLOYER = "employer_professional", "Professionnel employeur"
+    TRAINER = "trainer", "Formateur"
+
+
+PROFESSIONAL_CATEGORIES = (MemberCategory.EMPLOYEE, MemberCategory.EMPLOYER)
+
+
+class JuryMember(SignedSessionGuard):
+    session = models.ForeignKey(JurySession, on_delete=models.CASCADE, related_name="members", verbose_name="session")
+    name = models.CharField("nom", max_length=150)
+    organisation = models.CharField("organisme", max_length=255)
+    category = models.CharField("catégorie", max_length=30, choices=MemberCategory.choices)
+    is_president = models.BooleanField("président du jury", default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jury_memberships",
+        verbose_name="compte utilisateur",
+        help_text="Obligatoire pour le président : il signe avec ce compte.",
+    )
+
+    class Meta:
+        verbose_name = "membre du jury"
+        verbose_name_plural = "membres du jury"
+        ordering = ["session", "-is_president", "category", "name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_category_display()}, {self.organisation})"
+
+    def guarded_session_id(self):
+        return self.session_id
+
+    @property
+    def is_professional(self) -> bool:
+        return self.category in PROFESSIONAL_CATEGORIES
+
+
+class Presentation(SignedSessionGuard):
+    """A candidate (through one enrolment) presented to a jury session."""
+
+    session = models.ForeignKey(
+        JurySession, on_delete=models.CASCADE, related_name="presentations", verbose_name="session"
+    )
+    enrolment = models.ForeignKey(
+        "candidates.Enrolment", on_delete=models.PROTECT, related_name="jury_presentations", verbose_name="inscription"
+    )
+    presented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="présenté par"
+    )
+    presented_at = models.DateTimeField("présenté le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "candidat présenté"
+        verbose_name_plural = "candidats présentés"
+        ordering = ["session", "enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="unique_presentation")]
+
+    def __str__(self):
+        return f"{self.enrolment.candidate} — {self.session}"
+
+    def guarded_session_id(self):
+        return self.session_id
+
+
+class DecisionOutcome(models.TextChoices):
+    VALIDATED = Outcome.VALIDATED.value, "Validé"
+    NOT_VALIDATED = Outcome.NOT_VALIDATED.value, "Non validé"
+
+
+class Decision(SignedSessionGuard):
+    """The jury's decision on one block of one presented candidate, with the proposal it departs from (or not).
+
+    Created with the presentation (proposal snapshot, empty outcome: « décision manquante »); the president
+    records the outcome on the deliberation page. A departure from the proposal needs a written reason.
+    """
+
+    presentation = models.ForeignKey(
+        Presentation, on_delete=models.CASCADE, related_name="decisions", verbose_name="candidat présenté"
+    )
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="bloc")
+    block_evaluation = models.ForeignKey(
+        "evaluation.BlockEvaluation", on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="grille"
+    )
+    proposal_outcome = models.CharField("proposition", max_length=20, choices=Outcome.choices)
+    proposal_explanation = models.TextField("explication de la proposition")
+    outcome = models.CharField("décision du jury", max_length=20, choices=DecisionOutcome.choices, blank=True)
+    departure_reason = models.TextField("motif de l'écart à la proposition", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="décidée par",
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "décision du jury"
+        verbose_name_plural = "décisions du jury"
+        ordering = ["presentation", "block__number"]
+        constraints = [models.UniqueConstraint(fields=["presentation", "block"], name="unique_decision")]
+
+    def __str__(self):
+        return f"Bloc {self.block.number} — {self.presentation.enrolment.candidate}"
+
+    def guarded_session_id(self):
+        return Presentation.objects.filter(pk=self.presentation_id).values_list("session_id", flat=True).first()
+
+    @property
+    def is_decided(self) -> bool:
+        return bool(self.outcome)
+
+    @property
+    def departs_from_proposal(self) -> bool:
+        return self.is_decided and self.outcome != self.proposal_outcome
+
+    @property
+    def current_outcome(self) -> str:
+        """The latest rectification's outcome, or the decision's own (uses prefetched `rectifications`)."""
+        rectifications = sorted(self.rectifications.all(), key=lambda r: (r.signed_at, r.pk))
+        return rectifications[-1].outcome if rectifications else self.outcome
+
+
+class RecusalSource(models.TextChoices):
+    FILE = "file", "Dossier du candidat"
+    DECLARED = "declared", "Déclaré par le membre"
+
+
+class Recusal(SignedSessionGuard):
+    """A member linked to a candidate does not deliberate on that candidate; the page and the minutes say so."""
+
+    member = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="recusals", verbose_name="membre")
+    presentation = models.ForeignKey(
+        Presentation, on_delete=models.CASCADE, related_name="recusals", verbose_name="candidat présenté"
+    )
+    source = models.CharField("origine", max_length=10, choices=RecusalSource.choices)
+    reason = models.CharField("lien avec le candidat", max_length=255)
+
+    class Meta:
+        verbose_name = "membre qui ne délibère pas"
+        verbose_name_plural = "membres qui ne délibèrent pas"
+        ordering = ["presentation", "member__name", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "presentation", "source"], name="unique_recusal_per_source")
+        ]
+
+    def __str__(self):
+        return f"{self.member.name} ne délibère pas sur {self.presentation.enrolment.candidate} ({self.reason})"
+
+    def guarded_session_id(self):
+        return self.presentation.session_id if self.presentation_id else None
+
+
+class Rectification(models.Model):
+    """A correction of a signed decision: a new act signed by the president; the original decision stays as it was."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="rectifications", verbose_name="décision rectifiée"
+    )
+    outcome = models.CharField("nouvelle décision", max_length=20, choices=DecisionOutcome.choices)
+    reason = models.TextField("motif de la rectification")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="signée par"
+    )
+    signed_at = models.DateTimeField("signée le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "rectification"
+        ordering = ["decision", "signed_at", "pk"]
+
+    def __str__(self):
+        return f"Rectification du {self.signed_at:%d/%m/%Y} — {self.decision}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Une rectification signée ne peut pas être modifiée.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Une rectification signée ne peut pas être supprimée.")
+
+
+class CertificateSequence(models.Model):
+    """The last certificate number given each year; its row is locked while a number is drawn (never reused)."""
+
+    year = models.PositiveSmallIntegerField("année", unique=True)
+    last_number = models.PositiveIntegerField("dernier numéro", default=0)
+
+    class Meta:
+        verbose_name = "séquence des numéros de certificat"
+        verbose_name_plural = "séquences des numéros de certificat"
+
+    def __str__(self):
+        return f"{self.year} : {self.last_number}"

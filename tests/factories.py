@@ -45,3 +45,140 @@ def make_cohort(actor, *, pathway_code="formation-continue", place_name="IRUP", 
         end_date=datetime.date(2026, 6, 30),
     )
     return services.cohort_save(cohort=cohort, trainers=list(trainers), actor=actor)
+
+
+# — Evaluations and juries (issue 5) —
+
+JURY_DAY = datetime.date(2022, 6, 14)  # inside the 2018–2023 registration of the fiche
+DEMO_PLACEHOLDER = "[Test] Critère complémentaire n°{n}"
+
+
+def complete_grids(actor, numbers=(2, 3, 4)):
+    """Complete the grids the fiche leaves incomplete (blocks 2 to 4) with plainly-labelled test criteria."""
+    from certif import services as referential
+    from certif.models import Block
+
+    for block in Block.objects.filter(certification__rncp_code="16204", number__in=numbers).with_current_grid():
+        grid = block.current_grid
+        for n in range(grid.defined_count + 1, block.declared_competence_count + 1):
+            referential.competence_add(block=block, label=DEMO_PLACEHOLDER.format(n=n), actor=actor)
+
+
+def enrol_many(cohort, actor, count, **overrides):
+    return [
+        services.enrol(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor) for _ in range(count)
+    ]
+
+
+def fill_and_submit(block_evaluation, enrolments, trainer, codes):
+    """Enter a level per competence for each enrolment, then submit the grid.
+
+    `codes`: one letter for the whole row ("A" validates everything, "D" nothing), or a dict {enrolment pk: letter
+    or row string}.
+    """
+    from evaluation import services as evaluation
+
+    competences = list(block_evaluation.grid.competences.order_by("position"))
+    cells = []
+    for enrolment in enrolments:
+        row = codes.get(enrolment.pk, "A") if isinstance(codes, dict) else codes
+        letters = row * len(competences) if len(row) == 1 else row
+        for competence, letter in zip(competences, letters, strict=True):
+            cells.append(
+                evaluation.CellInput(
+                    enrolment_id=enrolment.pk, competence_id=competence.pk, level=letter, comment="", version=0
+                )
+            )
+    evaluation.block_evaluation_save(block_evaluation=block_evaluation, cells=cells, actor=trainer)
+    evaluation.block_evaluation_submit(block_evaluation=block_evaluation, actor=trainer)
+
+
+def evaluated_cohort(actor, trainer, *, numbers=(1, 2), count=3, codes="A", submit=True, name=None):
+    """A cohort of `count` candidates evaluated on blocks `numbers`, grids filled and submitted.
+
+    `codes`: a letter for every cell ("A"), or {block number: letter, or [one row string per candidate]}.
+    Returns (cohort, enrolments, evaluation session).
+    """
+    from certif.models import Block
+    from evaluation import services as evaluation
+    from evaluation.models import BlockEvaluation
+
+    complete_grids(actor)
+    cohort = make_cohort(actor, trainers=[trainer], name=name)
+    enrolments = enrol_many(cohort, actor, count)
+    blocks = list(Block.objects.filter(certification__rncp_code="16204", number__in=numbers).order_by("number"))
+    session = evaluation.evaluation_session_open(
+        cohort=cohort,
+        blocks=blocks,
+        evaluators=[trainer],
+        starts_on=datetime.date(2022, 3, 1),
+        ends_on=datetime.date(2022, 5, 31),
+        actor=actor,
+    )
+    if submit:
+        for block_evaluation in BlockEvaluation.objects.filter(session=session).select_related("grid", "block"):
+            block_codes = codes.get(block_evaluation.block.number, "A") if isinstance(codes, dict) else codes
+            if isinstance(block_codes, list):
+                block_codes = {enrolment.pk: row for enrolment, row in zip(enrolments, block_codes, strict=True)}
+            fill_and_submit(block_evaluation, enrolments, trainer, block_codes)
+    return cohort, enrolments, session
+
+
+VALID_MEMBERS = [
+    ("Hélène Garnier", "Fondation Les Hauts du Pilat", "employer_professional", True),
+    ("Marc Dumas", "Association Loire Insertion", "employee_professional", False),
+    ("Anne Roche", "IRUP", "trainer", False),
+    ("Paul Vernet", "IRUP", "trainer", False),
+]
+
+
+def make_jury(actor, president, *, numbers=(1, 2), day=JURY_DAY, members=VALID_MEMBERS, place="IRUP, Saint-Étienne"):
+    """A jury session with a composition that respects the fiche (the president member is `president`)."""
+    from certif.models import Block, Certification
+    from juries import services as juries
+    from juries.models import JuryMember
+
+    certification = Certification.objects.get(rncp_code="16204")
+    session = juries.jury_session_create(
+        certification=certification,
+        date=day,
+        place=place,
+        blocks=Block.objects.filter(certification=certification, number__in=numbers),
+        actor=actor,
+    )
+    for name, organisation, category, is_president in members:
+        juries.jury_member_save(
+            member=JuryMember(
+                session=session,
+                name=name,
+                organisation=organisation,
+                category=category,
+                is_president=is_president,
+                user=president if is_president else None,
+            ),
+            actor=actor,
+        )
+    return session
+
+
+def present_all(session, enrolments, actor):
+    from juries import services as juries
+
+    return [juries.presentation_add(session=session, enrolment=enrolment, actor=actor) for enrolment in enrolments]
+
+
+def decide_all(session, president, overrides=None):
+    """Record every decision as proposed, except `overrides` {decision pk: (outcome, reason)}."""
+    from juries import services as juries
+    from juries.models import Decision
+
+    overrides = overrides or {}
+    entries = [
+        juries.DecisionInput(
+            decision_id=decision.pk,
+            outcome=overrides.get(decision.pk, (decision.proposal_outcome, ""))[0],
+            reason=overrides.get(decision.pk, (None, ""))[1],
+        )
+        for decision in Decision.objects.filter(presentation__session=session)
+    ]
+    return juries.decisions_record(session=session, entries=entries, actor=president)

@@ -5,6 +5,7 @@ from candidates.demo import create_demo_candidates
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from certif.roles import Role
 from evaluation.demo import create_demo_evaluation
+from juries.demo import create_demo_juries
 
 
 class Command(BaseCommand):
@@ -15,6 +16,9 @@ class Command(BaseCommand):
         accounts = create_demo_accounts()
         summary = create_demo_candidates(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
         evaluation = create_demo_evaluation(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
+        juries = create_demo_juries(
+            staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER], president=accounts[Role.PRESIDENT]
+        )
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
         self.stdout.write(
             f"Promotions de démonstration : {summary['cohorts']} (dont {summary['created_cohorts']} créées), "
@@ -25,6 +29,12 @@ class Command(BaseCommand):
                 f"Session d'évaluation de démonstration : {evaluation['sessions']} "
                 f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
                 f"critères de démonstration ajoutés : {evaluation['placeholders']}."
+            )
+        if juries["signed"]:
+            self.stdout.write(
+                "Jurys de démonstration : une session signée (14 juin 2022) et une session prête à délibérer "
+                "(datée d'aujourd'hui ; sa signature reste refusée tant qu'aucun renouvellement de "
+                "l'enregistrement RNCP n'est saisi)."
             )
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for spec in DEMO_ACCOUNTS:

@@ -1,0 +1,64 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from certif.models import Block
+from certif.roles import Role
+from juries.models import DecisionOutcome, JuryMember
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(label="Date du jury", widget=DATE_WIDGET)
+    place = forms.CharField(label="Lieu", max_length=255)
+    blocks = forms.ModelMultipleChoiceField(
+        label="Blocs examinés", queryset=Block.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, certification, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["blocks"].queryset = Block.objects.filter(certification=certification).order_by("number")
+        self.fields["blocks"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title}"
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = JuryMember
+        fields = ["name", "organisation", "category", "is_president", "user"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(groups__name=Role.PRESIDENT).order_by("last_name", "first_name")
+        )
+        self.fields["user"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["user"].help_text = "Obligatoire pour le président (compte ayant le rôle « Président de jury »)."
+
+
+class RecusalForm(forms.Form):
+    member = forms.ModelChoiceField(label="Membre", queryset=JuryMember.objects.none())
+    presentation = forms.ModelChoiceField(label="Candidat", queryset=None)
+    reason = forms.CharField(label="Lien déclaré", max_length=255, help_text="Par exemple « ancien collègue ».")
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = session.members.all()
+        self.fields["member"].label_from_instance = lambda member: member.name
+        self.fields["presentation"].queryset = session.presentations.select_related("enrolment__candidate")
+        self.fields["presentation"].label_from_instance = lambda p: p.enrolment.candidate.full_name
+
+
+class SignOffForm(forms.Form):
+    password = forms.CharField(
+        label="Votre mot de passe",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="La signature est un acte délibéré : confirmez-la avec le mot de passe de votre compte.",
+    )
+
+
+class RectificationForm(SignOffForm):
+    outcome = forms.ChoiceField(label="Nouvelle décision", choices=DecisionOutcome.choices)
+    reason = forms.CharField(
+        label="Motif de la rectification", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    field_order = ["outcome", "reason", "password"]
