@@ -23,6 +23,9 @@ urlpatterns = [
     path("candidats/", include("candidates.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("jurys/", include("juries.urls")),
+    path("jurys/documents/", include("juries.urls_documents")),
+    path("v/", include("juries.urls_verification")),
+    path("statistiques/", include("juries.urls_statistics")),
     path("declarations-cdc/", include("certif.urls_declarations")),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -339,9 +339,25 @@ def _row_levels(block_evaluation: BlockEvaluation, enrolment_id: int) -> list[st
     return [entries.get(competence.pk, "") for competence in block_evaluation.grid.competences.all()]
 
 
-def current_proposal(decision: Decision):
-    be = decision.block_evaluation
-    return proposal(be, _row_levels(be, decision.presentation.enrolment_id))
+def current_proposals(decisions: list[Decision]) -> dict:
+    """`current_proposal` of many decisions, in a fixed number of queries whatever their number.
+
+    The decisions come with `block_evaluation__block` and `presentation` selected.
+    """
+    prefetch_related_objects(decisions, "block_evaluation__grid__competences", "block_evaluation__scale__levels")
+    levels = {
+        (entry.block_evaluation_id, entry.enrolment_id, entry.competence_id): entry.level
+        for entry in LevelEntry.objects.filter(
+            block_evaluation_id__in={d.block_evaluation_id for d in decisions},
+            enrolment_id__in={d.presentation.enrolment_id for d in decisions},
+        ).only("block_evaluation_id", "enrolment_id", "competence_id", "level")
+    }
+    results = {}
+    for decision in decisions:
+        be, enrolment_id = decision.block_evaluation, decision.presentation.enrolment_id
+        row = [levels.get((be.pk, enrolment_id, competence.pk), "") for competence in be.grid.competences.all()]
+        results[decision.pk] = proposal(be, row)
+    return results
 
 
 @transaction.atomic
@@ -446,6 +462,7 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
             "presentation__enrolment__candidate",
         )
     }  # fmt: skip
+    proposals = current_proposals(list(decisions.values()))
     errors, changes = [], []
     now = timezone.now()
     for entry in entries:
@@ -461,7 +478,7 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
                 "la grille a été rouverte ; attendez qu'elle soit de nouveau soumise."
             )
             continue
-        result = current_proposal(decision)
+        result = proposals[decision.pk]
         if entry.outcome != result.outcome and not reason:
             errors.append(
                 f"{decision.presentation.enrolment.candidate.full_name}, bloc {decision.block.number} : "
@@ -531,6 +548,7 @@ def sign_off_problems(session: JurySession) -> list[str]:
         problems.append(
             f"{len(missing)} {_plural(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}"
         )
+    proposals = current_proposals([d for d in decisions if d.is_decided])
     for d in decisions:
         if not d.is_decided:
             continue
@@ -538,7 +556,7 @@ def sign_off_problems(session: JurySession) -> list[str]:
             problems.append(
                 f"La grille du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a été rouverte."
             )
-        elif current_proposal(d).outcome != d.proposal_outcome:
+        elif proposals[d.pk].outcome != d.proposal_outcome:
             problems.append(
                 f"La proposition du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a changé "
                 "depuis la décision : enregistrez de nouveau les décisions."
