@@ -153,7 +153,8 @@ class CandidateAdmin(admin.ModelAdmin):
                     ("first_name", "second_first_name", "third_first_name"),
                     "sex",
                     "birth_date",
-                    ("birth_commune", "birth_insee_code", "birth_country"),
+                    "birth_commune",
+                    ("birth_insee_code", "birth_postal_code", "birth_country"),
                 ]
             },
         ),

@@ -52,7 +52,8 @@ def candidate_values(candidate) -> list:
     return values
 
 
-def _csv_cell(value) -> str:
+def csv_cell(value) -> str:
+    """A cell as text for a CSV opened by a spreadsheet: dates as JJ/MM/AAAA, formulas escaped."""
     if value is None:
         return ""
     if isinstance(value, datetime.date):
@@ -63,37 +64,44 @@ def _csv_cell(value) -> str:
     return text
 
 
-def candidates_csv(queryset) -> bytes:
+def csv_bytes(rows) -> bytes:
+    """Rows of cells as a CSV French Excel opens as it is: `;` separator, CRLF, UTF-8 with BOM."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    for candidate in export_queryset(queryset):
-        writer.writerow([_csv_cell(value) for value in candidate_values(candidate)])
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def candidates_xlsx(queryset) -> bytes:
-    from openpyxl import Workbook
+def candidates_csv(queryset) -> bytes:
+    return csv_bytes([HEADERS, *(candidate_values(candidate) for candidate in export_queryset(queryset))])
+
+
+def fill_sheet(sheet, headers: list[str], rows, *, number_formats: dict[int, str] | None = None) -> None:
+    """Write a bold, frozen, filterable header row and the rows: dates as dates, numbers as numbers, and text
+    as text (a code postal or a téléphone keeps its leading zero, "=…" is not a formula). `number_formats`:
+    {0-based column index: Excel number format} for numeric cells (e.g. "0.0 %")."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Candidats"
-    sheet.append(HEADERS)
+    number_formats = number_formats or {}
+    sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    widths = [len(header) for header in HEADERS]
-    for row_number, candidate in enumerate(export_queryset(queryset), start=2):
-        for column_number, value in enumerate(candidate_values(candidate), start=1):
+    widths = [len(header) for header in headers]
+    for row_number, values in enumerate(rows, start=2):
+        for column_number, value in enumerate(values, start=1):
             if value in ("", None):
                 continue
             cell = sheet.cell(row=row_number, column=column_number, value=value)
             if isinstance(value, datetime.date):
                 cell.number_format = "DD/MM/YYYY"
                 width = 10
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                if column_number - 1 in number_formats:
+                    cell.number_format = number_formats[column_number - 1]
+                width = 8
             else:
-                # Text stays text: a code postal or a téléphone keeps its leading zero, "=…" is not a formula.
                 cell.data_type = "s"
                 width = len(str(value))
             widths[column_number - 1] = max(widths[column_number - 1], width)
@@ -101,6 +109,19 @@ def candidates_xlsx(queryset) -> bytes:
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
+
+
+def workbook_bytes(workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def candidates_xlsx(queryset) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Candidats"
+    fill_sheet(sheet, HEADERS, (candidate_values(candidate) for candidate in export_queryset(queryset)))
+    return workbook_bytes(workbook)

@@ -50,6 +50,11 @@ COLUMNS = [
         "Code INSEE",
         ("Code INSEE de naissance", "Code INSEE de la commune de naissance", "INSEE", "Code commune de naissance"),
     ),
+    Column(
+        "birth_postal_code",
+        "Code postal de naissance",
+        ("Code postal de la commune de naissance", "CP de naissance", "CP naissance", "Code postal naissance"),
+    ),
     Column("birth_country", "Pays de naissance", ("Pays",)),
     Column("email", "Courriel", ("Email", "E-mail", "Mail", "Adresse électronique", "Adresse e-mail", "Mél")),
     Column("phone", "Téléphone", ("Tél", "Tel", "Portable", "Téléphone portable", "Mobile")),
@@ -285,7 +290,7 @@ def convert_cell(field_name: str, value) -> tuple[str, str | None]:
             expected = ", ".join(str(label) for label in EmployerKind.labels)
             return "", f"Valeur « {text} » non reconnue ; valeurs attendues : {expected}."
         return kind, None
-    if field_name == "postal_code":
+    if field_name in ("postal_code", "birth_postal_code"):
         return _pad_digits(text, 5), None
     if field_name == "birth_insee_code":
         return _pad_digits(text.upper(), 5), None

@@ -96,6 +96,14 @@ class Candidate(models.Model):
         validators=[INSEE_CODE_VALIDATOR],
         help_text="Pour une naissance en France (5 caractères ; 2A ou 2B pour la Corse).",
     )
+    birth_postal_code = models.CharField(
+        "code postal de la commune de naissance",
+        max_length=5,
+        blank=True,
+        validators=[POSTAL_CODE_VALIDATOR],
+        help_text="Pour une naissance en France quand le code INSEE n'est pas connu (5 chiffres) : la déclaration "
+        "à la Caisse des Dépôts l'accepte à sa place.",
+    )
     birth_country = models.CharField("pays de naissance", max_length=100, default="France")
     email = models.EmailField("courriel", blank=True)
     phone = models.CharField("téléphone", max_length=25, blank=True, validators=[PHONE_VALIDATOR])

@@ -29,6 +29,7 @@ CANDIDATE_AUDITED_FIELDS = [
     "birth_date",
     "birth_commune",
     "birth_insee_code",
+    "birth_postal_code",
     "birth_country",
     "email",
     "phone",

@@ -58,6 +58,7 @@ PATHWAY_ACCESS_MODES: dict[str, AccessMode] = {
 }
 
 FRANCE = "france"
+MISSING_BIRTH_COMMUNE_CODE = "code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"
 
 
 class FluxInvalid(Exception):
@@ -143,11 +144,11 @@ def missing_data(award: CertificationAward) -> list[str]:
         problems.append("date de naissance")
     elif not 1900 <= candidate.birth_date.year <= 2099:
         problems.append("date de naissance (année entre 1900 et 2099 attendue)")
-    if not candidate.birth_insee_code:
+    if not candidate.birth_insee_code and not candidate.birth_postal_code:
         if not candidate.birth_country.strip():
             problems.append("pays de naissance")
         elif not _born_abroad(candidate):
-            problems.append("code INSEE de la commune de naissance (né en France)")
+            problems.append(MISSING_BIRTH_COMMUNE_CODE)
     for label, value, limit in (
         ("nom de naissance", candidate.birth_name.strip(), 60),
         ("nom d'usage", candidate.usage_name.strip(), 60),
@@ -231,11 +232,15 @@ def _passage(parent, award: CertificationAward) -> None:
     _el(titulaire, "moisNaissance", candidate.birth_date.month)
     _el(titulaire, "jourNaissance", candidate.birth_date.day)
     _el(titulaire, "sexe", candidate.sex)
+    # xsd:choice: the INSEE code, otherwise the postal code (codePostalNaissance/codePostal, 1 to 9 characters).
     commune = _el(titulaire, "codeCommuneNaissance")
     if candidate.birth_insee_code:
         _el(_el(commune, "codeInseeNaissance"), "codeInsee", candidate.birth_insee_code)
+    elif candidate.birth_postal_code:
+        _el(_el(commune, "codePostalNaissance"), "codePostal", candidate.birth_postal_code)
     else:
-        # Born abroad: no French commune code. The schema's only other branch is the (nillable) postal code.
+        # Born abroad (`missing_data` lets no one born in France through without a code): no French commune
+        # code; the postal-code branch is the nillable one.
         _nil(_el(commune, "codePostalNaissance"), "codePostal")
     _optional(titulaire, "libelleCommuneNaissance", candidate.birth_commune, 60)
     # codePaysNaissance (3 characters) is omitted: the application stores the country's name, not a code.

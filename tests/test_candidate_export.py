@@ -32,6 +32,7 @@ EXPECTED_HEADERS = [
     "Date de naissance",
     "Commune de naissance",
     "Code INSEE",
+    "Code postal de naissance",
     "Pays de naissance",
     "Courriel",
     "Téléphone",
@@ -106,7 +107,9 @@ def make_candidates(staff_user, cohorts):
         birth_date=datetime.date(1979, 9, 1),
         birth_country="Viêt Nam",
     )
-    petit = make_candidate(staff_user, "Petit", first_name="Jean", sex="M", phone="06 12 34 56 78")
+    petit = make_candidate(
+        staff_user, "Petit", first_name="Jean", sex="M", phone="06 12 34 56 78", birth_postal_code="07000"
+    )
     enrol(candidate=dupont, cohort=continuing, actor=staff_user)
     enrol(candidate=dupont, cohort=vae, actor=staff_user)
     enrol(candidate=nguyen, cohort=vae, actor=staff_user)
@@ -156,6 +159,7 @@ class TestCsvExport:
         assert dupont["Téléphone"] == "'+33 6 12 34 56 78"
         assert by_name["Nguyen"]["Pays de naissance"] == "Viêt Nam"
         assert by_name["Petit"]["Promotion(s) en cours"] == ""
+        assert (by_name["Petit"]["Code postal de naissance"], dupont["Code postal de naissance"]) == ("07000", "")
 
     def test_only_current_enrolments_count_as_current_cohorts(self, staff_client, candidates, cohorts):
         Enrolment.objects.filter(candidate=candidates[0], cohort=cohorts[1]).update(status="termine")
@@ -212,7 +216,9 @@ class TestXlsxExport:
         assert (dupont["Code postal"], dupont["Téléphone"]) == ("01000", "+33 6 12 34 56 78")
         assert dupont["Emploi"] == '=HYPERLINK("http://exemple.invalid")'  # text, not a formula
         sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-        assert sheet["R2"].data_type == "s"
+        assert sheet["S2"].data_type == "s"
+        petit = dict(zip(rows[0], rows[3], strict=True))
+        assert petit["Code postal de naissance"] == "07000"  # text: the leading zero stays
         assert sheet["G2"].number_format == "DD/MM/YYYY"
 
     def test_filters_of_the_list_page_apply(self, staff_client, candidates, cohorts):

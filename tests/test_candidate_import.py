@@ -499,3 +499,45 @@ class TestAccess:
         assert 'enctype="multipart/form-data"' in html
         assert "Colonnes attendues dans la première ligne du fichier" in html
         assert "Promotion 2025-2026 — Après un parcours de formation continue" in html
+
+
+@pytest.mark.django_db
+class TestBirthPostalCode:
+    """Optional column: the postal code of the birth commune, for the CDC declaration when the INSEE code is unknown."""
+
+    @pytest.mark.parametrize(
+        "header",
+        ["Code postal de naissance", "code postal de la commune de naissance", "CP de naissance", "CP naissance"],
+    )
+    def test_headers_are_recognised_and_distinct_from_the_address_postal_code(self, header):
+        assert HEADER_TO_FIELD[normalize_header(header)] == "birth_postal_code"
+        assert HEADER_TO_FIELD[normalize_header("Code postal")] == "postal_code"
+
+    def test_leading_zero_restored_and_bad_value_reported(self, staff_client):
+        header = ["Nom de naissance", "Prénom", "Sexe", "Date de naissance", "Commune de naissance"]
+        header += ["Code postal de naissance", "Code postal"]
+        rows = [
+            header,
+            ["Girard", "Inès", "F", "14/07/1991", "Bourg-en-Bresse", 1000, "69003"],
+            ["Roux", "Paul", "M", "02/01/1980", "Lyon", "6900A", ""],
+        ]
+        response = upload(staff_client, xlsx_upload(rows))
+        girard = response.context["candidates"][0][1]
+        assert (girard.birth_postal_code, girard.postal_code) == ("01000", "69003")
+        assert issues_of(response) == {(3, "Code postal de naissance", "Le code postal compte 5 chiffres.")}
+        assert not Candidate.objects.exists()
+
+    def test_the_column_is_optional_and_imported_when_present(self, staff_client):
+        preview = upload(staff_client, csv_upload([HEADER, HELENE]))  # no such column: still fine
+        assert preview.context["issues"] == []
+        rows = [[*HEADER, "Code postal de naissance"], [*HELENE[:7], "", *HELENE[8:], "42000"]]
+        preview = upload(staff_client, csv_upload(rows))
+        assert preview.context["issues"] == []
+        assert "Saint-Étienne (code postal 42000)" in preview.content.decode()
+        staff_client.post(CONFIRM_URL, {"token": preview.context["token"]})
+        helene = Candidate.objects.get(birth_name="Dupont")
+        assert (helene.birth_insee_code, helene.birth_postal_code) == ("", "42000")
+
+    def test_upload_page_lists_the_column(self, staff_client):
+        html = staff_client.get(UPLOAD_URL).content.decode()
+        assert "Code postal de naissance" in html

@@ -44,6 +44,8 @@ class TestCandidateForm:
             ("email", "camille@", "Saisissez une adresse de courriel valide."),
             ("phone", "12345", "Numéro de téléphone invalide"),
             ("postal_code", "4200", "Le code postal compte 5 chiffres."),
+            ("birth_postal_code", "4200", "Le code postal compte 5 chiffres."),
+            ("birth_postal_code", "42OOO", "Le code postal compte 5 chiffres."),
         ],
     )
     def test_bad_input_is_refused_next_to_the_field(self, staff_client, field, value, message):
@@ -59,6 +61,22 @@ class TestCandidateForm:
     def test_insee_codes_of_every_shape_are_accepted(self, staff_client, code):
         staff_client.post(CREATE_URL, form_data(birth_insee_code=code))
         assert Candidate.objects.filter(birth_insee_code=code).exists()
+
+    def test_birth_postal_code_is_on_the_form_saved_and_audited(self, staff_client, staff_user):
+        html = staff_client.get(CREATE_URL).content.decode()
+        assert 'name="birth_postal_code"' in html
+        assert "Code postal de la commune de naissance" in html
+        assert "quand le code INSEE n'est pas connu" in html.replace("&#x27;", "'")
+        staff_client.post(CREATE_URL, form_data(birth_name="Postal", birth_insee_code="", birth_postal_code="42000"))
+        candidate = Candidate.objects.get(birth_name="Postal")
+        assert (candidate.birth_insee_code, candidate.birth_postal_code) == ("", "42000")
+        assert AuditEvent.objects.get(action="candidate.created").after["birth_postal_code"] == "42000"
+
+        data = form_data(**{f: getattr(candidate, f) for f in services.CANDIDATE_AUDITED_FIELDS})
+        data["birth_postal_code"] = "42100"
+        staff_client.post(reverse("candidates:edit", args=[candidate.pk]), data)
+        event = AuditEvent.objects.get(action="candidate.updated")
+        assert (event.before, event.after) == ({"birth_postal_code": "42000"}, {"birth_postal_code": "42100"})
 
     def test_likely_duplicate_is_flagged_and_never_merged(self, staff_client, staff_user):
         existing = make_candidate(staff_user, birth_name="Bernard", first_name="Lucas")

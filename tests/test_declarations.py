@@ -203,7 +203,7 @@ def test_incomplete_holder_is_listed_and_excluded(staff_client, staff_user, cert
     assert [row.award for row in response.context["incomplete_rows"]] == [incomplete]
     assert {row.award for row in response.context["new_rows"]} == {complete, corsican, abroad}
     content = response.content.decode()
-    assert "code INSEE de la commune de naissance" in content
+    assert "code INSEE ou, à défaut, code postal de la commune de naissance" in content
     assert reverse("candidates:edit", kwargs={"pk": incomplete.candidate.pk}) in content
     assert f'name="awards" value="{incomplete.pk}"' not in content
     assert f'name="awards" value="{complete.pk}" id="award-{complete.pk}" checked' in content
@@ -230,7 +230,9 @@ def test_incomplete_holder_is_listed_and_excluded(staff_client, staff_user, cert
 def test_missing_data_says_what_is_missing(staff_user, certification):
     award = holder(staff_user, certification, birth_insee_code="")
     award = declarations.holder_queryset(certification).get(pk=award.pk)
-    assert declarations.missing_data(award) == ["code INSEE de la commune de naissance (né en France)"]
+    assert declarations.missing_data(award) == [
+        "code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"
+    ]
     award.candidate.birth_country = "Belgique"
     assert declarations.missing_data(award) == []
     award.candidate.birth_country = " "  # not stored by the model (required), but never trusted either
@@ -238,6 +240,73 @@ def test_missing_data_says_what_is_missing(staff_user, certification):
     award.candidate.birth_country = "Belgique"
     award.candidate.birth_name = "X" * 61
     assert declarations.missing_data(award) == ["nom de naissance trop long (61 caractères ; 60 au plus)"]
+
+
+# — Birth commune: the INSEE code, or the postal code when the INSEE code is unknown —
+
+
+def test_postal_code_only_holder_is_declared_with_the_postal_code_branch(
+    staff_client, staff_user, certification, declarant, schema
+):
+    cohort = make_cohort(staff_user)
+    postal_only = holder(
+        staff_user,
+        certification,
+        cohort=cohort,
+        birth_commune="Annonay",
+        birth_insee_code="",
+        birth_postal_code="07100",
+    )
+    both = holder(staff_user, certification, cohort=cohort, birth_insee_code="42218", birth_postal_code="42000")
+
+    response = staff_client.get(declare_url(certification))
+    assert {row.award for row in response.context["new_rows"]} == {postal_only, both}
+    assert response.context["incomplete_rows"] == []
+
+    response = post_declaration(staff_client, certification, awards=[postal_only.pk, both.pk])
+    assert response.status_code == 302
+    document = etree.fromstring(bytes(HolderDeclaration.objects.get().xml))
+    schema.assertValid(document)
+
+    titulaire = passage_of(document, postal_only.number).find("cpf:identificationTitulaire/cpf:titulaire", NS)
+    commune = titulaire.find("cpf:codeCommuneNaissance", NS)
+    assert commune.find("cpf:codeInseeNaissance", NS) is None
+    assert text(commune, "cpf:codePostalNaissance/cpf:codePostal") == "07100"
+    assert commune.find("cpf:codePostalNaissance/cpf:codePostal", NS).get(XSI_NIL) is None
+    assert text(titulaire, "cpf:libelleCommuneNaissance") == "Annonay"
+
+    # both known: the INSEE code wins (the xsd:choice takes one branch only)
+    titulaire = passage_of(document, both.number).find("cpf:identificationTitulaire/cpf:titulaire", NS)
+    assert text(titulaire, "cpf:codeCommuneNaissance/cpf:codeInseeNaissance/cpf:codeInsee") == "42218"
+    assert titulaire.find("cpf:codeCommuneNaissance/cpf:codePostalNaissance", NS) is None
+
+
+def test_born_in_france_with_neither_code_is_listed_with_what_is_missing(
+    staff_client, staff_user, certification, declarant
+):
+    # The residence postal code is not the birth commune's: it is never used in its place.
+    award = holder(
+        staff_user,
+        certification,
+        birth_commune="Roanne",
+        birth_insee_code="",
+        birth_postal_code="",
+        postal_code="42300",
+    )
+    response = staff_client.get(declare_url(certification))
+    (row,) = response.context["incomplete_rows"]
+    assert row.award == award
+    assert row.missing == ["code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"]
+    assert response.context["new_rows"] == []
+    assert reverse("candidates:edit", kwargs={"pk": award.candidate.pk}) in response.content.decode()
+    with pytest.raises(declarations.ValidationError, match="code postal de la commune de naissance"):
+        declarations.holder_declaration_create(certification=certification, award_ids=[award.pk], actor=staff_user)
+    assert not HolderDeclaration.objects.exists()
+
+    # Fixed on the candidate's file: declared with the postal code.
+    candidate_services.candidate_update(candidate=award.candidate, actor=staff_user, birth_postal_code="42300")
+    response = staff_client.get(declare_url(certification))
+    assert [row.award for row in response.context["new_rows"]] == [award]
 
 
 def test_service_refuses_an_incomplete_holder(staff_user, certification, declarant):
