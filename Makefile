@@ -21,10 +21,17 @@ $(VENV)/.installed-dev: requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
 
+# The documents printed by this server (QR codes) point to it; a deployment sets PUBLIC_BASE_URL to its address.
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
+# The web server and, beside it, the background worker that produces documents (django.tasks, database queue);
+# Ctrl+C stops both.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo "Application : http://127.0.0.1:$(PORT)/  (arrêt : Ctrl+C)"
+	@$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # DATABASE_URL selects PostgreSQL; without it the suite runs on SQLite.
@@ -47,12 +54,22 @@ check-deploy: $(VENV)/.installed
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=mpes.example.org \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
-# Refresh the vendored Bootstrap from the npm registry (version pinned in package.json).
+# Refresh the vendored Bootstrap and the documents' fonts (DejaVu) from the npm registry (versions pinned in
+# package.json).
 assets:
 	npm ci --no-audit --no-fund
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
 	   node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map \
 	   node_modules/bootstrap/LICENSE static/vendor/bootstrap/
+	mkdir -p static/vendor/fonts
+	cp node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf \
+	   node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif-Bold.ttf \
+	   node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif-Italic.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf \
+	   node_modules/dejavu-fonts-ttf/LICENSE static/vendor/fonts/
+
+# Time of the certificate PDF view against WeasyPrint alone, and of a 100-certificate batch (throwaway database).
+benchmark: $(VENV)/.installed
+	$(PY) scripts/benchmark_documents.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks_db",
     "certif",
     "candidates",
     "evaluation",
@@ -130,6 +131,28 @@ MEDIA_URL = "media/"
 # An evaluation grid posts two fields a cell (level, comment): 60 candidates × 9 competences stay well under this.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
+# Background tasks (document batches): stored in the database, run by `manage.py db_worker` (see README).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# The verification page's rate limit counts look-ups in this cache. One process (runserver, tests): memory. Several
+# workers (gunicorn --workers 3) must share it: CACHE_TABLE=mpes_cache uses the database (`createcachetable` once).
+if os.environ.get("CACHE_TABLE"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": os.environ["CACHE_TABLE"]}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mpes"}}
+
+# Documents: the address printed under each QR code (frozen in the issued PDF), the director general's name printed
+# under the signature (empty: the title alone), and the public verification page's limit (look-ups, seconds) per
+# client address — read from CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP, set by the proxy) or REMOTE_ADDR.
+PUBLIC_BASE_URL = os.environ.get(
+    "PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else (f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else "")
+).rstrip("/")
+SIGNATORY_NAME = os.environ.get("SIGNATORY_NAME", "")
+VERIFICATION_RATE_LIMIT = (int(os.environ.get("VERIFICATION_RATE_LIMIT", "30")), 600)
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -152,4 +175,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports each rendering step at INFO: only its warnings (a missing font, a refused resource) matter.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }

@@ -4,12 +4,19 @@ Two sessions, every write through the services (each with its audit trace), all 
 - a session signed off on 14 June 2022 — inside the 2018–2023 registration of the fiche — for the Saint-Étienne
   apprenticeship promotion, evaluated on blocks 1 and 2 in spring 2022 (one decision departs from the proposal,
   with its reason; one member does not deliberate on the candidate whose tutor they are);
+- a session signed off on 21 March 2023 — still inside that registration — for the same promotion on blocks 3 and
+  4, evaluated from September 2022: the candidate whose block 1 or 2 the first jury validated against the proposal
+  now holds the four blocks and is awarded the certification; the others hold some blocks (attestations);
 - a session dated today for the Fort-de-France promotion on blocks 3 and 4, composed and with its candidates
   presented, ready to deliberate. It cannot be signed: both registrations of the fiche have ended, and the demo
   does not invent a renewal — the sign-off page says so until staff record one.
 
+Then every document of the signed sessions (minutes, results statements, attestations, certificate) is asked
+of the background worker (`db_worker`, started by `make run`), once.
+
 Idempotent: each evaluation session and jury session is found again (promotion and blocks; place), grids already
-submitted and decisions already taken are left as they are.
+submitted and decisions already taken are left as they are; documents already issued or already asked for are not
+asked for again.
 """
 
 import datetime
@@ -22,11 +29,15 @@ from certif.models import Block, Certification
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation, EvaluationSession
 from juries import services
-from juries.models import Decision, JuryMember, JurySession, MemberCategory
+from juries.documents import session_slots
+from juries.models import BatchStatus, Decision, JuryMember, JurySession, MemberCategory
+from juries.services_documents import batch_request
 
 SIGNED_PLACE = "IRUP, Campus Industriel, Saint-Étienne — salle du conseil"
 READY_PLACE = "GRETA de la Martinique / GIP-FCIP, Fort-de-France"
 SIGNED_DAY = datetime.date(2022, 6, 14)
+SECOND_PLACE = "IRUP, Campus Industriel, Saint-Étienne — amphithéâtre Copernic"
+SECOND_DAY = datetime.date(2023, 3, 21)
 OVERRIDE_REASON = (
     "Compétence « une activité économiquement pérenne » démontrée lors de l'entretien avec le jury "
     "(plan de financement présenté et argumenté)."
@@ -83,7 +94,7 @@ def _evaluated(cohort, numbers, *, starts_on, ends_on, staff, trainer):
     return session
 
 
-def _jury(certification, *, place, day, numbers, members, staff, president):
+def _jury(certification, *, place, day, numbers, members, staff, president, cohort=None):
     session = JurySession.objects.filter(certification=certification, place=place).order_by("pk").first()
     if session is None:
         session = services.jury_session_create(
@@ -106,7 +117,7 @@ def _jury(certification, *, place, day, numbers, members, staff, president):
                 actor=staff,
             )
         for item in services.eligibilities(session):
-            if item.eligible:
+            if item.eligible and (cohort is None or item.enrolment.cohort_id == cohort.pk):
                 services.presentation_add(session=session, enrolment=item.enrolment, actor=staff)
     return session
 
@@ -150,6 +161,30 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
         services.jury_session_sign_off(session=signed, signed_by=president, password=DEMO_PASSWORD)
 
     _evaluated(
+        apprentices,
+        (3, 4),
+        starts_on=datetime.date(2022, 9, 5),
+        ends_on=datetime.date(2023, 2, 28),
+        staff=staff,
+        trainer=trainer,
+    )
+    second = _jury(
+        certification,
+        place=SECOND_PLACE,
+        day=SECOND_DAY,
+        numbers=(3, 4),
+        members=SIGNED_MEMBERS,
+        staff=staff,
+        president=president,
+        cohort=apprentices,
+    )
+    if not second.is_signed and second.presentations.exists():
+        decisions = Decision.objects.filter(presentation__session=second).order_by("pk")
+        entries = [services.DecisionInput(decision_id=d.pk, outcome=d.proposal_outcome, reason="") for d in decisions]
+        services.decisions_record(session=second, entries=entries, actor=president)
+        services.jury_session_sign_off(session=second, signed_by=president, password=DEMO_PASSWORD)
+
+    _evaluated(
         martinique,
         (3, 4),
         starts_on=datetime.date(2026, 5, 4),
@@ -166,4 +201,17 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
         staff=staff,
         president=president,
     )
-    return {"signed": 1, "ready": 1}
+    signed.refresh_from_db()
+    second.refresh_from_db()
+    batches = sum(_ask_documents(session, staff) for session in (signed, second) if session.is_signed)
+    return {"signed": 2 if second.is_signed else 1, "ready": 1, "document_batches": batches}
+
+
+def _ask_documents(session: JurySession, staff) -> int:
+    """Ask the worker for the session's documents, unless all are issued or a batch is already on its way."""
+    if all(slot.current is not None for slot in session_slots(session)):
+        return 0
+    if session.document_batches.filter(status__in=[BatchStatus.PENDING, BatchStatus.RUNNING]).exists():
+        return 0
+    batch_request(session=session, actor=staff)
+    return 1

@@ -330,3 +330,181 @@ class CertificateSequence(models.Model):
 
     def __str__(self):
         return f"{self.year} : {self.last_number}"
+
+
+# — Documents (issue 6) —
+
+
+class DocumentKind(models.TextChoices):
+    MINUTES = "minutes", "Procès-verbal de délibération"
+    RESULTS = "results", "Relevé de résultats"
+    ATTESTATION = "attestation", "Attestation de validation de blocs de compétences"
+    CERTIFICATE = "certificate", "Certificat"
+
+
+class DocumentStatus(models.TextChoices):
+    VALID = "valid", "Valide"
+    REVOKED = "revoked", "Révoqué"
+    RECTIFIED = "rectified", "Rectifié"
+
+
+class IssuedDocumentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Staff, and anyone granted « juries.view_issueddocument », see every document; a president the
+        documents of the sessions they preside; anyone else none."""
+        from certif.roles import Role, roles_of
+
+        roles = roles_of(user)
+        if Role.STAFF in roles or (user.is_authenticated and user.has_perm("juries.view_issueddocument")):
+            return self
+        if Role.PRESIDENT in roles:
+            return self.filter(
+                session__in=JurySession.objects.filter(members__user=user, members__is_president=True).values("pk")
+            )
+        return self.none()
+
+
+class IssuedDocument(models.Model):
+    """A PDF issued by IRUP, kept byte for byte with its SHA-256: downloading it again returns the same bytes.
+
+    Immutable once created; only its status changes (revoked, or rectified when a decision it reports is
+    rectified), through juries.services_documents. `holder_name`, `document_date` and `reference` are what the
+    document prints, as the public verification page shows them.
+    """
+
+    kind = models.CharField("type de document", max_length=20, choices=DocumentKind.choices)
+    session = models.ForeignKey(
+        JurySession, on_delete=models.PROTECT, related_name="documents", verbose_name="session de jury"
+    )
+    candidate = models.ForeignKey(
+        "candidates.Candidate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_documents",
+        verbose_name="candidat",
+    )
+    award = models.ForeignKey(
+        "candidates.CertificationAward",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name="certification délivrée",
+    )
+    verification_code = models.CharField("code de vérification", max_length=20, unique=True)
+    title = models.CharField("titre", max_length=255)
+    holder_name = models.CharField("titulaire", max_length=255, blank=True)
+    document_date = models.DateField("date du document")
+    reference = models.CharField("numéro de certificat", max_length=30, blank=True)
+    pdf = models.BinaryField("fichier PDF")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    created_at = models.DateTimeField("émis le", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="émis par"
+    )
+    status = models.CharField("statut", max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.VALID)
+    status_changed_at = models.DateTimeField("statut changé le", null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="statut changé par",
+    )
+    status_reason = models.TextField("motif de la révocation ou de la rectification", blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+        verbose_name="remplacé par",
+    )
+
+    objects = IssuedDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "document émis"
+        verbose_name_plural = "documents émis"
+        ordering = ["session", "candidate", "kind", "-created_at", "-pk"]
+        constraints = [
+            # At most one valid document of a kind for a candidate of a session (and one valid minutes a session).
+            models.UniqueConstraint(
+                fields=["session", "kind", "candidate"],
+                condition=models.Q(status="valid", candidate__isnull=False),
+                name="unique_valid_candidate_document",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "kind"],
+                condition=models.Q(status="valid", candidate__isnull=True),
+                name="unique_valid_session_document",
+            ),
+        ]
+
+    def __str__(self):
+        holder = f" — {self.holder_name}" if self.holder_name else ""
+        return f"{self.get_kind_display()}{holder} ({self.document_date:%d/%m/%Y})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Un document émis ne peut pas être modifié : seul son statut change (révocation).")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Un document émis ne peut pas être supprimé : révoquez-le.")
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == DocumentStatus.VALID
+
+    @property
+    def grouped_code(self) -> str:
+        code = self.verification_code
+        return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", "En attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminé"
+    FAILED = "failed", "Échec"
+
+
+class DocumentBatch(models.Model):
+    """Every document of a signed session produced in the background (django.tasks), then one ZIP and one merged
+    PDF for printing, both made of the stored documents' bytes."""
+
+    session = models.ForeignKey(
+        JurySession, on_delete=models.PROTECT, related_name="document_batches", verbose_name="session de jury"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="demandé par"
+    )
+    requested_at = models.DateTimeField("demandé le", default=timezone.now)
+    status = models.CharField("statut", max_length=20, choices=BatchStatus.choices, default=BatchStatus.PENDING)
+    total = models.PositiveIntegerField("documents", default=0)
+    done = models.PositiveIntegerField("documents prêts", default=0)
+    task_id = models.CharField("tâche", max_length=64, blank=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    error = models.TextField("erreur", blank=True)
+    zip_file = models.BinaryField("archive ZIP", null=True, blank=True)
+    merged_pdf = models.BinaryField("PDF à imprimer", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "lot de documents"
+        verbose_name_plural = "lots de documents"
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return f"Documents du {self.session} ({self.get_status_display().lower()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (BatchStatus.DONE, BatchStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else min(100, round(100 * self.done / self.total))

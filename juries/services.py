@@ -35,6 +35,7 @@ from juries.models import (
     Recusal,
     RecusalSource,
 )
+from juries.services_documents import documents_mark_rectified
 
 REASON_MAX_LENGTH = 2000
 
@@ -778,6 +779,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         before={"outcome": current},
         after={"outcome": outcome, "reason": rectification.reason, "rectification": rectification.pk},
     )
+    documents_mark_rectified(rectification=rectification, actor=signed_by)
     if outcome == DecisionOutcome.VALIDATED:
         # Dated like the session's own decisions: the rectified decision is the jury's decision of that day.
         _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)

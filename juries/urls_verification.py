@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The public verification page (no login): /v/ to type a code, /v/<code>/ from the QR code or the short URL."""
+
+from django.urls import path
+
+from juries import views_documents as views
 
 app_name = "verification"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.verify_form, name="form"),
+    path("<str:code>/", views.verify, name="check"),
+]

@@ -18,7 +18,16 @@ from certif.rules import Outcome
 from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
-from juries.models import Decision, JuryMember, JurySession, Presentation, Rectification, Recusal
+from juries.models import (
+    Decision,
+    DocumentStatus,
+    IssuedDocument,
+    JuryMember,
+    JurySession,
+    Presentation,
+    Rectification,
+    Recusal,
+)
 
 
 def _roles(request):
@@ -173,6 +182,11 @@ def session_detail(request, pk):
             "is_staff": Role.STAFF in roles,
             "problems": [] if session.is_signed else services.sign_off_problems(session),
             "is_session_president": any(m.is_president and m.user_id == request.user.pk for m in members),
+            "valid_documents": (
+                IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count()
+                if session.is_signed
+                else None
+            ),
         },
     )
 

@@ -711,16 +711,19 @@ class TestHomeAndQueryCounts:
 
 
 class TestDemo:
-    def test_one_signed_session_and_one_ready_to_deliberate_idempotently(self, db):
+    def test_two_signed_sessions_and_one_ready_to_deliberate_idempotently(self, db):
         from django.core.management import call_command
 
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         counts = (AuditEvent.objects.count(), AcquiredBlock.objects.count(), Decision.objects.count())
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         assert (AuditEvent.objects.count(), AcquiredBlock.objects.count(), Decision.objects.count()) == counts
-        signed = JurySession.objects.get(status=JurySessionStatus.SIGNED)
+        signed, later = JurySession.objects.filter(status=JurySessionStatus.SIGNED).order_by("date")
         ready = JurySession.objects.get(status=JurySessionStatus.PREPARED)
         assert signed.date == JURY_DAY and signed.members.get(is_president=True).user.username == "president"
+        # The 2023 session on blocks 3 and 4 completes one candidate's blocks: the demo has a certificate.
+        assert later.date == datetime.date(2023, 3, 21)
+        assert CertificationAward.objects.filter(jury_session=later).count() == 1
         assert Decision.objects.filter(presentation__session=signed).exclude(departure_reason="").count() == 1
         assert Recusal.objects.filter(presentation__session=signed, reason__contains="tuteur du candidat").exists()
         assert services.session_violations(ready) == [] and ready.presentations.exists()

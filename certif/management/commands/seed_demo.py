@@ -32,9 +32,14 @@ class Command(BaseCommand):
             )
         if juries["signed"]:
             self.stdout.write(
-                "Jurys de démonstration : une session signée (14 juin 2022) et une session prête à délibérer "
-                "(datée d'aujourd'hui ; sa signature reste refusée tant qu'aucun renouvellement de "
+                "Jurys de démonstration : deux sessions signées (14 juin 2022 et 21 mars 2023) et une session prête "
+                "à délibérer (datée d'aujourd'hui ; sa signature reste refusée tant qu'aucun renouvellement de "
                 "l'enregistrement RNCP n'est saisi)."
+            )
+        if juries.get("document_batches"):
+            self.stdout.write(
+                f"Documents de démonstration demandés au service de production ({juries['document_batches']} "
+                "session(s)) : `manage.py db_worker` (lancé par `make run`) les produit en arrière-plan."
             )
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for spec in DEMO_ACCOUNTS:
