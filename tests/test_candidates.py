@@ -71,6 +71,8 @@ class TestCandidateForm:
         candidate = Candidate.objects.get(birth_name="Postal")
         assert (candidate.birth_insee_code, candidate.birth_postal_code) == ("", "42000")
         assert AuditEvent.objects.get(action="candidate.created").after["birth_postal_code"] == "42000"
+        page = staff_client.get(reverse("candidates:detail", args=[candidate.pk])).content.decode()
+        assert "(code postal 42000)" in page
 
         data = form_data(**{f: getattr(candidate, f) for f in services.CANDIDATE_AUDITED_FIELDS})
         data["birth_postal_code"] = "42100"
