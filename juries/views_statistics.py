@@ -102,57 +102,46 @@ def _export(request, builder):
     return builder(certification, form.filters())
 
 
-@require_safe
-def statistics_csv(request):
-    return _export(
-        request,
-        lambda certification, filters: _download(
-            statistics.statistics_csv(statistics.compute(certification, filters)),
-            content_type=CSV_CONTENT_TYPE,
-            name="statistiques",
-            filters=filters,
-            extension="csv",
-        ),
-    )
+def _export_view(*, name: str, extension: str, content_type: str, build):
+    """A download view: `build(certification, filters)` returns the file's bytes, under the page's filters."""
+
+    @require_safe
+    def view(request):
+        return _export(
+            request,
+            lambda certification, filters: _download(
+                build(certification, filters),
+                content_type=content_type,
+                name=name,
+                filters=filters,
+                extension=extension,
+            ),
+        )
+
+    return view
 
 
-@require_safe
-def statistics_xlsx(request):
-    return _export(
-        request,
-        lambda certification, filters: _download(
-            statistics.statistics_xlsx(statistics.compute(certification, filters)),
-            content_type=XLSX_CONTENT_TYPE,
-            name="statistiques",
-            filters=filters,
-            extension="xlsx",
-        ),
-    )
-
-
-@require_safe
-def results_csv(request):
-    return _export(
-        request,
-        lambda certification, filters: _download(
-            statistics.results_csv(statistics.result_rows(certification, filters)),
-            content_type=CSV_CONTENT_TYPE,
-            name="resultats",
-            filters=filters,
-            extension="csv",
-        ),
-    )
-
-
-@require_safe
-def results_xlsx(request):
-    return _export(
-        request,
-        lambda certification, filters: _download(
-            statistics.results_xlsx(statistics.result_rows(certification, filters)),
-            content_type=XLSX_CONTENT_TYPE,
-            name="resultats",
-            filters=filters,
-            extension="xlsx",
-        ),
-    )
+statistics_csv = _export_view(
+    name="statistiques",
+    extension="csv",
+    content_type=CSV_CONTENT_TYPE,
+    build=lambda certification, filters: statistics.statistics_csv(statistics.compute(certification, filters)),
+)
+statistics_xlsx = _export_view(
+    name="statistiques",
+    extension="xlsx",
+    content_type=XLSX_CONTENT_TYPE,
+    build=lambda certification, filters: statistics.statistics_xlsx(statistics.compute(certification, filters)),
+)
+results_csv = _export_view(
+    name="resultats",
+    extension="csv",
+    content_type=CSV_CONTENT_TYPE,
+    build=lambda certification, filters: statistics.results_csv(statistics.result_rows(certification, filters)),
+)
+results_xlsx = _export_view(
+    name="resultats",
+    extension="xlsx",
+    content_type=XLSX_CONTENT_TYPE,
+    build=lambda certification, filters: statistics.results_xlsx(statistics.result_rows(certification, filters)),
+)
