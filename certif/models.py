@@ -326,8 +326,32 @@ class ScaleLevel(models.Model):
         return self.label
 
 
-class AuditEvent(models.Model):
+class WriteOnceModel(models.Model):
+    """A row written once and never changed nor deleted through the ORM (audit traces, signed acts, documents).
+
+    Subclasses name what is refused in French; bulk `QuerySet.update` stays possible for the one status change a
+    service may make under its own rules (a document's revocation)."""
+
+    change_refused = "Cet enregistrement ne peut pas être modifié."
+    delete_refused = "Cet enregistrement ne peut pas être supprimé."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(self.change_refused)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(self.delete_refused)
+
+
+class AuditEvent(WriteOnceModel):
     """Who changed what, when, from what to what. Written once, never updated nor deleted."""
+
+    change_refused = "Une trace d'audit ne peut pas être modifiée."
+    delete_refused = "Une trace d'audit ne peut pas être supprimée."
 
     occurred_at = models.DateTimeField("date", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -348,14 +372,6 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%d/%m/%Y %H:%M} {self.action} {self.target_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Une trace d'audit ne peut pas être modifiée.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Une trace d'audit ne peut pas être supprimée.")
 
 
 # — Holder declaration to the Caisse des Dépôts (flux XML cpf-1.1.2.xsd, article L.6113-8 du Code du travail) —

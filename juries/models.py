@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from certif.models import Block, Certification
+from certif.models import Block, Certification, WriteOnceModel
 from certif.rules import Outcome
 
 SIGNED_MESSAGE = "Cette session de jury est signée : ses décisions sont définitives et ne peuvent plus être modifiées."
@@ -289,8 +289,11 @@ class Recusal(SignedSessionGuard):
         return self.presentation.session_id if self.presentation_id else None
 
 
-class Rectification(models.Model):
+class Rectification(WriteOnceModel):
     """A correction of a signed decision: a new act signed by the president; the original decision stays as it was."""
+
+    change_refused = "Une rectification signée ne peut pas être modifiée."
+    delete_refused = "Une rectification signée ne peut pas être supprimée."
 
     decision = models.ForeignKey(
         Decision, on_delete=models.PROTECT, related_name="rectifications", verbose_name="décision rectifiée"
@@ -308,14 +311,6 @@ class Rectification(models.Model):
 
     def __str__(self):
         return f"Rectification du {self.signed_at:%d/%m/%Y} — {self.decision}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Une rectification signée ne peut pas être modifiée.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Une rectification signée ne peut pas être supprimée.")
 
 
 class CertificateSequence(models.Model):
@@ -364,13 +359,16 @@ class IssuedDocumentQuerySet(models.QuerySet):
         return self.none()
 
 
-class IssuedDocument(models.Model):
+class IssuedDocument(WriteOnceModel):
     """A PDF issued by IRUP, kept byte for byte with its SHA-256: downloading it again returns the same bytes.
 
     Immutable once created; only its status changes (revoked, or rectified when a decision it reports is
     rectified), through juries.services_documents. `holder_name`, `document_date` and `reference` are what the
     document prints, as the public verification page shows them.
     """
+
+    change_refused = "Un document émis ne peut pas être modifié : seul son statut change (révocation)."
+    delete_refused = "Un document émis ne peut pas être supprimé : révoquez-le."
 
     kind = models.CharField("type de document", max_length=20, choices=DocumentKind.choices)
     session = models.ForeignKey(
@@ -446,14 +444,6 @@ class IssuedDocument(models.Model):
     def __str__(self):
         holder = f" — {self.holder_name}" if self.holder_name else ""
         return f"{self.get_kind_display()}{holder} ({self.document_date:%d/%m/%Y})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("Un document émis ne peut pas être modifié : seul son statut change (révocation).")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("Un document émis ne peut pas être supprimé : révoquez-le.")
 
     @property
     def is_valid(self) -> bool:

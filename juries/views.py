@@ -47,6 +47,11 @@ def _session(request, pk, *, staff_only=False) -> JurySession:
     return get_object_or_404(queryset, pk=pk)
 
 
+def _presides(members, user) -> bool:
+    """Is `user` the account linked to the president among these members of a session?"""
+    return any(member.is_president and member.user_id == user.pk for member in members)
+
+
 def _refuse_signed(request, session):
     """A change posted to a signed session: nothing changes, the page says why."""
     messages.error(request, services.SIGNED_MESSAGE)
@@ -181,7 +186,7 @@ def session_detail(request, pk):
             "can_prepare": Role.STAFF in roles and not session.is_signed,
             "is_staff": Role.STAFF in roles,
             "problems": [] if session.is_signed else services.sign_off_problems(session),
-            "is_session_president": any(m.is_president and m.user_id == request.user.pk for m in members),
+            "is_session_president": _presides(members, request.user),
             "valid_documents": (
                 IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count()
                 if session.is_signed
@@ -334,7 +339,7 @@ def deliberation(request, pk):
     _roles(request)
     session = _session(request, pk)
     members = list(session.members.select_related("user"))
-    is_president = any(m.is_president and m.user_id == request.user.pk for m in members)
+    is_president = _presides(members, request.user)
     violations = services.session_violations(session, members)
     posted, errors = None, []
     if request.method == "POST":
@@ -390,7 +395,7 @@ def sign_off(request, pk):
     _roles(request)
     session = _session(request, pk)
     members = list(session.members.select_related("user"))
-    is_president = any(m.is_president and m.user_id == request.user.pk for m in members)
+    is_president = _presides(members, request.user)
     if not is_president:
         raise PermissionDenied("Seul le président du jury signe la session.")
     if session.is_signed:
@@ -430,7 +435,7 @@ def rectify(request, pk, decision_pk):
         pk=decision_pk,
         presentation__session=session,
     )
-    if not any(m.is_president and m.user_id == request.user.pk for m in session.members.all()):
+    if not _presides(session.members.all(), request.user):
         raise PermissionDenied("Seul le président du jury signe une rectification.")
     if not session.is_signed:
         messages.error(request, "La session n'est pas signée : modifiez la décision sur la page de délibération.")
