@@ -29,27 +29,28 @@ from candidates.models import (
     Cohort,
     Enrolment,
 )
+from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
+from certif.admin_doors import adopt as _adopt
 from certif.audit import audit_trail
 from certif.roles import Role
 
 
 @admin.register(AccessPathway)
-class AccessPathwayAdmin(admin.ModelAdmin):
+class AccessPathwayAdmin(ReadOnlyModelAdmin):
+    """Read-only: the pathways are the fiche's table (OUI / NON), installed with it; cohorts and the jury
+    composition rule rest on them."""
+
     list_display = ["label", "certification", "is_open"]
 
 
 AUDIT_ACTION_LABELS = {
     "candidate.created": "Création de la fiche",
     "candidate.updated": "Modification de la fiche",
+    "referential.threshold_changed": "Modification de la règle du bloc",
+    "referential.registration_added": "Ajout de l'enregistrement",
+    "referential.registration_changed": "Correction de l'enregistrement",
+    "referential.certification_changed": "Modification de la description",
 }
-
-
-def _adopt(obj, saved):
-    """Copy onto the admin's instance what a service saved, so that the admin goes on with a saved object."""
-    for field in obj._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding = False
-    obj._state.db = saved._state.db
 
 
 def _display_value(model, name, value):
@@ -137,7 +138,7 @@ class EnrolmentInline(admin.TabularInline):
 
 
 @admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin):
+class CandidateAdmin(ServiceModelAdmin):
     form = CandidateForm
     list_display = ["full_name", "birth_date", "email", "employer_name", "employer_kind", "job_title"]
     list_filter = ["sex", "employer_kind"]
@@ -194,7 +195,7 @@ class CohortAdminForm(forms.ModelForm):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(ServiceModelAdmin):
     form = CohortAdminForm
     list_display = ["name", "pathway", "preparation_place", "start_date", "end_date"]
     list_filter = ["pathway", "preparation_place"]
@@ -240,7 +241,7 @@ class EnrolmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(ServiceModelAdmin):
     """Created with `enrol`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
     application's own page (it must be dated and, when unfavourable, reasoned)."""
 
@@ -312,7 +313,7 @@ class AcquiredBlockAdminForm(forms.ModelForm):
 
 
 @admin.register(AcquiredBlock)
-class AcquiredBlockAdmin(admin.ModelAdmin):
+class AcquiredBlockAdmin(ServiceModelAdmin):
     """Here staff only record history (blocks acquired before the application, `acquired_block_import`); blocks
     validated by a jury join the ledger at sign-off. Once recorded, a block is neither changed nor deleted."""
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from certif.models import Block, Certification, PreparationPlace
@@ -32,6 +34,17 @@ class AccessPathway(models.Model):
         return (
             f"La fiche RNCP {self.certification.rncp_code} n'ouvre pas la certification "
             f"à cette voie d'accès (« {self.label} » : NON)."
+        )
+
+
+@receiver(pre_delete, sender=AccessPathway, dispatch_uid="access_pathway_delete_guard")
+def _refuse_deleting_a_pathway_in_use(sender, instance, **kwargs):
+    """Instance and queryset deletes alike send pre_delete for each row; the jury rule's link would otherwise
+    vanish silently with the pathway."""
+    if instance.cohorts.exists() or instance.jury_rules.exists():
+        raise ValidationError(
+            f"La voie d'accès « {instance.label} » ne peut pas être supprimée : des promotions ou la règle de "
+            "composition des jurys y renvoient. Les voies d'accès sont celles de la fiche."
         )
 
 

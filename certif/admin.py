@@ -1,5 +1,17 @@
-from django.contrib import admin
+"""The referential in the admin: what a service writes is saved through it (validated, audited) or shown read-only.
 
+Grids and the rating scale are edited on the referential pages (versions, audit), so they are read-only here; a
+block's rule, a registration and a certification's description are saved through `certif.services`. Nothing of
+the referential is deleted here, except a registration recorded by mistake on which no signed jury rests.
+"""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from candidates.admin import audit_trail_html
+from certif import services
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt
 from certif.models import (
     AuditEvent,
     Block,
@@ -14,85 +26,198 @@ from certif.models import (
 )
 
 
-class RomeCodeInline(admin.TabularInline):
+class AuditTrailMixin:
+    @admin.display(description="Traces d'audit")
+    def audit_trail_table(self, obj):
+        return audit_trail_html(obj)
+
+
+class RomeCodeInline(ReadOnlyInline):
     model = RomeCode
-    extra = 0
+    fields = ["code", "label"]
+    readonly_fields = fields
 
 
-class PreparationPlaceInline(admin.TabularInline):
+class PreparationPlaceInline(ReadOnlyInline):
+    """A place is added on the application's page (/candidats/lieux/nouveau/), through its service."""
+
     model = PreparationPlace
-    extra = 0
+    fields = ["name", "address"]
+    readonly_fields = fields
+
+
+CERTIFICATION_FICHE_FIELDS = [
+    "rncp_code",
+    "title",
+    "acronym",
+    "level_1969",
+    "level_eqf",
+    "nsf_code",
+    "nsf_label",
+    "certifier_name",
+    "certifier_acronym",
+    "signatory_title",
+    "certification_place",
+    "acquired_blocks_validity",
+]
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(AuditTrailMixin, ServiceModelAdmin):
+    """A certification is installed from its fiche (`load_fiche`); what the fiche registers and the documents print
+    is read-only, its description is saved through `certification_update`."""
+
     list_display = ["rncp_code", "title", "level_eqf"]
     inlines = [RomeCodeInline, PreparationPlaceInline]
+    readonly_fields = [*CERTIFICATION_FICHE_FIELDS, "audit_trail_table"]
+    fieldsets = [
+        (
+            "Fiche RNCP",
+            {
+                "fields": CERTIFICATION_FICHE_FIELDS,
+                "description": "Telle que France Compétences la publie : une autre fiche s'installe avec "
+                "« python manage.py load_fiche », sous son propre code RNCP.",
+            },
+        ),
+        ("Description", {"fields": services.CERTIFICATION_EDITABLE_FIELDS}),
+        ("Historique", {"fields": ["audit_trail_table"]}),
+    ]
 
-
-@admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["act", "certification", "in_force_from", "in_force_until"]
-    list_filter = ["certification"]
-
-
-@admin.register(Block)
-class BlockAdmin(admin.ModelAdmin):
-    list_display = ["number", "certification", "threshold_kind", "threshold_value", "declared_competence_count"]
-    list_filter = ["certification"]
-
-
-class CompetenceInline(admin.TabularInline):
-    model = Competence
-    extra = 0
-
-
-@admin.register(Grid)
-class GridAdmin(admin.ModelAdmin):
-    list_display = ["block", "version", "created_at", "frozen_at"]
-    inlines = [CompetenceInline]
-
-    def has_change_permission(self, request, obj=None):
-        # A frozen grid is the record of signed results: nobody edits it, not even here.
-        if obj is not None and obj.is_frozen:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ScaleLevelInline(admin.TabularInline):
-    model = ScaleLevel
-    extra = 0
-
-
-@admin.register(RatingScale)
-class RatingScaleAdmin(admin.ModelAdmin):
-    list_display = ["certification", "version", "first_used_at"]
-    inlines = [ScaleLevelInline]
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_in_use:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "actor", "action", "target_repr"]
-    list_filter = ["action", "target_type"]
-    search_fields = ["target_repr", "action"]
-    date_hierarchy = "occurred_at"
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.CERTIFICATION_EDITABLE_FIELDS}
+        adopt(obj, services.certification_update(certification=obj, actor=request.user, **fields))
 
     def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(AuditTrailMixin, ServiceModelAdmin):
+    """Added with `registration_create`, corrected with `registration_update` (a signed jury stays inside its
+    period), deleted with `registration_delete` (refused once a signed jury rests on it)."""
+
+    list_display = ["act", "certification", "in_force_from", "in_force_until"]
+    list_filter = ["certification"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["certification", *services.REGISTRATION_FIELDS]
+        return [*fields, "audit_trail_table"] if obj is not None else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["certification", "audit_trail_table"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            fields = {name: form.cleaned_data[name] for name in services.REGISTRATION_FIELDS}
+            saved = services.registration_update(registration=obj, actor=request.user, **fields)
+        else:
+            saved = services.registration_create(registration=obj, actor=request.user)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.registration_delete(registration=obj, actor=request.user)
+
+
+@admin.register(Block)
+class BlockAdmin(AuditTrailMixin, ServiceModelAdmin):
+    """Blocks come with the fiche. Their rule is saved through `block_threshold_update`: frozen once an evaluation
+    has opened on the block, never below the competences its grid defines."""
+
+    list_display = ["number", "certification", "threshold_kind", "threshold_value", "declared_competence_count"]
+    list_filter = ["certification"]
+    fields = [
+        "certification",
+        "number",
+        "title",
+        "evaluation_modality",
+        "threshold_kind",
+        "threshold_value",
+        "declared_competence_count",
+        "grid_page",
+        "audit_trail_table",
+    ]
+    readonly_fields = ["certification", "number", "title", "evaluation_modality", "grid_page", "audit_trail_table"]
+
+    @admin.display(description="grille d'évaluation")
+    def grid_page(self, block):
+        return format_html(
+            '<a href="{}">Les compétences se modifient sur la page du bloc</a>',
+            reverse("certif:block_edit", kwargs={"rncp_code": block.certification.rncp_code, "number": block.number}),
+        )
+
+    def save_model(self, request, obj, form, change):
+        saved = services.block_threshold_update(
+            block=obj,
+            actor=request.user,
+            threshold_kind=form.cleaned_data["threshold_kind"],
+            threshold_value=form.cleaned_data["threshold_value"],
+            declared_competence_count=form.cleaned_data["declared_competence_count"],
+        )
+        adopt(obj, saved)
+
+    def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class CompetenceInline(ReadOnlyInline):
+    model = Competence
+    fields = ["position", "label"]
+    readonly_fields = fields
+
+
+@admin.register(Grid)
+class GridAdmin(ReadOnlyModelAdmin):
+    """Read-only: competences are added, renamed, moved and removed on the block's page, which makes a new version
+    of a frozen grid and leaves an audit trace."""
+
+    list_display = ["block", "version", "created_at", "frozen_at"]
+    list_select_related = ["block"]
+    fields = ["block", "version", "created_at", "frozen_at", "grid_page"]
+    readonly_fields = fields
+    inlines = [CompetenceInline]
+
+    @admin.display(description="modifier")
+    def grid_page(self, grid):
+        block = grid.block
+        return format_html(
+            '<a href="{}">Page du bloc {}</a>',
+            reverse("certif:block_edit", kwargs={"rncp_code": block.certification.rncp_code, "number": block.number}),
+            block.number,
+        )
+
+
+class ScaleLevelInline(ReadOnlyInline):
+    model = ScaleLevel
+    fields = ["position", "code", "label", "validates"]
+    readonly_fields = fields
+
+
+@admin.register(RatingScale)
+class RatingScaleAdmin(ReadOnlyModelAdmin):
+    """Read-only: the scale is edited on its page (its levels checked as a whole, a used one versioned)."""
+
+    list_display = ["certification", "version", "first_used_at"]
+    fields = ["certification", "version", "created_at", "first_used_at", "scale_page"]
+    readonly_fields = fields
+    inlines = [ScaleLevelInline]
+
+    @admin.display(description="modifier")
+    def scale_page(self, scale):
+        return format_html(
+            '<a href="{}">Page de l\'échelle de niveaux</a>',
+            reverse("certif:scale_edit", kwargs={"rncp_code": scale.certification.rncp_code}),
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    list_display = ["occurred_at", "actor", "action", "target_repr"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_repr", "action"]
+    date_hierarchy = "occurred_at"

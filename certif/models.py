@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from certif.rules import Threshold, ThresholdKind
@@ -86,6 +88,16 @@ class PreparationPlace(models.Model):
         return self.name
 
 
+class RegistrationQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # bulk_update goes through here too: the period of a registration a signed jury rests on stays put.
+        if {"in_force_from", "in_force_until"} & kwargs.keys():
+            resting = [session for registration in self for session in registration.signed_sessions_resting_on()]
+            if resting:
+                raise ValidationError(_uncovered_message(resting))
+        return super().update(**kwargs)
+
+
 class Registration(models.Model):
     """An enregistrement au RNCP: a certificate is only valid for a jury held inside one.
 
@@ -103,6 +115,8 @@ class Registration(models.Model):
     in_force_until = models.DateField("jusqu'au")
     level_note = models.CharField("niveau enregistré", max_length=50, blank=True)
 
+    objects = RegistrationQuerySet.as_manager()
+
     class Meta:
         verbose_name = "enregistrement au RNCP"
         verbose_name_plural = "enregistrements au RNCP"
@@ -117,10 +131,48 @@ class Registration(models.Model):
     def __str__(self):
         return self.act
 
+    def save(self, *args, **kwargs):
+        uncovered = self.sessions_uncovered_by_change()
+        if uncovered:
+            raise ValidationError(_uncovered_message(uncovered))
+        super().save(*args, **kwargs)
+
     def covers(self, day: datetime.date) -> bool:
         return self.in_force_from <= day <= self.in_force_until
 
+    def signed_sessions_resting_on(self):
+        """The signed jury sessions of the certification held inside this registration's stored period, oldest
+        first: their results and documents (which print the registration) rest on it."""
+        from juries.models import JurySession, JurySessionStatus
+
+        if self.pk is None:
+            return JurySession.objects.none()
+        stored = Registration.objects.filter(pk=self.pk).values("in_force_from", "in_force_until").first()
+        if stored is None:
+            return JurySession.objects.none()
+        return JurySession.objects.filter(
+            certification_id=self.certification_id,
+            status=JurySessionStatus.SIGNED,
+            date__gte=stored["in_force_from"],
+            date__lte=stored["in_force_until"],
+        ).order_by("date", "pk")
+
+    def sessions_uncovered_by_change(self) -> list:
+        """The signed sessions this registration covers as stored, that its new period (and no other
+        registration) would no longer cover."""
+        if self.pk is None or not (self.in_force_from and self.in_force_until):
+            return []
+        others = list(Registration.objects.filter(certification_id=self.certification_id).exclude(pk=self.pk))
+        return [
+            session
+            for session in self.signed_sessions_resting_on()
+            if not self.covers(session.date) and not any(other.covers(session.date) for other in others)
+        ]
+
     def clean(self):
+        uncovered = self.sessions_uncovered_by_change()
+        if uncovered:
+            raise ValidationError({"in_force_until": _uncovered_message(uncovered)})
         if self.in_force_from and self.in_force_until and self.in_force_until <= self.in_force_from:
             raise ValidationError(
                 {"in_force_until": "La date de fin doit être postérieure à la date d'entrée en vigueur."}
@@ -143,7 +195,62 @@ class Registration(models.Model):
                 )
 
 
+BLOCK_RULE_FIELDS = ("threshold_kind", "threshold_value", "declared_competence_count")
+BLOCK_RULE_FIELDS_SET = frozenset(BLOCK_RULE_FIELDS)
+
+
+def block_rule_frozen_message(number=None) -> str:
+    which = f"Le bloc {number}" if number else "Ce bloc"
+    return (
+        f"{which} a déjà servi à une évaluation : sa règle de validation (seuil et nombre de compétences déclarées) "
+        "ne peut plus changer, car chaque résultat reste jugé et imprimé selon la règle qui lui a été appliquée. "
+        "Une autre règle s'installe avec une nouvelle fiche (load_fiche), sous son propre code RNCP."
+    )
+
+
+@receiver(pre_delete, sender=Registration, dispatch_uid="registration_delete_guard")
+def _refuse_deleting_a_registration_signed_results_rest_on(sender, instance, **kwargs):
+    """Instance and queryset deletes alike (and a certification's cascade) send pre_delete for each row."""
+    sessions = list(instance.signed_sessions_resting_on())
+    if sessions:
+        raise ValidationError(registration_delete_refused_message(sessions))
+
+
+def _sessions_list(sessions) -> str:
+    dates = [f"{session.date:%d/%m/%Y}" for session in sessions[:5]]
+    more = " …" if len(sessions) > 5 else ""
+    return ", ".join(dates) + more
+
+
+def _uncovered_message(sessions) -> str:
+    plural = len(sessions) > 1
+    return (
+        f"{'Les jurys' if plural else 'Le jury'} du {_sessions_list(sessions)}, "
+        f"{'signés' if plural else 'signé'} pendant cet enregistrement, n'en "
+        f"{'seraient' if plural else 'serait'} plus couvert{'s' if plural else ''} : une session signée reste "
+        "dans la période d'enregistrement où elle a été tenue."
+    )
+
+
+def registration_delete_refused_message(sessions) -> str:
+    plural = len(sessions) > 1
+    return (
+        f"Cet enregistrement ne peut pas être supprimé : {'les jurys' if plural else 'le jury'} du "
+        f"{_sessions_list(sessions)} y {'ont' if plural else 'a'} été {'signés' if plural else 'signé'}, "
+        "et leurs résultats et documents en dépendent."
+    )
+
+
 class BlockQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # bulk_update goes through here too: the rule of a used block changes through no door.
+        if (
+            BLOCK_RULE_FIELDS_SET & kwargs.keys()
+            and Grid.objects.filter(block__in=self, frozen_at__isnull=False).exists()
+        ):
+            raise ValidationError(block_rule_frozen_message())
+        return super().update(**kwargs)
+
     def with_current_grid(self):
         """Blocks with `current_grids` = [latest grid version, with its competences]: two extra queries."""
         latest_version = Grid.objects.filter(block=OuterRef("block")).order_by("-version").values("version")[:1]
@@ -185,6 +292,11 @@ class Block(models.Model):
     def __str__(self):
         return f"Bloc {self.number} — {self.title}"
 
+    def save(self, *args, **kwargs):
+        if self._rule_changes(self._stored_rule()) and self.rule_is_frozen:
+            raise ValidationError(block_rule_frozen_message(self.number))
+        super().save(*args, **kwargs)
+
     @property
     def code(self) -> str:
         return f"RNCP{self.certification.rncp_code}BC{self.number:02d}"
@@ -199,8 +311,37 @@ class Block(models.Model):
             return self.current_grids[0] if self.current_grids else None
         return self.grids.order_by("-version").first()
 
+    @property
+    def rule_is_frozen(self) -> bool:
+        """True once an evaluation has opened on the block (which freezes its grid): results rest on its rule."""
+        return self.pk is not None and self.grids.filter(frozen_at__isnull=False).exists()
+
+    def _stored_rule(self) -> dict | None:
+        if self.pk is None or self._state.adding:
+            return None
+        return Block.objects.filter(pk=self.pk).values(*BLOCK_RULE_FIELDS).first()
+
+    def _rule_changes(self, stored: dict | None) -> set[str]:
+        if stored is None:
+            return set()
+        return {
+            name
+            for name in BLOCK_RULE_FIELDS
+            if stored[name] != self._meta.get_field(name).to_python(getattr(self, name))
+        }
+
     def clean(self):
         errors = {}
+        changes = self._rule_changes(self._stored_rule())
+        if changes and self.rule_is_frozen:
+            raise ValidationError(block_rule_frozen_message(self.number))
+        if "declared_competence_count" in changes and self.declared_competence_count:
+            defined = Competence.objects.filter(grid=self.current_grid).count()
+            if self.declared_competence_count < defined:
+                errors["declared_competence_count"] = (
+                    f"La grille compte déjà {defined} compétences : retirez-en avant de réduire ce nombre "
+                    "(une grille compte exactement les compétences que le bloc déclare)."
+                )
         if self.threshold_value is not None:
             if self.threshold_kind == ThresholdKind.PROPORTION and not (0 < self.threshold_value <= 100):
                 errors["threshold_value"] = "Une proportion doit être comprise entre 0 % (exclu) et 100 %."
@@ -250,8 +391,13 @@ class Grid(models.Model):
         return max(self.block.declared_competence_count - self.defined_count, 0)
 
     @property
+    def surplus_count(self) -> int:
+        return max(self.defined_count - self.block.declared_competence_count, 0)
+
+    @property
     def is_complete(self) -> bool:
-        return self.missing_count == 0
+        """Exactly the declared number: a surplus competence would otherwise count toward the threshold."""
+        return self.defined_count == self.block.declared_competence_count
 
 
 class Competence(models.Model):

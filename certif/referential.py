@@ -95,6 +95,12 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
         )
     for block_data in data["blocks"]:
         threshold = block_data["threshold"]
+        if len(block_data["competences"]) > threshold["out_of"]:
+            raise ValueError(
+                f"bloc de compétences {block_data['number']} invalide : {len(block_data['competences'])} "
+                f"compétences pour {threshold['out_of']} déclarées (une grille compte au plus les compétences "
+                "que le bloc déclare)."
+            )
         block = _create_valid(
             Block,
             certification=certification,

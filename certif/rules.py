@@ -64,6 +64,11 @@ class Threshold:
         return f"valider {self.required} des {self.out_of} compétences, au moins au niveau {floor_label}"
 
 
+class GridOverfullError(ValueError):
+    """A grid holding more competences than its block declares: the fiche's rule counts exactly, so the engine
+    refuses to judge it rather than count a surplus competence toward the threshold."""
+
+
 @dataclass(frozen=True)
 class BlockResult:
     outcome: str
@@ -90,8 +95,14 @@ def block_outcome(
 
     `levels` holds one entry per competence defined on the grid; None means "no level entered".
     A block is incomplete, never failed, while its grid lacks competences or a competence lacks a level.
+    A grid with more competences than the block declares raises GridOverfullError: it has no outcome.
     """
     defined = len(levels)
+    if defined > threshold.out_of:
+        raise GridOverfullError(
+            f"La grille compte {defined} compétences alors que le bloc en déclare {threshold.out_of} : "
+            "une grille n'est jugée que si elle compte exactement les compétences déclarées."
+        )
     missing = sum(1 for level in levels if level is None)
     validated = sum(1 for level in levels if level is not None and level in validating_levels)
     required = threshold.required

@@ -6,24 +6,46 @@ from django.db import transaction
 from django.utils import timezone
 
 from certif.audit import record_audit
-from certif.models import Block, Certification, Competence, Grid, RatingScale, Registration, ScaleLevel
+from certif.models import (
+    BLOCK_RULE_FIELDS,
+    Block,
+    Certification,
+    Competence,
+    Grid,
+    RatingScale,
+    Registration,
+    ScaleLevel,
+    registration_delete_refused_message,
+)
 
 
 def _grid_snapshot(grid: Grid) -> dict:
     return {"version": grid.version, "competences": [c.label for c in grid.competences.order_by("position")]}
 
 
-def _editable_grid(*, block: Block) -> Grid:
-    """The grid staff may change now: the current version, or a fresh copy of it when it is frozen."""
-    grid = Grid.objects.select_for_update().filter(block=block).order_by("-version").first()
+def _current_grid(*, block: Block) -> Grid:
+    """The block's latest grid version, locked: changes of one grid are serialised."""
+    return Grid.objects.select_for_update().filter(block=block).order_by("-version").first()
+
+
+def _writable(grid: Grid) -> Grid:
+    """The grid itself while it is not frozen, else a new version copied from it.
+
+    Called only once a change is known to change something: a request that changes nothing makes no version.
+    """
     if not grid.is_frozen:
         return grid
-    new_grid = Grid.objects.create(block=block, version=grid.version + 1)
+    new_grid = Grid.objects.create(block=grid.block, version=grid.version + 1)
     Competence.objects.bulk_create(
         Competence(grid=new_grid, position=competence.position, label=competence.label)
         for competence in grid.competences.order_by("position")
     )
     return new_grid
+
+
+def _record_grid_change(*, actor, action: str, before: dict, grid: Grid) -> None:
+    # `before` is the grid as it was (the frozen version when a new one was made), `after` the grid as it is now.
+    record_audit(actor=actor, action=action, target=grid, before=before, after=_grid_snapshot(grid))
 
 
 def _check_label_free(*, grid: Grid, label: str, exclude_position: int | None = None) -> str:
@@ -38,46 +60,56 @@ def _check_label_free(*, grid: Grid, label: str, exclude_position: int | None = 
 
 @transaction.atomic
 def competence_add(*, block: Block, label: str, actor) -> Competence:
-    grid = _editable_grid(block=block)
-    before = _grid_snapshot(grid)
-    label = _check_label_free(grid=grid, label=label)
-    if grid.competences.count() >= block.declared_competence_count:
+    current = _current_grid(block=block)
+    label = _check_label_free(grid=current, label=label)
+    declared = current.block.declared_competence_count
+    if current.competences.count() >= declared:
         raise ValidationError(
             {
-                "label": f"La grille compte déjà les {block.declared_competence_count} compétences que le bloc "
-                "déclare : renommez une compétence existante ou modifiez le nombre de compétences du bloc."
+                "label": f"La grille compte déjà les {declared} compétences que le bloc déclare : renommez une "
+                "compétence existante ou modifiez le nombre de compétences du bloc."
             }
         )
+    before = _grid_snapshot(current)
+    grid = _writable(current)
     last = grid.competences.order_by("-position").first()
     competence = Competence.objects.create(grid=grid, label=label, position=(last.position + 1) if last else 1)
-    record_audit(
-        actor=actor, action="referential.competence_added", target=grid, before=before, after=_grid_snapshot(grid)
-    )
+    _record_grid_change(actor=actor, action="referential.competence_added", before=before, grid=grid)
     return competence
 
 
 @transaction.atomic
 def competence_rename(*, block: Block, position: int, label: str, actor) -> Competence:
-    grid = _editable_grid(block=block)
+    """Rename the competence at `position`; the same label again changes nothing (no version, no audit)."""
+    current = _current_grid(block=block)
+    competence = current.competences.get(position=position)
+    label = _check_label_free(grid=current, label=label, exclude_position=position)
+    if label == competence.label:
+        return competence
+    before = _grid_snapshot(current)
+    grid = _writable(current)
     competence = grid.competences.get(position=position)
-    before = _grid_snapshot(grid)
-    competence.label = _check_label_free(grid=grid, label=label, exclude_position=position)
+    competence.label = label
     competence.save(update_fields=["label"])
-    record_audit(
-        actor=actor, action="referential.competence_renamed", target=grid, before=before, after=_grid_snapshot(grid)
-    )
+    _record_grid_change(actor=actor, action="referential.competence_renamed", before=before, grid=grid)
     return competence
 
 
 @transaction.atomic
-def competence_move(*, block: Block, position: int, offset: int, actor) -> None:
-    """Swap the competence at `position` with its neighbour above (offset -1) or below (+1)."""
-    grid = _editable_grid(block=block)
-    competences = {c.position: c for c in grid.competences.all()}
+def competence_move(*, block: Block, position: int, offset: int, actor) -> Grid | None:
+    """Swap the competence at `position` with its neighbour above (offset -1) or below (+1).
+
+    Returns the grid changed, or None when there is no such neighbour (the first moved up, the last moved down):
+    nothing is written then, not even a new version of a frozen grid.
+    """
+    current = _current_grid(block=block)
     other_position = position + offset
-    if position not in competences or other_position not in competences:
-        return
-    before = _grid_snapshot(grid)
+    positions = set(current.competences.values_list("position", flat=True))
+    if offset not in (-1, 1) or position not in positions or other_position not in positions:
+        return None
+    before = _grid_snapshot(current)
+    grid = _writable(current)
+    competences = {c.position: c for c in grid.competences.filter(position__in=[position, other_position])}
     moved, other = competences[position], competences[other_position]
     # Park one row outside the range so that the unique (grid, position) constraint holds at each step.
     moved.position = 0
@@ -86,9 +118,25 @@ def competence_move(*, block: Block, position: int, offset: int, actor) -> None:
     other.save(update_fields=["position"])
     moved.position = other_position
     moved.save(update_fields=["position"])
-    record_audit(
-        actor=actor, action="referential.competence_moved", target=grid, before=before, after=_grid_snapshot(grid)
-    )
+    _record_grid_change(actor=actor, action="referential.competence_moved", before=before, grid=grid)
+    return grid
+
+
+@transaction.atomic
+def competence_remove(*, block: Block, position: int, actor) -> Grid:
+    """Take the competence at `position` off the grid (a new version when the grid is frozen); the competences
+    after it move up one rank. This is how staff bring a grid holding too many competences back to the declared
+    number."""
+    current = _current_grid(block=block)
+    current.competences.get(position=position)  # an unknown position is refused before anything is written
+    before = _grid_snapshot(current)
+    grid = _writable(current)
+    grid.competences.get(position=position).delete()
+    for competence in grid.competences.filter(position__gt=position).order_by("position"):
+        competence.position -= 1
+        competence.save(update_fields=["position"])
+    _record_grid_change(actor=actor, action="referential.competence_removed", before=before, grid=grid)
+    return grid
 
 
 def _block_snapshot(block: Block) -> dict:
@@ -102,39 +150,36 @@ def _block_snapshot(block: Block) -> dict:
 @transaction.atomic
 def block_threshold_update(
     *, block: Block, threshold_kind: str, threshold_value, declared_competence_count: int, actor
-):
+) -> Block:
+    """Change a block's rule while no evaluation has used it (Block.clean: valid, not frozen, never below the
+    competences defined). Frozen afterwards: every result stays judged, and printed, by the rule applied to it."""
     block = Block.objects.select_for_update().get(pk=block.pk)
-    if block.grids.filter(frozen_at__isnull=False).exists():
-        raise ValidationError(
-            "Une évaluation est ouverte ou des résultats ont été signés sur ce bloc : son seuil ne peut plus être "
-            "modifié (chaque résultat doit rester jugé sur la règle en vigueur quand il a été établi)."
-        )
-    defined = block.grids.order_by("-version").first().competences.count()
-    if declared_competence_count < defined:
-        raise ValidationError(
-            {
-                "declared_competence_count": f"La grille compte déjà {defined} compétences : "
-                "retirez-en avant de réduire ce nombre."
-            }
-        )
+    stored = {name: getattr(block, name) for name in BLOCK_RULE_FIELDS}
     before = _block_snapshot(block)
     block.threshold_kind = threshold_kind
     block.threshold_value = threshold_value
     block.declared_competence_count = declared_competence_count
     block.full_clean()
-    block.save(update_fields=["threshold_kind", "threshold_value", "declared_competence_count"])
+    if all(getattr(block, name) == stored[name] for name in BLOCK_RULE_FIELDS):
+        return block  # 7 and 7.00 are one threshold: nothing changes, nothing is recorded
+    block.save(update_fields=list(BLOCK_RULE_FIELDS))
     record_audit(
         actor=actor, action="referential.threshold_changed", target=block, before=before, after=_block_snapshot(block)
     )
     return block
 
 
+REGISTRATION_FIELDS = ["act", "publication", "publication_date", "in_force_from", "in_force_until", "level_note"]
+
+
 def _registration_snapshot(registration: Registration) -> dict:
     return {
         "act": registration.act,
         "publication": registration.publication,
+        "publication_date": registration.publication_date.isoformat() if registration.publication_date else None,
         "in_force_from": registration.in_force_from.isoformat(),
         "in_force_until": registration.in_force_until.isoformat(),
+        "level_note": registration.level_note,
     }
 
 
@@ -151,6 +196,97 @@ def registration_create(*, registration: Registration, actor) -> Registration:
         after=_registration_snapshot(registration),
     )
     return registration
+
+
+@transaction.atomic
+def registration_update(*, registration: Registration, actor, **fields) -> Registration:
+    """Correct a registration (act, publication, period). A signed jury held inside its period stays inside
+    (Registration.clean); a change that changes nothing records nothing."""
+    unknown = set(fields) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise TypeError(f"registration_update() ne modifie pas : {', '.join(sorted(unknown))}")
+    Certification.objects.select_for_update().get(pk=registration.certification_id)  # serialise overlap checks
+    registration = Registration.objects.get(pk=registration.pk)
+    before = _registration_snapshot(registration)
+    for name, value in fields.items():
+        setattr(registration, name, value.strip() if isinstance(value, str) else value)
+    registration.full_clean()
+    after = _registration_snapshot(registration)
+    if after == before:
+        return registration
+    registration.save()
+    changed = [name for name in after if after[name] != before[name]]
+    record_audit(
+        actor=actor,
+        action="referential.registration_changed",
+        target=registration,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return registration
+
+
+@transaction.atomic
+def registration_delete(*, registration: Registration, actor) -> None:
+    """Delete a registration recorded by mistake; refused when a signed jury was held inside it."""
+    Certification.objects.select_for_update().get(pk=registration.certification_id)
+    registration = Registration.objects.get(pk=registration.pk)
+    sessions = list(registration.signed_sessions_resting_on())
+    if sessions:
+        raise ValidationError(registration_delete_refused_message(sessions))
+    record_audit(
+        actor=actor,
+        action="referential.registration_deleted",
+        target=registration,
+        before=_registration_snapshot(registration),
+    )
+    registration.delete()
+
+
+# What staff may change on a certification: its description. What the fiche registers and the documents print
+# (code, title, levels, certifier, signatory, validity of blocks) comes with the fiche; another one is a new fiche.
+CERTIFICATION_EDITABLE_FIELDS = [
+    "summary",
+    "sectors",
+    "example_jobs",
+    "regulation",
+    "accessible_new_caledonia",
+    "accessible_french_polynesia",
+    "statistics",
+    "website",
+]
+
+
+def _certification_snapshot(certification: Certification) -> dict:
+    return {name: getattr(certification, name) for name in CERTIFICATION_EDITABLE_FIELDS}
+
+
+@transaction.atomic
+def certification_update(*, certification: Certification, actor, **fields) -> Certification:
+    unknown = set(fields) - set(CERTIFICATION_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            "Ces données viennent de la fiche RNCP et ne se modifient pas ici (une autre fiche s'installe avec "
+            f"load_fiche) : {', '.join(sorted(unknown))}."
+        )
+    certification = Certification.objects.select_for_update().get(pk=certification.pk)
+    before = _certification_snapshot(certification)
+    for name, value in fields.items():
+        setattr(certification, name, value.strip() if isinstance(value, str) else value)
+    certification.full_clean()
+    after = _certification_snapshot(certification)
+    changed = [name for name in CERTIFICATION_EDITABLE_FIELDS if after[name] != before[name]]
+    if not changed:
+        return certification
+    certification.save(update_fields=changed)
+    record_audit(
+        actor=actor,
+        action="referential.certification_changed",
+        target=certification,
+        before={name: before[name] for name in changed},
+        after={name: after[name] for name in changed},
+    )
+    return certification
 
 
 def _scale_snapshot(scale: RatingScale) -> dict:

@@ -19,6 +19,11 @@ urlpatterns = [
         views.competence_move,
         name="competence_move",
     ),
+    path(
+        "<str:rncp_code>/blocs/<int:number>/competences/<int:position>/retirer/",
+        views.competence_remove,
+        name="competence_remove",
+    ),
     path("<str:rncp_code>/blocs/<int:number>/seuil/", views.threshold_update, name="threshold_update"),
     path("<str:rncp_code>/enregistrements/ajouter/", views.registration_add, name="registration_add"),
     path("<str:rncp_code>/echelle/", views.scale_edit, name="scale_edit"),

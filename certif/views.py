@@ -111,6 +111,7 @@ def _render_block_edit(request, block, *, add_form=None, threshold_form=None, in
         "rename_forms": rename_forms,
         "add_form": add_form or NewCompetenceForm(prefix="add"),
         "threshold_form": threshold_form or BlockThresholdForm(instance=block, prefix="threshold"),
+        "rule_is_frozen": block.rule_is_frozen,
     }
     return render(request, "certif/block_edit.html", context, status=status)
 
@@ -176,8 +177,20 @@ def threshold_update(request, rncp_code, number):
 def competence_move(request, rncp_code, number, position):
     block = _block(rncp_code, number)
     offset = -1 if request.POST.get("direction") == "up" else 1
-    services.competence_move(block=block, position=position, offset=offset, actor=request.user)
-    messages.success(request, "Ordre des compétences enregistré.")
+    if services.competence_move(block=block, position=position, offset=offset, actor=request.user):
+        messages.success(request, "Ordre des compétences enregistré.")
+    else:
+        messages.info(request, "Cette compétence est déjà à cette extrémité de la grille : rien n'a changé.")
+    return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
+
+
+@require_POST
+@manage_referential_required
+def competence_remove(request, rncp_code, number, position):
+    block = _block(rncp_code, number)
+    get_object_or_404(block.current_grid.competences.all(), position=position)
+    services.competence_remove(block=block, position=position, actor=request.user)
+    messages.success(request, "Compétence retirée de la grille.")
     return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
 
 

@@ -40,6 +40,11 @@ class SessionOpenForm(forms.Form):
 
 def _block_label(block: Block) -> str:
     grid = block.current_grid
+    if grid is not None and grid.surplus_count:
+        return (
+            f"Bloc {block.number} — {block.title} (grille à corriger : "
+            f"{grid.defined_count} compétences pour {block.declared_competence_count} déclarées)"
+        )
     if grid is not None and not grid.is_complete:
         return (
             f"Bloc {block.number} — {block.title} (grille incomplète : "

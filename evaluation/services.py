@@ -62,6 +62,13 @@ def _session_snapshot(session: EvaluationSession) -> dict:
 
 def incomplete_grid_message(block: Block, grid: Grid) -> str:
     missing, defined = grid.missing_count, grid.defined_count
+    if grid.surplus_count:
+        surplus = grid.surplus_count
+        return (
+            f"Le bloc {block.number} a une grille qui compte {defined} compétences alors qu'il en déclare "
+            f"{block.declared_competence_count} : retirez-en {surplus} (une grille compte exactement les "
+            "compétences que le bloc déclare)."
+        )
     return (
         f"Le bloc {block.number} a une grille incomplète : {missing} "
         f"{_plural(missing, 'compétence manque', 'compétences manquent')} "

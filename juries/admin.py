@@ -1,5 +1,5 @@
 """Jury sessions in the admin are read-only: every change goes through the jury pages and juries.services (validated,
-audited); a signed session is final everywhere. Only the composition rule (data of the fiche) is edited here."""
+audited); a signed session is final everywhere. The composition rule is the fiche's: read-only too."""
 
 from django.contrib import admin
 
@@ -17,11 +17,6 @@ from juries.models import (
 )
 
 
-@admin.register(JuryCompositionRule)
-class JuryCompositionRuleAdmin(admin.ModelAdmin):
-    list_display = ["certification", "professionals_percent", "trainers_percent"]
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     actions = None
 
@@ -33,6 +28,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(JuryCompositionRule)
+class JuryCompositionRuleAdmin(ReadOnlyAdmin):
+    """The fiche's rule, installed with it (`load_fiche`); the sessions composed under it rest on it."""
+
+    list_display = ["certification", "professionals_percent", "trainers_percent"]
 
 
 class MemberInline(admin.TabularInline):

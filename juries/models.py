@@ -8,6 +8,8 @@ act, a `Rectification`, that keeps the original decision visible.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from certif.models import Block, Certification, WriteOnceModel
@@ -42,6 +44,15 @@ class JuryCompositionRule(models.Model):
     def minimum_members(self) -> int:
         """50/50 with professionals split in two equal halves: 2 professionals (1 + 1) and 2 trainers."""
         return 4 if self.professionals_split_equally else 2
+
+
+@receiver(pre_delete, sender=JuryCompositionRule, dispatch_uid="jury_rule_delete_guard")
+def _refuse_deleting_a_jury_rule_in_use(sender, instance, **kwargs):
+    if JurySession.objects.filter(certification_id=instance.certification_id).exists():
+        raise ValidationError(
+            "La règle de composition des jurys ne peut pas être supprimée : des sessions de jury de la "
+            "certification ont été composées selon elle."
+        )
 
 
 class JurySessionStatus(models.TextChoices):
