@@ -1,0 +1,364 @@
+"""Project-wide invariants: every model has one decided door in the admin, and the admin keeps to it.
+
+`ADMIN_POLICY` names, for every model of our applications and every model registered in the admin, what the admin
+does with it:
+
+- `read_only(reason)`: shown, never added, changed nor deleted there, by anyone (superusers included);
+- `through(add=..., change=..., delete=..., reason=...)`: each operation named goes through the service named
+  (dotted path), so its validation and audit apply; an operation not named is refused to everyone;
+- `not_registered(reason)`: absent from the admin; its own pages and services handle it;
+- `accounts(staff_may=..., reason=...)`: Django's account admin; the staff role may do exactly `staff_may` there.
+
+Adding a model? Add its line: the first test fails, telling what to decide, until you do.
+Inlines are doors too: every inline of every admin is read-only.
+"""
+
+import inspect
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin import AdminSite
+from django.test import RequestFactory
+from django.utils.module_loading import import_string
+
+from certif.models import Block, Competence, Grid
+from certif.roles import Role
+from tests.conftest import make_user
+
+OUR_APPS = ("certif", "candidates", "evaluation", "juries")
+OPERATIONS = ("add", "change", "delete")
+
+
+@dataclass(frozen=True)
+class Policy:
+    door: str
+    reason: str
+    services: dict[str, str] = field(default_factory=dict)  # operation → dotted path of the service
+    staff_may: frozenset[str] = frozenset()  # accounts only
+
+
+def read_only(reason: str) -> Policy:
+    return Policy("read-only", reason)
+
+
+def through(*, reason: str, add: str = "", change: str = "", delete: str = "") -> Policy:
+    services = {operation: path for operation, path in (("add", add), ("change", change), ("delete", delete)) if path}
+    return Policy("through services", reason, services=services)
+
+
+def not_registered(reason: str) -> Policy:
+    return Policy("not registered", reason)
+
+
+def accounts(*, reason: str, staff_may=()) -> Policy:
+    return Policy("accounts", reason, staff_may=frozenset(staff_may))
+
+
+ADMIN_POLICY: dict[str, Policy] = {
+    # — certif: the referential —
+    "certif.Certification": through(
+        change="certif.services.certification_update",
+        reason="installed from its fiche (load_fiche); the fiche's identity is read-only, its description audited",
+    ),
+    "certif.RomeCode": not_registered(
+        "the fiche's ROME codes, installed with it; shown read-only on the certification"
+    ),
+    "certif.PreparationPlace": not_registered(
+        "added on /candidats/lieux/nouveau/ (preparation_place_create); shown read-only on the certification"
+    ),
+    "certif.Registration": through(
+        add="certif.services.registration_create",
+        change="certif.services.registration_update",
+        delete="certif.services.registration_delete",
+        reason="a signed jury stays inside its registration: neither moved out of it nor deleted",
+    ),
+    "certif.Block": through(
+        change="certif.services.block_threshold_update",
+        reason="the rule of a block is frozen once an evaluation has opened on it; blocks come with the fiche",
+    ),
+    "certif.Grid": read_only("edited on the block's page: new version when frozen, audited"),
+    "certif.Competence": not_registered("edited on the block's page (competence_add/rename/move/remove)"),
+    "certif.RatingScale": read_only("edited on the scale page (rating_scale_update / rating_scale_new_version)"),
+    "certif.ScaleLevel": not_registered("edited as a whole scale on the scale page"),
+    "certif.AuditEvent": read_only("write-once trace"),
+    "certif.CdcDeclarantSettings": not_registered("/declarations-cdc/ (declarant_settings_save)"),
+    "certif.HolderDeclaration": not_registered("/declarations-cdc/ (holder_declaration_create), kept byte for byte"),
+    "certif.HolderDeclarationLine": not_registered("written with its declaration"),
+    # — candidates —
+    "candidates.AccessPathway": read_only("the fiche's OUI/NON table; cohorts and the jury rule rest on it"),
+    "candidates.Candidate": through(
+        add="candidates.services.candidate_create",
+        change="candidates.services.candidate_update",
+        reason="identity changes are audited; a candidate is never deleted",
+    ),
+    "candidates.Cohort": through(
+        add="candidates.services.cohort_save",
+        change="candidates.services.cohort_save",
+        reason="trainers and pathway checked and audited; never deleted",
+    ),
+    "candidates.Enrolment": through(
+        add="candidates.services.enrol",
+        change="candidates.services.enrolment_update",
+        reason="closed pathways refused, audited; the VAE admissibility is recorded on its page",
+    ),
+    "candidates.AcquiredBlock": through(
+        add="candidates.services.acquired_block_import",
+        reason="history only; blocks validated by a jury join the ledger at sign-off; never changed nor deleted",
+    ),
+    "candidates.CertificationAward": read_only("awarded at a jury's sign-off, with its number"),
+    # — evaluation —
+    "evaluation.EvaluationSession": read_only("opened on its page (evaluation_session_open)"),
+    "evaluation.BlockEvaluation": read_only("grid pages: save, submit, reopen (evaluation.services)"),
+    "evaluation.LevelEntry": read_only("grid page (block_evaluation_save), one audit event per cell"),
+    # — juries —
+    "juries.JuryCompositionRule": read_only("the fiche's rule, installed with it; sessions are composed under it"),
+    "juries.JurySession": read_only("jury pages (juries.services); final once signed"),
+    "juries.JuryMember": not_registered("jury pages (jury_member_save/remove); shown read-only on the session"),
+    "juries.Presentation": read_only("jury pages (presentation_add/remove)"),
+    "juries.Decision": read_only("deliberation page (decisions_record), rectification once signed"),
+    "juries.Recusal": read_only("computed from the candidates' files or declared on the jury page"),
+    "juries.Rectification": read_only("signed by the president on the rectification page"),
+    "juries.CertificateSequence": read_only("drawn under a row lock at sign-off, never reused"),
+    "juries.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
+    "juries.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
+    # — outside our applications, registered in the admin —
+    "auth.User": accounts(
+        staff_may={"add", "change"},
+        reason="staff manage accounts and give the three roles; an account is never deleted (audit traces name it)",
+    ),
+    "auth.Group": accounts(reason="the three roles, installed by install_roles after every migrate"),
+    "django_tasks_database.DBTaskResult": read_only("django-tasks-db's own read-only admin of the task queue"),
+}
+
+DECIDE = (
+    "{label}: no admin door decided. Add a line for it to ADMIN_POLICY in tests/test_consistency.py: "
+    "read_only(reason) if only its pages and services write it; through(add=..., change=..., delete=..., reason=...) "
+    "if the admin saves it through services (save_model / delete_model calling them); not_registered(reason) "
+    "if it stays out of the admin. Then decide its database guard too."
+)
+
+
+def models_in_scope(site) -> set:
+    ours = {model for model in apps.get_models() if model._meta.app_label in OUR_APPS}
+    return ours | set(site._registry)
+
+
+def _names(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names(const)
+    return names
+
+
+def calls(method, service) -> bool:
+    """Whether `method`'s code refers to `service`: by its own name, or as an attribute of a module it names."""
+    method = inspect.unwrap(method)
+    names = _names(method.__code__)
+    for name in names:
+        value = method.__globals__.get(name)
+        if value is service:
+            return True
+        if inspect.ismodule(value) and service.__name__ in names and getattr(value, service.__name__, None) is service:
+            return True
+    return False
+
+
+def _overridden(model_admin, name: str) -> bool:
+    return getattr(type(model_admin), name) is not getattr(admin.ModelAdmin, name)
+
+
+def _has(model_admin, operation: str, request, obj=None) -> bool:
+    if operation == "add":
+        return model_admin.has_add_permission(request)
+    return getattr(model_admin, f"has_{operation}_permission")(request, obj)
+
+
+def _sample(model):
+    """A stored row when there is one (the fiche installs most of the referential), else a blank instance."""
+    return model._default_manager.first() or model()
+
+
+def inline_problems(label, model_admin, superuser_request) -> list[str]:
+    problems = []
+    for inline_class in model_admin.inlines:
+        inline = inline_class(model_admin.model, model_admin.admin_site)
+        for operation in OPERATIONS:
+            if getattr(inline, f"has_{operation}_permission")(superuser_request, None):
+                problems.append(
+                    f"{label}: the inline of {inline.model._meta.label} lets a superuser {operation} rows without "
+                    "a service; make it read-only (certif.admin_doors.ReadOnlyInline)."
+                )
+    return problems
+
+
+def registered_problems(label, model, model_admin, policy, requests) -> list[str]:
+    problems = inline_problems(label, model_admin, requests["superuser"])
+    samples = [None, _sample(model)]
+    if policy.door == "accounts":
+        for operation in OPERATIONS:
+            allowed = any(_has(model_admin, operation, requests["staff"], obj) for obj in samples)
+            if allowed != (operation in policy.staff_may):
+                problems.append(
+                    f"{label}: the staff role {'may' if allowed else 'may not'} {operation} in the admin, "
+                    f"the policy says {'it may' if operation in policy.staff_may else 'it may not'}."
+                )
+        return problems
+    for operation in OPERATIONS:
+        service_path = policy.services.get(operation)
+        if service_path is None:
+            if any(_has(model_admin, operation, requests["superuser"], obj) for obj in samples):
+                problems.append(
+                    f"{label}: the admin lets a superuser {operation} although the policy is "
+                    f"« {policy.door} » without a service for {operation}."
+                )
+            continue
+        if not _has(model_admin, operation, requests["staff"]):
+            problems.append(f"{label}: the policy names a service to {operation}, but the staff role may not.")
+        service = import_string(service_path)
+        method = "delete_model" if operation == "delete" else "save_model"
+        if not _overridden(model_admin, method) or not calls(getattr(type(model_admin), method), service):
+            problems.append(f"{label}: {type(model_admin).__name__}.{method} does not call {service_path}.")
+        bulk_delete = operation == "delete" and "delete_selected" in model_admin.get_actions(requests["superuser"])
+        if bulk_delete and not _overridden(model_admin, "delete_queryset"):
+            problems.append(f"{label}: the bulk delete action bypasses {service_path}.")
+    if policy.services.keys() & {"add", "change"} and not _overridden(model_admin, "save_related"):
+        form = model_admin.get_form(requests["superuser"], None if "add" in policy.services else samples[1])
+        written_m2m = [f.name for f in model._meta.local_many_to_many if f.name in form.base_fields]
+        if written_m2m:
+            problems.append(
+                f"{label}: the admin form writes {', '.join(written_m2m)} with form.save_m2m(), outside the "
+                "service; override save_related (the service sets them)."
+            )
+    return problems
+
+
+def admin_problems(site, policy_table, requests, models=None) -> list[str]:
+    problems = []
+    models = models_in_scope(site) if models is None else models
+    for model in sorted(models, key=lambda m: m._meta.label):
+        label = model._meta.label
+        policy = policy_table.get(label)
+        if policy is None:
+            problems.append(DECIDE.format(label=label))
+            continue
+        model_admin = site._registry.get(model)
+        if policy.door == "not registered":
+            if model_admin is not None:
+                problems.append(
+                    f"{label}: registered in the admin, but the policy says not_registered ({policy.reason})."
+                )
+            continue
+        if model_admin is None:
+            problems.append(f"{label}: the policy is « {policy.door} » but the model is not registered in the admin.")
+            continue
+        problems.extend(registered_problems(label, model, model_admin, policy, requests))
+    if models is None or models == models_in_scope(site):
+        known = {model._meta.label for model in models_in_scope(site)}
+        for label in sorted(set(policy_table) - known):
+            problems.append(f"{label}: in ADMIN_POLICY but no such model in scope; remove the line.")
+    return problems
+
+
+@pytest.fixture
+def requests(db):
+    factory = RequestFactory()
+    superuser_request, staff_request = factory.get("/admin/"), factory.get("/admin/")
+    superuser_request.user = make_user("racine", None, is_staff=True, is_superuser=True)
+    staff_request.user = make_user("gestionnaire-admin", Role.STAFF, is_staff=True)
+    return {"superuser": superuser_request, "staff": staff_request}
+
+
+def test_every_model_has_a_decided_admin_door_and_the_admin_keeps_to_it(requests):
+    problems = admin_problems(admin.site, ADMIN_POLICY, requests)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_model_of_our_applications_is_in_the_table():
+    labels = {model._meta.label for model in apps.get_models() if model._meta.app_label in OUR_APPS}
+    assert labels <= set(ADMIN_POLICY)
+    assert {"auth.User", "auth.Group"} <= set(ADMIN_POLICY)
+
+
+# — the checks themselves catch what they are for —
+
+
+def test_a_new_model_missing_from_the_table_is_reported_with_what_to_decide(requests):
+    table = {label: policy for label, policy in ADMIN_POLICY.items() if label != "certif.Block"}
+    problems = admin_problems(admin.site, table, requests)
+    assert problems == [DECIDE.format(label="certif.Block")]
+    assert "read_only(reason)" in problems[0] and "through(" in problems[0] and "not_registered(" in problems[0]
+
+
+def test_a_plain_model_admin_on_a_read_only_model_is_reported(requests):
+    site = AdminSite(name="essai")
+    site.register(Grid, admin.ModelAdmin)
+    problems = admin_problems(site, {"certif.Grid": ADMIN_POLICY["certif.Grid"]}, requests, models={Grid})
+    assert problems == [
+        f"certif.Grid: the admin lets a superuser {operation} although the policy is « read-only » without a "
+        f"service for {operation}."
+        for operation in OPERATIONS
+    ]
+
+
+def test_a_save_model_that_skips_its_service_is_reported(requests):
+    class DirectBlockAdmin(admin.ModelAdmin):
+        def has_add_permission(self, request):
+            return False
+
+        def has_delete_permission(self, request, obj=None):
+            return False
+
+        def save_model(self, request, obj, form, change):
+            obj.save()
+
+    site = AdminSite(name="essai")
+    site.register(Block, DirectBlockAdmin)
+    problems = admin_problems(site, {"certif.Block": ADMIN_POLICY["certif.Block"]}, requests, models={Block})
+    assert problems == [
+        "certif.Block: DirectBlockAdmin.save_model does not call certif.services.block_threshold_update."
+    ]
+
+
+def test_a_writable_inline_is_reported(requests):
+    class CompetenceInline(admin.TabularInline):
+        model = Competence
+
+    class GridWithInline(admin.ModelAdmin):
+        inlines = [CompetenceInline]
+
+        def has_add_permission(self, request):
+            return False
+
+        def has_change_permission(self, request, obj=None):
+            return False
+
+        def has_delete_permission(self, request, obj=None):
+            return False
+
+    site = AdminSite(name="essai")
+    site.register(Grid, GridWithInline)
+    problems = admin_problems(site, {"certif.Grid": ADMIN_POLICY["certif.Grid"]}, requests, models={Grid})
+    assert problems == [
+        f"certif.Grid: the inline of certif.Competence lets a superuser {operation} rows without a service; make it "
+        "read-only (certif.admin_doors.ReadOnlyInline)."
+        for operation in OPERATIONS
+    ]
+
+
+def test_a_registered_model_declared_not_registered_is_reported(requests):
+    site = AdminSite(name="essai")
+    site.register(Competence, admin.ModelAdmin)
+    problems = admin_problems(
+        site, {"certif.Competence": ADMIN_POLICY["certif.Competence"]}, requests, models={Competence}
+    )
+    assert len(problems) == 1 and problems[0].startswith("certif.Competence: registered in the admin")
+
+
+def test_a_stale_line_is_reported(requests):
+    table = {**ADMIN_POLICY, "juries.Ghost": read_only("a model that no longer exists")}
+    assert admin_problems(admin.site, table, requests) == [
+        "juries.Ghost: in ADMIN_POLICY but no such model in scope; remove the line."
+    ]
