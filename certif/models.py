@@ -89,8 +89,16 @@ class PreparationPlace(models.Model):
 
 
 class RegistrationQuerySet(models.QuerySet):
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        # Checked before Django's own transaction opens, so that a refusal leaves the caller's transaction usable.
+        if {"in_force_from", "in_force_until"} & set(fields):
+            uncovered = [session for obj in objs for session in obj.sessions_uncovered_by_change()]
+            if uncovered:
+                raise ValidationError(_uncovered_message(uncovered))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
     def update(self, **kwargs):
-        # bulk_update goes through here too: the period of a registration a signed jury rests on stays put.
+        # The period of a registration a signed jury rests on does not move by a blind update.
         if {"in_force_from", "in_force_until"} & kwargs.keys():
             resting = [session for registration in self for session in registration.signed_sessions_resting_on()]
             if resting:
@@ -242,8 +250,17 @@ def registration_delete_refused_message(sessions) -> str:
 
 
 class BlockQuerySet(models.QuerySet):
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        # Checked before Django's own transaction opens, so that a refusal leaves the caller's transaction usable.
+        objs = list(objs)
+        if BLOCK_RULE_FIELDS_SET & set(fields):
+            for obj in objs:
+                if obj._rule_changes(obj._stored_rule()) and obj.rule_is_frozen:
+                    raise ValidationError(block_rule_frozen_message(obj.number))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
     def update(self, **kwargs):
-        # bulk_update goes through here too: the rule of a used block changes through no door.
+        # The rule of a used block changes through no door, not even a blind update.
         if (
             BLOCK_RULE_FIELDS_SET & kwargs.keys()
             and Grid.objects.filter(block__in=self, frozen_at__isnull=False).exists()
