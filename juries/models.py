@@ -6,7 +6,7 @@ act, a `Rectification`, that keeps the original decision visible.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -448,6 +448,14 @@ class IssuedDocument(WriteOnceModel):
     @property
     def is_valid(self) -> bool:
         return self.status == DocumentStatus.VALID
+
+    @property
+    def withdrawal_act(self):
+        """The withdrawal (retrait) that revoked this document, or None (reads `withdrawn__withdrawal` when selected)."""
+        try:
+            return self.withdrawn.withdrawal
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def grouped_code(self) -> str:
