@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from pgtrigger import Delete, Protect, Update
 
 from certif.models import Block, Certification, PreparationPlace, WriteOnceModel
 
@@ -447,6 +448,8 @@ class Withdrawal(WriteOnceModel):
 
     class Meta:
         verbose_name = "retrait"
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [Protect(name="withdrawal_write_once", operation=Update | Delete)]
         verbose_name_plural = "retraits"
         ordering = ["-decided_on", "-recorded_at", "-pk"]
 
@@ -469,6 +472,8 @@ class WithdrawnBlock(WriteOnceModel):
 
     class Meta:
         verbose_name = "bloc retiré"
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [Protect(name="withdrawn_block_write_once", operation=Update | Delete)]
         verbose_name_plural = "blocs retirés"
         ordering = ["acquired_block__block__number", "pk"]
 
@@ -493,6 +498,8 @@ class WithdrawnDocument(WriteOnceModel):
 
     class Meta:
         verbose_name = "document retiré"
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [Protect(name="withdrawn_document_write_once", operation=Update | Delete)]
         verbose_name_plural = "documents retirés"
         ordering = ["pk"]
 
