@@ -604,3 +604,22 @@ def test_postgresql_refuses_raw_sql_on_a_withdrawal_from_another_connection(staf
     assert all("pgtrigger" in outcome or "Cannot" in outcome for outcome in outcomes), outcomes
     assert Withdrawal.objects.get(pk=withdrawal.pk).reason == REASON
     assert (WithdrawnBlock.objects.count(), WithdrawnDocument.objects.count()) == (1, 2)
+
+
+def test_the_candidate_list_and_the_personal_data_export_tell_the_withdrawal(staff_client, data, staff_user):
+    _withdraw(data.first, staff_user, award=True, numbers=(2,))
+    staff_client.post(reverse("candidates:list"), {"q": data.first.birth_name})
+    response = staff_client.get(reverse("candidates:list"))
+    assert list(response.context["page"]) == [data.first]
+    page = response.content.decode()
+    assert "3 / 4" in page and ">Certifié</span>" not in page
+
+    exported = staff_client.get(reverse("candidates:personal_data", args=[data.first.pk])).json()
+    by_block = {item["bloc"]: item for item in exported["blocs_acquis"]}
+    assert by_block["RNCP16204BC02"]["retire"] == {
+        "decision": REFERENCE,
+        "date_decision": "2026-11-20",
+        "motif": REASON,
+    }
+    assert by_block["RNCP16204BC01"]["retire"] is None
+    assert exported["certifications"][0]["retire"]["decision"] == REFERENCE
