@@ -28,6 +28,9 @@ from candidates.models import (
     CertificationAward,
     Cohort,
     Enrolment,
+    Withdrawal,
+    WithdrawnBlock,
+    WithdrawnDocument,
 )
 from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
 from certif.admin_doors import adopt as _adopt
@@ -353,6 +356,60 @@ class CertificationAwardAdmin(admin.ModelAdmin):
     list_display = ["number", "candidate", "certification", "awarded_on"]
     search_fields = ["number", "candidate__birth_name", "candidate__usage_name", "candidate__first_name"]
     date_hierarchy = "awarded_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class WithdrawnBlockInline(_ReadOnlyInline):
+    model = WithdrawnBlock
+    fields = readonly_fields = ["acquired_block"]
+
+
+class WithdrawnDocumentInline(_ReadOnlyInline):
+    model = WithdrawnDocument
+    fields = readonly_fields = ["document"]
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(admin.ModelAdmin):
+    """A withdrawal is a signed act recorded from the candidate's file (password and confirmation): read-only here,
+    with the blocks it withdrew and the documents it revoked."""
+
+    list_display = ["decided_on", "candidate", "reference", "award", "recorded_by", "recorded_at"]
+    search_fields = ["reference", "candidate__birth_name", "candidate__usage_name", "candidate__first_name"]
+    date_hierarchy = "decided_on"
+    fields = readonly_fields = [
+        "candidate",
+        "certification",
+        "award",
+        "reference",
+        "decided_on",
+        "reason",
+        "recorded_by",
+        "recorded_at",
+    ]
+    inlines = [WithdrawnBlockInline, WithdrawnDocumentInline]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.formats import date_format
 
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import CANDIDATE_AUDITED_FIELDS
@@ -129,3 +130,77 @@ class PreparationPlaceForm(forms.ModelForm):
     class Meta:
         model = PreparationPlace
         fields = ["name", "address"]
+
+
+class WithdrawalForm(forms.Form):
+    """The staff act withdrawing a certificate and/or blocks: what, by which decision, why, confirmed twice."""
+
+    award = forms.BooleanField(label="Certificat", required=False)
+    blocks = forms.TypedMultipleChoiceField(
+        label="Blocs de compétences", required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    reference = forms.CharField(
+        label="Référence de la décision",
+        max_length=255,
+        help_text="Par exemple « Décision du directeur général n° 2026-14 du 20 novembre 2026 ».",
+        error_messages={
+            "required": "Indiquez la référence de la décision de retrait.",
+            "max_length": "La référence compte %(show_value)d caractères ; %(limit_value)d au plus.",
+        },
+    )
+    decided_on = forms.DateField(
+        label="Date de la décision",
+        widget=DATE_WIDGET,
+        error_messages={
+            "required": "Indiquez la date de la décision de retrait.",
+            "invalid": "Date invalide.",
+        },
+    )
+    reason = forms.CharField(
+        label="Motif du retrait",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Ce que la décision établit (fraude constatée, pièce falsifiée…). Le motif n'est jamais publié.",
+        error_messages={
+            "required": "Indiquez le motif du retrait.",
+            "max_length": "Le motif compte %(show_value)d caractères ; %(limit_value)d au plus.",
+        },
+    )
+    password = forms.CharField(
+        label="Votre mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Le retrait est un acte que vous signez : saisissez de nouveau votre mot de passe.",
+        error_messages={"required": "Saisissez votre mot de passe pour signer le retrait."},
+    )
+    confirm = forms.BooleanField(
+        label="Je confirme le retrait : les résultats cochés ne seront plus détenus par le candidat et les documents "
+        "qui les rapportent seront révoqués. Ce retrait est définitif.",
+        error_messages={"required": "Cochez la case pour confirmer le retrait."},
+    )
+
+    def __init__(self, *args, options, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+        if options.award is None:
+            del self.fields["award"]
+        else:
+            delivered = date_format(options.award.awarded_on, "j F Y")
+            self.fields["award"].label = f"Certificat n° {options.award.number}, délivré le {delivered}"
+        self.fields["blocks"].choices = [(item.pk, _acquired_label(item)) for item in options.blocks]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("award") and not cleaned.get("blocks") and not self.has_error("blocks"):
+            self.add_error(
+                "blocks", "Choisissez ce qui est retiré : le certificat, un ou plusieurs blocs, ou les deux."
+            )
+        return cleaned
+
+
+def _acquired_label(item) -> str:
+    if item.jury_decision_id:
+        how = f"jury du {date_format(item.jury_decision.presentation.session.date, 'j F Y')}"
+    else:
+        how = f"reprise d'historique{f' : {item.import_source}' if item.import_source else ''}"
+    return f"Bloc {item.block.number} — acquis le {date_format(item.acquired_on, 'j F Y')} ({how})"

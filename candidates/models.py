@@ -5,8 +5,9 @@ from django.db import models
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
+from pgtrigger import Delete, Protect, Update
 
-from certif.models import Block, Certification, PreparationPlace
+from certif.models import Block, Certification, PreparationPlace, WriteOnceModel
 
 VAE_PATHWAY_CODE = "vae"
 
@@ -148,6 +149,16 @@ class Candidate(models.Model):
         usage = f" ({self.usage_name})" if self.usage_name and self.usage_name != self.birth_name else ""
         return f"{self.first_name} {self.birth_name.upper()}{usage}"
 
+    @property
+    def held_acquisitions(self) -> list["AcquiredBlock"]:
+        """The blocks held, withdrawn ones left out (reads prefetched `acquired_blocks` with `withdrawn`)."""
+        return [item for item in self.acquired_blocks.all() if not item.is_withdrawn]
+
+    @property
+    def award_in_force(self) -> "CertificationAward | None":
+        """The certification held, a withdrawn one left out (reads prefetched `awards` with `withdrawal`)."""
+        return next((award for award in self.awards.all() if not award.is_withdrawn), None)
+
     def clean(self):
         if self.birth_date:
             today = timezone.localdate()
@@ -264,8 +275,19 @@ class AcquiredBlockSource(models.TextChoices):
     IMPORT = "import", "Reprise d'historique"
 
 
+class AcquiredBlockQuerySet(models.QuerySet):
+    def held(self):
+        """The acquisitions in force: a withdrawn block is no longer held, anywhere the application reads it."""
+        return self.filter(withdrawn__isnull=True)
+
+
 class AcquiredBlock(models.Model):
-    """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée »."""
+    """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée ».
+
+    A row is never changed. A block obtained by fraud is withdrawn by a separate act (`WithdrawnBlock`); re-earned
+    later, it is a new row that `replaces` the withdrawn one: per candidate and block, the acquisitions form one
+    chain (one first acquisition, each followed by at most one other), and only its last link can be in force.
+    """
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
@@ -287,19 +309,55 @@ class AcquiredBlock(models.Model):
         verbose_name="décision du jury",
         help_text="La décision de jury signée dont vient ce bloc (origine « Décision de jury »).",
     )
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name="acquis de nouveau après le retrait de",
+    )
+
+    objects = AcquiredBlockQuerySet.as_manager()
 
     class Meta:
         verbose_name = "bloc acquis"
         verbose_name_plural = "blocs acquis"
         ordering = ["block__number"]
-        constraints = [models.UniqueConstraint(fields=["candidate", "block"], name="unique_acquired_block")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "block"], condition=models.Q(replaces__isnull=True), name="unique_acquired_block"
+            )
+        ]
 
     def __str__(self):
         return f"{self.candidate} — bloc {self.block.number}"
 
+    @property
+    def withdrawal_act(self) -> "Withdrawal | None":
+        """The act that withdrew this block, or None (reads `withdrawn__withdrawal` when selected)."""
+        try:
+            return self.withdrawn.withdrawal
+        except WithdrawnBlock.DoesNotExist:
+            return None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawal_act is not None
+
+
+class CertificationAwardQuerySet(models.QuerySet):
+    def in_force(self):
+        """The certifications delivered and not withdrawn: only those make a holder."""
+        return self.filter(withdrawal__isnull=True)
+
 
 class CertificationAward(models.Model):
-    """The certification awarded to a candidate holding all four blocks, with its certificate number."""
+    """The certification awarded to a candidate holding all four blocks, with its certificate number.
+
+    Never changed: a withdrawal is a separate act (`Withdrawal.award`). A candidate certified again after a
+    withdrawal (every block held again) receives a new award, with a new number, that `replaces` the withdrawn one.
+    """
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="awards")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
@@ -313,13 +371,150 @@ class CertificationAward(models.Model):
         related_name="awards",
         verbose_name="session de jury",
     )
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name="délivrée de nouveau après le retrait de",
+    )
+
+    objects = CertificationAwardQuerySet.as_manager()
 
     class Meta:
         verbose_name = "certification délivrée"
         verbose_name_plural = "certifications délivrées"
         constraints = [
-            models.UniqueConstraint(fields=["candidate", "certification"], name="unique_award_per_candidate")
+            models.UniqueConstraint(
+                fields=["candidate", "certification"],
+                condition=models.Q(replaces__isnull=True),
+                name="unique_award_per_candidate",
+            )
         ]
 
     def __str__(self):
         return f"{self.number} — {self.candidate}"
+
+    @property
+    def withdrawal_act(self) -> "Withdrawal | None":
+        try:
+            return self.withdrawal
+        except Withdrawal.DoesNotExist:
+            return None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawal_act is not None
+
+
+# — Withdrawal (retrait) of a result obtained by fraud —
+
+
+class WriteOnceQuerySet(models.QuerySet):
+    """`update`, `bulk_update` (which goes through `update`) and `delete` refused: the rows are a signed act."""
+
+    def update(self, **kwargs):
+        raise ValidationError(self.model.change_refused)
+
+    def delete(self):
+        raise ValidationError(self.model.delete_refused)
+
+
+class Withdrawal(WriteOnceModel):
+    """The certifier's reasoned act withdrawing a candidate's certificate and/or blocks obtained by fraud.
+
+    Nothing is deleted nor changed: the award and the acquired blocks stay as they were and are read as withdrawn
+    from the existence of this act (`award`, `blocks`); the documents it revoked are listed in `documents`.
+    """
+
+    change_refused = "Un retrait enregistré ne peut pas être modifié."
+    delete_refused = "Un retrait enregistré ne peut pas être supprimé."
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="candidat"
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="certification"
+    )
+    award = models.OneToOneField(
+        CertificationAward,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="withdrawal",
+        verbose_name="certificat retiré",
+    )
+    reference = models.CharField(
+        "référence de la décision",
+        max_length=255,
+        help_text="Par exemple « Décision du directeur général n° 2026-14 du 20 novembre 2026 ».",
+    )
+    decided_on = models.DateField("date de la décision")
+    reason = models.TextField("motif")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistré par"
+    )
+    recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
+
+    objects = WriteOnceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "retrait"
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [Protect(name="withdrawal_write_once", operation=Update | Delete)]
+        verbose_name_plural = "retraits"
+        ordering = ["-decided_on", "-recorded_at", "-pk"]
+
+    def __str__(self):
+        return f"Retrait du {self.decided_on:%d/%m/%Y} — {self.candidate} ({self.reference})"
+
+
+class WithdrawnBlock(WriteOnceModel):
+    """One acquired block a withdrawal withdrew (a block is withdrawn at most once)."""
+
+    change_refused = Withdrawal.change_refused
+    delete_refused = Withdrawal.delete_refused
+
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.PROTECT, related_name="blocks", verbose_name="retrait")
+    acquired_block = models.OneToOneField(
+        AcquiredBlock, on_delete=models.PROTECT, related_name="withdrawn", verbose_name="bloc acquis retiré"
+    )
+
+    objects = WriteOnceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "bloc retiré"
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [Protect(name="withdrawn_block_write_once", operation=Update | Delete)]
+        verbose_name_plural = "blocs retirés"
+        ordering = ["acquired_block__block__number", "pk"]
+
+    def __str__(self):
+        return f"{self.acquired_block} (retiré)"
+
+
+class WithdrawnDocument(WriteOnceModel):
+    """One issued document a withdrawal revoked: the public verification page says « retiré », not « révoqué »."""
+
+    change_refused = Withdrawal.change_refused
+    delete_refused = Withdrawal.delete_refused
+
+    withdrawal = models.ForeignKey(
+        Withdrawal, on_delete=models.PROTECT, related_name="documents", verbose_name="retrait"
+    )
+    document = models.OneToOneField(
+        "juries.IssuedDocument", on_delete=models.PROTECT, related_name="withdrawn", verbose_name="document retiré"
+    )
+
+    objects = WriteOnceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "document retiré"
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [Protect(name="withdrawn_document_write_once", operation=Update | Delete)]
+        verbose_name_plural = "documents retirés"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.document} (retiré)"

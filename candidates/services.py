@@ -205,8 +205,17 @@ def acquired_block_import(
         raise ValidationError({"import_source": "Indiquez d'où vient ce bloc (procès-verbal, attestation…)."})
     if acquired_on > timezone.localdate():
         raise ValidationError({"acquired_on": "La date d'acquisition ne peut pas être dans le futur."})
-    if AcquiredBlock.objects.filter(candidate=candidate, block=block).exists():
+    acquisitions = AcquiredBlock.objects.filter(candidate=candidate, block=block)
+    if acquisitions.held().exists():
         raise ValidationError({"block": f"Le bloc {block.number} est déjà acquis par ce candidat."})
+    if acquisitions.exists():
+        # A reprise would undo the withdrawal: a withdrawn block is acquired again only through a new jury decision.
+        raise ValidationError(
+            {
+                "block": f"Le bloc {block.number} a été retiré à ce candidat : il ne s'acquiert de nouveau que par une "
+                "nouvelle évaluation et une décision de jury."
+            }
+        )
     acquired = AcquiredBlock.objects.create(
         candidate=candidate,
         block=block,
@@ -221,25 +230,43 @@ def acquired_block_import(
 
 class BlockStatus:
     ACQUIRED = "acquired"
+    WITHDRAWN = "withdrawn"
     IN_PROGRESS = "in_progress"
     NOT_STARTED = "not_started"
 
 
 def block_statuses(candidate: Candidate, blocks) -> list[dict]:
-    """For each block of the certification: acquired (when, how), in progress, or not started.
+    """For each block of the certification: acquired (when, how), withdrawn, in progress, or not started; with
+    `withdrawn_acquisitions`, the earlier acquisitions of that block withdrawn by a withdrawal (kept in view).
 
-    Uses the candidate's prefetched `acquired_blocks` and `enrolments` (no query per block).
+    Uses the candidate's prefetched `acquired_blocks` (with `withdrawn__withdrawal`) and `enrolments`.
     """
-    acquired = {item.block_id: item for item in candidate.acquired_blocks.all()}
+    held, withdrawn = {}, {}
+    for item in candidate.acquired_blocks.all():
+        if item.is_withdrawn:
+            withdrawn.setdefault(item.block_id, []).append(item)
+        else:
+            held[item.block_id] = item
     in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
     statuses = []
     for block in blocks:
-        if block.pk in acquired:
-            statuses.append({"block": block, "status": BlockStatus.ACQUIRED, "acquired": acquired[block.pk]})
+        if block.pk in held:
+            status = BlockStatus.ACQUIRED
+        elif block.pk in withdrawn:
+            status = BlockStatus.WITHDRAWN
         elif in_training:
-            statuses.append({"block": block, "status": BlockStatus.IN_PROGRESS, "acquired": None})
+            status = BlockStatus.IN_PROGRESS
         else:
-            statuses.append({"block": block, "status": BlockStatus.NOT_STARTED, "acquired": None})
+            status = BlockStatus.NOT_STARTED
+        statuses.append(
+            {
+                "block": block,
+                "status": status,
+                "acquired": held.get(block.pk),
+                "withdrawn_acquisitions": withdrawn.get(block.pk, []),
+                "in_training": in_training,
+            }
+        )
     return statuses
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("inscriptions/<int:pk>/", views.enrolment_edit, name="enrolment_edit"),
     path("inscriptions/<int:pk>/recevabilite/", views.admissibility_decide, name="admissibility"),
     path("<int:pk>/blocs-acquis/", views.acquired_block_add, name="acquired_block_add"),
+    path("<int:pk>/retrait/", views.withdrawal_create, name="withdrawal_create"),
     path("promotions/", views.cohort_list, name="cohort_list"),
     path("promotions/nouvelle/", views.cohort_create, name="cohort_create"),
     path("promotions/<int:pk>/", views.cohort_edit, name="cohort_edit"),

@@ -2,7 +2,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch
@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from candidates import services
+from candidates import services, services_withdrawals
 from candidates.filters import SEARCH_SESSION_KEY, filtered_candidates
 from candidates.forms import (
     AcquiredBlockForm,
@@ -21,11 +21,21 @@ from candidates.forms import (
     EnrolmentForm,
     EnrolmentUpdateForm,
     PreparationPlaceForm,
+    WithdrawalForm,
 )
-from candidates.models import AcquiredBlock, Candidate, Cohort, Enrolment
+from candidates.models import (
+    AcquiredBlock,
+    Candidate,
+    CertificationAward,
+    Cohort,
+    Enrolment,
+    Withdrawal,
+    WithdrawnBlock,
+)
 from certif.audit import audit_trail, record_audit
 from certif.models import Block, Certification, PreparationPlace
 from certif.roles import is_staff_member
+from certif.security import check_signature_password
 
 PAGE_SIZE = 25
 
@@ -39,8 +49,11 @@ def _with_file(queryset):
                 "-enrolled_on", "-pk"
             ),
         ),
-        Prefetch("acquired_blocks", queryset=AcquiredBlock.objects.select_related("block", "recorded_by")),
-        "awards",
+        Prefetch(
+            "acquired_blocks",
+            queryset=AcquiredBlock.objects.select_related("block", "recorded_by", "withdrawn__withdrawal"),
+        ),
+        Prefetch("awards", queryset=CertificationAward.objects.select_related("withdrawal")),
     )
 
 
@@ -88,11 +101,19 @@ def candidate_list(request):
 
 @permission_required("candidates.view_candidate", raise_exception=True)
 def candidate_detail(request, pk):
-    candidate = get_object_or_404(_with_file(Candidate.objects.visible_to(request.user)), pk=pk)
+    withdrawals = Prefetch(
+        "withdrawals",
+        queryset=Withdrawal.objects.select_related("recorded_by", "award").prefetch_related(
+            Prefetch("blocks", queryset=WithdrawnBlock.objects.select_related("acquired_block__block"))
+        ),
+    )
+    candidate = get_object_or_404(
+        _with_file(Candidate.objects.visible_to(request.user)).prefetch_related(withdrawals), pk=pk
+    )
     certification = Certification.objects.first()
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
     statuses = services.block_statuses(candidate, blocks)
-    award = next(iter(candidate.awards.all()), None)
+    award = candidate.award_in_force
     staff = is_staff_member(request.user)
     return render(
         request,
@@ -103,6 +124,9 @@ def candidate_detail(request, pk):
             "statuses": statuses,
             "holds_all_blocks": bool(statuses) and all(item["acquired"] for item in statuses),
             "award": award,
+            "withdrawn_awards": [item for item in candidate.awards.all() if item.is_withdrawn],
+            "withdrawals": candidate.withdrawals.all(),
+            "can_withdraw": staff and (award is not None or any(item["acquired"] for item in statuses)),
             "audit_events": audit_trail(candidate)[:50] if staff else [],
             "can_edit": staff,
         },
@@ -166,11 +190,17 @@ def candidate_personal_data(request, pk):
                 "acquis_le": acquired.acquired_on,
                 "origine": acquired.get_source_display(),
                 "source": acquired.import_source,
+                "retire": _withdrawal_data(acquired.withdrawal_act),
             }
             for acquired in candidate.acquired_blocks.all()
         ],
         "certifications": [
-            {"numero": award.number, "delivree_le": award.awarded_on} for award in candidate.awards.all()
+            {
+                "numero": award.number,
+                "delivree_le": award.awarded_on,
+                "retire": _withdrawal_data(award.withdrawal_act),
+            }
+            for award in candidate.awards.all()
         ],
         "historique": [
             {
@@ -189,6 +219,12 @@ def candidate_personal_data(request, pk):
     )
     response["Content-Disposition"] = f'attachment; filename="candidat-{candidate.pk}.json"'
     return response
+
+
+def _withdrawal_data(withdrawal: Withdrawal | None) -> dict | None:
+    if withdrawal is None:
+        return None
+    return {"decision": withdrawal.reference, "date_decision": withdrawal.decided_on, "motif": withdrawal.reason}
 
 
 def _candidate_breadcrumb(candidate):
@@ -287,6 +323,68 @@ def acquired_block_add(request, pk):
         intro="Pour l'historique antérieur à l'application : indiquez la source (procès-verbal, attestation). "
         "Les blocs acquis sont valables sans limite de durée.",
         cancel_url=reverse("candidates:detail", args=[candidate.pk]),
+    )
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's errors next to the form's fields when it has them, above the form otherwise."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def withdrawal_create(request, pk):
+    """Withdraw a certificate and/or blocks obtained by fraud (staff only): a deliberate act, signed with the staff
+    member's password and confirmed, with the decision's reference and the reason."""
+    if not is_staff_member(request.user):
+        raise PermissionDenied("Seuls les gestionnaires peuvent retirer un certificat ou un bloc.")
+    candidate = get_object_or_404(Candidate, pk=pk)
+    certification = Certification.objects.order_by("pk").first()
+    options = services_withdrawals.withdrawal_options(candidate=candidate, certification=certification)
+    form = WithdrawalForm(request.POST or None, options=options)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            check_signature_password(request=request, user=request.user, password=data["password"])
+            withdrawal = services_withdrawals.withdrawal_record(
+                candidate=candidate,
+                certification=certification,
+                withdraw_award=data.get("award", False),
+                acquired_block_ids=data["blocks"],
+                reference=data["reference"],
+                decided_on=data["decided_on"],
+                reason=data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            revoked = withdrawal.documents.count()
+            messages.success(
+                request,
+                f"Retrait enregistré ({withdrawal.reference}). "
+                + (
+                    f"{revoked} document{'s' if revoked > 1 else ''} révoqué{'s' if revoked > 1 else ''} : "
+                    "la page publique de vérification répond « retiré »."
+                    if revoked
+                    else "Aucun document émis n'était à révoquer."
+                ),
+            )
+            return redirect(reverse("candidates:detail", args=[candidate.pk]) + "#retraits")
+    return render(
+        request,
+        "candidates/withdrawal_form.html",
+        {
+            "candidate": candidate,
+            "form": form,
+            "options": options,
+            "valid_documents": services_withdrawals.documents_stating(
+                candidate=candidate, award=options.award, blocks=options.blocks
+            ).select_related("session"),
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

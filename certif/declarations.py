@@ -86,7 +86,7 @@ def holder_queryset(certification: Certification):
     ).values("enrolment_id")[:1]
     return (
         CertificationAward.objects.filter(certification=certification)
-        .select_related("candidate")
+        .select_related("candidate", "withdrawal")
         .prefetch_related(
             Prefetch(
                 "candidate__enrolments",
@@ -340,6 +340,13 @@ def holder_declaration_create(
     awards = list(holder_queryset(certification).filter(pk__in=award_ids | resend_ids))
     if not awards or len(awards) != len(award_ids | resend_ids):
         raise ValidationError("Sélectionnez au moins un titulaire de cette certification à déclarer.")
+    withdrawn = [award for award in awards if award.is_withdrawn]
+    if withdrawn:
+        numbers = ", ".join(award.number for award in withdrawn)
+        raise ValidationError(
+            f"Certificat(s) retiré(s) : {numbers}. Un certificat retiré n'est pas déclaré comme valide à la Caisse "
+            "des Dépôts."
+        )
     already = [award for award in awards if award.declared_count and award.pk not in resend_ids]
     if already:
         numbers = ", ".join(award.number for award in already)

@@ -25,16 +25,19 @@ class HolderRow:
     access_mode: declarations.AccessMode | None
 
 
-def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[HolderRow]]:
-    """(never declared, declared before, incomplete file) — complete rows only in the first two."""
+def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[HolderRow], list[HolderRow]]:
+    """(never declared, declared before, incomplete file, withdrawn) — complete rows in force only in the first two;
+    a withdrawn certificate is never offered for declaration, only listed (flagged when it was declared before)."""
     rows = [
         HolderRow(award, declarations.missing_data(award), declarations.access_mode_of(award))
         for award in declarations.holder_queryset(certification)
     ]
+    withdrawn = [row for row in rows if row.award.is_withdrawn]
+    rows = [row for row in rows if not row.award.is_withdrawn]
     new = [row for row in rows if not row.missing and not row.award.declared_count]
     declared = [row for row in rows if not row.missing and row.award.declared_count]
     incomplete = [row for row in rows if row.missing]
-    return new, declared, incomplete
+    return new, declared, incomplete, withdrawn
 
 
 @declare_holders_required
@@ -49,7 +52,7 @@ def index(request):
 def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
-    new, declared, incomplete = _holder_rows(certification)
+    new, declared, incomplete, withdrawn = _holder_rows(certification)
     form = HolderSelectionForm(
         request.POST if request.method == "POST" else None,
         new_ids=[row.award.pk for row in new],
@@ -96,6 +99,7 @@ def declare(request, rncp_code):
             "new_rows": new,
             "declared_rows": declared,
             "incomplete_rows": incomplete,
+            "withdrawn_rows": withdrawn,
             "selected": {str(pk) for pk in selected},
             "selected_resend": {str(pk) for pk in selected_resend},
         },

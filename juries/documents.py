@@ -18,14 +18,14 @@ from functools import cached_property
 
 import qrcode
 from django.conf import settings
-from django.db.models import Max, Prefetch, prefetch_related_objects
+from django.db.models import F, Max, Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from candidates.models import AcquiredBlock, Candidate, CertificationAward, Sex
+from candidates.models import AcquiredBlock, Candidate, CertificationAward, Sex, Withdrawal
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
 from evaluation.models import LevelEntry
@@ -156,6 +156,9 @@ class Slot:
     award: CertificationAward | None = None
     presentation: Presentation | None = None
     issued: list[IssuedDocument] = field(default_factory=list)  # newest first
+    # It states a result since withdrawn (the certificate of a withdrawn award, the results of a decision whose block
+    # was withdrawn): it is never issued again; what was issued stays listed, revoked.
+    withdrawn: bool = False
 
     @property
     def current(self) -> IssuedDocument | None:
@@ -178,6 +181,10 @@ def _held_on(acquired: list[AcquiredBlock], day) -> list[AcquiredBlock]:
     return [item for item in acquired if item.acquired_on <= day]
 
 
+def issuable(slots: list[Slot]) -> list[Slot]:
+    return [slot for slot in slots if not slot.withdrawn]
+
+
 def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     """The documents of a signed session, in order: minutes, then per candidate results and attestation or
     certificate. Fixed number of queries (6) whatever the number of candidates."""
@@ -191,13 +198,21 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     candidate_ids = [p.enrolment.candidate_id for p in presentations]
     block_count = Block.objects.filter(certification_id=session.certification_id).count()
     acquired: dict[int, list[AcquiredBlock]] = {}
-    for item in AcquiredBlock.objects.filter(candidate_id__in=candidate_ids).only(
-        "candidate_id", "block_id", "acquired_on"
+    withdrawn_from: set[int] = set()  # presentations whose decision gave a block since withdrawn
+    for item in (
+        AcquiredBlock.objects.filter(candidate_id__in=candidate_ids)
+        .annotate(withdrawn_line=F("withdrawn__pk"), decided_in=F("jury_decision__presentation_id"))
+        .only("candidate_id", "block_id", "acquired_on")
     ):
-        acquired.setdefault(item.candidate_id, []).append(item)
+        if item.withdrawn_line is None:
+            acquired.setdefault(item.candidate_id, []).append(item)
+        elif item.decided_in is not None:
+            withdrawn_from.add(item.decided_in)
     awards = {
         award.candidate_id: award
-        for award in CertificationAward.objects.filter(jury_session=session, candidate_id__in=candidate_ids)
+        for award in CertificationAward.objects.filter(
+            jury_session=session, candidate_id__in=candidate_ids
+        ).select_related("withdrawal")
     }
     if documents is None:
         documents = IssuedDocument.objects.filter(session=session).defer("pdf").order_by("-created_at", "-pk")
@@ -214,6 +229,7 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
                 candidate=candidate,
                 presentation=presentation,
                 issued=issued.get((DocumentKind.RESULTS, candidate.pk), []),
+                withdrawn=presentation.pk in withdrawn_from,
             )
         )
         award = awards.get(candidate.pk)
@@ -226,9 +242,10 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
                     award=award,
                     presentation=presentation,
                     issued=issued.get((DocumentKind.CERTIFICATE, candidate.pk), []),
+                    withdrawn=award.is_withdrawn,
                 )
             )
-        elif held and len(held) < block_count:
+        if (award is None or award.is_withdrawn) and held and len(held) < block_count:
             slots.append(
                 Slot(
                     kind=DocumentKind.ATTESTATION,
@@ -259,10 +276,12 @@ def find_slot(session: JurySession, kind: str, candidate_id: int | None) -> Slot
     if kind == DocumentKind.CERTIFICATE:
         award = (
             CertificationAward.objects.filter(jury_session=session, candidate_id=candidate_id)
-            .select_related("candidate")
+            .select_related("candidate", "withdrawal")
             .first()
         )
-        return Slot(kind=kind, candidate=award.candidate, award=award, issued=issued) if award else None
+        if award is None:
+            return None
+        return Slot(kind=kind, candidate=award.candidate, award=award, issued=issued, withdrawn=award.is_withdrawn)
     presentation = (
         Presentation.objects.filter(session=session, enrolment__candidate_id=candidate_id)
         .select_related("enrolment__candidate")
@@ -273,16 +292,20 @@ def find_slot(session: JurySession, kind: str, candidate_id: int | None) -> Slot
     candidate = presentation.enrolment.candidate
     slot = Slot(kind=kind, candidate=candidate, presentation=presentation, issued=issued)
     if kind == DocumentKind.RESULTS:
+        slot.withdrawn = AcquiredBlock.objects.filter(
+            jury_decision__presentation=presentation, withdrawn__isnull=False
+        ).exists()
         return slot
-    award = CertificationAward.objects.filter(jury_session=session, candidate=candidate).first()
+    certified = CertificationAward.objects.in_force().filter(jury_session=session, candidate=candidate).exists()
     held = {
         item.block_id
         for item in _held_on(
-            list(AcquiredBlock.objects.filter(candidate=candidate).only("block_id", "acquired_on")), session.date
+            list(AcquiredBlock.objects.held().filter(candidate=candidate).only("block_id", "acquired_on")),
+            session.date,
         )
     }
     block_count = Block.objects.filter(certification_id=session.certification_id).count()
-    return slot if award is None and held and len(held) < block_count else None
+    return slot if not certified and held and len(held) < block_count else None
 
 
 # What a later rectification can change. Not the minutes (the deliberation as held), nor a certificate: once every
@@ -301,6 +324,17 @@ def last_rectification(presentation_ids) -> dict[int, int]:
     )
 
 
+def last_withdrawal(candidate_ids) -> dict[int, int]:
+    """The latest withdrawal of each candidate: checked again when a document is stored, so that a document rendered
+    before a withdrawal was recorded (and stating a result it withdrew) is not kept."""
+    return dict(
+        Withdrawal.objects.filter(candidate_id__in=candidate_ids)
+        .values_list("candidate_id")
+        .annotate(last=Max("pk"))
+        .values_list("candidate_id", "last")
+    )
+
+
 # — What the documents print —
 
 
@@ -313,6 +347,7 @@ class SessionData:
         prefetch_related_objects([session.certification], "registrations")
         self.session = session
         self.marks: dict[int, int] | None = None
+        self.withdrawal_marks: dict[int, int] | None = None
 
     @cached_property
     def certification(self):
@@ -384,8 +419,19 @@ class SessionData:
         return self.marks.get(slot.presentation.pk)
 
     def load_rectification_marks(self) -> None:
-        """For a batch: every presentation's latest rectification in one query."""
+        """For a batch: every presentation's latest rectification, and every candidate's latest withdrawal, in two
+        queries."""
         self.marks = last_rectification(Presentation.objects.filter(session=self.session).values("pk"))
+        self.withdrawal_marks = last_withdrawal(
+            Presentation.objects.filter(session=self.session).values("enrolment__candidate_id")
+        )
+
+    def withdrawal_mark(self, slot) -> int | None:
+        if slot.candidate is None:
+            return None
+        if self.withdrawal_marks is None:
+            return last_withdrawal([slot.candidate.pk]).get(slot.candidate.pk)
+        return self.withdrawal_marks.get(slot.candidate.pk)
 
     @cached_property
     def blocks(self) -> list[Block]:
@@ -395,7 +441,8 @@ class SessionData:
     def acquired(self) -> dict[int, list[AcquiredBlock]]:
         result: dict[int, list[AcquiredBlock]] = {}
         for item in (
-            AcquiredBlock.objects.filter(candidate_id__in=list(self.presentations))
+            AcquiredBlock.objects.held()
+            .filter(candidate_id__in=list(self.presentations))
             .select_related("block", "jury_decision__presentation__session")
             .order_by("block__number")
         ):
@@ -626,6 +673,7 @@ class Prepared:
     document_date: object
     reference: str
     rectification_mark: int | None = None
+    withdrawal_mark: int | None = None
 
 
 def prepare(data: SessionData, slot: Slot) -> Prepared:
@@ -643,4 +691,5 @@ def prepare(data: SessionData, slot: Slot) -> Prepared:
         document_date=slot.award.awarded_on if slot.award else data.session.date,
         reference=slot.award.number if slot.award else "",
         rectification_mark=data.rectification_mark(slot),
+        withdrawal_mark=data.withdrawal_mark(slot),
     )

@@ -6,7 +6,7 @@ act, a `Rectification`, that keeps the original decision visible.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -459,6 +459,14 @@ class IssuedDocument(WriteOnceModel):
     @property
     def is_valid(self) -> bool:
         return self.status == DocumentStatus.VALID
+
+    @property
+    def withdrawal_act(self):
+        """The withdrawal (retrait) that revoked this document, or None (reads `withdrawn__withdrawal` when selected)."""
+        try:
+            return self.withdrawn.withdrawal
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def grouped_code(self) -> str:

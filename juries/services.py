@@ -281,9 +281,9 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
     cohort_ids = {e.cohort_id for e in enrolments}
     candidate_ids = {e.candidate_id for e in enrolments}
     held = set(
-        AcquiredBlock.objects.filter(candidate_id__in=candidate_ids, block__in=blocks).values_list(
-            "candidate_id", "block_id"
-        )
+        AcquiredBlock.objects.held()
+        .filter(candidate_id__in=candidate_ids, block__in=blocks)
+        .values_list("candidate_id", "block_id")
     )
     evaluations: dict[tuple[int, int], list[BlockEvaluation]] = {}
     for be in (
@@ -617,7 +617,10 @@ def _acquire_and_award(
     """
     candidate_id = decision.presentation.enrolment.candidate_id
     acquired = None
-    if not AcquiredBlock.objects.filter(candidate_id=candidate_id, block=decision.block).exists():
+    acquisitions = AcquiredBlock.objects.filter(candidate_id=candidate_id, block=decision.block)
+    # A block already held stays as it is; a withdrawn block is acquired again only by another decision than the one
+    # it was withdrawn from, as the next link of the chain of acquisitions.
+    if not acquisitions.held().exists() and not acquisitions.filter(jury_decision=decision).exists():
         acquired = AcquiredBlock.objects.create(
             candidate_id=candidate_id,
             block=decision.block,
@@ -625,6 +628,7 @@ def _acquire_and_award(
             source=AcquiredBlockSource.JURY,
             jury_decision=decision,
             recorded_by=actor,
+            replaces=acquisitions.filter(replaced_by__isnull=True).first(),
         )
         record_audit(
             actor=actor,
@@ -638,10 +642,11 @@ def _acquire_and_award(
 def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -> CertificationAward | None:
     certification = session.certification
     all_blocks = set(Block.objects.filter(certification=certification).values_list("pk", flat=True))
-    held = set(AcquiredBlock.objects.filter(candidate_id=candidate_id).values_list("block_id", flat=True))
+    held = set(AcquiredBlock.objects.held().filter(candidate_id=candidate_id).values_list("block_id", flat=True))
     if not all_blocks or not all_blocks <= held:
         return None
-    if CertificationAward.objects.filter(candidate_id=candidate_id, certification=certification).exists():
+    awards = CertificationAward.objects.filter(candidate_id=candidate_id, certification=certification)
+    if awards.in_force().exists():
         return None
     award = CertificationAward.objects.create(
         candidate_id=candidate_id,
@@ -649,6 +654,8 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -
         number=next_certificate_number(certification, day.year),
         awarded_on=day,
         jury_session=session,
+        # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
+        replaces=awards.filter(replaced_by__isnull=True).first(),
     )
     record_audit(
         actor=actor,
@@ -759,9 +766,22 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     if outcome == current:
         raise ValidationError({"outcome": "La rectification doit changer la décision."})
     candidate = Candidate.objects.select_for_update().get(pk=decision.presentation.enrolment.candidate_id)
+    withdrawn = (
+        AcquiredBlock.objects.filter(jury_decision=decision, withdrawn__isnull=False)
+        .select_related("withdrawn__withdrawal")
+        .first()
+    )
+    if withdrawn is not None:
+        raise ValidationError(
+            {
+                "outcome": f"Le bloc {decision.block.number} que cette décision avait validé a été retiré au candidat "
+                f"({withdrawn.withdrawal_act.reference}) : la décision ne se rectifie plus ; le bloc ne s'acquiert de "
+                "nouveau que par une nouvelle évaluation et un nouveau jury."
+            }
+        )
     if (
         outcome == DecisionOutcome.NOT_VALIDATED
-        and AcquiredBlock.objects.filter(candidate=candidate, block=decision.block).exists()
+        and AcquiredBlock.objects.held().filter(candidate=candidate, block=decision.block).exists()
     ):
         raise ValidationError(
             {

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from candidates.models import Candidate
 from certif.audit import record_audit
 from certif.roles import is_staff_member
 from juries import pdf
@@ -30,7 +31,9 @@ from juries.documents import (
     file_name,
     find_slot,
     french_date,
+    issuable,
     last_rectification,
+    last_withdrawal,
     prepare,
     session_slots,
 )
@@ -54,6 +57,11 @@ STALE_MESSAGE = (
     "Une rectification vient d'être signée pour ce candidat pendant la production du document : "
     "il n'a pas été conservé. Émettez-le de nouveau."
 )
+WITHDRAWN_MESSAGE = (
+    "Un retrait vient d'être enregistré pour ce candidat pendant la production du document : il n'a pas été "
+    "conservé. Émettez-le de nouveau s'il ne rapporte aucun résultat retiré."
+)
+SLOT_WITHDRAWN_MESSAGE = "Ce document rapporte un résultat retiré (retrait pour fraude) : il ne peut plus être émis."
 STALE_AFTER = datetime.timedelta(minutes=30)  # a session of 100 candidates takes about 15 s on 2 cores
 CANDIDATE_KINDS = (DocumentKind.RESULTS, DocumentKind.ATTESTATION, DocumentKind.CERTIFICATE)
 
@@ -106,6 +114,12 @@ def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument
                 presentation_id = slot.presentation.pk
                 if last_rectification([presentation_id]).get(presentation_id) != prepared.rectification_mark:
                     raise ValidationError(STALE_MESSAGE)
+            if slot.candidate is not None:
+                # Serialises with withdrawal_record (which locks the candidate first), then checks that no withdrawal
+                # was recorded for this candidate since the HTML was built.
+                Candidate.objects.select_for_update(of=("self",)).filter(pk=slot.candidate.pk).values_list("pk").get()
+                if last_withdrawal([slot.candidate.pk]).get(slot.candidate.pk) != prepared.withdrawal_mark:
+                    raise ValidationError(WITHDRAWN_MESSAGE)
             document.save()
             _after_issue(document, prepared, same_slot, candidate_id, len(content), actor)
     except IntegrityError:
@@ -161,6 +175,8 @@ def document_issue(*, session: JurySession, kind: str, candidate=None, actor) ->
         )
     if slot.current is not None:
         return IssuedDocument.objects.get(pk=slot.current.pk)
+    if slot.withdrawn:
+        raise ValidationError(SLOT_WITHDRAWN_MESSAGE)
     prepared = prepare(SessionData(session), slot)
     document, _ = _store(prepared, pdf.html_to_pdf(prepared.html), actor=actor)
     return document
@@ -241,7 +257,7 @@ def issue_missing(
     processes, one per core, and each is stored (with its audit trace) as soon as it is ready.
     """
     session = _signed(session)
-    missing = [slot for slot in session_slots(session) if slot.current is None]
+    missing = [slot for slot in issuable(session_slots(session)) if slot.current is None]
     if missing:
         data = SessionData(session)
         data.load_rectification_marks()
@@ -318,7 +334,7 @@ def batch_request(*, session: JurySession, actor) -> DocumentBatch:
     )
     if running is not None:
         return running
-    slots = session_slots(session)
+    slots = issuable(session_slots(session))
     batch = DocumentBatch.objects.create(
         session=session,
         requested_by=actor,
@@ -345,7 +361,7 @@ def batch_run(batch_id: int) -> dict:
     if batch.is_finished:
         return {"batch": batch_id, "status": batch.status}
     rows = DocumentBatch.objects.filter(pk=batch_id)
-    slots = session_slots(batch.session)
+    slots = issuable(session_slots(batch.session))
     rows.update(
         status=BatchStatus.RUNNING,
         started_at=timezone.now(),
@@ -356,7 +372,7 @@ def batch_run(batch_id: int) -> dict:
         slots = issue_missing(
             batch.session, actor=batch.requested_by, on_issued=lambda _document: rows.update(done=F("done") + 1)
         )
-        documents = _current_documents(slots)
+        documents = _current_documents(issuable(slots))
         title = f"Documents du jury du {french_date(batch.session.date)} — {batch.session.place}"
         rows.update(
             status=BatchStatus.DONE,

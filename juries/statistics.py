@@ -12,6 +12,10 @@ What counts, once and for all (the dashboard prints these definitions under each
 - *certified* are the certifications delivered (CertificationAward), by year of delivery;
 - *pending* holders hold at least one block of the certification but not all of them, and no certification.
 
+A withdrawal (retrait for fraud) undoes a result as if it had never been obtained: a withdrawn certificate is not
+counted among the certified, a withdrawn block is not held, whatever the year shown. Decisions and success rates
+stay those the juries took (a withdrawal does not change what a jury deliberated).
+
 Filters: the year of the jury session (of the delivery for certified; « situation au 31 décembre » for pending
 holders) and the access pathway. Every figure is computed by the database (values() + annotate with conditional
 counts): the number of queries does not depend on the amount of data.
@@ -64,7 +68,7 @@ class Filters:
 def available_years(certification: Certification) -> list[int]:
     """Years with a signed jury session or a delivered certification, newest first (two queries)."""
     sessions = JurySession.objects.filter(certification=certification, status=JurySessionStatus.SIGNED)
-    delivered = CertificationAward.objects.filter(certification=certification)
+    delivered = CertificationAward.objects.in_force().filter(certification=certification)
     years = {day.year for day in sessions.dates("date", "year")}
     years |= {day.year for day in delivered.dates("awarded_on", "year")}
     return sorted(years, reverse=True)
@@ -111,7 +115,7 @@ def _counts(queryset, *group):
 
 
 def awards(certification: Certification, filters: Filters):
-    queryset = CertificationAward.objects.filter(certification=certification)
+    queryset = CertificationAward.objects.in_force().filter(certification=certification)
     if filters.year:
         queryset = queryset.filter(awarded_on__year=filters.year)
     if filters.pathway:
@@ -133,8 +137,8 @@ def pending_candidates(certification: Certification, filters: Filters, block_cou
 
     With a year: the situation on 31 December of that year. With a pathway: candidates enrolled at least once on it.
     """
-    held = AcquiredBlock.objects.filter(candidate=OuterRef("pk"), block__certification=certification)
-    delivered = CertificationAward.objects.filter(certification=certification)
+    held = AcquiredBlock.objects.held().filter(candidate=OuterRef("pk"), block__certification=certification)
+    delivered = CertificationAward.objects.in_force().filter(certification=certification)
     if filters.year:
         held = held.filter(acquired_on__year__lte=filters.year)
         delivered = delivered.filter(awarded_on__year__lte=filters.year)
@@ -409,7 +413,9 @@ def compute(certification: Certification, filters: Filters) -> Dashboard:
     pending_by_count = {
         row["held"]: row["n"] for row in pending.order_by().values("held").annotate(n=Count("pk", distinct=True))
     }
-    acquired = AcquiredBlock.objects.filter(candidate__in=pending.values("pk"), block__certification=certification)
+    acquired = AcquiredBlock.objects.held().filter(
+        candidate__in=pending.values("pk"), block__certification=certification
+    )
     if filters.year:
         acquired = acquired.filter(acquired_on__year__lte=filters.year)
     pending_by_block = {
@@ -431,7 +437,7 @@ def compute(certification: Certification, filters: Filters) -> Dashboard:
             columns=[Column("Année", "text"), Column("Certifiés"), Column("Objectif de la fiche")],
             rows=rows,
             definition=(
-                "Certifications délivrées (un numéro de certificat), par année de délivrance : la date du jury qui a "
+                "Certifications délivrées (un numéro de certificat) et non retirées, par année de délivrance : la date du jury qui a "
                 "validé le dernier des blocs du candidat. Objectif : « "
                 f"{certification.statistics or 'non renseigné'} » (fiche RNCP, rubrique Statistiques : "
                 f"{target_text}). Filtre de voie : celle de l'inscription présentée à ce jury."
@@ -524,7 +530,7 @@ def compute(certification: Certification, filters: Filters) -> Dashboard:
         f"Candidats qui détiennent au moins un bloc sans détenir les {len(blocks)}, et à qui la certification n'a "
         "pas été délivrée ; blocs acquis par décision de jury ou repris de l'historique, valables sans limite de "
         "durée. Avec un filtre d'année : la situation au 31 décembre de cette année. Avec un filtre de voie : les "
-        "candidats inscrits au moins une fois sur cette voie."
+        "candidats inscrits au moins une fois sur cette voie. Un bloc ou un certificat retiré (fraude) ne compte pas."
     )
     counts = list(range(1, len(blocks)))
     rows = [[f"{n} bloc{'s' if n > 1 else ''} sur {len(blocks)}", pending_by_count.get(n, 0)] for n in counts]
@@ -603,9 +609,11 @@ OUTCOME_LABELS = {**dict(Outcome.choices), **dict(DecisionOutcome.choices)}
 def result_rows(certification: Certification, filters: Filters) -> list[list]:
     """Every decision of the signed sessions (filtered), in one query, as export rows."""
     latest = Rectification.objects.filter(decision=OuterRef("pk")).order_by("-signed_at", "-pk").values("outcome")[:1]
-    certificate = CertificationAward.objects.filter(
-        certification=certification, candidate_id=OuterRef("presentation__enrolment__candidate_id")
-    ).values("number")[:1]
+    certificate = (
+        CertificationAward.objects.in_force()
+        .filter(certification=certification, candidate_id=OuterRef("presentation__enrolment__candidate_id"))
+        .values("number")[:1]
+    )
     decisions = (
         signed_decisions(certification, filters)
         .annotate(rectified_outcome=Subquery(latest), certificate_number=Subquery(certificate))

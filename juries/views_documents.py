@@ -88,7 +88,7 @@ def session_documents(request, pk):
     documents = (
         IssuedDocument.objects.filter(session=session)
         .defer("pdf")
-        .select_related("created_by", "status_changed_by")
+        .select_related("created_by", "status_changed_by", "withdrawn__withdrawal")
         .order_by("-created_at", "-pk")
     )
     slots = session_slots(session, documents=documents)
@@ -249,7 +249,7 @@ def _check(request, raw: str):
     document = (
         IssuedDocument.objects.filter(verification_code=code)
         .defer("pdf")
-        .select_related("session__certification")
+        .select_related("session__certification", "withdrawn__withdrawal")
         .first()
         if code
         else None
@@ -257,9 +257,13 @@ def _check(request, raw: str):
     context = {"form": VerificationForm(initial={"code": group_code(code) if code else ""}), "checked": True}
     if document is not None:
         certification = document.session.certification
+        withdrawal = document.withdrawal_act
+        # Public: the date and reference of the withdrawal decision, never its reason.
+        public_withdrawal = {"date": withdrawal.decided_on, "reference": withdrawal.reference} if withdrawal else None
         context.update(
             {
                 "document": document,
+                "withdrawal": public_withdrawal,
                 "kind_label": document.get_kind_display(),
                 "is_valid": document.status == DocumentStatus.VALID,
                 "is_revoked": document.status == DocumentStatus.REVOKED,

@@ -15,7 +15,7 @@ def candidate_documents(context, candidate):
         IssuedDocument.objects.visible_to(request.user)
         .filter(candidate=candidate)
         .defer("pdf")
-        .select_related("session")
+        .select_related("session", "withdrawn__withdrawal")
         .order_by("-document_date", "kind", "-created_at", "-pk")
     )
 
