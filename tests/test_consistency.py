@@ -108,6 +108,9 @@ ADMIN_POLICY: dict[str, Policy] = {
         reason="history only; blocks validated by a jury join the ledger at sign-off; never changed nor deleted",
     ),
     "candidates.CertificationAward": read_only("awarded at a jury's sign-off, with its number"),
+    "candidates.Withdrawal": read_only("recorded from the candidate's file (withdrawal_record), write-once"),
+    "candidates.WithdrawnBlock": not_registered("written with its withdrawal, shown inside it"),
+    "candidates.WithdrawnDocument": not_registered("written with its withdrawal, shown inside it"),
     # — evaluation —
     "evaluation.EvaluationSession": read_only("opened on its page (evaluation_session_open)"),
     "evaluation.BlockEvaluation": read_only("grid pages: save, submit, reopen (evaluation.services)"),
