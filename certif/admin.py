@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from certif import admin_accounts  # noqa: F401 (the accounts' administration)
 from certif.models import (
     AuditEvent,
     Block,
