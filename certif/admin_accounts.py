@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -54,6 +53,7 @@ class AccountForm(forms.ModelForm):
                     self.fields[name].help_text = "Un autre gestionnaire change vos rôles ou désactive votre compte."
             if self.instance.has_usable_password() and not actor.is_superuser:
                 self.fields["email"].disabled = True
+                self.fields["email"].required = False
                 self.fields["email"].help_text = (
                     "Compte activé : seul un superutilisateur change cette adresse (elle reçoit les liens pour choisir "
                     "le mot de passe)."
@@ -144,6 +144,14 @@ class AccountAdmin(UserAdmin):
             response.template_name = ["admin/auth/user/change_form.html", "admin/change_form.html"]
         return response
 
+    def add_view(self, request, form_url="", extra_context=None):
+        response = super().add_view(request, form_url, extra_context)  # committed on return
+        account = getattr(request, "_mpes_account_created", None)
+        if account is not None:
+            # Mailing can wait on a slow server: never inside the transaction.
+            self._send_link(request, account)
+        return response
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and not request.user.is_superuser and self._is_technical_admin(obj):
             return False
@@ -168,7 +176,7 @@ class AccountAdmin(UserAdmin):
         if not request.user.is_superuser:
             accounts.account_save(account=obj, roles=form.cleaned_data.get("roles") or [], actor=request.user)
             if not change:
-                transaction.on_commit(lambda: self._send_link(request, obj))
+                request._mpes_account_created = obj  # the link leaves once the account is committed (add_view)
             return
         form._roles_before = (
             accounts._snapshot(User.objects.get(pk=obj.pk), accounts.account_roles(obj)) if change else None

@@ -276,5 +276,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # WeasyPrint reports each rendering step at INFO: only its warnings (a missing font, a refused resource) matter.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
+    # django-axes reports each login at INFO: its warnings (failures, lockouts) are what matter.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
