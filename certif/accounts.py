@@ -39,7 +39,7 @@ def account_roles(account) -> set[str]:
     return set(account.groups.filter(name__in=Role.values).values_list("name", flat=True))
 
 
-def _snapshot(account, roles) -> dict:
+def account_snapshot(account, roles) -> dict:
     return {
         "username": account.username,
         "first_name": account.first_name,
@@ -72,7 +72,7 @@ def account_change_problems(*, account, roles, actor) -> None:
         _refuse_roles(roles)
         return
     stored = User.objects.get(pk=account.pk)
-    if stored.is_superuser or stored.is_staff and Role.STAFF not in account_roles(stored):
+    if stored.is_superuser or (stored.is_staff and Role.STAFF not in account_roles(stored)):
         raise ValidationError("Seul un superutilisateur modifie un compte d'administration technique.")
     if stored.pk == actor.pk and (set(roles) != account_roles(stored) or not account.is_active):
         raise ValidationError(
@@ -96,14 +96,14 @@ def account_change_problems(*, account, roles, actor) -> None:
 def account_save(*, account, roles, actor):
     """Create or change an account: validate → write (roles, staff status) → audit. Returns the account."""
     roles = set(roles)
-    account_change_problems(account=account, roles=roles, actor=actor)
     created = account.pk is None
+    stored = None if created else User.objects.select_for_update(of=("self",)).get(pk=account.pk)
+    account_change_problems(account=account, roles=roles, actor=actor)
     if created:
         before = None
         account.set_unusable_password()  # the person chooses it, from the link sent to their address
     else:
-        stored = User.objects.select_for_update(of=("self",)).get(pk=account.pk)
-        before = _snapshot(stored, account_roles(stored))
+        before = account_snapshot(stored, account_roles(stored))
         account.password = stored.password  # never changed here, whatever the form posted
         account.is_superuser = stored.is_superuser if not actor.is_superuser else account.is_superuser
     if not account.is_superuser:
@@ -118,18 +118,18 @@ def account_save(*, account, roles, actor):
     account.save()
     account.groups.add(*[group for group in role_groups if group.name in roles])
     account.__dict__.pop("_mpes_roles", None)
-    after = _snapshot(account, roles)
+    after = account_snapshot(account, roles)
     if after != before:
         record_audit(
-            actor=actor,
-            action="account.created"
-            if created
-            else ("account.roles_changed" if before["roles"] != after["roles"] else "account.changed"),
-            target=account,
-            before=before,
-            after=after,
+            actor=actor, action=account_audit_action(before, after), target=account, before=before, after=after
         )
     return account
+
+
+def account_audit_action(before, after) -> str:
+    if before is None:
+        return "account.created"
+    return "account.roles_changed" if before["roles"] != after["roles"] else "account.changed"
 
 
 # — The link with which a person chooses their password —

@@ -179,7 +179,7 @@ class AccountAdmin(UserAdmin):
                 request._mpes_account_created = obj  # the link leaves once the account is committed (add_view)
             return
         form._roles_before = (
-            accounts._snapshot(User.objects.get(pk=obj.pk), accounts.account_roles(obj)) if change else None
+            accounts.account_snapshot(User.objects.get(pk=obj.pk), accounts.account_roles(obj)) if change else None
         )
         super().save_model(request, obj, form, change)
 
@@ -188,13 +188,16 @@ class AccountAdmin(UserAdmin):
         if not request.user.is_superuser:
             return
         account = form.instance
-        after = accounts._snapshot(account, accounts.account_roles(account))
+        after = accounts.account_snapshot(account, accounts.account_roles(account))
         before = getattr(form, "_roles_before", None)
         if before != after:
-            action = "account.created" if before is None else "account.changed"
-            if before is not None and before["roles"] != after["roles"]:
-                action = "account.roles_changed"
-            record_audit(actor=request.user, action=action, target=account, before=before, after=after)
+            record_audit(
+                actor=request.user,
+                action=accounts.account_audit_action(before, after),
+                target=account,
+                before=before,
+                after=after,
+            )
 
     def _send_link(self, request, account) -> None:
         try:

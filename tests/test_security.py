@@ -183,6 +183,25 @@ class TestSignaturePasswordThrottle:
         assert president_user.check_password(PASSWORD)
 
 
+class TestPasswordResetRequests:
+    def test_requests_for_a_link_are_limited_per_address(self, client, president_user):
+        from django.core import mail
+        from django.core.cache import cache
+
+        cache.clear()
+        president_user.email = "helene.garnier@fondation.example"
+        president_user.save()
+        url = reverse("password_reset")
+        for _request in range(5):
+            response = client.post(url, {"email": "helene.garnier@fondation.example"}, REMOTE_ADDR="203.0.113.9")
+            assert response.status_code == 302
+        response = client.post(url, {"email": "helene.garnier@fondation.example"}, REMOTE_ADDR="203.0.113.9")
+        assert response.status_code == 200
+        assert "Trop de demandes depuis cette adresse" in response.content.decode()
+        assert len(mail.outbox) == 5
+        cache.clear()
+
+
 class TestHeaders:
     def policy(self, response) -> dict[str, str]:
         header = response["Content-Security-Policy"]
