@@ -243,14 +243,13 @@ class AccountAdmin(UserAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} — {} — {} : {} → {}</li>",
+                "<li>{} — {} — {} : {}</li>",
                 (
                     (
                         f"{timezone.localtime(event.occurred_at):%d/%m/%Y %H:%M}",
-                        event.actor.get_username() if event.actor else "système",
-                        event.action,
-                        _summary(event.before),
-                        _summary(event.after),
+                        event.actor.get_full_name() or event.actor.get_username() if event.actor else "système",
+                        EVENT_LABELS.get(event.action, event.action),
+                        changes_summary(event.before, event.after),
                     )
                     for event in events
                 ),
@@ -258,10 +257,47 @@ class AccountAdmin(UserAdmin):
         )
 
 
-def _summary(data) -> str:
-    if not data:
-        return "—"
-    return ", ".join(f"{key} = {value}" for key, value in data.items())
+EVENT_LABELS = {
+    "account.created": "compte créé",
+    "account.changed": "compte modifié",
+    "account.roles_changed": "rôles modifiés",
+    "account.password_link_sent": "lien pour choisir le mot de passe envoyé",
+    "security.locked_out": "bloqué après des essais de mot de passe",
+}
+FIELD_LABELS = {
+    "username": "identifiant",
+    "first_name": "prénom",
+    "last_name": "nom",
+    "email": "adresse",
+    "is_active": "actif",
+    "is_staff": "accès à l'administration",
+    "roles": "rôles",
+    "ip_address": "adresse IP",
+    "until": "jusqu'à",
+    "failures": "échecs",
+    "path": "page",
+}
+
+
+def _readable(key, value) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if key == "roles":
+        return ", ".join(Role(role).label for role in Role.values if role in value) or "aucun"
+    return str(value) if value not in (None, "") else "—"
+
+
+def changes_summary(before, after) -> str:
+    """« rôles : Formateur → Formateur, Président de jury » for what changed; everything for a creation."""
+    before, after = before or {}, after or {}
+    parts = []
+    for key, value in after.items():
+        label = FIELD_LABELS.get(key, key)
+        if key not in before:
+            parts.append(f"{label} : {_readable(key, value)}")
+        elif before[key] != value:
+            parts.append(f"{label} : {_readable(key, before[key])} → {_readable(key, value)}")
+    return " ; ".join(parts) or "—"
 
 
 admin.site.unregister(User)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from certif import views, views_accounts
 
@@ -31,5 +32,7 @@ urlpatterns = [
     path("v/", include("juries.urls_verification")),
     path("statistiques/", include("juries.urls_statistics")),
     path("declarations-cdc/", include("certif.urls_declarations")),
+    # One page changes one's own password, throttled like the login: the admin's own page leads there.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change"), name="admin_password_change"),
     path("admin/", admin.site.urls),
 ]

@@ -259,7 +259,7 @@ class TestStaffStatusFollowsTheRole:
         assert "account.roles_changed" in listing.content.decode()
         history = staff_client.get(change_url(trainer_user)).content.decode()
         assert "Historique du compte" in history
-        assert "roles = [&#x27;formateur&#x27;] → " in history and "&#x27;president&#x27;]" in history
+        assert "rôles modifiés : rôles : Formateur → Formateur, Président de jury" in history
 
 
 class TestSuperusersKeepFullPower:

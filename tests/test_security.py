@@ -182,6 +182,14 @@ class TestSignaturePasswordThrottle:
         president_user.refresh_from_db()
         assert president_user.check_password(PASSWORD)
 
+    def test_the_admin_s_password_page_leads_to_the_throttled_one(self, staff_client, staff_user):
+        response = staff_client.get(reverse("admin:password_change"))
+        assert response.status_code == 302 and response["Location"] == reverse("password_change")
+        new = {"new_password1": "Nouveau-mot-de-passe-2026", "new_password2": "Nouveau-mot-de-passe-2026"}
+        staff_client.post(reverse("admin:password_change"), {"old_password": PASSWORD, **new})
+        staff_user.refresh_from_db()
+        assert staff_user.check_password(PASSWORD)  # nothing is changed there, whatever is posted
+
 
 class TestPasswordResetRequests:
     def test_requests_for_a_link_are_limited_per_address(self, client, president_user):
