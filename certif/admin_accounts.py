@@ -99,7 +99,7 @@ class RoleFilter(admin.SimpleListFilter):
 
 class AccountAdmin(UserAdmin):
     form = SuperuserAccountForm
-    list_display = ["username", "full_name", "email", "role_list", "is_active", "password_state", "last_login"]
+    list_display = ["username", "full_name", "email", "role_list", "is_active", "password_state"]
     actions = ["send_password_link"]
 
     def get_queryset(self, request):
