@@ -10,7 +10,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from candidates.admin import audit_trail_html
-from certif import services
+from certif import (
+    admin_accounts,  # noqa: F401 (the accounts' administration)
+    services,
+)
 from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt
 from certif.models import (
     AuditEvent,

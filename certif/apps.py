@@ -7,6 +7,7 @@ class CertifConfig(AppConfig):
     verbose_name = "Référentiel de certification"
 
     def ready(self):
+        from certif import accounts, checks, security  # noqa: F401 (signal receivers and system checks)
         from certif.setup import install_after_migrate
 
         # After `migrate` (and after the test runner's flushes), the roles and the fiche RNCP 16204 exist.

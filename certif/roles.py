@@ -26,6 +26,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        # The security journal: failed passwords and lockouts, read only.
+        "axes.view_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
     ],
     Role.TRAINER: [
         "certif.view_certification",
@@ -79,3 +83,14 @@ def roles_of(user) -> frozenset[str]:
 
 def is_staff_member(user) -> bool:
     return Role.STAFF in roles_of(user)
+
+
+def may_preside(user) -> bool:
+    """Whether this account may preside a jury and sign for it: the president role, and no staff power.
+
+    Who prepares the juries (staff, superusers) never presides them: the signature is someone else's act.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    roles = roles_of(user)
+    return Role.PRESIDENT in roles and Role.STAFF not in roles and not user.is_staff and not user.is_superuser

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, CertificationAward, Enrolment
 from certif.audit import record_audit
 from certif.models import Block, Grid, RatingScale
-from certif.roles import Role
+from certif.roles import Role, may_preside
 from certif.rules import Outcome
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.services import proposal
@@ -136,6 +136,13 @@ def _check_member(member: JuryMember) -> None:
             raise ValidationError({"user": "Reliez le président à son compte utilisateur : il signe avec ce compte."})
         if not member.user.groups.filter(name=Role.PRESIDENT).exists():
             raise ValidationError({"user": "Ce compte n'a pas le rôle « Président de jury »."})
+        if not may_preside(member.user):
+            raise ValidationError(
+                {
+                    "user": "Ce compte est un compte de gestion (gestionnaire, administration) ou est désactivé : "
+                    "qui prépare les jurys ne les préside pas. Reliez le compte personnel du président."
+                }
+            )
 
 
 @transaction.atomic
@@ -429,6 +436,11 @@ def _refuse_unless_president(session: JurySession, user, what: str) -> None:
     president = _president(session)
     if president is None or user is None or president.user_id != user.pk:
         raise ValidationError(f"Seul le président du jury, avec son compte, peut {what}.")
+    if not may_preside(user):
+        # Whatever door linked it, an account with staff power or without the president role never signs.
+        raise ValidationError(
+            f"Ce compte n'a pas, ou plus, le seul rôle « Président de jury » : il ne peut pas {what}."
+        )
 
 
 def _decision_snapshot(decision: Decision) -> dict:

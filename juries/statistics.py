@@ -196,7 +196,7 @@ class Chart:
     target_anchor: str = "start"
     target_text_x: float | None = None
 
-    WIDTH = 760
+    WIDTH = 760  # also the charts' max-width in static/css/app.css (.stat-chart): no inline style under the CSP
     LABEL_WIDTH = 230
     PLOT_WIDTH = 440
     TOP = 26

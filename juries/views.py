@@ -15,6 +15,7 @@ from candidates.models import Enrolment
 from certif.models import Certification
 from certif.roles import Role, roles_of
 from certif.rules import Outcome
+from certif.security import check_signature_password
 from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
@@ -404,11 +405,12 @@ def sign_off(request, pk):
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
             result = services.jury_session_sign_off(
                 session=session, signed_by=request.user, password=form.cleaned_data["password"]
             )
         except ValidationError as error:
-            form.add_error("password" if hasattr(error, "error_dict") else None, error)
+            form.add_error(None, error)  # a dict of errors lands under its fields (the password)
         else:
             awards = ", ".join(award.number for award in result.awards)
             messages.success(
@@ -443,6 +445,7 @@ def rectify(request, pk, decision_pk):
     form = RectificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
             services.decision_rectify(decision=decision, signed_by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)

@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Candidate
 from certif.roles import Role, roles_of
+from certif.security import PDF_CONTENT_SECURITY_POLICY
 from juries import services_documents as services
 from juries.documents import file_name, group_code, normalize_code, session_slots
 from juries.forms import RevocationForm, VerificationForm
@@ -134,6 +136,7 @@ def issue(request, pk):
     return redirect("documents:session", pk=session.pk)
 
 
+@csp_override(PDF_CONTENT_SECURITY_POLICY)  # shown in the browser's PDF viewer (« affichage »)
 def download(request, pk):
     document = get_object_or_404(IssuedDocument, pk=pk)
     if not _can_read_all(request.user) and not IssuedDocument.objects.visible_to(request.user).filter(pk=pk).exists():

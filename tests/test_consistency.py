@@ -132,6 +132,11 @@ ADMIN_POLICY: dict[str, Policy] = {
         reason="staff manage accounts and give the three roles; an account is never deleted (audit traces name it)",
     ),
     "auth.Group": accounts(reason="the three roles, installed by install_roles after every migrate"),
+    "axes.AccessAttempt": accounts(
+        reason="django-axes' lockout counters: staff read them, only a superuser deletes one to lift a lockout"
+    ),
+    "axes.AccessFailureLog": accounts(reason="django-axes' log of failed passwords (never the passwords): read only"),
+    "axes.AccessLog": accounts(reason="django-axes' log of logins: read only"),
     "django_tasks_database.DBTaskResult": read_only("django-tasks-db's own read-only admin of the task queue"),
 }
 

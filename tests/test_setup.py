@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import formats, timezone
 
 from certif.demo import DEMO_PASSWORD
@@ -39,7 +40,8 @@ def test_seed_demo_creates_one_account_per_role_and_can_run_twice(capsys):
         ("formateur", Role.TRAINER),
         ("president", Role.PRESIDENT),
     ):
-        user = authenticate(username=username, password=DEMO_PASSWORD)
+        # A request, as every login has one: the throttle counts tries per account and per client address.
+        user = authenticate(RequestFactory().post("/connexion/"), username=username, password=DEMO_PASSWORD)
         assert user is not None
         assert roles_of(user) == {role}
 
@@ -67,6 +69,8 @@ def test_check_deploy_passes_with_debug_off_and_real_secrets():
         "DEBUG": "0",
         "SECRET_KEY": "x9!" + "k" * 60 + "Zq#unique-production-like-secret",
         "ALLOWED_HOSTS": "mpes.irup.example",
+        "CACHE_TABLE": "mpes_cache",
+        "EMAIL_HOST": "smtp.irup.example",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -6,12 +6,14 @@
     return;
   }
   var bar = document.getElementById("batch-bar");
+  var percent = document.getElementById("batch-percent");
   var message = document.getElementById("batch-message");
   var links = document.getElementById("batch-links");
   function update(state) {
-    bar.style.width = state.percent + "%";
+    bar.value = state.percent;
     bar.textContent = state.percent + " %";
-    bar.parentNode.setAttribute("aria-valuenow", String(state.percent));
+    bar.setAttribute("aria-valuenow", String(state.percent));
+    percent.textContent = state.percent + " %";
     message.textContent = state.message;
     if (state.status === "done") {
       document.getElementById("batch-zip").href = state.zip_url;

@@ -42,16 +42,30 @@ def browser():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def watch_content_security_policy(page) -> list[str]:
+    """Every violation of the Content-Security-Policy the browser reports (a blocked script, style or resource)."""
+    violations = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return violations
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    violations = watch_content_security_policy(page)
     yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    # Every journey doubles as a check that the pages work under the policy: nothing of ours is blocked.
+    assert failed or not violations, violations
 
 
 @pytest.hookimpl(hookwrapper=True)
