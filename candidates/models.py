@@ -5,11 +5,12 @@ from django.db import models
 from django.utils import timezone
 
 from certif.models import Block, Certification, PreparationPlace
+from certif.validation import InputRulesMixin
 
 VAE_PATHWAY_CODE = "vae"
 
 
-class AccessPathway(models.Model):
+class AccessPathway(InputRulesMixin, models.Model):
     """A voie d'accès of the fiche's table "Conditions d'inscription à la certification" (OUI / NON)."""
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="pathways")
@@ -22,7 +23,13 @@ class AccessPathway(models.Model):
         verbose_name = "voie d'accès"
         verbose_name_plural = "voies d'accès"
         ordering = ["certification", "position"]
-        constraints = [models.UniqueConstraint(fields=["certification", "code"], name="unique_pathway_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "code"],
+                name="unique_pathway_code",
+                violation_error_message="Une voie d'accès porte déjà ce code.",
+            )
+        ]
 
     def __str__(self):
         return self.label
@@ -59,6 +66,15 @@ PHONE_VALIDATOR = RegexValidator(
 POSTAL_CODE_VALIDATOR = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
 
 
+def validate_department_number(value: str) -> None:
+    """INSEE codes and postal codes both begin with the department's number (01, 2A, 42, 974…): never « 00 »."""
+    if value.startswith("00"):
+        raise ValidationError(
+            f"« {value} » ne peut pas être un code de commune : il commence par le numéro du département "
+            "(01 à 95, 2A ou 2B pour la Corse, 97 ou 98 outre-mer), jamais par 00."
+        )
+
+
 class CandidateQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff see every candidate; a trainer those of their own cohorts; anyone else nobody."""
@@ -78,7 +94,7 @@ class CandidateQuerySet(models.QuerySet):
         return queryset.exclude(pk=exclude_pk) if exclude_pk else queryset
 
 
-class Candidate(models.Model):
+class Candidate(InputRulesMixin, models.Model):
     """A natural person who seeks the certification; identity as a certificate and the CDC declaration need it."""
 
     birth_name = models.CharField("nom de naissance", max_length=100)
@@ -93,14 +109,14 @@ class Candidate(models.Model):
         "code INSEE de la commune de naissance",
         max_length=5,
         blank=True,
-        validators=[INSEE_CODE_VALIDATOR],
+        validators=[INSEE_CODE_VALIDATOR, validate_department_number],
         help_text="Pour une naissance en France (5 caractères ; 2A ou 2B pour la Corse).",
     )
     birth_postal_code = models.CharField(
         "code postal de la commune de naissance",
         max_length=5,
         blank=True,
-        validators=[POSTAL_CODE_VALIDATOR],
+        validators=[POSTAL_CODE_VALIDATOR, validate_department_number],
         help_text="Pour une naissance en France quand le code INSEE n'est pas connu (5 chiffres) : la déclaration "
         "à la Caisse des Dépôts l'accepte à sa place.",
     )
@@ -108,7 +124,9 @@ class Candidate(models.Model):
     email = models.EmailField("courriel", blank=True)
     phone = models.CharField("téléphone", max_length=25, blank=True, validators=[PHONE_VALIDATOR])
     address = models.CharField("adresse", max_length=255, blank=True)
-    postal_code = models.CharField("code postal", max_length=5, blank=True, validators=[POSTAL_CODE_VALIDATOR])
+    postal_code = models.CharField(
+        "code postal", max_length=5, blank=True, validators=[POSTAL_CODE_VALIDATOR, validate_department_number]
+    )
     city = models.CharField("ville", max_length=100, blank=True)
     employer_name = models.CharField("employeur (entreprise de l'ESS)", max_length=255, blank=True)
     employer_kind = models.CharField("type d'employeur", max_length=20, choices=EmployerKind.choices, blank=True)
@@ -151,8 +169,10 @@ class Candidate(models.Model):
                 )
 
 
-class Cohort(models.Model):
+class Cohort(InputRulesMixin, models.Model):
     """A promotion: one pathway, one preparation place, its dates and its trainers."""
+
+    planned_event_dates = ("start_date", "end_date")
 
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="cohorts")
     name = models.CharField("nom", max_length=150)
@@ -171,7 +191,13 @@ class Cohort(models.Model):
     class Meta:
         verbose_name = "promotion"
         ordering = ["-start_date", "name"]
-        constraints = [models.UniqueConstraint(fields=["certification", "name"], name="unique_cohort_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "name"],
+                name="unique_cohort_name",
+                violation_error_message="Une promotion porte déjà ce nom : choisissez-en un autre.",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -192,8 +218,11 @@ class EnrolmentStatus(models.TextChoices):
     WITHDRAWN = "abandon", "Abandon"
 
 
-class Enrolment(models.Model):
+class Enrolment(InputRulesMixin, models.Model):
     """A candidate's place in a cohort. A candidate may enrol again later; acquired blocks stay theirs."""
+
+    past_event_dates = ("admissibility_date",)
+    planned_event_dates = ("enrolled_on",)
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="enrolments")
     cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrolments", verbose_name="promotion")
@@ -210,7 +239,13 @@ class Enrolment(models.Model):
     class Meta:
         verbose_name = "inscription"
         ordering = ["-enrolled_on", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["candidate", "cohort"], name="unique_enrolment")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "cohort"],
+                name="unique_enrolment",
+                violation_error_message="Ce candidat est déjà inscrit dans cette promotion.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.candidate} — {self.cohort}"
@@ -251,8 +286,10 @@ class AcquiredBlockSource(models.TextChoices):
     IMPORT = "import", "Reprise d'historique"
 
 
-class AcquiredBlock(models.Model):
+class AcquiredBlock(InputRulesMixin, models.Model):
     """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée »."""
+
+    past_event_dates = ("acquired_on",)
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
@@ -279,14 +316,22 @@ class AcquiredBlock(models.Model):
         verbose_name = "bloc acquis"
         verbose_name_plural = "blocs acquis"
         ordering = ["block__number"]
-        constraints = [models.UniqueConstraint(fields=["candidate", "block"], name="unique_acquired_block")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "block"],
+                name="unique_acquired_block",
+                violation_error_message="Ce bloc est déjà acquis par ce candidat.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.candidate} — bloc {self.block.number}"
 
 
-class CertificationAward(models.Model):
+class CertificationAward(InputRulesMixin, models.Model):
     """The certification awarded to a candidate holding all four blocks, with its certificate number."""
+
+    past_event_dates = ("awarded_on",)
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="awards")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
@@ -305,7 +350,11 @@ class CertificationAward(models.Model):
         verbose_name = "certification délivrée"
         verbose_name_plural = "certifications délivrées"
         constraints = [
-            models.UniqueConstraint(fields=["candidate", "certification"], name="unique_award_per_candidate")
+            models.UniqueConstraint(
+                fields=["candidate", "certification"],
+                name="unique_award_per_candidate",
+                violation_error_message="Ce candidat a déjà reçu cette certification.",
+            )
         ]
 
     def __str__(self):

@@ -7,6 +7,9 @@ from django.utils import timezone
 
 from certif.audit import record_audit
 from certif.models import Block, Certification, Competence, Grid, RatingScale, Registration, ScaleLevel
+from certif.validation import check_text
+
+COMPETENCE_LABEL_MAX_LENGTH = 500
 
 
 def _grid_snapshot(grid: Grid) -> dict:
@@ -27,7 +30,7 @@ def _editable_grid(*, block: Block) -> Grid:
 
 
 def _check_label_free(*, grid: Grid, label: str, exclude_position: int | None = None) -> str:
-    label = " ".join(label.split())
+    label = " ".join(check_text(label, field="label", max_length=COMPETENCE_LABEL_MAX_LENGTH, multiline=False).split())
     if not label:
         raise ValidationError({"label": "L'intitulé de la compétence ne peut pas être vide."})
     others = grid.competences.exclude(position=exclude_position) if exclude_position else grid.competences.all()
@@ -59,7 +62,9 @@ def competence_add(*, block: Block, label: str, actor) -> Competence:
 @transaction.atomic
 def competence_rename(*, block: Block, position: int, label: str, actor) -> Competence:
     grid = _editable_grid(block=block)
-    competence = grid.competences.get(position=position)
+    competence = grid.competences.filter(position=position).first()
+    if competence is None:
+        raise ValidationError(f"Aucune compétence au rang {position} dans la grille du bloc {block.number}.")
     before = _grid_snapshot(grid)
     competence.label = _check_label_free(grid=grid, label=label, exclude_position=position)
     competence.save(update_fields=["label"])
@@ -170,8 +175,14 @@ def validate_scale_levels(levels: list[dict]) -> None:
     ordered = sorted(levels, key=lambda level: level["position"])
     if len({level["position"] for level in levels}) != len(levels):
         raise ValidationError("Deux niveaux ne peuvent pas avoir le même rang.")
-    if len({level["code"].casefold() for level in levels}) != len(levels):
+    if len({level["code"].strip().casefold() for level in levels}) != len(levels):
         raise ValidationError("Deux niveaux ne peuvent pas avoir le même code.")
+    for level in levels:
+        for name, limit in (("code", 5), ("label", 100)):
+            try:
+                check_text(level[name], field=name, max_length=limit, multiline=False)
+            except ValidationError as error:
+                raise ValidationError(f"Niveau de rang {level['position']} : {' '.join(error.messages)}") from None
     validates = [level["validates"] for level in ordered]
     if not any(validates):
         raise ValidationError("Au moins un niveau doit valider la compétence.")
