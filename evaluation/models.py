@@ -181,7 +181,11 @@ class LevelEntry(InputRulesMixin, models.Model):
         verbose_name = "niveau saisi"
         verbose_name_plural = "niveaux saisis"
         constraints = [
-            models.UniqueConstraint(fields=["block_evaluation", "enrolment", "competence"], name="unique_level_entry")
+            models.UniqueConstraint(
+                fields=["block_evaluation", "enrolment", "competence"],
+                name="unique_level_entry",
+                violation_error_message="Un niveau est déjà saisi pour ce candidat sur cette compétence.",
+            )
         ]
 
     def __str__(self):

@@ -243,7 +243,13 @@ class Decision(InputRulesMixin, SignedSessionGuard):
         verbose_name = "décision du jury"
         verbose_name_plural = "décisions du jury"
         ordering = ["presentation", "block__number"]
-        constraints = [models.UniqueConstraint(fields=["presentation", "block"], name="unique_decision")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["presentation", "block"],
+                name="unique_decision",
+                violation_error_message="Ce bloc a déjà une décision pour ce candidat.",
+            )
+        ]
 
     def __str__(self):
         return f"Bloc {self.block.number} — {self.presentation.enrolment.candidate}"
@@ -444,11 +450,13 @@ class IssuedDocument(InputRulesMixin, WriteOnceModel):
                 fields=["session", "kind", "candidate"],
                 condition=models.Q(status="valid", candidate__isnull=False),
                 name="unique_valid_candidate_document",
+                violation_error_message="Un document valide de ce type existe déjà pour ce candidat et cette session.",
             ),
             models.UniqueConstraint(
                 fields=["session", "kind"],
                 condition=models.Q(status="valid", candidate__isnull=True),
                 name="unique_valid_session_document",
+                violation_error_message="Un document valide de ce type existe déjà pour cette session.",
             ),
         ]
 

@@ -6,6 +6,7 @@ Every case here was a server error (or a silent acceptance) once. The client ans
 
 import datetime
 import io
+import json
 import threading
 import zipfile
 from html import unescape
@@ -668,3 +669,130 @@ class TestOversizedGridState:
         assert response.status_code == 400
         assert "L'état de la grille envoyé est illisible (trop volumineux" in page(response)
         assert not LevelEntry.objects.exists()
+
+
+class TestEveryDoorHasTheRules:
+    """Project-wide: a form or a model added later without the shared input rules fails here."""
+
+    def test_every_form_of_the_application_applies_the_text_rules(self):
+        import importlib
+
+        from django import forms
+
+        from certif.validation import InputRulesFormMixin
+
+        for module in [
+            "candidates.forms",
+            "candidates.filters",
+            "candidates.views_import",
+            "certif.forms",
+            "certif.forms_declarations",
+            "evaluation.forms",
+            "juries.forms",
+            "juries.views_statistics",
+        ]:
+            importlib.import_module(module)
+        ours = [
+            form
+            for form in _all_subclasses(forms.BaseForm)
+            if form.__module__.split(".")[0] in ("candidates", "certif", "evaluation", "juries")
+            and not form.__module__.endswith(".admin")  # the admin's forms go through the models' rules
+        ]
+        assert len(ours) >= 25
+        assert [form.__name__ for form in ours if not issubclass(form, InputRulesFormMixin)] == []
+
+    def test_every_model_that_holds_typed_text_applies_the_rules(self):
+        from django.apps import apps
+        from django.db import models
+
+        from certif.validation import InputRulesMixin
+
+        # Written by the application itself, never typed: computed fingerprints, stored files, logs, counters.
+        system_written = {
+            "AuditEvent",
+            "Grid",
+            "RatingScale",
+            "HolderDeclaration",
+            "HolderDeclarationLine",
+            "BlockEvaluation",
+            "CertificateSequence",
+            "DocumentBatch",
+        }
+        missing = []
+        for model in apps.get_models():
+            if model._meta.app_label not in ("candidates", "certif", "evaluation", "juries"):
+                continue
+            typed = [
+                field
+                for field in model._meta.concrete_fields
+                if isinstance(field, models.CharField | models.TextField) and not field.choices
+            ]
+            unique = [c for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
+            if (typed or unique) and not issubclass(model, InputRulesMixin) and model.__name__ not in system_written:
+                missing.append(model.__name__)
+        assert missing == []
+
+    def test_every_unique_constraint_a_person_can_hit_speaks_french(self):
+        from django.apps import apps
+        from django.db import models
+
+        from certif.validation import InputRulesMixin
+
+        default = models.UniqueConstraint(fields=["a", "b"], name="x").violation_error_message
+        silent = [
+            f"{model.__name__}.{constraint.name}"
+            for model in apps.get_models()
+            if issubclass(model, InputRulesMixin)
+            for constraint in model._meta.constraints
+            if isinstance(constraint, models.UniqueConstraint) and constraint.violation_error_message == default
+        ]
+        assert silent == []
+
+
+def _all_subclasses(cls):
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _all_subclasses(subclass)
+
+
+class TestDeclarantIdentifiersRecordedBeforeTheRules:
+    def test_the_declaration_asks_to_correct_them_instead_of_crashing(self, staff, staff_user, certification):
+        from certif import declarations
+        from certif.models import CdcDeclarantSettings, HolderDeclaration
+        from tests.test_declarations import award_for
+
+        declarations.declarant_settings_save(
+            certification=certification,
+            sender_id_client="IRUP0042",
+            certifier_id_client="IRUP0042",
+            contract_id="MCFCER000123",
+            actor=staff_user,
+        )
+        CdcDeclarantSettings.objects.update(contract_id="MCF\x01CER")
+        candidate = make_candidate(staff_user)
+        candidate_services.enrol(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
+        award = award_for(candidate, certification)
+        response = staff.post(reverse("declarations:declare", args=["16204"]), {"awards": [award.pk]})
+        assert response.status_code == 400
+        assert "identifiants de l'IRUP auprès de la Caisse des Dépôts sont à corriger" in page(response)
+        assert not HolderDeclaration.objects.exists()
+
+
+class TestLoadFiche:
+    def test_a_fiche_file_with_a_character_xml_cannot_carry_installs_nothing(self, certification, tmp_path):
+        from io import StringIO
+
+        from django.core.management import CommandError, call_command
+
+        from certif.models import Certification
+        from certif.referential import read_referential_file
+
+        data = read_referential_file()
+        data["certification"]["rncp_code"] = "99996"
+        data["blocks"][1]["competences"][0] = "Un état des lieux\x0bde l'environnement"
+        path = tmp_path / "fiche.json"
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        with pytest.raises(CommandError) as refused:
+            call_command("load_fiche", str(path), stdout=StringIO())
+        assert "compétence invalide (label : Ce texte contient un caractère invisible non admis" in str(refused.value)
+        assert not Certification.objects.filter(rncp_code="99996").exists()
