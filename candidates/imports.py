@@ -170,8 +170,11 @@ def _bounded_rows(rows, *, source: str):
                 "candidats, puis déposez-le à nouveau."
             )
         cells = list(row[:MAX_COLUMNS])
+        if all(_is_blank(cell) for cell in cells):
+            table.append(())  # kept for the numbering of the rows below, as one shared empty row
+            continue
         table.append(cells)
-        filled += not all(_is_blank(cell) for cell in cells)
+        filled += 1
         if filled > MAX_ROWS + 1:
             break
     return table
