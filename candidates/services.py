@@ -182,7 +182,6 @@ def admissibility_record(
     enrolment.admissibility_date = decided_on
     enrolment.admissibility_favourable = favourable
     enrolment.admissibility_reason = reason
-    enrolment.full_clean()
     enrolment.save()
     record_audit(
         actor=actor,

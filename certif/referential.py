@@ -5,7 +5,6 @@ shipped in `certif/data/rncp-16204.json` is transcribed from the fiche `certif/d
 """
 
 import datetime
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from certif.models import (
     RomeCode,
     ScaleLevel,
 )
+from certif.validation import BoundedJsonError, bounded_json
 
 FORMAT = "mpes-referentiel/1"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -56,8 +56,18 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == int(value) else float(value)
 
 
+# A fiche is a few hundred kilobytes, four levels deep (certification → blocks → block → competences).
+MAX_FILE_LENGTH = 10_000_000
+MAX_DEPTH = 8
+
+
 def read_referential_file(path: Path = DEFAULT_REFERENTIAL) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The file's JSON; a file too large or too deeply nested to be a fiche raises ValueError before parsing."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return bounded_json(text, max_length=MAX_FILE_LENGTH, max_depth=MAX_DEPTH)
+    except BoundedJsonError as error:
+        raise ValueError(f"ce fichier n'est pas une fiche ({error})") from None
 
 
 @transaction.atomic

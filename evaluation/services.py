@@ -18,7 +18,7 @@ from certif.validation import (
     TEXT_MAX_LENGTH,
     check_text,
     event_date_problem,
-    forbidden_character_message,
+    forbidden_character,
 )
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, EvaluationSession, LevelEntry, evaluable_q
 
@@ -230,7 +230,7 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
     unprintable = [
         f"{enrolments[cell.enrolment_id].candidate.full_name}, « {competences[cell.competence_id].label[:60]} » : {problem}"
         for cell in cells
-        if (problem := forbidden_character_message(cell.comment, multiline=True))
+        if (problem := forbidden_character(cell.comment, multiline=True))
     ]
     if unprintable:
         raise ValidationError(["Un commentaire ne peut pas être enregistré.", *unprintable])

@@ -807,3 +807,22 @@ class TestLoadFiche:
             call_command("load_fiche", str(path), stdout=StringIO())
         assert "compétence invalide (label : Ce texte contient un caractère invisible non admis" in str(refused.value)
         assert not Certification.objects.filter(rncp_code="99996").exists()
+
+    def test_a_file_nested_200000_deep_is_refused_before_it_is_parsed(self, certification, tmp_path):
+        from io import StringIO
+
+        from django.core.management import CommandError, call_command
+
+        path = tmp_path / "fiche.json"
+        path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+        with pytest.raises(CommandError) as refused:
+            call_command("load_fiche", str(path), stdout=StringIO())
+        assert "ce fichier n'est pas une fiche (trop imbriqué : plus de 8 niveaux)" in str(refused.value)
+
+
+class TestOversizedRequest:
+    def test_a_post_over_the_upload_limit_is_a_french_400_and_writes_nothing(self, staff):
+        response = staff.post(reverse("candidates:place_create"), {"name": "Lieu", "address": "x" * 3_000_000})
+        assert response.status_code == 400
+        assert "La requête envoyée n'est pas valide ; rien n'a été enregistré." in page(response)
+        assert not PreparationPlace.objects.filter(name="Lieu").exists()
