@@ -5,11 +5,12 @@ from django.db.models import Q
 
 from candidates.models import AccessPathway, Cohort, EnrolmentStatus
 from certif.models import PreparationPlace
+from certif.validation import InputRulesFormMixin
 
 SEARCH_SESSION_KEY = "candidate_search"
 
 
-class CandidateFilterForm(forms.Form):
+class CandidateFilterForm(InputRulesFormMixin, forms.Form):
     """Filters travel in the URL (ids and codes only); the free-text search, which holds names, lives in the
     session so that no personal data appears in URLs or server logs."""
 

@@ -6,11 +6,12 @@ from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import CANDIDATE_AUDITED_FIELDS
 from certif.models import Block, PreparationPlace
 from certif.roles import Role
+from certif.validation import InputRulesFormMixin, validate_past_event_date
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class CandidateForm(forms.ModelForm):
+class CandidateForm(InputRulesFormMixin, forms.ModelForm):
     confirm_not_duplicate = forms.BooleanField(
         label="Je confirme qu'il s'agit d'une autre personne que le ou les candidats signalés ci-dessus",
         required=False,
@@ -24,6 +25,9 @@ class CandidateForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates = []
+
+    def clean_birth_insee_code(self):
+        return self.cleaned_data["birth_insee_code"].upper()  # "2a004" is Corsica's 2A004, as the import reads it
 
     def clean(self):
         cleaned = super().clean()
@@ -46,7 +50,7 @@ class CandidateForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class EnrolmentForm(forms.Form):
+class EnrolmentForm(InputRulesFormMixin, forms.Form):
     cohort = forms.ModelChoiceField(
         label="Promotion",
         queryset=Cohort.objects.select_related("pathway", "preparation_place"),
@@ -62,14 +66,14 @@ class EnrolmentForm(forms.Form):
         self.fields["cohort"].label_from_instance = lambda cohort: f"{cohort.name} — {cohort.pathway.label}"
 
 
-class EnrolmentUpdateForm(forms.ModelForm):
+class EnrolmentUpdateForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = Enrolment
         fields = ["status", "tutor_name", "vae_accompanist"]
 
 
-class AdmissibilityForm(forms.Form):
-    decided_on = forms.DateField(label="Date de la décision", widget=DATE_WIDGET)
+class AdmissibilityForm(InputRulesFormMixin, forms.Form):
+    decided_on = forms.DateField(label="Date de la décision", widget=DATE_WIDGET, validators=[validate_past_event_date])
     favourable = forms.TypedChoiceField(
         label="Décision",
         choices=[("oui", "Recevable"), ("non", "Non recevable")],
@@ -90,7 +94,7 @@ class AdmissibilityForm(forms.Form):
         return cleaned
 
 
-class AcquiredBlockForm(forms.Form):
+class AcquiredBlockForm(InputRulesFormMixin, forms.Form):
     block = forms.ModelChoiceField(label="Bloc", queryset=Block.objects.select_related("certification"))
     acquired_on = forms.DateField(label="Acquis le", widget=DATE_WIDGET)
     import_source = forms.CharField(
@@ -105,7 +109,7 @@ class AcquiredBlockForm(forms.Form):
         self.fields["block"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title}"
 
 
-class CohortForm(forms.ModelForm):
+class CohortForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = Cohort
         fields = ["name", "pathway", "preparation_place", "start_date", "end_date", "trainers"]
@@ -126,13 +130,13 @@ class CohortForm(forms.ModelForm):
         )
 
 
-class PreparationPlaceForm(forms.ModelForm):
+class PreparationPlaceForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = PreparationPlace
         fields = ["name", "address"]
 
 
-class WithdrawalForm(forms.Form):
+class WithdrawalForm(InputRulesFormMixin, forms.Form):
     """The staff act withdrawing a certificate and/or blocks: what, by which decision, why, confirmed twice."""
 
     award = forms.BooleanField(label="Certificat", required=False)

@@ -13,7 +13,9 @@ import csv
 import datetime
 import io
 import re
+import time
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -23,8 +25,17 @@ from candidates.models import Candidate, EmployerKind, Sex
 from candidates.services import candidate_create, enrol
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
-MAX_ROWS = 2000
+MAX_ROWS = 2000  # candidates (non-blank rows under the header)
+MAX_LINES = 20 * MAX_ROWS  # lines read at most, blank ones included (a sheet formatted down to row 1,048,576…)
+MAX_COLUMNS = 60  # columns read; the import knows 19, the rest are ignored columns
 DATE_FORMAT = "%d/%m/%Y"
+
+# An .xlsx is a zip of XML: what it holds once decompressed is checked before openpyxl reads any of it (a 45 KB
+# file can hold a million shared strings, which openpyxl loads whole before the first row).
+MAX_XLSX_MEMBERS = 500
+MAX_XLSX_UNCOMPRESSED = 25 * 1024 * 1024  # 2,000 rows of 60 columns, with their strings and styles, fit in far less
+MAX_XLSX_SHARED_STRINGS = 100_000
+MAX_XLSX_READ_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,28 @@ def _decode(data: bytes) -> str:
     )
 
 
+def _bounded_rows(rows, *, source: str):
+    """The rows of a table, cut to `MAX_COLUMNS` cells, until `MAX_ROWS` + 1 non-blank rows past the header (enough
+    for `parse_table` to say the file is too long) or `MAX_LINES` lines. `source` names the file in messages."""
+    table = []
+    filled = 0
+    for row in rows:
+        if len(table) >= MAX_LINES:
+            raise ImportFileError(
+                f"Le {source} compte plus de {MAX_LINES} lignes, vides comprises : ne gardez que les lignes des "
+                "candidats, puis déposez-le à nouveau."
+            )
+        cells = list(row[:MAX_COLUMNS])
+        if all(_is_blank(cell) for cell in cells):
+            table.append(())  # kept for the numbering of the rows below, as one shared empty row
+            continue
+        table.append(cells)
+        filled += 1
+        if filled > MAX_ROWS + 1:
+            break
+    return table
+
+
 def _read_csv(data: bytes) -> list[list]:
     text = _decode(data)
     lines = text.splitlines()
@@ -168,24 +201,95 @@ def _read_csv(data: bytes) -> list[list]:
             return (sum(normalize_header(cell) in HEADER_TO_FIELD for cell in cells), len(cells))
 
         delimiter = max([";", ",", "\t"], key=score)
-    return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    # The csv module refuses a cell over 131,072 characters with a bare `_csv.Error`; a cell cannot be larger than
+    # the file, and `convert_cell` tells which cell is too long for its column, with its line.
+    if csv.field_size_limit() < MAX_FILE_SIZE:
+        csv.field_size_limit(MAX_FILE_SIZE)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _bounded_rows(reader, source="fichier")
+    except csv.Error as error:
+        raise ImportFileError(
+            f"Ligne {reader.line_num} : le fichier CSV est mal formé ({error}). Enregistrez-le à nouveau en "
+            "« CSV UTF-8 » depuis votre tableur."
+        ) from error
+
+
+def check_xlsx_archive(data: bytes) -> None:
+    """Refuse (ImportFileError) a workbook whose decompressed content is out of proportion with a candidate list,
+    reading only the zip's directory and counting the shared strings as they are decompressed."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise ImportFileError("Le classeur Excel n'a pas pu être lu : enregistrez-le au format .xlsx.") from error
+    too_big = (
+        f"Le classeur est trop volumineux une fois décompressé (plus de {MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} Mo) "
+        f"pour une liste de {MAX_ROWS} candidats au plus : enregistrez la seule feuille des candidats dans un "
+        "nouveau classeur, ou en CSV."
+    )
+    if len(members) > MAX_XLSX_MEMBERS or sum(member.file_size for member in members) > MAX_XLSX_UNCOMPRESSED:
+        raise ImportFileError(too_big)
+    strings = 0
+    for member in members:
+        if not member.filename.lower().endswith(".xml"):
+            continue
+        try:
+            strings += _count_shared_strings(archive, member)
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as error:
+            raise ImportFileError("Le classeur Excel n'a pas pu être lu : enregistrez-le au format .xlsx.") from error
+        if strings > MAX_XLSX_SHARED_STRINGS:
+            raise ImportFileError(
+                f"Le classeur contient plus de {MAX_XLSX_SHARED_STRINGS} chaînes de texte différentes, bien plus "
+                f"qu'une liste de {MAX_ROWS} candidats : enregistrez la seule feuille des candidats dans un nouveau "
+                "classeur, ou en CSV."
+            )
+
+
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
+    """`<si>` elements of one XML part, read by 1 MB chunks (a part is at most its declared size: zipfile stops
+    there). A tag never straddles two counts: each count stops before the chunk's last '<'."""
+    count, tail = 0, b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1024 * 1024):
+            data = tail + chunk
+            cut = data.rfind(b"<")
+            cut = len(data) if cut == -1 else cut
+            count += len(_SHARED_STRING.findall(data, 0, cut))
+            tail = data[cut:]
+            if count > MAX_XLSX_SHARED_STRINGS:
+                break
+    return count + len(_SHARED_STRING.findall(tail))
 
 
 def _read_xlsx(data: bytes) -> list[list]:
     import openpyxl
 
+    check_xlsx_archive(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds of errors on a damaged or foreign file
         raise ImportFileError("Le classeur Excel n'a pas pu être lu : enregistrez-le au format .xlsx.") from error
+    deadline = time.monotonic() + MAX_XLSX_READ_SECONDS
+
+    def rows(sheet):
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+            if time.monotonic() > deadline:
+                raise ImportFileError(
+                    f"La lecture du classeur dépasse {MAX_XLSX_READ_SECONDS} secondes : enregistrez la seule feuille "
+                    "des candidats dans un nouveau classeur, ou en CSV."
+                )
+            yield row
+
     try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+        return _bounded_rows(rows(workbook.worksheets[0]), source="classeur")
+    except ImportFileError:
+        raise
+    except Exception as error:  # a damaged sheet is only found while reading it
+        raise ImportFileError("Le classeur Excel n'a pas pu être lu : enregistrez-le au format .xlsx.") from error
     finally:
         workbook.close()
 
@@ -259,15 +363,27 @@ def _parse_date(value) -> datetime.date:
     raise ValueError(text)
 
 
-def _pad_digits(text: str, length: int) -> str:
-    """Spreadsheets drop the leading zero of codes they take for numbers (01000 → 1000)."""
-    if text.isdigit() and len(text) < length:
-        return text.zfill(length)
+def _restore_leading_zero(text: str) -> str:
+    """Spreadsheets drop the leading zero of a code they take for a number (01000 → 1000): a 4-digit code that does
+    not start with 0 gets it back. Nothing else is padded: "123" is no code, and the model's validators say so,
+    as they do on the form."""
+    if text.isdigit() and len(text) == 4 and text[0] != "0":
+        return "0" + text
     return text
+
+
+def _cell_limit(field_name: str) -> int:
+    """The longest cell a column may hold: its field's length, or what a word or a date may take (« Coopérative »,
+    « 12/03/1985 ») where the cell is converted."""
+    model_field = Candidate._meta.get_field(field_name)
+    return 100 if model_field.choices or not model_field.max_length else model_field.max_length
 
 
 def convert_cell(field_name: str, value) -> tuple[str, str | None]:
     """(JSON-ready value for the model field, or an error message in French)."""
+    if isinstance(value, str) and len(value.strip()) > _cell_limit(field_name):
+        # Neither kept nor repeated in the message: a cell of 131,073 characters is no name.
+        return "", f"La cellule compte {len(value.strip())} caractères ; {_cell_limit(field_name)} au plus."
     if field_name == "birth_date":
         if _is_blank(value):
             # The model's own message for an empty required field (rather than "ne peut pas être nul").
@@ -291,9 +407,9 @@ def convert_cell(field_name: str, value) -> tuple[str, str | None]:
             return "", f"Valeur « {text} » non reconnue ; valeurs attendues : {expected}."
         return kind, None
     if field_name in ("postal_code", "birth_postal_code"):
-        return _pad_digits(text, 5), None
+        return _restore_leading_zero(text), None
     if field_name == "birth_insee_code":
-        return _pad_digits(text.upper(), 5), None
+        return _restore_leading_zero(text.upper()), None
     if field_name == "phone" and text.isdigit() and len(text) == 9 and text[0] != "0":
         return "0" + text, None  # 612345678: the number cell that swallowed the 0 of 06 12 34 56 78
     return text, None

@@ -8,11 +8,12 @@ from django.utils import timezone
 from pgtrigger import Delete, Protect, Update
 
 from certif.models import Block, Certification, PreparationPlace, WriteOnceModel
+from certif.validation import InputRulesMixin
 
 VAE_PATHWAY_CODE = "vae"
 
 
-class AccessPathway(models.Model):
+class AccessPathway(InputRulesMixin, models.Model):
     """A voie d'accès of the fiche's table "Conditions d'inscription à la certification" (OUI / NON)."""
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="pathways")
@@ -25,7 +26,13 @@ class AccessPathway(models.Model):
         verbose_name = "voie d'accès"
         verbose_name_plural = "voies d'accès"
         ordering = ["certification", "position"]
-        constraints = [models.UniqueConstraint(fields=["certification", "code"], name="unique_pathway_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "code"],
+                name="unique_pathway_code",
+                violation_error_message="Une voie d'accès porte déjà ce code.",
+            )
+        ]
 
     def __str__(self):
         return self.label
@@ -73,6 +80,15 @@ PHONE_VALIDATOR = RegexValidator(
 POSTAL_CODE_VALIDATOR = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
 
 
+def validate_department_number(value: str) -> None:
+    """INSEE codes and postal codes both begin with the department's number (01, 2A, 42, 974…): never « 00 »."""
+    if value.startswith("00"):
+        raise ValidationError(
+            f"« {value} » ne peut pas être un code de commune : il commence par le numéro du département "
+            "(01 à 95, 2A ou 2B pour la Corse, 97 ou 98 outre-mer), jamais par 00."
+        )
+
+
 class CandidateQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff see every candidate; a trainer those of their own cohorts; anyone else nobody."""
@@ -92,7 +108,7 @@ class CandidateQuerySet(models.QuerySet):
         return queryset.exclude(pk=exclude_pk) if exclude_pk else queryset
 
 
-class Candidate(models.Model):
+class Candidate(InputRulesMixin, models.Model):
     """A natural person who seeks the certification; identity as a certificate and the CDC declaration need it."""
 
     birth_name = models.CharField("nom de naissance", max_length=100)
@@ -107,14 +123,14 @@ class Candidate(models.Model):
         "code INSEE de la commune de naissance",
         max_length=5,
         blank=True,
-        validators=[INSEE_CODE_VALIDATOR],
+        validators=[INSEE_CODE_VALIDATOR, validate_department_number],
         help_text="Pour une naissance en France (5 caractères ; 2A ou 2B pour la Corse).",
     )
     birth_postal_code = models.CharField(
         "code postal de la commune de naissance",
         max_length=5,
         blank=True,
-        validators=[POSTAL_CODE_VALIDATOR],
+        validators=[POSTAL_CODE_VALIDATOR, validate_department_number],
         help_text="Pour une naissance en France quand le code INSEE n'est pas connu (5 chiffres) : la déclaration "
         "à la Caisse des Dépôts l'accepte à sa place.",
     )
@@ -122,7 +138,9 @@ class Candidate(models.Model):
     email = models.EmailField("courriel", blank=True)
     phone = models.CharField("téléphone", max_length=25, blank=True, validators=[PHONE_VALIDATOR])
     address = models.CharField("adresse", max_length=255, blank=True)
-    postal_code = models.CharField("code postal", max_length=5, blank=True, validators=[POSTAL_CODE_VALIDATOR])
+    postal_code = models.CharField(
+        "code postal", max_length=5, blank=True, validators=[POSTAL_CODE_VALIDATOR, validate_department_number]
+    )
     city = models.CharField("ville", max_length=100, blank=True)
     employer_name = models.CharField("employeur (entreprise de l'ESS)", max_length=255, blank=True)
     employer_kind = models.CharField("type d'employeur", max_length=20, choices=EmployerKind.choices, blank=True)
@@ -175,8 +193,10 @@ class Candidate(models.Model):
                 )
 
 
-class Cohort(models.Model):
+class Cohort(InputRulesMixin, models.Model):
     """A promotion: one pathway, one preparation place, its dates and its trainers."""
+
+    planned_event_dates = ("start_date", "end_date")
 
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="cohorts")
     name = models.CharField("nom", max_length=150)
@@ -195,7 +215,13 @@ class Cohort(models.Model):
     class Meta:
         verbose_name = "promotion"
         ordering = ["-start_date", "name"]
-        constraints = [models.UniqueConstraint(fields=["certification", "name"], name="unique_cohort_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "name"],
+                name="unique_cohort_name",
+                violation_error_message="Une promotion porte déjà ce nom : choisissez-en un autre.",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -216,8 +242,11 @@ class EnrolmentStatus(models.TextChoices):
     WITHDRAWN = "abandon", "Abandon"
 
 
-class Enrolment(models.Model):
+class Enrolment(InputRulesMixin, models.Model):
     """A candidate's place in a cohort. A candidate may enrol again later; acquired blocks stay theirs."""
+
+    past_event_dates = ("admissibility_date",)
+    planned_event_dates = ("enrolled_on",)
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="enrolments")
     cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrolments", verbose_name="promotion")
@@ -234,7 +263,13 @@ class Enrolment(models.Model):
     class Meta:
         verbose_name = "inscription"
         ordering = ["-enrolled_on", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["candidate", "cohort"], name="unique_enrolment")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "cohort"],
+                name="unique_enrolment",
+                violation_error_message="Ce candidat est déjà inscrit dans cette promotion.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.candidate} — {self.cohort}"
@@ -281,13 +316,15 @@ class AcquiredBlockQuerySet(models.QuerySet):
         return self.filter(withdrawn__isnull=True)
 
 
-class AcquiredBlock(models.Model):
+class AcquiredBlock(InputRulesMixin, models.Model):
     """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée ».
 
     A row is never changed. A block obtained by fraud is withdrawn by a separate act (`WithdrawnBlock`); re-earned
     later, it is a new row that `replaces` the withdrawn one: per candidate and block, the acquisitions form one
     chain (one first acquisition, each followed by at most one other), and only its last link can be in force.
     """
+
+    past_event_dates = ("acquired_on",)
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
@@ -326,7 +363,10 @@ class AcquiredBlock(models.Model):
         ordering = ["block__number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["candidate", "block"], condition=models.Q(replaces__isnull=True), name="unique_acquired_block"
+                fields=["candidate", "block"],
+                condition=models.Q(replaces__isnull=True),
+                name="unique_acquired_block",
+                violation_error_message="Ce bloc est déjà acquis par ce candidat.",
             )
         ]
 
@@ -352,12 +392,14 @@ class CertificationAwardQuerySet(models.QuerySet):
         return self.filter(withdrawal__isnull=True)
 
 
-class CertificationAward(models.Model):
+class CertificationAward(InputRulesMixin, models.Model):
     """The certification awarded to a candidate holding all four blocks, with its certificate number.
 
     Never changed: a withdrawal is a separate act (`Withdrawal.award`). A candidate certified again after a
     withdrawal (every block held again) receives a new award, with a new number, that `replaces` the withdrawn one.
     """
+
+    past_event_dates = ("awarded_on",)
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="awards")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
@@ -390,6 +432,7 @@ class CertificationAward(models.Model):
                 fields=["candidate", "certification"],
                 condition=models.Q(replaces__isnull=True),
                 name="unique_award_per_candidate",
+                violation_error_message="Ce candidat a déjà reçu cette certification.",
             )
         ]
 
@@ -421,13 +464,14 @@ class WriteOnceQuerySet(models.QuerySet):
         raise ValidationError(self.model.delete_refused)
 
 
-class Withdrawal(WriteOnceModel):
+class Withdrawal(InputRulesMixin, WriteOnceModel):
     """The certifier's reasoned act withdrawing a candidate's certificate and/or blocks obtained by fraud.
 
     Nothing is deleted nor changed: the award and the acquired blocks stay as they were and are read as withdrawn
     from the existence of this act (`award`, `blocks`); the documents it revoked are listed in `documents`.
     """
 
+    past_event_dates = ("decided_on",)
     change_refused = "Un retrait enregistré ne peut pas être modifié."
     delete_refused = "Un retrait enregistré ne peut pas être supprimé."
 

@@ -6,7 +6,6 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.utils import timezone
 
 from candidates.models import (
     AcquiredBlock,
@@ -18,6 +17,7 @@ from candidates.models import (
 )
 from certif.audit import record_audit
 from certif.models import Block, PreparationPlace
+from certif.validation import TEXT_MAX_LENGTH, check_text, event_date_problem, unique_violations_as_field_errors
 
 CANDIDATE_AUDITED_FIELDS = [
     "birth_name",
@@ -96,7 +96,8 @@ def cohort_save(*, cohort: Cohort, trainers, actor) -> Cohort:
     """Create or update a cohort (unsaved or changed instance) and set its trainers."""
     before = _cohort_snapshot(Cohort.objects.get(pk=cohort.pk)) if cohort.pk else None
     cohort.full_clean()
-    cohort.save()
+    with unique_violations_as_field_errors(cohort):
+        cohort.save()
     cohort.trainers.set(trainers)
     record_audit(
         actor=actor,
@@ -140,7 +141,8 @@ def enrol(
     if enrolment.vae_accompanist and not enrolment.is_vae:
         raise ValidationError({"vae_accompanist": "Un accompagnateur VAE ne se désigne que sur la voie VAE."})
     enrolment.full_clean()
-    enrolment.save()
+    with unique_violations_as_field_errors(enrolment):
+        enrolment.save()
     record_audit(actor=actor, action="enrolment.created", target=enrolment, after=_enrolment_snapshot(enrolment))
     return enrolment
 
@@ -166,16 +168,20 @@ def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_
 def admissibility_record(
     *, enrolment: Enrolment, decided_on: datetime.date, favourable: bool, reason: str, actor
 ) -> Enrolment:
-    """The VAE admissibility decision (recevabilité). An unfavourable decision must say why."""
+    """The VAE admissibility decision (recevabilité), dated the day it was taken (not in the future). An unfavourable
+    decision must say why."""
     enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
     if not enrolment.is_vae:
         raise ValidationError("La recevabilité ne concerne que les candidats en VAE.")
-    if not favourable and not reason.strip():
+    if problem := event_date_problem(decided_on):
+        raise ValidationError({"decided_on": problem})
+    reason = check_text(reason, field="reason", max_length=TEXT_MAX_LENGTH)
+    if not favourable and not reason:
         raise ValidationError({"reason": "Une décision défavorable doit être motivée."})
     before = _enrolment_snapshot(enrolment)
     enrolment.admissibility_date = decided_on
     enrolment.admissibility_favourable = favourable
-    enrolment.admissibility_reason = reason.strip()
+    enrolment.admissibility_reason = reason
     enrolment.save()
     record_audit(
         actor=actor,
@@ -200,11 +206,23 @@ def _acquired_snapshot(acquired: AcquiredBlock) -> dict:
 def acquired_block_import(
     *, candidate: Candidate, block: Block, acquired_on: datetime.date, import_source: str, actor
 ) -> AcquiredBlock:
-    """Record a block acquired before the application existed (history), with its source."""
-    if not import_source.strip():
+    """Record a block acquired before the application existed (history), with its source.
+
+    Dated between the start of the fiche's first registration (no block of it existed before) and today."""
+    import_source = check_text(import_source, field="import_source", max_length=255, multiline=False)
+    if not import_source:
         raise ValidationError({"import_source": "Indiquez d'où vient ce bloc (procès-verbal, attestation…)."})
-    if acquired_on > timezone.localdate():
-        raise ValidationError({"acquired_on": "La date d'acquisition ne peut pas être dans le futur."})
+    first_registration = block.certification.registrations.order_by("in_force_from").first()
+    if first_registration is None:
+        problem = event_date_problem(acquired_on)
+    else:
+        problem = event_date_problem(
+            acquired_on,
+            earliest=first_registration.in_force_from,
+            earliest_label="début du premier enregistrement de la fiche au RNCP",
+        )
+    if problem:
+        raise ValidationError({"acquired_on": problem})
     acquisitions = AcquiredBlock.objects.filter(candidate=candidate, block=block)
     if acquisitions.held().exists():
         raise ValidationError({"block": f"Le bloc {block.number} est déjà acquis par ce candidat."})
@@ -216,14 +234,17 @@ def acquired_block_import(
                 "nouvelle évaluation et une décision de jury."
             }
         )
-    acquired = AcquiredBlock.objects.create(
+    acquired = AcquiredBlock(
         candidate=candidate,
         block=block,
         acquired_on=acquired_on,
         source=AcquiredBlockSource.IMPORT,
-        import_source=import_source.strip(),
+        import_source=import_source,
         recorded_by=actor,
     )
+    acquired.full_clean()
+    with unique_violations_as_field_errors(acquired):
+        acquired.save()
     record_audit(actor=actor, action="acquired_block.imported", target=acquired, after=_acquired_snapshot(acquired))
     return acquired
 
@@ -273,7 +294,8 @@ def block_statuses(candidate: Candidate, blocks) -> list[dict]:
 @transaction.atomic
 def preparation_place_create(*, place: PreparationPlace, actor) -> PreparationPlace:
     place.full_clean()
-    place.save()
+    with unique_violations_as_field_errors(place):
+        place.save()
     record_audit(
         actor=actor,
         action="preparation_place.created",

@@ -36,8 +36,10 @@ from certif.audit import audit_trail, record_audit
 from certif.models import Block, Certification, PreparationPlace
 from certif.roles import is_staff_member
 from certif.security import check_signature_password
+from certif.validation import show_errors
 
 PAGE_SIZE = 25
+SEARCH_MAX_LENGTH = 100  # a few names, an email address
 
 
 def _with_file(queryset):
@@ -57,7 +59,9 @@ def _with_file(queryset):
     )
 
 
-def _form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregistrer", cancel_url=None, status=200):
+def _form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregistrer", cancel_url=None, status=None):
+    if status is None:
+        status = 400 if form.is_bound else 200  # a form shown again after a POST was refused
     return render(
         request,
         "form_page.html",
@@ -77,7 +81,11 @@ def _form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregis
 def candidate_list(request):
     if request.method == "POST":
         # The search words are names: kept in the session, never in the URL.
-        request.session[SEARCH_SESSION_KEY] = "" if "clear" in request.POST else request.POST.get("q", "").strip()
+        search = "" if "clear" in request.POST else request.POST.get("q", "").strip()
+        if len(search) > SEARCH_MAX_LENGTH:
+            messages.error(request, f"La recherche compte {len(search)} caractères ; {SEARCH_MAX_LENGTH} au plus.")
+        else:
+            request.session[SEARCH_SESSION_KEY] = search
         return redirect(f"{reverse('candidates:list')}?{request.GET.urlencode()}" if request.GET else "candidates:list")
     visible = Candidate.objects.visible_to(request.user)
     filter_form, candidates = filtered_candidates(request, visible)
@@ -140,7 +148,7 @@ def candidate_create(request):
         try:
             candidate = services.candidate_create(actor=request.user, **form.model_fields())
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Candidat {candidate.full_name} créé.")
             return redirect("candidates:detail", pk=candidate.pk)
@@ -155,7 +163,7 @@ def candidate_edit(request, pk):
         try:
             services.candidate_update(candidate=candidate, actor=request.user, **form.model_fields())
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Fiche du candidat enregistrée.")
             return redirect("candidates:detail", pk=candidate.pk)
@@ -242,7 +250,7 @@ def enrolment_create(request, pk):
         try:
             services.enrol(candidate=candidate, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Inscription dans la promotion « {form.cleaned_data['cohort']} » enregistrée.")
             return redirect("candidates:detail", pk=candidate.pk)
@@ -265,7 +273,7 @@ def enrolment_edit(request, pk):
         try:
             services.enrolment_update(enrolment=enrolment, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Inscription enregistrée.")
             return redirect("candidates:detail", pk=enrolment.candidate_id)
@@ -289,7 +297,7 @@ def admissibility_decide(request, pk):
         try:
             services.admissibility_record(enrolment=enrolment, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Décision de recevabilité enregistrée.")
             return redirect("candidates:detail", pk=enrolment.candidate_id)
@@ -311,7 +319,7 @@ def acquired_block_add(request, pk):
         try:
             services.acquired_block_import(candidate=candidate, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Bloc {form.cleaned_data['block'].number} ajouté aux blocs acquis.")
             return redirect("candidates:detail", pk=candidate.pk)
@@ -410,20 +418,29 @@ def cohort_create(request):
     certification = Certification.objects.first()
     form = CohortForm(request.POST or None, instance=Cohort(certification=certification))
     if request.method == "POST" and form.is_valid():
-        services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
-        messages.success(request, f"Promotion « {form.instance.name} » créée.")
-        return redirect("candidates:cohort_list")
+        try:
+            services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, f"Promotion « {form.instance.name} » créée.")
+            return redirect("candidates:cohort_list")
     return _cohort_form_page(request, form)
 
 
 @permission_required("candidates.change_cohort", raise_exception=True)
 def cohort_edit(request, pk):
     cohort = get_object_or_404(Cohort, pk=pk)
-    form = CohortForm(request.POST or None, instance=cohort)
+    # The form writes into its own copy: a refused name must not become the page's title.
+    form = CohortForm(request.POST or None, instance=Cohort.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
-        messages.success(request, "Promotion enregistrée.")
-        return redirect("candidates:cohort_list")
+        try:
+            services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, "Promotion enregistrée.")
+            return redirect("candidates:cohort_list")
     return _cohort_form_page(request, form, cohort)
 
 
@@ -432,9 +449,13 @@ def preparation_place_create(request):
     certification = Certification.objects.first()
     form = PreparationPlaceForm(request.POST or None, instance=PreparationPlace(certification=certification))
     if request.method == "POST" and form.is_valid():
-        place = services.preparation_place_create(place=form.instance, actor=request.user)
-        messages.success(request, f"Lieu de préparation « {place.name} » ajouté.")
-        return redirect("candidates:cohort_list")
+        try:
+            place = services.preparation_place_create(place=form.instance, actor=request.user)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, f"Lieu de préparation « {place.name} » ajouté.")
+            return redirect("candidates:cohort_list")
     return _form_page(
         request,
         title="Nouveau lieu de préparation",

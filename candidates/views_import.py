@@ -27,6 +27,7 @@ from candidates.imports import (
     validate_rows,
 )
 from candidates.models import Candidate, Cohort
+from certif.validation import InputRulesFormMixin
 
 IMPORT_SESSION_KEY = "candidate_import"
 
@@ -38,7 +39,7 @@ class CohortChoiceField(forms.ModelChoiceField):
         return f"{obj.name} — {obj.pathway.label}"
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(InputRulesFormMixin, forms.Form):
     file = forms.FileField(
         label="Fichier des candidats",
         help_text="Fichier CSV (séparateur « ; » ou « , ») ou classeur Excel .xlsx (première feuille) ; "

@@ -18,13 +18,14 @@ from django.utils.html import format_html, format_html_join
 from certif import accounts
 from certif.audit import audit_trail, record_audit
 from certif.roles import Role
+from certif.validation import InputRulesFormMixin
 
 User = get_user_model()
 
 STAFF_FIELDS = ["username", "first_name", "last_name", "email", "is_active", "roles"]
 
 
-class AccountForm(forms.ModelForm):
+class AccountForm(InputRulesFormMixin, forms.ModelForm):
     """What staff may change on an account."""
 
     roles = forms.MultipleChoiceField(
@@ -71,7 +72,7 @@ class AccountForm(forms.ModelForm):
             self._update_errors(error)
 
 
-class SuperuserAccountForm(UserChangeForm):
+class SuperuserAccountForm(InputRulesFormMixin, UserChangeForm):
     """Django's full form, for superusers, with the one rule that holds for everybody."""
 
     def clean(self):

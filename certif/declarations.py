@@ -23,6 +23,7 @@ from lxml import etree
 from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
 from certif.audit import record_audit
 from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration, HolderDeclarationLine
+from certif.validation import forbidden_character
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "cdc" / "cpf-1.1.2.xsd"
 CPF_NS = "urn:cdc:cpf:pc5:schema:1.0.0"
@@ -158,6 +159,21 @@ def missing_data(award: CertificationAward) -> list[str]:
             problems.append(problem)
     if not award.number.strip():
         problems.append("numéro de certificat")
+    # Recorded before the input rules refused them, a control character would make lxml refuse the whole flux.
+    for label, value in (
+        ("nom de naissance", candidate.birth_name),
+        ("nom d'usage", candidate.usage_name),
+        ("prénom", candidate.first_name),
+        ("deuxième prénom", candidate.second_first_name),
+        ("troisième prénom", candidate.third_first_name),
+        ("commune de naissance", candidate.birth_commune),
+        ("code INSEE de naissance", candidate.birth_insee_code),
+        ("code postal de naissance", candidate.birth_postal_code),
+        ("pays de naissance", candidate.birth_country),
+        ("numéro de certificat", award.number),
+    ):
+        if problem := forbidden_character(value):
+            problems.append(f"{label} ({problem})")
     return problems
 
 
@@ -336,6 +352,13 @@ def holder_declaration_create(
             "Enregistrez d'abord les identifiants de l'IRUP auprès de la Caisse des Dépôts (émetteur, "
             "certificateur, contrat)."
         )
+    try:
+        declarant.full_clean()
+    except ValidationError as error:
+        raise ValidationError(
+            "Les identifiants de l'IRUP auprès de la Caisse des Dépôts sont à corriger avant toute déclaration : "
+            + " ".join(error.messages)
+        ) from None
     award_ids, resend_ids = {int(pk) for pk in award_ids}, {int(pk) for pk in resend_ids}
     awards = list(holder_queryset(certification).filter(pk__in=award_ids | resend_ids))
     if not awards or len(awards) != len(award_ids | resend_ids):

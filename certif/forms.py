@@ -1,9 +1,10 @@
 from django import forms
 
 from certif.models import Block, Registration, ScaleLevel
+from certif.validation import InputRulesFormMixin
 
 
-class CompetenceForm(forms.Form):
+class CompetenceForm(InputRulesFormMixin, forms.Form):
     label = forms.CharField(
         label="Intitulé de la compétence",
         max_length=500,
@@ -21,7 +22,7 @@ class NewCompetenceForm(CompetenceForm):
     )
 
 
-class BlockThresholdForm(forms.ModelForm):
+class BlockThresholdForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = Block
         fields = ["threshold_kind", "threshold_value", "declared_competence_count"]
@@ -32,7 +33,7 @@ class BlockThresholdForm(forms.ModelForm):
         }
 
 
-class RegistrationForm(forms.ModelForm):
+class RegistrationForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = Registration
         fields = ["act", "publication", "publication_date", "in_force_from", "in_force_until", "level_note"]
@@ -43,7 +44,7 @@ class RegistrationForm(forms.ModelForm):
         }
 
 
-class ScaleLevelForm(forms.ModelForm):
+class ScaleLevelForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = ScaleLevel
         fields = ["position", "code", "label", "validates"]

@@ -1,9 +1,10 @@
 from django import forms
 
 from certif.models import CdcDeclarantSettings
+from certif.validation import InputRulesFormMixin
 
 
-class DeclarantSettingsForm(forms.ModelForm):
+class DeclarantSettingsForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = CdcDeclarantSettings
         fields = ["sender_id_client", "certifier_id_client", "contract_id"]
@@ -14,7 +15,7 @@ class DeclarantSettingsForm(forms.ModelForm):
         }
 
 
-class HolderSelectionForm(forms.Form):
+class HolderSelectionForm(InputRulesFormMixin, forms.Form):
     """The holders ticked on the declaration page: `awards` never declared, `resend` declared before."""
 
     awards = forms.TypedMultipleChoiceField(

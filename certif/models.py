@@ -13,9 +13,12 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from certif.rules import Threshold, ThresholdKind
+from certif.validation import InputRulesMixin
 
 
-class Certification(models.Model):
+class Certification(InputRulesMixin, models.Model):
+    free_text_max_length = 10_000  # the fiche's summary, sectors and regulation, as France Compétences writes them
+
     rncp_code = models.CharField("code RNCP", max_length=10, unique=True)
     title = models.CharField("intitulé", max_length=255)
     acronym = models.CharField("sigle", max_length=20, blank=True)
@@ -57,7 +60,7 @@ class Certification(models.Model):
         return None
 
 
-class RomeCode(models.Model):
+class RomeCode(InputRulesMixin, models.Model):
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="rome_codes")
     code = models.CharField("code ROME", max_length=5)
     label = models.CharField("libellé", max_length=255)
@@ -65,13 +68,19 @@ class RomeCode(models.Model):
     class Meta:
         verbose_name = "code ROME"
         ordering = ["code"]
-        constraints = [models.UniqueConstraint(fields=["certification", "code"], name="unique_rome_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "code"],
+                name="unique_rome_code",
+                violation_error_message="Ce code ROME figure déjà dans la fiche.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.code} : {self.label}"
 
 
-class PreparationPlace(models.Model):
+class PreparationPlace(InputRulesMixin, models.Model):
     """A place where candidates prepare the certification (the fiche declares two; staff may add)."""
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="preparation_places")
@@ -82,7 +91,13 @@ class PreparationPlace(models.Model):
         verbose_name = "lieu de préparation"
         verbose_name_plural = "lieux de préparation"
         ordering = ["pk"]
-        constraints = [models.UniqueConstraint(fields=["certification", "name"], name="unique_preparation_place")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "name"],
+                name="unique_preparation_place",
+                violation_error_message="Un lieu de préparation porte déjà ce nom.",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -106,12 +121,16 @@ class RegistrationQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
-class Registration(models.Model):
+class Registration(InputRulesMixin, models.Model):
     """An enregistrement au RNCP: a certificate is only valid for a jury held inside one.
 
     Both dates are inclusive: the fiche's registrations meet on the same day
     (« jusqu'au 05 mars 2018 » and « avec effet au 05 mars 2018 »), which is not an overlap.
     """
+
+    past_event_dates = ("publication_date",)
+    planned_event_dates = ("in_force_from", "in_force_until")
+    planning_horizon_years = 10  # a renewal is recorded ahead of a period of up to five years, sometimes extended
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="registrations")
     act = models.CharField("acte", max_length=255, help_text="Par exemple « Arrêté du 9 avril 2018 ».")
@@ -280,7 +299,7 @@ class BlockQuerySet(models.QuerySet):
         )
 
 
-class Block(models.Model):
+class Block(InputRulesMixin, models.Model):
     """A bloc de compétences, identified by its number in the fiche's "Bloc de compétence n°X" section."""
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="blocks")
@@ -304,7 +323,13 @@ class Block(models.Model):
         verbose_name = "bloc de compétences"
         verbose_name_plural = "blocs de compétences"
         ordering = ["certification", "number"]
-        constraints = [models.UniqueConstraint(fields=["certification", "number"], name="unique_block_number")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "number"],
+                name="unique_block_number",
+                violation_error_message="Un bloc porte déjà ce numéro dans cette certification.",
+            )
+        ]
 
     def __str__(self):
         return f"Bloc {self.number} — {self.title}"
@@ -417,7 +442,7 @@ class Grid(models.Model):
         return self.defined_count == self.block.declared_competence_count
 
 
-class Competence(models.Model):
+class Competence(InputRulesMixin, models.Model):
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="competences")
     position = models.PositiveSmallIntegerField("rang")
     label = models.TextField("compétence")
@@ -426,8 +451,16 @@ class Competence(models.Model):
         verbose_name = "compétence"
         ordering = ["grid", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["grid", "position"], name="unique_competence_position"),
-            models.UniqueConstraint(fields=["grid", "label"], name="unique_competence_label"),
+            models.UniqueConstraint(
+                fields=["grid", "position"],
+                name="unique_competence_position",
+                violation_error_message="Une compétence occupe déjà ce rang dans la grille.",
+            ),
+            models.UniqueConstraint(
+                fields=["grid", "label"],
+                name="unique_competence_label",
+                violation_error_message="Cette compétence figure déjà dans la grille du bloc.",
+            ),
         ]
 
     def __str__(self):
@@ -470,7 +503,7 @@ class RatingScale(models.Model):
         return validating[-1].label if validating else "?"
 
 
-class ScaleLevel(models.Model):
+class ScaleLevel(InputRulesMixin, models.Model):
     scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="levels")
     position = models.PositiveSmallIntegerField("rang", help_text="1 = le meilleur niveau.")
     code = models.CharField("code", max_length=5)
@@ -481,8 +514,16 @@ class ScaleLevel(models.Model):
         verbose_name = "niveau"
         ordering = ["scale", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["scale", "code"], name="unique_scale_level_code"),
-            models.UniqueConstraint(fields=["scale", "position"], name="unique_scale_level_position"),
+            models.UniqueConstraint(
+                fields=["scale", "code"],
+                name="unique_scale_level_code",
+                violation_error_message="Deux niveaux ne peuvent pas avoir le même code.",
+            ),
+            models.UniqueConstraint(
+                fields=["scale", "position"],
+                name="unique_scale_level_position",
+                violation_error_message="Deux niveaux ne peuvent pas avoir le même rang.",
+            ),
         ]
 
     def __str__(self):
@@ -549,7 +590,7 @@ CDC_CONTRACT_ID_VALIDATOR = RegexValidator(
 )
 
 
-class CdcDeclarantSettings(models.Model):
+class CdcDeclarantSettings(InputRulesMixin, models.Model):
     """The certifier's identifiers at the Caisse des Dépôts, recorded once by staff."""
 
     certification = models.OneToOneField(

@@ -5,7 +5,6 @@ shipped in `certif/data/rncp-16204.json` is transcribed from the fiche `certif/d
 """
 
 import datetime
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from certif.models import (
     RomeCode,
     ScaleLevel,
 )
+from certif.validation import BoundedJsonError, bounded_json
 
 FORMAT = "mpes-referentiel/1"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -56,8 +56,18 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == int(value) else float(value)
 
 
+# A fiche is a few hundred kilobytes, four levels deep (certification → blocks → block → competences).
+MAX_FILE_LENGTH = 10_000_000
+MAX_DEPTH = 8
+
+
 def read_referential_file(path: Path = DEFAULT_REFERENTIAL) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The file's JSON; a file too large or too deeply nested to be a fiche raises ValueError before parsing."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return bounded_json(text, max_length=MAX_FILE_LENGTH, max_depth=MAX_DEPTH)
+    except BoundedJsonError as error:
+        raise ValueError(f"ce fichier n'est pas une fiche ({error})") from None
 
 
 @transaction.atomic
@@ -77,11 +87,11 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
     if existing:
         return existing, False
 
-    certification = Certification.objects.create(**{name: fields[name] for name in CERTIFICATION_FIELDS})
-    RomeCode.objects.bulk_create(RomeCode(certification=certification, **rome) for rome in data["rome_codes"])
-    PreparationPlace.objects.bulk_create(
-        PreparationPlace(certification=certification, **place) for place in data["preparation_places"]
-    )
+    certification = _create_valid(Certification, **{name: fields[name] for name in CERTIFICATION_FIELDS})
+    for rome in data["rome_codes"]:
+        _create_valid(RomeCode, certification=certification, **rome)
+    for place in data["preparation_places"]:
+        _create_valid(PreparationPlace, certification=certification, **place)
     for registration in data["registrations"]:
         _create_valid(
             Registration,
@@ -112,17 +122,14 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
             declared_competence_count=threshold["out_of"],
         )
         grid = Grid.objects.create(block=block, version=1)
-        Competence.objects.bulk_create(
-            Competence(grid=grid, position=position, label=label)
-            for position, label in enumerate(block_data["competences"], start=1)
-        )
+        for position, label in enumerate(block_data["competences"], start=1):
+            _create_valid(Competence, grid=grid, position=position, label=label)
     scale = RatingScale.objects.create(certification=certification, version=1)
-    ScaleLevel.objects.bulk_create(
-        ScaleLevel(scale=scale, position=position, **level)
-        for position, level in enumerate(data["rating_scale"]["levels"], start=1)
-    )
-    pathways = AccessPathway.objects.bulk_create(
-        AccessPathway(
+    for position, level in enumerate(data["rating_scale"]["levels"], start=1):
+        _create_valid(ScaleLevel, scale=scale, position=position, **level)
+    pathways = [
+        _create_valid(
+            AccessPathway,
             certification=certification,
             code=pathway["code"],
             label=pathway["label"],
@@ -130,9 +137,10 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
             position=position,
         )
         for position, pathway in enumerate(data["pathways"], start=1)
-    )
+    ]
     rule_data = data["jury_rule"]
-    rule = JuryCompositionRule.objects.create(
+    rule = _create_valid(
+        JuryCompositionRule,
         certification=certification,
         professionals_percent=rule_data["professionals_percent"],
         trainers_percent=rule_data["trainers_percent"],
@@ -145,7 +153,8 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
 
 
 def _create_valid(model, **fields):
-    """Create after the model's own validation, so a file cannot install what the forms would refuse."""
+    """Create after the model's own validation (texts, dates, uniqueness), so a file cannot install what the forms
+    would refuse."""
     instance = model(**fields)
     try:
         instance.full_clean()

@@ -17,6 +17,9 @@ from certif.models import (
     ScaleLevel,
     registration_delete_refused_message,
 )
+from certif.validation import check_text
+
+COMPETENCE_LABEL_MAX_LENGTH = 500
 
 
 def _grid_snapshot(grid: Grid) -> dict:
@@ -49,7 +52,7 @@ def _record_grid_change(*, actor, action: str, before: dict, grid: Grid) -> None
 
 
 def _check_label_free(*, grid: Grid, label: str, exclude_position: int | None = None) -> str:
-    label = " ".join(label.split())
+    label = " ".join(check_text(label, field="label", max_length=COMPETENCE_LABEL_MAX_LENGTH, multiline=False).split())
     if not label:
         raise ValidationError({"label": "L'intitulé de la compétence ne peut pas être vide."})
     others = grid.competences.exclude(position=exclude_position) if exclude_position else grid.competences.all()
@@ -82,7 +85,9 @@ def competence_add(*, block: Block, label: str, actor) -> Competence:
 def competence_rename(*, block: Block, position: int, label: str, actor) -> Competence:
     """Rename the competence at `position`; the same label again changes nothing (no version, no audit)."""
     current = _current_grid(block=block)
-    competence = current.competences.get(position=position)
+    competence = current.competences.filter(position=position).first()
+    if competence is None:
+        raise ValidationError(f"Aucune compétence au rang {position} dans la grille du bloc {block.number}.")
     label = _check_label_free(grid=current, label=label, exclude_position=position)
     if label == competence.label:
         return competence
@@ -306,8 +311,14 @@ def validate_scale_levels(levels: list[dict]) -> None:
     ordered = sorted(levels, key=lambda level: level["position"])
     if len({level["position"] for level in levels}) != len(levels):
         raise ValidationError("Deux niveaux ne peuvent pas avoir le même rang.")
-    if len({level["code"].casefold() for level in levels}) != len(levels):
+    if len({level["code"].strip().casefold() for level in levels}) != len(levels):
         raise ValidationError("Deux niveaux ne peuvent pas avoir le même code.")
+    for level in levels:
+        for name, limit in (("code", 5), ("label", 100)):
+            try:
+                check_text(level[name], field=name, max_length=limit, multiline=False)
+            except ValidationError as error:
+                raise ValidationError(f"Niveau de rang {level['position']} : {' '.join(error.messages)}") from None
     validates = [level["validates"] for level in ordered]
     if not any(validates):
         raise ValidationError("Au moins un niveau doit valider la compétence.")

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -11,6 +11,7 @@ from certif import services
 from certif.forms import BlockThresholdForm, CompetenceForm, NewCompetenceForm, RegistrationForm, ScaleLevelFormSet
 from certif.models import Block, Certification, RatingScale, Registration
 from certif.roles import Role, roles_of
+from certif.validation import show_errors
 
 manage_referential_required = permission_required("certif.manage_referential", raise_exception=True)
 
@@ -95,6 +96,13 @@ def _block(rncp_code, number) -> Block:
     )
 
 
+def _existing_position(block: Block, position: int) -> int:
+    """A competence's rank in the block's current grid, or 404: a rank from an old page or a forged URL."""
+    if not any(competence.position == position for competence in block.current_grid.competences.all()):
+        raise Http404(f"Aucune compétence au rang {position} dans la grille du bloc {block.number}.")
+    return position
+
+
 def _render_block_edit(request, block, *, add_form=None, threshold_form=None, invalid_rename=None, status=200):
     """The grid editor; `invalid_rename` is (position, bound form) when a rename was refused."""
     grid = block.current_grid
@@ -131,7 +139,7 @@ def competence_add(request, rncp_code, number):
         try:
             services.competence_add(block=block, label=form.cleaned_data["label"], actor=request.user)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Compétence ajoutée à la grille.")
             return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
@@ -142,6 +150,7 @@ def competence_add(request, rncp_code, number):
 @manage_referential_required
 def competence_rename(request, rncp_code, number, position):
     block = _block(rncp_code, number)
+    _existing_position(block, position)
     form = CompetenceForm(request.POST, prefix=f"c{position}")
     if form.is_valid():
         try:
@@ -149,7 +158,7 @@ def competence_rename(request, rncp_code, number, position):
                 block=block, position=position, label=form.cleaned_data["label"], actor=request.user
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Compétence renommée.")
             return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
@@ -165,7 +174,7 @@ def threshold_update(request, rncp_code, number):
         try:
             services.block_threshold_update(block=block, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Seuil du bloc enregistré.")
             return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
@@ -176,6 +185,7 @@ def threshold_update(request, rncp_code, number):
 @manage_referential_required
 def competence_move(request, rncp_code, number, position):
     block = _block(rncp_code, number)
+    _existing_position(block, position)
     offset = -1 if request.POST.get("direction") == "up" else 1
     if services.competence_move(block=block, position=position, offset=offset, actor=request.user):
         messages.success(request, "Ordre des compétences enregistré.")
@@ -202,7 +212,7 @@ def registration_add(request, rncp_code):
         try:
             services.registration_create(registration=form.instance, actor=request.user)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Enregistrement au RNCP ajouté.")
             return redirect("certif:fiche", rncp_code=rncp_code)

@@ -5,13 +5,14 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 
 from certif.security import PasswordThrottled, check_password_throttled, lockout_message
+from certif.validation import InputRulesFormMixin
 from juries.ratelimit import allow
 
 # Requests for a reset link per client address and per hour: each one sends a mail.
 PASSWORD_RESET_REQUESTS = (5, 3600)
 
 
-class ThrottledPasswordChangeForm(PasswordChangeForm):
+class ThrottledPasswordChangeForm(InputRulesFormMixin, PasswordChangeForm):
     """The old password counts as a login attempt: an unattended session is no way to guess it."""
 
     def __init__(self, user, *args, request, **kwargs):

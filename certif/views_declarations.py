@@ -14,6 +14,7 @@ from candidates.models import CertificationAward
 from certif import declarations
 from certif.forms_declarations import DeclarantSettingsForm, HolderSelectionForm
 from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration
+from certif.validation import show_errors
 
 declare_holders_required = permission_required("certif.declare_holders", raise_exception=True)
 
@@ -77,7 +78,7 @@ def declare(request, rncp_code):
                     status=500,
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                show_errors(form, error)
             else:
                 count = declaration.lines.count()
                 messages.success(
@@ -119,7 +120,7 @@ def settings_edit(request, rncp_code):
         try:
             declarations.declarant_settings_save(certification=certification, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Identifiants auprès de la Caisse des Dépôts enregistrés.")
             return redirect("declarations:declare", rncp_code=rncp_code)

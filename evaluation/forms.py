@@ -1,4 +1,3 @@
-import json
 import re
 
 from django import forms
@@ -7,12 +6,13 @@ from django.contrib.auth import get_user_model
 from candidates.models import Cohort
 from certif.models import Block
 from certif.roles import Role
-from evaluation.services import CellInput, InvalidGridData
+from certif.validation import BoundedJsonError, InputRulesFormMixin, bounded_json, validate_planned_event_date
+from evaluation.services import COMMENT_MAX_LENGTH, CellInput, InvalidGridData
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class SessionOpenForm(forms.Form):
+class SessionOpenForm(InputRulesFormMixin, forms.Form):
     cohort = forms.ModelChoiceField(label="Promotion", queryset=Cohort.objects.none())
     blocks = forms.ModelMultipleChoiceField(
         label="Blocs évalués", queryset=Block.objects.none(), widget=forms.CheckboxSelectMultiple
@@ -23,8 +23,8 @@ class SessionOpenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Seuls les évaluateurs désignés saisissent les niveaux de cette session.",
     )
-    starts_on = forms.DateField(label="Début", widget=DATE_WIDGET)
-    ends_on = forms.DateField(label="Fin", widget=DATE_WIDGET)
+    starts_on = forms.DateField(label="Début", widget=DATE_WIDGET, validators=[validate_planned_event_date])
+    ends_on = forms.DateField(label="Fin", widget=DATE_WIDGET, validators=[validate_planned_event_date])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +53,7 @@ def _block_label(block: Block) -> str:
     return f"Bloc {block.number} — {block.title}"
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(InputRulesFormMixin, forms.Form):
     reason = forms.CharField(
         label="Motif de la réouverture",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -74,9 +74,19 @@ def cell_prefix(enrolment_id: int, competence_id: int) -> str:
     return f"c-{enrolment_id}-{competence_id}"
 
 
-def _state(data) -> dict:
+# What the page writes per cell ("<enrolment>-<competence>": [version, "<level>", "<comment>"]), comments escaped at
+# worst six characters for one (\uXXXX); a state is one object of arrays: two levels deep, never more.
+STATE_MAX_LENGTH_PER_CELL = 6 * COMMENT_MAX_LENGTH + 100
+STATE_MAX_DEPTH = 2
+
+
+def _state(data, cell_count: int) -> dict:
     try:
-        state = json.loads(data.get(STATE_FIELD, ""))
+        state = bounded_json(
+            data.get(STATE_FIELD, ""), max_length=cell_count * STATE_MAX_LENGTH_PER_CELL, max_depth=STATE_MAX_DEPTH
+        )
+    except BoundedJsonError as error:
+        raise InvalidGridData(f"L'état de la grille envoyé est illisible ({error}).") from None
     except ValueError:
         raise InvalidGridData("L'état de la grille envoyé est illisible.") from None
     if not isinstance(state, dict):
@@ -97,7 +107,7 @@ def parse_cells(data) -> list[CellInput]:
         if len(values) != 1:
             raise InvalidGridData("Une même cellule figure deux fois dans l'envoi.")
         parts.setdefault((int(match[1]), int(match[2])), {})[match[3]] = values[0]
-    state = _state(data) if parts else {}
+    state = _state(data, len(parts)) if parts else {}
     cells = []
     for (enrolment_id, competence_id), cell in parts.items():
         shown = state.get(f"{enrolment_id}-{competence_id}")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from candidates.models import VAE_PATHWAY_CODE, Cohort, Enrolment, EnrolmentStatus
 from certif.models import Block, Competence, Grid, RatingScale
+from certif.validation import InputRulesMixin
 
 
 def evaluable_q(prefix: str = "") -> Q:
@@ -40,8 +41,10 @@ class EvaluationSessionQuerySet(models.QuerySet):
         return self.none()
 
 
-class EvaluationSession(models.Model):
+class EvaluationSession(InputRulesMixin, models.Model):
     """A period in which named trainers evaluate one cohort on one or more blocks."""
+
+    planned_event_dates = ("starts_on", "ends_on")
 
     cohort = models.ForeignKey(
         Cohort, on_delete=models.PROTECT, related_name="evaluation_sessions", verbose_name="promotion"
@@ -149,7 +152,7 @@ class BlockEvaluation(models.Model):
         return self.candidate_count * self.competence_count
 
 
-class LevelEntry(models.Model):
+class LevelEntry(InputRulesMixin, models.Model):
     """One cell of a grid: a candidate's level on one competence, with a comment; `version` counts changes."""
 
     block_evaluation = models.ForeignKey(
@@ -178,7 +181,11 @@ class LevelEntry(models.Model):
         verbose_name = "niveau saisi"
         verbose_name_plural = "niveaux saisis"
         constraints = [
-            models.UniqueConstraint(fields=["block_evaluation", "enrolment", "competence"], name="unique_level_entry")
+            models.UniqueConstraint(
+                fields=["block_evaluation", "enrolment", "competence"],
+                name="unique_level_entry",
+                violation_error_message="Un niveau est déjà saisi pour ce candidat sur cette compétence.",
+            )
         ]
 
     def __str__(self):

@@ -13,6 +13,13 @@ from certif.audit import record_audit
 from certif.models import AuditEvent, Block, Grid, RatingScale
 from certif.roles import Role
 from certif.rules import BlockResult, block_outcome
+from certif.validation import (
+    PLANNING_HORIZON_YEARS,
+    TEXT_MAX_LENGTH,
+    check_text,
+    event_date_problem,
+    forbidden_character,
+)
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, EvaluationSession, LevelEntry, evaluable_q
 
 COMMENT_MAX_LENGTH = 2000
@@ -111,6 +118,9 @@ def evaluation_session_open(*, cohort, blocks, evaluators, starts_on, ends_on, a
             errors.setdefault("evaluators", []).append(
                 f"{user.get_full_name() or user.username} n'a pas le rôle de formateur : seuls les formateurs évaluent."
             )
+    for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if problem := event_date_problem(day, years_ahead=PLANNING_HORIZON_YEARS):
+            errors.setdefault(name, []).append(problem)
     if starts_on and ends_on and ends_on < starts_on:
         errors.setdefault("ends_on", []).append("La fin de la session doit suivre son début.")
     if errors:
@@ -223,6 +233,14 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
     enrolments, competences = _check_cells(block_evaluation=block_evaluation, cells=cells)
     _locked_row(block_evaluation)
     _refuse_if_frozen(block_evaluation)
+    # Not forged: pasted from another program. Refused with the typed grid kept on screen.
+    unprintable = [
+        f"{enrolments[cell.enrolment_id].candidate.full_name}, « {competences[cell.competence_id].label[:60]} » : {problem}"
+        for cell in cells
+        if (problem := forbidden_character(cell.comment, multiline=True))
+    ]
+    if unprintable:
+        raise ValidationError(["Un commentaire ne peut pas être enregistré.", *unprintable])
 
     existing = {
         (entry.enrolment_id, entry.competence_id): entry
@@ -329,7 +347,7 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
 @transaction.atomic
 def block_evaluation_reopen(*, block_evaluation: BlockEvaluation, reason: str, actor) -> BlockEvaluation:
     """Staff give a submitted grid back to its evaluators, with a written reason; never after the jury signs."""
-    reason = (reason or "").strip()
+    reason = check_text(reason, field="reason", max_length=TEXT_MAX_LENGTH)
     if not reason:
         raise ValidationError({"reason": "Indiquez le motif de la réouverture."})
     _locked_row(block_evaluation)

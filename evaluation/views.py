@@ -13,6 +13,7 @@ from django.utils.html import escape
 from certif.audit import audit_trail
 from certif.roles import is_staff_member
 from certif.rules import Outcome
+from certif.validation import show_errors
 from evaluation import services
 from evaluation.forms import ReopenForm, SessionOpenForm, cell_prefix, parse_cells
 from evaluation.models import BlockEvaluation, EvaluationSession, LevelEntry
@@ -58,7 +59,7 @@ def session_open(request):
         try:
             session = services.evaluation_session_open(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Session d'évaluation ouverte pour « {session.cohort.name} ».")
             return redirect("evaluation:session_list")
@@ -271,7 +272,7 @@ def grid_reopen(request, session_pk, number):
                 block_evaluation=block_evaluation, reason=form.cleaned_data["reason"], actor=request.user
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Grille rouverte : ses évaluateurs peuvent de nouveau la modifier.")
             return redirect(grid_url)

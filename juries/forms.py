@@ -3,12 +3,13 @@ from django.contrib.auth import get_user_model
 
 from certif.models import Block
 from certif.roles import Role
+from certif.validation import InputRulesFormMixin
 from juries.models import DecisionOutcome, JuryMember
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class SessionForm(forms.Form):
+class SessionForm(InputRulesFormMixin, forms.Form):
     date = forms.DateField(label="Date du jury", widget=DATE_WIDGET)
     place = forms.CharField(label="Lieu", max_length=255)
     blocks = forms.ModelMultipleChoiceField(
@@ -21,7 +22,7 @@ class SessionForm(forms.Form):
         self.fields["blocks"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title}"
 
 
-class MemberForm(forms.ModelForm):
+class MemberForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = JuryMember
         fields = ["name", "organisation", "category", "is_president", "user"]
@@ -39,7 +40,7 @@ class MemberForm(forms.ModelForm):
         self.fields["user"].help_text = "Obligatoire pour le président (compte ayant le rôle « Président de jury »)."
 
 
-class RecusalForm(forms.Form):
+class RecusalForm(InputRulesFormMixin, forms.Form):
     member = forms.ModelChoiceField(label="Membre", queryset=JuryMember.objects.none())
     presentation = forms.ModelChoiceField(label="Candidat", queryset=None)
     reason = forms.CharField(label="Lien déclaré", max_length=255, help_text="Par exemple « ancien collègue ».")
@@ -52,7 +53,7 @@ class RecusalForm(forms.Form):
         self.fields["presentation"].label_from_instance = lambda p: p.enrolment.candidate.full_name
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(InputRulesFormMixin, forms.Form):
     password = forms.CharField(
         label="Votre mot de passe",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -68,7 +69,7 @@ class RectificationForm(SignOffForm):
     field_order = ["outcome", "reason", "password"]
 
 
-class RevocationForm(forms.Form):
+class RevocationForm(InputRulesFormMixin, forms.Form):
     reason = forms.CharField(
         label="Motif de la révocation",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -78,7 +79,7 @@ class RevocationForm(forms.Form):
     )
 
 
-class VerificationForm(forms.Form):
+class VerificationForm(InputRulesFormMixin, forms.Form):
     code = forms.CharField(
         label="Code de vérification",
         max_length=64,

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from certif.models import Block, Certification, WriteOnceModel
 from certif.rules import Outcome
+from certif.validation import InputRulesMixin
 
 SIGNED_MESSAGE = "Cette session de jury est signée : ses décisions sont définitives et ne peuvent plus être modifiées."
 
 
-class JuryCompositionRule(models.Model):
+class JuryCompositionRule(InputRulesMixin, models.Model):
     """The fiche's jury composition, the same for every open pathway of RNCP 16204:
     « 50% professionnels, 50% formateurs — Président : un professionnel — Les professionnels composant
     ce jury seront des salariés et des employeurs, à parts égales »."""
@@ -97,7 +98,7 @@ class SignedSessionGuard(models.Model):
         raise NotImplementedError
 
 
-class JurySession(SignedSessionGuard):
+class JurySession(InputRulesMixin, SignedSessionGuard):
     certification = models.ForeignKey(
         Certification, on_delete=models.PROTECT, related_name="jury_sessions", verbose_name="certification"
     )
@@ -151,7 +152,7 @@ class MemberCategory(models.TextChoices):
 PROFESSIONAL_CATEGORIES = (MemberCategory.EMPLOYEE, MemberCategory.EMPLOYER)
 
 
-class JuryMember(SignedSessionGuard):
+class JuryMember(InputRulesMixin, SignedSessionGuard):
     session = models.ForeignKey(JurySession, on_delete=models.CASCADE, related_name="members", verbose_name="session")
     name = models.CharField("nom", max_length=150)
     organisation = models.CharField("organisme", max_length=255)
@@ -183,7 +184,7 @@ class JuryMember(SignedSessionGuard):
         return self.category in PROFESSIONAL_CATEGORIES
 
 
-class Presentation(SignedSessionGuard):
+class Presentation(InputRulesMixin, SignedSessionGuard):
     """A candidate (through one enrolment) presented to a jury session."""
 
     session = models.ForeignKey(
@@ -201,7 +202,13 @@ class Presentation(SignedSessionGuard):
         verbose_name = "candidat présenté"
         verbose_name_plural = "candidats présentés"
         ordering = ["session", "enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk"]
-        constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="unique_presentation")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "enrolment"],
+                name="unique_presentation",
+                violation_error_message="Ce candidat est déjà présenté à cette session.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.enrolment.candidate} — {self.session}"
@@ -215,7 +222,7 @@ class DecisionOutcome(models.TextChoices):
     NOT_VALIDATED = Outcome.NOT_VALIDATED.value, "Non validé"
 
 
-class Decision(SignedSessionGuard):
+class Decision(InputRulesMixin, SignedSessionGuard):
     """The jury's decision on one block of one presented candidate, with the proposal it departs from (or not).
 
     Created with the presentation (proposal snapshot, empty outcome: « décision manquante »); the president
@@ -247,7 +254,13 @@ class Decision(SignedSessionGuard):
         verbose_name = "décision du jury"
         verbose_name_plural = "décisions du jury"
         ordering = ["presentation", "block__number"]
-        constraints = [models.UniqueConstraint(fields=["presentation", "block"], name="unique_decision")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["presentation", "block"],
+                name="unique_decision",
+                violation_error_message="Ce bloc a déjà une décision pour ce candidat.",
+            )
+        ]
 
     def __str__(self):
         return f"Bloc {self.block.number} — {self.presentation.enrolment.candidate}"
@@ -275,7 +288,7 @@ class RecusalSource(models.TextChoices):
     DECLARED = "declared", "Déclaré par le membre"
 
 
-class Recusal(SignedSessionGuard):
+class Recusal(InputRulesMixin, SignedSessionGuard):
     """A member linked to a candidate does not deliberate on that candidate; the page and the minutes say so."""
 
     member = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="recusals", verbose_name="membre")
@@ -290,7 +303,11 @@ class Recusal(SignedSessionGuard):
         verbose_name_plural = "membres qui ne délibèrent pas"
         ordering = ["presentation", "member__name", "source"]
         constraints = [
-            models.UniqueConstraint(fields=["member", "presentation", "source"], name="unique_recusal_per_source")
+            models.UniqueConstraint(
+                fields=["member", "presentation", "source"],
+                name="unique_recusal_per_source",
+                violation_error_message="Ce lien entre ce membre et ce candidat est déjà déclaré.",
+            )
         ]
 
     def __str__(self):
@@ -300,7 +317,7 @@ class Recusal(SignedSessionGuard):
         return self.presentation.session_id if self.presentation_id else None
 
 
-class Rectification(WriteOnceModel):
+class Rectification(InputRulesMixin, WriteOnceModel):
     """A correction of a signed decision: a new act signed by the president; the original decision stays as it was."""
 
     change_refused = "Une rectification signée ne peut pas être modifiée."
@@ -370,7 +387,7 @@ class IssuedDocumentQuerySet(models.QuerySet):
         return self.none()
 
 
-class IssuedDocument(WriteOnceModel):
+class IssuedDocument(InputRulesMixin, WriteOnceModel):
     """A PDF issued by IRUP, kept byte for byte with its SHA-256: downloading it again returns the same bytes.
 
     Immutable once created; only its status changes (revoked, or rectified when a decision it reports is
@@ -444,11 +461,13 @@ class IssuedDocument(WriteOnceModel):
                 fields=["session", "kind", "candidate"],
                 condition=models.Q(status="valid", candidate__isnull=False),
                 name="unique_valid_candidate_document",
+                violation_error_message="Un document valide de ce type existe déjà pour ce candidat et cette session.",
             ),
             models.UniqueConstraint(
                 fields=["session", "kind"],
                 condition=models.Q(status="valid", candidate__isnull=True),
                 name="unique_valid_session_document",
+                violation_error_message="Un document valide de ce type existe déjà pour cette session.",
             ),
         ]
 

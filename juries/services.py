@@ -19,6 +19,7 @@ from certif.audit import record_audit
 from certif.models import Block, Grid, RatingScale
 from certif.roles import Role, may_preside
 from certif.rules import Outcome
+from certif.validation import check_text, text_problem
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.services import proposal
 from juries.composition import composition_violations
@@ -38,6 +39,7 @@ from juries.models import (
 from juries.services_documents import documents_mark_rectified
 
 REASON_MAX_LENGTH = 2000
+RECUSAL_REASON_MAX_LENGTH = 255
 
 
 def _d(day) -> str:
@@ -238,13 +240,13 @@ def refresh_recusals(session: JurySession) -> None:
 def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: str, actor) -> Recusal:
     session = _locked_session(member.session)
     _refuse_if_signed(session)
-    reason = (reason or "").strip()
+    reason = check_text(reason, field="reason", max_length=RECUSAL_REASON_MAX_LENGTH, multiline=False)
     if presentation.session_id != session.pk:
         raise ValidationError("Ce candidat n'est pas présenté à cette session.")
     if not reason:
         raise ValidationError({"reason": "Indiquez le lien déclaré avec le candidat."})
     recusal, _ = Recusal.objects.update_or_create(
-        member=member, presentation=presentation, source=RecusalSource.DECLARED, defaults={"reason": reason[:255]}
+        member=member, presentation=presentation, source=RecusalSource.DECLARED, defaults={"reason": reason}
     )
     record_audit(
         actor=actor,
@@ -484,7 +486,12 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
             raise ValidationError("Une décision envoyée n'appartient pas à cette session.")
         if entry.outcome not in DecisionOutcome.values:
             raise ValidationError("Décision inconnue.")
-        reason = (entry.reason or "").strip()[:REASON_MAX_LENGTH]
+        reason = (entry.reason or "").strip()
+        if problem := text_problem(reason, max_length=REASON_MAX_LENGTH):
+            errors.append(
+                f"{decision.presentation.enrolment.candidate.full_name}, bloc {decision.block.number}, motif : {problem}"
+            )
+            continue
         if decision.block_evaluation.status != BlockEvaluationStatus.SUBMITTED:
             errors.append(
                 f"{decision.presentation.enrolment.candidate.full_name}, bloc {decision.block.number} : "
@@ -769,7 +776,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     _refuse_unless_president(session, signed_by, "signer une rectification")
     if not password or not signed_by.check_password(password):
         raise ValidationError({"password": "Mot de passe incorrect : la rectification n'est pas enregistrée."})
-    reason = (reason or "").strip()
+    reason = check_text(reason, field="reason", max_length=REASON_MAX_LENGTH)
     if not reason:
         raise ValidationError({"reason": "Une rectification doit être motivée."})
     if outcome not in DecisionOutcome.values:
@@ -801,9 +808,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
                 "limite de durée, une rectification ne peut pas le retirer."
             }
         )
-    rectification = Rectification.objects.create(
-        decision=decision, outcome=outcome, reason=reason[:REASON_MAX_LENGTH], signed_by=signed_by
-    )
+    rectification = Rectification.objects.create(decision=decision, outcome=outcome, reason=reason, signed_by=signed_by)
     record_audit(
         actor=signed_by,
         action="jury.decision_rectified",

@@ -22,6 +22,7 @@ from django.utils import timezone
 from candidates.models import Candidate
 from certif.audit import record_audit
 from certif.roles import is_staff_member
+from certif.validation import TEXT_MAX_LENGTH, check_text
 from juries import pdf
 from juries.documents import (
     RECTIFIABLE_KINDS,
@@ -191,19 +192,19 @@ def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDo
         raise ValidationError(
             f"Ce document n'est plus valide ({document.get_status_display().lower()}) : rien à révoquer."
         )
-    reason = (reason or "").strip()
+    reason = check_text(reason, field="reason", max_length=TEXT_MAX_LENGTH)
     if not reason:
         raise ValidationError({"reason": "Indiquez le motif de la révocation."})
     now = timezone.now()
     IssuedDocument.objects.filter(pk=document.pk).update(
-        status=DocumentStatus.REVOKED, status_changed_at=now, status_changed_by=actor, status_reason=reason[:2000]
+        status=DocumentStatus.REVOKED, status_changed_at=now, status_changed_by=actor, status_reason=reason
     )
     record_audit(
         actor=actor,
         action="document.revoked",
         target=document,
         before={"status": DocumentStatus.VALID},
-        after={"status": DocumentStatus.REVOKED, "reason": reason[:2000]},
+        after={"status": DocumentStatus.REVOKED, "reason": reason},
     )
     return IssuedDocument.objects.defer("pdf").get(pk=document.pk)
 

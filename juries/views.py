@@ -53,6 +53,12 @@ def _presides(members, user) -> bool:
     return any(member.is_president and member.user_id == user.pk for member in members)
 
 
+def _posted_id(request, name: str) -> int | None:
+    """The id a form posted under `name`, or None (then 404) when it is missing or not a number."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isdecimal() and len(value) < 19 else None
+
+
 def _refuse_signed(request, session):
     """A change posted to a signed session: nothing changes, the page says why."""
     messages.error(request, services.SIGNED_MESSAGE)
@@ -251,7 +257,7 @@ def presentations(request, pk):
         if session.is_signed:
             return _refuse_signed(request, session)
         enrolment = get_object_or_404(
-            Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=request.POST.get("enrolment")
+            Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=_posted_id(request, "enrolment")
         )
         try:
             services.presentation_add(session=session, enrolment=enrolment, actor=request.user)

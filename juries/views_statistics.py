@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from candidates.models import AccessPathway
 from certif.models import Certification
 from certif.roles import is_staff_member
+from certif.validation import InputRulesFormMixin
 from juries import statistics
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,7 +22,7 @@ class PathwayChoiceField(forms.ModelChoiceField):
         return obj.label if obj.is_open else f"{obj.label} (fermée par la fiche)"
 
 
-class StatisticsFilterForm(forms.Form):
+class StatisticsFilterForm(InputRulesFormMixin, forms.Form):
     year = forms.TypedChoiceField(
         label="Année (date du jury)",
         required=False,
