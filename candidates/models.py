@@ -4,7 +4,13 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from certif.guards import WriteOnceModel, write_once_trigger
 from certif.models import Block, Certification, PreparationPlace
+
+ACQUIRED_BLOCK_REFUSED = "Un bloc acquis l'est sans limite de durée : il ne peut être ni modifié ni supprimé."
+AWARD_REFUSED = (
+    "Une certification délivrée ne peut être ni modifiée ni supprimée : son numéro et sa date sont définitifs."
+)
 
 VAE_PATHWAY_CODE = "vae"
 
@@ -251,8 +257,10 @@ class AcquiredBlockSource(models.TextChoices):
     IMPORT = "import", "Reprise d'historique"
 
 
-class AcquiredBlock(models.Model):
+class AcquiredBlock(WriteOnceModel):
     """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée »."""
+
+    change_refused = delete_refused = ACQUIRED_BLOCK_REFUSED
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
@@ -280,13 +288,16 @@ class AcquiredBlock(models.Model):
         verbose_name_plural = "blocs acquis"
         ordering = ["block__number"]
         constraints = [models.UniqueConstraint(fields=["candidate", "block"], name="unique_acquired_block")]
+        triggers = [write_once_trigger(change=ACQUIRED_BLOCK_REFUSED, delete=ACQUIRED_BLOCK_REFUSED)]
 
     def __str__(self):
         return f"{self.candidate} — bloc {self.block.number}"
 
 
-class CertificationAward(models.Model):
+class CertificationAward(WriteOnceModel):
     """The certification awarded to a candidate holding all four blocks, with its certificate number."""
+
+    change_refused = delete_refused = AWARD_REFUSED
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="awards")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
@@ -307,6 +318,7 @@ class CertificationAward(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["candidate", "certification"], name="unique_award_per_candidate")
         ]
+        triggers = [write_once_trigger(change=AWARD_REFUSED, delete=AWARD_REFUSED)]
 
     def __str__(self):
         return f"{self.number} — {self.candidate}"

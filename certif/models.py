@@ -10,7 +10,30 @@ from django.db import models
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
+from certif.guards import (
+    FrozenRowsModel,
+    WriteOnceModel,
+    frozen_parent_trigger,
+    frozen_rows_trigger,
+    write_once_trigger,
+)
 from certif.rules import Threshold, ThresholdKind
+
+GRID_FROZEN_MESSAGE = (
+    "Cette version de la grille est figée (une évaluation l'utilise ou des résultats ont été signés dessus) : "
+    "ni elle ni ses compétences ne peuvent être modifiées ou supprimées. Modifier la grille en crée une nouvelle "
+    "version."
+)
+SCALE_IN_USE_MESSAGE = (
+    "Cette version de l'échelle de niveaux est utilisée par une évaluation : ni elle ni ses niveaux ne peuvent être "
+    "modifiés ou supprimés. Créez une nouvelle version."
+)
+AUDIT_CHANGE_REFUSED = "Une trace d'audit ne peut pas être modifiée."
+AUDIT_DELETE_REFUSED = "Une trace d'audit ne peut pas être supprimée."
+DECLARATION_REFUSED = (
+    "Une déclaration des titulaires à la Caisse des Dépôts est conservée telle qu'elle a été produite : "
+    "elle ne peut être ni modifiée ni supprimée."
+)
 
 
 class Certification(models.Model):
@@ -216,12 +239,15 @@ class Block(models.Model):
             raise ValidationError(errors)
 
 
-class Grid(models.Model):
+class Grid(FrozenRowsModel):
     """One version of a block's evaluation grid: its ordered competences.
 
-    A grid freezes when a result judged on it is signed off; editing a frozen grid makes a new version,
-    so every result keeps the grid it was judged on.
+    A grid freezes when an evaluation opens on it (and stays frozen once a result judged on it is signed off);
+    editing a frozen grid makes a new version, so every result keeps the grid it was judged on.
     """
+
+    frozen_when = models.Q(frozen_at__isnull=False)
+    change_refused = delete_refused = GRID_FROZEN_MESSAGE
 
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="grids")
     version = models.PositiveIntegerField("version", default=1)
@@ -233,6 +259,11 @@ class Grid(models.Model):
         verbose_name_plural = "grilles d'évaluation"
         ordering = ["block", "-version"]
         constraints = [models.UniqueConstraint(fields=["block", "version"], name="unique_grid_version")]
+        triggers = [
+            frozen_rows_trigger(
+                condition="OLD.frozen_at IS NOT NULL", change=GRID_FROZEN_MESSAGE, delete=GRID_FROZEN_MESSAGE
+            )
+        ]
 
     def __str__(self):
         return f"Grille du bloc {self.block.number}, version {self.version}"
@@ -254,7 +285,10 @@ class Grid(models.Model):
         return self.missing_count == 0
 
 
-class Competence(models.Model):
+class Competence(FrozenRowsModel):
+    frozen_with = "grid"
+    change_refused = delete_refused = GRID_FROZEN_MESSAGE
+
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="competences")
     position = models.PositiveSmallIntegerField("rang")
     label = models.TextField("compétence")
@@ -266,13 +300,25 @@ class Competence(models.Model):
             models.UniqueConstraint(fields=["grid", "position"], name="unique_competence_position"),
             models.UniqueConstraint(fields=["grid", "label"], name="unique_competence_label"),
         ]
+        triggers = [
+            frozen_parent_trigger(
+                column="grid_id",
+                parent_frozen="grid.frozen_at IS NOT NULL",
+                parent_rows="certif_grid grid WHERE grid.id = {id}",
+                lock="grid",
+                message=GRID_FROZEN_MESSAGE,
+            )
+        ]
 
     def __str__(self):
         return self.label
 
 
-class RatingScale(models.Model):
+class RatingScale(FrozenRowsModel):
     """One version of the rating scale. Editable until first used; then a change makes a new version."""
+
+    frozen_when = models.Q(first_used_at__isnull=False)
+    change_refused = delete_refused = SCALE_IN_USE_MESSAGE
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="rating_scales")
     version = models.PositiveIntegerField("version", default=1)
@@ -284,6 +330,11 @@ class RatingScale(models.Model):
         verbose_name_plural = "échelles de niveaux"
         ordering = ["certification", "-version"]
         constraints = [models.UniqueConstraint(fields=["certification", "version"], name="unique_rating_scale_version")]
+        triggers = [
+            frozen_rows_trigger(
+                condition="OLD.first_used_at IS NOT NULL", change=SCALE_IN_USE_MESSAGE, delete=SCALE_IN_USE_MESSAGE
+            )
+        ]
 
     def __str__(self):
         return f"Échelle de niveaux, version {self.version}"
@@ -307,7 +358,10 @@ class RatingScale(models.Model):
         return validating[-1].label if validating else "?"
 
 
-class ScaleLevel(models.Model):
+class ScaleLevel(FrozenRowsModel):
+    frozen_with = "scale"
+    change_refused = delete_refused = SCALE_IN_USE_MESSAGE
+
     scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="levels")
     position = models.PositiveSmallIntegerField("rang", help_text="1 = le meilleur niveau.")
     code = models.CharField("code", max_length=5)
@@ -321,37 +375,25 @@ class ScaleLevel(models.Model):
             models.UniqueConstraint(fields=["scale", "code"], name="unique_scale_level_code"),
             models.UniqueConstraint(fields=["scale", "position"], name="unique_scale_level_position"),
         ]
+        triggers = [
+            frozen_parent_trigger(
+                column="scale_id",
+                parent_frozen="scale.first_used_at IS NOT NULL",
+                parent_rows="certif_ratingscale scale WHERE scale.id = {id}",
+                lock="scale",
+                message=SCALE_IN_USE_MESSAGE,
+            )
+        ]
 
     def __str__(self):
         return self.label
 
 
-class WriteOnceModel(models.Model):
-    """A row written once and never changed nor deleted through the ORM (audit traces, signed acts, documents).
-
-    Subclasses name what is refused in French; bulk `QuerySet.update` stays possible for the one status change a
-    service may make under its own rules (a document's revocation)."""
-
-    change_refused = "Cet enregistrement ne peut pas être modifié."
-    delete_refused = "Cet enregistrement ne peut pas être supprimé."
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(self.change_refused)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(self.delete_refused)
-
-
 class AuditEvent(WriteOnceModel):
     """Who changed what, when, from what to what. Written once, never updated nor deleted."""
 
-    change_refused = "Une trace d'audit ne peut pas être modifiée."
-    delete_refused = "Une trace d'audit ne peut pas être supprimée."
+    change_refused = AUDIT_CHANGE_REFUSED
+    delete_refused = AUDIT_DELETE_REFUSED
 
     occurred_at = models.DateTimeField("date", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -369,6 +411,7 @@ class AuditEvent(WriteOnceModel):
         verbose_name_plural = "traces d'audit"
         ordering = ["-occurred_at", "-pk"]
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        triggers = [write_once_trigger(change=AUDIT_CHANGE_REFUSED, delete=AUDIT_DELETE_REFUSED)]
 
     def __str__(self):
         return f"{self.occurred_at:%d/%m/%Y %H:%M} {self.action} {self.target_repr}"
@@ -419,8 +462,10 @@ class CdcDeclarantSettings(models.Model):
         return f"Identifiants CDC — {self.certification.rncp_label}"
 
 
-class HolderDeclaration(models.Model):
+class HolderDeclaration(WriteOnceModel):
     """One flux file declared to the CDC: kept byte for byte, never changed nor deleted."""
+
+    change_refused = delete_refused = DECLARATION_REFUSED
 
     flux_id = models.CharField("identifiant du flux", max_length=50, unique=True)
     certification = models.ForeignKey(
@@ -444,13 +489,16 @@ class HolderDeclaration(models.Model):
         verbose_name_plural = "déclarations des titulaires"
         ordering = ["-created_at", "-pk"]
         permissions = [("declare_holders", "Peut déclarer les titulaires à la Caisse des Dépôts")]
+        triggers = [write_once_trigger(change=DECLARATION_REFUSED, delete=DECLARATION_REFUSED)]
 
     def __str__(self):
         return f"Flux {self.flux_id}"
 
 
-class HolderDeclarationLine(models.Model):
+class HolderDeclarationLine(WriteOnceModel):
     """One holder (certificate) in a declared flux; `is_resend` when it had been declared before."""
+
+    change_refused = delete_refused = DECLARATION_REFUSED
 
     declaration = models.ForeignKey(HolderDeclaration, on_delete=models.PROTECT, related_name="lines")
     award = models.ForeignKey(
@@ -466,6 +514,7 @@ class HolderDeclarationLine(models.Model):
         verbose_name_plural = "titulaires déclarés"
         ordering = ["declaration", "award__number"]
         constraints = [models.UniqueConstraint(fields=["declaration", "award"], name="unique_declaration_award")]
+        triggers = [write_once_trigger(change=DECLARATION_REFUSED, delete=DECLARATION_REFUSED)]
 
     def __str__(self):
         return f"{self.declaration.flux_id} — {self.award.number}"
