@@ -127,6 +127,28 @@ class FrozenRowsModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        if self.write_once:
+            if self.pk is not None and not kwargs.get("force_insert"):
+                raise FrozenRowError(self.change_refused)
+        elif self.frozen_with:
+            field = self._meta.get_field(self.frozen_with)
+            parent = field.related_model
+            parents = models.Q(pk=getattr(self, field.attname))
+            if self.pk is not None:  # the parent it has now, and the one it would move to
+                current = type(self)._base_manager.filter(pk=self.pk).values(field.attname)
+                parents |= models.Q(pk__in=models.Subquery(current))
+            if parent._base_manager.filter(parent.frozen_rows_q()).filter(parents).exists():
+                raise FrozenRowError(self.change_refused)
+        elif self._stored_row_is_frozen():
+            raise FrozenRowError(self.change_refused)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_row_is_frozen():
+            raise FrozenRowError(self.delete_refused)
+        return super().delete(*args, **kwargs)
+
     @classmethod
     def frozen_rows_q(cls) -> models.Q:
         if cls.write_once:
@@ -158,28 +180,6 @@ class FrozenRowsModel(models.Model):
         if self.write_once:
             return True
         return type(self)._base_manager.filter(self.frozen_rows_q(), pk=self.pk).exists()
-
-    def save(self, *args, **kwargs):
-        if self.write_once:
-            if self.pk is not None and not kwargs.get("force_insert"):
-                raise FrozenRowError(self.change_refused)
-        elif self.frozen_with:
-            field = self._meta.get_field(self.frozen_with)
-            parent = field.related_model
-            parents = models.Q(pk=getattr(self, field.attname))
-            if self.pk is not None:  # the parent it has now, and the one it would move to
-                current = type(self)._base_manager.filter(pk=self.pk).values(field.attname)
-                parents |= models.Q(pk__in=models.Subquery(current))
-            if parent._base_manager.filter(parent.frozen_rows_q()).filter(parents).exists():
-                raise FrozenRowError(self.change_refused)
-        elif self._stored_row_is_frozen():
-            raise FrozenRowError(self.change_refused)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._stored_row_is_frozen():
-            raise FrozenRowError(self.delete_refused)
-        return super().delete(*args, **kwargs)
 
 
 class WriteOnceModel(FrozenRowsModel):

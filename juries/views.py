@@ -18,6 +18,7 @@ from certif.rules import Outcome
 from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
+from juries.integrity import integrity_report
 from juries.models import (
     Decision,
     DocumentStatus,
@@ -192,6 +193,7 @@ def session_detail(request, pk):
                 if session.is_signed
                 else None
             ),
+            "integrity": integrity_report(sessions=[session]).sessions[0] if session.is_signed else None,
         },
     )
 
