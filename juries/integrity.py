@@ -52,15 +52,19 @@ class SessionIntegrity:
         return self.fingerprint_ok and self.documents_ok
 
     @property
-    def fingerprint_summary(self) -> str:
+    def fingerprint_verdict(self) -> str:
+        return "Empreinte des décisions vérifiée" if self.fingerprint_ok else "Empreinte des décisions non vérifiée"
+
+    @property
+    def fingerprint_detail(self) -> str:
         if not self.fingerprint_ok:
-            return "Empreinte des décisions non vérifiée :"
+            return ""
         checked = ["à celle de la signature", "à sa trace d'audit"]
         if self.minutes_checked:
             checked.append("à celle imprimée sur le procès-verbal")
         sentence = (
-            "Empreinte des décisions vérifiée : recalculée à l'instant à partir des décisions conservées, elle est "
-            f"identique {', '.join(checked[:-1])} et {checked[-1]}"
+            "recalculée à l'instant à partir des décisions conservées, elle est identique "
+            f"{', '.join(checked[:-1])} et {checked[-1]}"
         )
         if self.rectifications_checked == 1:
             sentence += " ; la rectification est conforme à sa trace d'audit"
@@ -69,16 +73,20 @@ class SessionIntegrity:
         return sentence + "."
 
     @property
-    def documents_summary(self) -> str:
+    def documents_verdict(self) -> str:
         if not self.documents_ok:
-            return "Documents non vérifiés :"
-        if self.documents_checked == 0:
-            return "Aucun document émis pour cette session."
+            return "Documents non vérifiés"
+        return "Documents vérifiés" if self.documents_checked else "Aucun document émis pour cette session"
+
+    @property
+    def documents_detail(self) -> str:
+        if not self.documents_ok or not self.documents_checked:
+            return ""
         if self.documents_checked == 1:
-            return "Document vérifié : le document conservé est identique, octet pour octet, à son empreinte SHA-256."
+            return "le document conservé est identique, octet pour octet, à son empreinte SHA-256."
         return (
-            f"Documents vérifiés : les {self.documents_checked} documents conservés sont identiques, octet pour "
-            "octet, à leur empreinte SHA-256."
+            f"les {self.documents_checked} documents conservés sont identiques, octet pour octet, à leur empreinte "
+            "SHA-256."
         )
 
     @property

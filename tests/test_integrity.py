@@ -61,7 +61,7 @@ def test_an_intact_database_is_reported_intact(world, staff_client):
     assert "Empreinte des décisions vérifiée" in html
     assert "à celle imprimée sur le procès-verbal" in html
     assert "la rectification est conforme à sa trace d&#x27;audit" in html
-    assert "Documents vérifiés : les 2 documents conservés sont identiques" in html
+    assert "<strong>Documents vérifiés</strong> : les 2 documents conservés sont identiques" in html
     assert "ne correspond plus" not in html
 
 
