@@ -126,6 +126,8 @@ class FrozenRowsModel(models.Model):
 
     class Meta:
         abstract = True
+        # Django writes through the base manager too (a related manager's add(), for one): it is the guarded one.
+        base_manager_name = "objects"
 
     def save(self, *args, **kwargs):
         if self.write_once:

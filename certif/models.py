@@ -2,6 +2,7 @@
 
 import datetime
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -12,9 +13,11 @@ from django.utils import timezone
 
 from certif.guards import (
     FrozenRowsModel,
+    FrozenRowsQuerySet,
     WriteOnceModel,
     frozen_parent_trigger,
     frozen_rows_trigger,
+    raise_sql,
     write_once_trigger,
 )
 from certif.rules import Threshold, ThresholdKind
@@ -27,6 +30,10 @@ GRID_FROZEN_MESSAGE = (
 SCALE_IN_USE_MESSAGE = (
     "Cette version de l'échelle de niveaux est utilisée par une évaluation : ni elle ni ses niveaux ne peuvent être "
     "modifiés ou supprimés. Créez une nouvelle version."
+)
+BLOCK_FROZEN_MESSAGE = (
+    "Une évaluation est ouverte ou des résultats ont été signés sur ce bloc : sa règle (seuil, nombre de "
+    "compétences) ne peut plus être modifiée, ni le bloc supprimé."
 )
 AUDIT_CHANGE_REFUSED = "Une trace d'audit ne peut pas être modifiée."
 AUDIT_DELETE_REFUSED = "Une trace d'audit ne peut pas être supprimée."
@@ -166,7 +173,7 @@ class Registration(models.Model):
                 )
 
 
-class BlockQuerySet(models.QuerySet):
+class BlockQuerySet(FrozenRowsQuerySet):
     def with_current_grid(self):
         """Blocks with `current_grids` = [latest grid version, with its competences]: two extra queries."""
         latest_version = Grid.objects.filter(block=OuterRef("block")).order_by("-version").values("version")[:1]
@@ -179,8 +186,13 @@ class BlockQuerySet(models.QuerySet):
         )
 
 
-class Block(models.Model):
-    """A bloc de compétences, identified by its number in the fiche's "Bloc de compétence n°X" section."""
+class Block(FrozenRowsModel):
+    """A bloc de compétences, identified by its number in the fiche's "Bloc de compétence n°X" section.
+
+    Its rule is what every result on it was judged by: frozen with its first frozen grid (an evaluation opened)."""
+
+    frozen_when = models.Q(grids__frozen_at__isnull=False)
+    change_refused = delete_refused = BLOCK_FROZEN_MESSAGE
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="blocks")
     number = models.PositiveSmallIntegerField("numéro", validators=[MinValueValidator(1)])
@@ -204,6 +216,19 @@ class Block(models.Model):
         verbose_name_plural = "blocs de compétences"
         ordering = ["certification", "number"]
         constraints = [models.UniqueConstraint(fields=["certification", "number"], name="unique_block_number")]
+        triggers = [
+            pgtrigger.Trigger(
+                name="frozen_rule",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                func=(
+                    "IF EXISTS (SELECT 1 FROM certif_grid grid WHERE grid.block_id = OLD.id "
+                    "AND grid.frozen_at IS NOT NULL) THEN "
+                    f"{raise_sql(BLOCK_FROZEN_MESSAGE)} END IF; "
+                    "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW;"
+                ),
+            )
+        ]
 
     def __str__(self):
         return f"Bloc {self.number} — {self.title}"

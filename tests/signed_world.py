@@ -105,6 +105,8 @@ def signed_world(staff, trainer, president, *, with_documents=True):
         rectification=rectification,
         evaluation=locked_evaluation,
         entry=LevelEntry.objects.filter(block_evaluation=locked_evaluation).order_by("pk").first(),
+        block=block1,
+        open_block=Block.objects.get(certification=certification, number=3),
         grid=frozen_grid,
         competence=frozen_grid.competences.order_by("position").first(),
         scale=used_scale,

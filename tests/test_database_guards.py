@@ -16,6 +16,7 @@ import pgtrigger
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from candidates.models import AcquiredBlock, CertificationAward
@@ -84,7 +85,7 @@ def snapshot(world) -> dict:
     """Every column of every frozen row of the world, read back from the database."""
     rows = {}
     for name in (
-        "session", "presentation", "decision", "member", "recusal", "rectification", "evaluation", "entry", "grid",
+        "session", "presentation", "decision", "member", "recusal", "rectification", "evaluation", "entry", "block", "grid",
         "competence", "scale", "level", "minutes", "results", "award", "acquired", "audit", "declaration",
         "declaration_line",
     ):  # fmt: skip
@@ -119,6 +120,8 @@ def frozen_doors(w, blocks):
         ("décision", "presentation.decisions.all().delete()", lambda: w.presentation.decisions.all().delete()),
         ("décision", "create() dans la session signée", lambda: Decision.objects.create(presentation=w.presentation, block=blocks[3], block_evaluation=w.evaluation, proposal_outcome="validated", proposal_explanation="x")),  # noqa: E501
         ("décision", "bulk_create() dans la session signée", lambda: Decision.objects.bulk_create([Decision(presentation=w.presentation, block=blocks[3], block_evaluation=w.evaluation, proposal_outcome="validated", proposal_explanation="x")])),  # noqa: E501
+        ("décision", "presentation.decisions.add() d'une autre décision", lambda: w.presentation.decisions.add(changed(w.open_decision))),  # noqa: E501
+        ("décision", "_base_manager.filter().update()", lambda: Decision._base_manager.filter(pk=w.decision.pk).update(outcome="not_validated")),  # noqa: E501
         ("décision", "save() vers un candidat signé", lambda: changed(w.open_decision, presentation_id=w.presentation.pk).save()),  # noqa: E501
         ("session", "update(status=prepared)", lambda: JurySession.objects.filter(pk=w.session.pk).update(status="prepared")),  # noqa: E501
         ("session", "update(date=…)", lambda: JurySession.objects.filter(pk=w.session.pk).update(date=datetime.date(2022, 6, 15))),  # noqa: E501
@@ -132,6 +135,7 @@ def frozen_doors(w, blocks):
         ("membre", "update(name=…)", lambda: JuryMember.objects.filter(pk=w.member.pk).update(name="Autre")),
         ("membre", "save()", lambda: changed(w.member, organisation="Autre").save()),
         ("membre", "delete()", lambda: changed(w.member).delete()),
+        ("membre", "session.members.add() d'un autre membre", lambda: changed(w.session).members.add(changed(w.open_member))),  # noqa: E501
         ("membre", "create() dans la session signée", lambda: JuryMember.objects.create(session=w.session, name="Ajout", organisation="IRUP", category="trainer")),  # noqa: E501
         ("candidat présenté", "update(presented_at=…)", lambda: Presentation.objects.filter(pk=w.presentation.pk).update(presented_at=now)),  # noqa: E501
         ("candidat présenté", "delete()", lambda: changed(w.presentation).delete()),
@@ -151,6 +155,9 @@ def frozen_doors(w, blocks):
         ("niveau saisi", "filter().delete()", lambda: LevelEntry.objects.filter(block_evaluation=w.evaluation).delete()),  # noqa: E501
         ("niveau saisi", "update(block_evaluation=…) hors de la grille", lambda: LevelEntry.objects.filter(pk=w.entry.pk).update(block_evaluation=w.open_evaluation)),  # noqa: E501
         ("niveau saisi", "bulk_create() dans la grille verrouillée", lambda: LevelEntry.objects.bulk_create([LevelEntry(block_evaluation=w.evaluation, enrolment=w.open_presentation.enrolment, competence=w.competence, level="A")])),  # noqa: E501
+        ("bloc évalué", "update(threshold_value=…)", lambda: Block.objects.filter(pk=w.block.pk).update(threshold_value=1)),  # noqa: E501
+        ("bloc évalué", "save() (nombre de compétences)", lambda: changed(w.block, declared_competence_count=5).save()),  # noqa: E501
+        ("bloc évalué", "delete()", lambda: changed(w.block).delete()),
         ("grille figée", "update(frozen_at=None)", lambda: Grid.objects.filter(pk=w.grid.pk).update(frozen_at=None)),
         ("grille figée", "save()", lambda: changed(w.grid, version=99).save()),
         ("grille figée", "delete()", lambda: changed(w.grid).delete()),
@@ -232,6 +239,7 @@ def open_doors(w):
         ("niveau saisi", "bulk_update", lambda: LevelEntry.objects.bulk_update([changed(w.open_entry, level="D")], ["level"])),  # noqa: E501
         ("niveau saisi", "save()", lambda: changed(w.open_entry, comment="x").save()),
         ("niveau saisi", "delete()", lambda: changed(w.open_entry).delete()),
+        ("bloc non évalué", "update(threshold_value=…)", lambda: Block.objects.filter(pk=w.open_block.pk).update(threshold_value=6)),  # noqa: E501
         ("grille non figée", "update(frozen_at=…) (l'ouverture d'une évaluation)", lambda: Grid.objects.filter(pk=w.open_grid.pk).update(frozen_at=timezone.now())),  # noqa: E501
         ("compétence", "save() (intitulé)", lambda: changed(w.open_competence, label="Autre intitulé").save()),
         ("échelle non utilisée", "update(first_used_at=…)", lambda: RatingScale.objects.filter(pk=w.open_scale.pk).update(first_used_at=timezone.now())),  # noqa: E501
@@ -296,9 +304,9 @@ def test_the_refusal_names_what_froze_the_row(world):
 @postgresql_only
 @pytest.mark.django_db
 def test_a_write_around_the_orm_guard_is_refused_by_the_trigger_with_the_same_french_error(world):
-    """`_base_manager` has no guard: the trigger answers, and Django receives the same FrozenRowError."""
+    """A plain QuerySet has no guard: the trigger answers, and Django receives the same FrozenRowError."""
     with pytest.raises(FrozenRowError) as refused, transaction.atomic():
-        Decision._base_manager.filter(pk=world.decision.pk).update(outcome="not_validated")
+        QuerySet(model=Decision).filter(pk=world.decision.pk).update(outcome="not_validated")
     assert refused.value.messages == [SIGNED_MESSAGE]
     refused_delete = pytest.raises(FrozenRowError, match="Une trace d'audit ne peut pas être supprimée")
     with refused_delete, transaction.atomic(), connection.cursor() as cursor:
@@ -356,6 +364,8 @@ def frozen_statements(w) -> list[tuple[str, str, tuple]]:
         ("evaluation_levelentry", "UPDATE evaluation_levelentry SET block_evaluation_id = %s WHERE id = %s", (w.open_evaluation.pk, w.entry.pk)),  # noqa: E501
         ("evaluation_levelentry", "DELETE FROM evaluation_levelentry WHERE block_evaluation_id = %s", (w.evaluation.pk,)),  # noqa: E501
         ("evaluation_levelentry", "INSERT INTO evaluation_levelentry (block_evaluation_id, enrolment_id, competence_id, level, comment, version, updated_at) VALUES (%s, %s, %s, 'A', '', 1, now())", (w.evaluation.pk, e.pk, w.competence.pk)),  # noqa: E501
+        ("certif_block", "UPDATE certif_block SET threshold_kind = 'count', threshold_value = 1 WHERE id = %s", (w.block.pk,)),  # noqa: E501
+        ("certif_block", "DELETE FROM certif_block WHERE id = %s", (w.block.pk,)),
         ("certif_grid", "UPDATE certif_grid SET frozen_at = NULL WHERE id = %s", (w.grid.pk,)),
         ("certif_grid", "DELETE FROM certif_grid WHERE id = %s", (w.grid.pk,)),
         ("certif_competence", "UPDATE certif_competence SET label = 'Autre intitulé' WHERE id = %s", (w.competence.pk,)),  # noqa: E501
@@ -400,6 +410,7 @@ def open_statements(w) -> list[tuple[str, str, tuple]]:
         ("evaluation_blockevaluation", "UPDATE evaluation_blockevaluation SET status = 'draft' WHERE id = %s", (w.open_evaluation.pk,)),  # noqa: E501
         ("certif_competence", "UPDATE certif_competence SET label = 'Autre intitulé' WHERE id = %s", (w.open_competence.pk,)),  # noqa: E501
         ("certif_scalelevel", "UPDATE certif_scalelevel SET label = 'Excellent' WHERE id = %s", (w.open_level.pk,)),
+        ("certif_block", "UPDATE certif_block SET threshold_value = 6 WHERE id = %s", (w.open_block.pk,)),
         ("certif_grid", "UPDATE certif_grid SET frozen_at = now() WHERE id = %s", (w.open_grid.pk,)),
         ("certif_ratingscale", "UPDATE certif_ratingscale SET first_used_at = now() WHERE id = %s", (w.open_scale.pk,)),  # noqa: E501
         ("evaluation_blockevaluation", "UPDATE evaluation_blockevaluation SET locked_at = now() WHERE id = %s", (w.open_evaluation.pk,)),  # noqa: E501
@@ -443,6 +454,6 @@ def test_raw_sql_on_a_second_connection_cannot_touch_what_a_signature_froze(staf
 
         refused_after = {sql: run_sql(cursor, sql, params) for _, sql, params in frozen_after_open_statements(world)}
         assert {sql: result for sql, result in refused_after.items() if result[0] != REFUSED} == {}
-    assert len({table for table, _, _ in frozen_statements(world)}) == 18
+    assert len({table for table, _, _ in frozen_statements(world)}) == 19
     assert Decision.objects.get(pk=world.open_decision.pk).outcome == "not_validated"
     assert IssuedDocument.objects.get(pk=world.minutes.pk).status == DocumentStatus.REVOKED
