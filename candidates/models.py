@@ -5,10 +5,15 @@ from django.db import models
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
-from pgtrigger import Delete, Protect, Update
 
-from certif.models import Block, Certification, PreparationPlace, WriteOnceModel
+from certif.guards import FrozenRowsQuerySet, WriteOnceModel, write_once_trigger
+from certif.models import Block, Certification, PreparationPlace
 from certif.validation import InputRulesMixin
+
+ACQUIRED_BLOCK_REFUSED = "Un bloc acquis l'est sans limite de durée : il ne peut être ni modifié ni supprimé."
+AWARD_REFUSED = (
+    "Une certification délivrée ne peut être ni modifiée ni supprimée : son numéro et sa date sont définitifs."
+)
 
 VAE_PATHWAY_CODE = "vae"
 
@@ -310,13 +315,13 @@ class AcquiredBlockSource(models.TextChoices):
     IMPORT = "import", "Reprise d'historique"
 
 
-class AcquiredBlockQuerySet(models.QuerySet):
+class AcquiredBlockQuerySet(FrozenRowsQuerySet):
     def held(self):
         """The acquisitions in force: a withdrawn block is no longer held, anywhere the application reads it."""
         return self.filter(withdrawn__isnull=True)
 
 
-class AcquiredBlock(InputRulesMixin, models.Model):
+class AcquiredBlock(InputRulesMixin, WriteOnceModel):
     """The ledger of blocks a candidate holds, for good: « Validité des composantes acquises : illimitée ».
 
     A row is never changed. A block obtained by fraud is withdrawn by a separate act (`WithdrawnBlock`); re-earned
@@ -325,6 +330,8 @@ class AcquiredBlock(InputRulesMixin, models.Model):
     """
 
     past_event_dates = ("acquired_on",)
+
+    change_refused = delete_refused = ACQUIRED_BLOCK_REFUSED
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
@@ -369,6 +376,7 @@ class AcquiredBlock(InputRulesMixin, models.Model):
                 violation_error_message="Ce bloc est déjà acquis par ce candidat.",
             )
         ]
+        triggers = [write_once_trigger(change=ACQUIRED_BLOCK_REFUSED, delete=ACQUIRED_BLOCK_REFUSED)]
 
     def __str__(self):
         return f"{self.candidate} — bloc {self.block.number}"
@@ -386,13 +394,13 @@ class AcquiredBlock(InputRulesMixin, models.Model):
         return self.withdrawal_act is not None
 
 
-class CertificationAwardQuerySet(models.QuerySet):
+class CertificationAwardQuerySet(FrozenRowsQuerySet):
     def in_force(self):
         """The certifications delivered and not withdrawn: only those make a holder."""
         return self.filter(withdrawal__isnull=True)
 
 
-class CertificationAward(InputRulesMixin, models.Model):
+class CertificationAward(InputRulesMixin, WriteOnceModel):
     """The certification awarded to a candidate holding all four blocks, with its certificate number.
 
     Never changed: a withdrawal is a separate act (`Withdrawal.award`). A candidate certified again after a
@@ -400,6 +408,8 @@ class CertificationAward(InputRulesMixin, models.Model):
     """
 
     past_event_dates = ("awarded_on",)
+
+    change_refused = delete_refused = AWARD_REFUSED
 
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="awards")
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
@@ -435,6 +445,7 @@ class CertificationAward(InputRulesMixin, models.Model):
                 violation_error_message="Ce candidat a déjà reçu cette certification.",
             )
         ]
+        triggers = [write_once_trigger(change=AWARD_REFUSED, delete=AWARD_REFUSED)]
 
     def __str__(self):
         return f"{self.number} — {self.candidate}"
@@ -453,15 +464,8 @@ class CertificationAward(InputRulesMixin, models.Model):
 
 # — Withdrawal (retrait) of a result obtained by fraud —
 
-
-class WriteOnceQuerySet(models.QuerySet):
-    """`update`, `bulk_update` (which goes through `update`) and `delete` refused: the rows are a signed act."""
-
-    def update(self, **kwargs):
-        raise ValidationError(self.model.change_refused)
-
-    def delete(self):
-        raise ValidationError(self.model.delete_refused)
+WITHDRAWAL_CHANGE_REFUSED = "Un retrait enregistré ne peut pas être modifié."
+WITHDRAWAL_DELETE_REFUSED = "Un retrait enregistré ne peut pas être supprimé."
 
 
 class Withdrawal(InputRulesMixin, WriteOnceModel):
@@ -472,8 +476,8 @@ class Withdrawal(InputRulesMixin, WriteOnceModel):
     """
 
     past_event_dates = ("decided_on",)
-    change_refused = "Un retrait enregistré ne peut pas être modifié."
-    delete_refused = "Un retrait enregistré ne peut pas être supprimé."
+    change_refused = WITHDRAWAL_CHANGE_REFUSED
+    delete_refused = WITHDRAWAL_DELETE_REFUSED
 
     candidate = models.ForeignKey(
         Candidate, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="candidat"
@@ -501,12 +505,10 @@ class Withdrawal(InputRulesMixin, WriteOnceModel):
     )
     recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
 
-    objects = WriteOnceQuerySet.as_manager()
-
     class Meta:
         verbose_name = "retrait"
         # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
-        triggers = [Protect(name="withdrawal_write_once", operation=Update | Delete)]
+        triggers = [write_once_trigger(change=WITHDRAWAL_CHANGE_REFUSED, delete=WITHDRAWAL_DELETE_REFUSED)]
         verbose_name_plural = "retraits"
         ordering = ["-decided_on", "-recorded_at", "-pk"]
 
@@ -525,12 +527,10 @@ class WithdrawnBlock(WriteOnceModel):
         AcquiredBlock, on_delete=models.PROTECT, related_name="withdrawn", verbose_name="bloc acquis retiré"
     )
 
-    objects = WriteOnceQuerySet.as_manager()
-
     class Meta:
         verbose_name = "bloc retiré"
         # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
-        triggers = [Protect(name="withdrawn_block_write_once", operation=Update | Delete)]
+        triggers = [write_once_trigger(change=WITHDRAWAL_CHANGE_REFUSED, delete=WITHDRAWAL_DELETE_REFUSED)]
         verbose_name_plural = "blocs retirés"
         ordering = ["acquired_block__block__number", "pk"]
 
@@ -551,12 +551,10 @@ class WithdrawnDocument(WriteOnceModel):
         "juries.IssuedDocument", on_delete=models.PROTECT, related_name="withdrawn", verbose_name="document retiré"
     )
 
-    objects = WriteOnceQuerySet.as_manager()
-
     class Meta:
         verbose_name = "document retiré"
         # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
-        triggers = [Protect(name="withdrawn_document_write_once", operation=Update | Delete)]
+        triggers = [write_once_trigger(change=WITHDRAWAL_CHANGE_REFUSED, delete=WITHDRAWAL_DELETE_REFUSED)]
         verbose_name_plural = "documents retirés"
         ordering = ["pk"]
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -8,8 +9,11 @@ class CertifConfig(AppConfig):
 
     def ready(self):
         from certif import accounts, checks, security  # noqa: F401 (signal receivers and system checks)
+        from certif.guards import install_translation
         from certif.setup import install_after_migrate
 
         # After `migrate` (and after the test runner's flushes), the roles and the fiche RNCP 16204 exist.
         # Both installs are idempotent and never overwrite what staff have changed.
         post_migrate.connect(install_after_migrate, dispatch_uid="certif_install_after_migrate")
+        # A guard trigger's refusal (PostgreSQL) reaches Python as the ORM guards' French FrozenRowError.
+        connection_created.connect(install_translation, dispatch_uid="certif_translate_trigger_errors")

@@ -2,6 +2,7 @@
 
 import datetime
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -12,8 +13,38 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from certif.guards import (
+    FrozenRowError,
+    FrozenRowsModel,
+    FrozenRowsQuerySet,
+    WriteOnceModel,
+    frozen_parent_trigger,
+    frozen_rows_trigger,
+    raise_sql,
+    write_once_trigger,
+)
 from certif.rules import Threshold, ThresholdKind
 from certif.validation import InputRulesMixin
+
+GRID_FROZEN_MESSAGE = (
+    "Cette version de la grille est figée (une évaluation l'utilise ou des résultats ont été signés dessus) : "
+    "ni elle ni ses compétences ne peuvent être modifiées ou supprimées. Modifier la grille en crée une nouvelle "
+    "version."
+)
+SCALE_IN_USE_MESSAGE = (
+    "Cette version de l'échelle de niveaux est utilisée par une évaluation : ni elle ni ses niveaux ne peuvent être "
+    "modifiés ou supprimés. Créez une nouvelle version."
+)
+BLOCK_FROZEN_MESSAGE = (
+    "Une évaluation est ouverte ou des résultats ont été signés sur ce bloc : sa règle (seuil, nombre de "
+    "compétences) ne peut plus être modifiée, ni le bloc supprimé."
+)
+AUDIT_CHANGE_REFUSED = "Une trace d'audit ne peut pas être modifiée."
+AUDIT_DELETE_REFUSED = "Une trace d'audit ne peut pas être supprimée."
+DECLARATION_REFUSED = (
+    "Une déclaration des titulaires à la Caisse des Dépôts est conservée telle qu'elle a été produite : "
+    "elle ne peut être ni modifiée ni supprimée."
+)
 
 
 class Certification(InputRulesMixin, models.Model):
@@ -268,14 +299,14 @@ def registration_delete_refused_message(sessions) -> str:
     )
 
 
-class BlockQuerySet(models.QuerySet):
+class BlockQuerySet(FrozenRowsQuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         # Checked before Django's own transaction opens, so that a refusal leaves the caller's transaction usable.
         objs = list(objs)
         if BLOCK_RULE_FIELDS_SET & set(fields):
             for obj in objs:
                 if obj._rule_changes(obj._stored_rule()) and obj.rule_is_frozen:
-                    raise ValidationError(block_rule_frozen_message(obj.number))
+                    raise FrozenRowError(block_rule_frozen_message(obj.number))
         return super().bulk_update(objs, fields, *args, **kwargs)
 
     def update(self, **kwargs):
@@ -284,7 +315,7 @@ class BlockQuerySet(models.QuerySet):
             BLOCK_RULE_FIELDS_SET & kwargs.keys()
             and Grid.objects.filter(block__in=self, frozen_at__isnull=False).exists()
         ):
-            raise ValidationError(block_rule_frozen_message())
+            raise FrozenRowError(block_rule_frozen_message())
         return super().update(**kwargs)
 
     def with_current_grid(self):
@@ -299,8 +330,13 @@ class BlockQuerySet(models.QuerySet):
         )
 
 
-class Block(InputRulesMixin, models.Model):
-    """A bloc de compétences, identified by its number in the fiche's "Bloc de compétence n°X" section."""
+class Block(InputRulesMixin, FrozenRowsModel):
+    """A bloc de compétences, identified by its number in the fiche's "Bloc de compétence n°X" section.
+
+    Its rule is what every result on it was judged by: frozen with its first frozen grid (an evaluation opened)."""
+
+    frozen_when = models.Q(grids__frozen_at__isnull=False)
+    change_refused = delete_refused = BLOCK_FROZEN_MESSAGE
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="blocks")
     number = models.PositiveSmallIntegerField("numéro", validators=[MinValueValidator(1)])
@@ -330,13 +366,26 @@ class Block(InputRulesMixin, models.Model):
                 violation_error_message="Un bloc porte déjà ce numéro dans cette certification.",
             )
         ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="frozen_rule",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                func=(
+                    "IF EXISTS (SELECT 1 FROM certif_grid grid WHERE grid.block_id = OLD.id "
+                    "AND grid.frozen_at IS NOT NULL) THEN "
+                    f"{raise_sql(BLOCK_FROZEN_MESSAGE)} END IF; "
+                    "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW;"
+                ),
+            )
+        ]
 
     def __str__(self):
         return f"Bloc {self.number} — {self.title}"
 
     def save(self, *args, **kwargs):
         if self._rule_changes(self._stored_rule()) and self.rule_is_frozen:
-            raise ValidationError(block_rule_frozen_message(self.number))
+            raise FrozenRowError(block_rule_frozen_message(self.number))
         super().save(*args, **kwargs)
 
     @property
@@ -399,12 +448,15 @@ class Block(InputRulesMixin, models.Model):
             raise ValidationError(errors)
 
 
-class Grid(models.Model):
+class Grid(FrozenRowsModel):
     """One version of a block's evaluation grid: its ordered competences.
 
-    A grid freezes when a result judged on it is signed off; editing a frozen grid makes a new version,
-    so every result keeps the grid it was judged on.
+    A grid freezes when an evaluation opens on it (and stays frozen once a result judged on it is signed off);
+    editing a frozen grid makes a new version, so every result keeps the grid it was judged on.
     """
+
+    frozen_when = models.Q(frozen_at__isnull=False)
+    change_refused = delete_refused = GRID_FROZEN_MESSAGE
 
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="grids")
     version = models.PositiveIntegerField("version", default=1)
@@ -416,6 +468,11 @@ class Grid(models.Model):
         verbose_name_plural = "grilles d'évaluation"
         ordering = ["block", "-version"]
         constraints = [models.UniqueConstraint(fields=["block", "version"], name="unique_grid_version")]
+        triggers = [
+            frozen_rows_trigger(
+                condition="OLD.frozen_at IS NOT NULL", change=GRID_FROZEN_MESSAGE, delete=GRID_FROZEN_MESSAGE
+            )
+        ]
 
     def __str__(self):
         return f"Grille du bloc {self.block.number}, version {self.version}"
@@ -442,7 +499,10 @@ class Grid(models.Model):
         return self.defined_count == self.block.declared_competence_count
 
 
-class Competence(InputRulesMixin, models.Model):
+class Competence(InputRulesMixin, FrozenRowsModel):
+    frozen_with = "grid"
+    change_refused = delete_refused = GRID_FROZEN_MESSAGE
+
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="competences")
     position = models.PositiveSmallIntegerField("rang")
     label = models.TextField("compétence")
@@ -462,13 +522,25 @@ class Competence(InputRulesMixin, models.Model):
                 violation_error_message="Cette compétence figure déjà dans la grille du bloc.",
             ),
         ]
+        triggers = [
+            frozen_parent_trigger(
+                column="grid_id",
+                parent_frozen="grid.frozen_at IS NOT NULL",
+                parent_rows="certif_grid grid WHERE grid.id = {id}",
+                lock="grid",
+                message=GRID_FROZEN_MESSAGE,
+            )
+        ]
 
     def __str__(self):
         return self.label
 
 
-class RatingScale(models.Model):
+class RatingScale(FrozenRowsModel):
     """One version of the rating scale. Editable until first used; then a change makes a new version."""
+
+    frozen_when = models.Q(first_used_at__isnull=False)
+    change_refused = delete_refused = SCALE_IN_USE_MESSAGE
 
     certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="rating_scales")
     version = models.PositiveIntegerField("version", default=1)
@@ -480,6 +552,11 @@ class RatingScale(models.Model):
         verbose_name_plural = "échelles de niveaux"
         ordering = ["certification", "-version"]
         constraints = [models.UniqueConstraint(fields=["certification", "version"], name="unique_rating_scale_version")]
+        triggers = [
+            frozen_rows_trigger(
+                condition="OLD.first_used_at IS NOT NULL", change=SCALE_IN_USE_MESSAGE, delete=SCALE_IN_USE_MESSAGE
+            )
+        ]
 
     def __str__(self):
         return f"Échelle de niveaux, version {self.version}"
@@ -503,7 +580,10 @@ class RatingScale(models.Model):
         return validating[-1].label if validating else "?"
 
 
-class ScaleLevel(InputRulesMixin, models.Model):
+class ScaleLevel(InputRulesMixin, FrozenRowsModel):
+    frozen_with = "scale"
+    change_refused = delete_refused = SCALE_IN_USE_MESSAGE
+
     scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="levels")
     position = models.PositiveSmallIntegerField("rang", help_text="1 = le meilleur niveau.")
     code = models.CharField("code", max_length=5)
@@ -525,37 +605,25 @@ class ScaleLevel(InputRulesMixin, models.Model):
                 violation_error_message="Deux niveaux ne peuvent pas avoir le même rang.",
             ),
         ]
+        triggers = [
+            frozen_parent_trigger(
+                column="scale_id",
+                parent_frozen="scale.first_used_at IS NOT NULL",
+                parent_rows="certif_ratingscale scale WHERE scale.id = {id}",
+                lock="scale",
+                message=SCALE_IN_USE_MESSAGE,
+            )
+        ]
 
     def __str__(self):
         return self.label
 
 
-class WriteOnceModel(models.Model):
-    """A row written once and never changed nor deleted through the ORM (audit traces, signed acts, documents).
-
-    Subclasses name what is refused in French; bulk `QuerySet.update` stays possible for the one status change a
-    service may make under its own rules (a document's revocation)."""
-
-    change_refused = "Cet enregistrement ne peut pas être modifié."
-    delete_refused = "Cet enregistrement ne peut pas être supprimé."
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(self.change_refused)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(self.delete_refused)
-
-
 class AuditEvent(WriteOnceModel):
     """Who changed what, when, from what to what. Written once, never updated nor deleted."""
 
-    change_refused = "Une trace d'audit ne peut pas être modifiée."
-    delete_refused = "Une trace d'audit ne peut pas être supprimée."
+    change_refused = AUDIT_CHANGE_REFUSED
+    delete_refused = AUDIT_DELETE_REFUSED
 
     occurred_at = models.DateTimeField("date", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -573,6 +641,7 @@ class AuditEvent(WriteOnceModel):
         verbose_name_plural = "traces d'audit"
         ordering = ["-occurred_at", "-pk"]
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        triggers = [write_once_trigger(change=AUDIT_CHANGE_REFUSED, delete=AUDIT_DELETE_REFUSED)]
 
     def __str__(self):
         return f"{self.occurred_at:%d/%m/%Y %H:%M} {self.action} {self.target_repr}"
@@ -623,8 +692,10 @@ class CdcDeclarantSettings(InputRulesMixin, models.Model):
         return f"Identifiants CDC — {self.certification.rncp_label}"
 
 
-class HolderDeclaration(models.Model):
+class HolderDeclaration(WriteOnceModel):
     """One flux file declared to the CDC: kept byte for byte, never changed nor deleted."""
+
+    change_refused = delete_refused = DECLARATION_REFUSED
 
     flux_id = models.CharField("identifiant du flux", max_length=50, unique=True)
     certification = models.ForeignKey(
@@ -648,13 +719,16 @@ class HolderDeclaration(models.Model):
         verbose_name_plural = "déclarations des titulaires"
         ordering = ["-created_at", "-pk"]
         permissions = [("declare_holders", "Peut déclarer les titulaires à la Caisse des Dépôts")]
+        triggers = [write_once_trigger(change=DECLARATION_REFUSED, delete=DECLARATION_REFUSED)]
 
     def __str__(self):
         return f"Flux {self.flux_id}"
 
 
-class HolderDeclarationLine(models.Model):
+class HolderDeclarationLine(WriteOnceModel):
     """One holder (certificate) in a declared flux; `is_resend` when it had been declared before."""
+
+    change_refused = delete_refused = DECLARATION_REFUSED
 
     declaration = models.ForeignKey(HolderDeclaration, on_delete=models.PROTECT, related_name="lines")
     award = models.ForeignKey(
@@ -670,6 +744,7 @@ class HolderDeclarationLine(models.Model):
         verbose_name_plural = "titulaires déclarés"
         ordering = ["declaration", "award__number"]
         constraints = [models.UniqueConstraint(fields=["declaration", "award"], name="unique_declaration_award")]
+        triggers = [write_once_trigger(change=DECLARATION_REFUSED, delete=DECLARATION_REFUSED)]
 
     def __str__(self):
         return f"{self.declaration.flux_id} — {self.award.number}"

@@ -12,8 +12,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from candidates.models import VAE_PATHWAY_CODE, Cohort, Enrolment, EnrolmentStatus
+from certif.guards import FrozenRowsModel, FrozenRowsQuerySet, frozen_parent_trigger, frozen_rows_trigger
 from certif.models import Block, Competence, Grid, RatingScale
 from certif.validation import InputRulesMixin
+
+LOCKED_MESSAGE = "Le jury a signé les résultats de ce bloc : la grille ne peut plus être modifiée."
 
 
 def evaluable_q(prefix: str = "") -> Q:
@@ -85,7 +88,7 @@ class BlockEvaluationStatus(models.TextChoices):
     SUBMITTED = "submitted", "Soumise"
 
 
-class BlockEvaluationQuerySet(models.QuerySet):
+class BlockEvaluationQuerySet(FrozenRowsQuerySet):
     def with_progress(self):
         """Annotate `filled_cells` and `total_cells` (evaluable candidates × competences): one query in all."""
         return self.annotate(
@@ -102,8 +105,14 @@ class BlockEvaluationQuerySet(models.QuerySet):
         )
 
 
-class BlockEvaluation(models.Model):
-    """The grid of one block in one session, on the grid and scale versions current when the session opened."""
+class BlockEvaluation(FrozenRowsModel):
+    """The grid of one block in one session, on the grid and scale versions current when the session opened.
+
+    Locked (`locked_at`) by the jury's sign-off, in the same transaction: from then on neither it nor its levels
+    change."""
+
+    frozen_when = Q(locked_at__isnull=False)
+    change_refused = delete_refused = LOCKED_MESSAGE
 
     session = models.ForeignKey(
         EvaluationSession, on_delete=models.CASCADE, related_name="block_evaluations", verbose_name="session"
@@ -134,6 +143,9 @@ class BlockEvaluation(models.Model):
         verbose_name_plural = "grilles des sessions"
         ordering = ["session", "block__number"]
         constraints = [models.UniqueConstraint(fields=["session", "block"], name="unique_block_evaluation")]
+        triggers = [
+            frozen_rows_trigger(condition="OLD.locked_at IS NOT NULL", change=LOCKED_MESSAGE, delete=LOCKED_MESSAGE)
+        ]
 
     def __str__(self):
         return f"Bloc {self.block.number} — {self.session}"
@@ -152,8 +164,11 @@ class BlockEvaluation(models.Model):
         return self.candidate_count * self.competence_count
 
 
-class LevelEntry(InputRulesMixin, models.Model):
+class LevelEntry(InputRulesMixin, FrozenRowsModel):
     """One cell of a grid: a candidate's level on one competence, with a comment; `version` counts changes."""
+
+    frozen_with = "block_evaluation"
+    change_refused = delete_refused = LOCKED_MESSAGE
 
     block_evaluation = models.ForeignKey(
         BlockEvaluation, on_delete=models.CASCADE, related_name="entries", verbose_name="grille"
@@ -185,6 +200,15 @@ class LevelEntry(InputRulesMixin, models.Model):
                 fields=["block_evaluation", "enrolment", "competence"],
                 name="unique_level_entry",
                 violation_error_message="Un niveau est déjà saisi pour ce candidat sur cette compétence.",
+            )
+        ]
+        triggers = [
+            frozen_parent_trigger(
+                column="block_evaluation_id",
+                parent_frozen="evaluation.locked_at IS NOT NULL",
+                parent_rows="evaluation_blockevaluation evaluation WHERE evaluation.id = {id}",
+                lock="evaluation",
+                message=LOCKED_MESSAGE,
             )
         ]
 

@@ -1,10 +1,12 @@
 """Jury sessions: composition, presented candidates, block-by-block decisions and the president's sign-off.
 
-From the sign-off on, a session and everything it decided are immutable: the models refuse to save or delete them
-(`SignedSessionGuard`), the services refuse, the views refuse and the admin is read-only. A correction is a new
-act, a `Rectification`, that keeps the original decision visible.
+From the sign-off on, a session and everything it decided are immutable: the models and their querysets refuse to
+write them (`SignedSessionGuard`, certif.guards), PostgreSQL triggers refuse raw SQL, the services refuse, the views
+refuse and the admin is read-only. A correction is a new act, a `Rectification`, that keeps the original decision
+visible.
 """
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
@@ -12,11 +14,30 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from certif.models import Block, Certification, WriteOnceModel
+from certif.guards import (
+    FrozenRowError,
+    FrozenRowsModel,
+    FrozenRowsQuerySet,
+    WriteOnceModel,
+    frozen_parent_trigger,
+    frozen_rows_trigger,
+    raise_sql,
+    write_once_trigger,
+)
+from certif.models import Block, Certification
 from certif.rules import Outcome
 from certif.validation import InputRulesMixin
 
 SIGNED_MESSAGE = "Cette session de jury est signée : ses décisions sont définitives et ne peuvent plus être modifiées."
+RECTIFICATION_CHANGE_REFUSED = "Une rectification signée ne peut pas être modifiée."
+RECTIFICATION_DELETE_REFUSED = "Une rectification signée ne peut pas être supprimée."
+DOCUMENT_CHANGE_REFUSED = "Un document émis ne peut pas être modifié : seul son statut change (révocation)."
+DOCUMENT_DELETE_REFUSED = "Un document émis ne peut pas être supprimé : révoquez-le."
+DOCUMENT_STATUS_REFUSED = (
+    "Un document valide peut seulement devenir révoqué ou rectifié ; un document révoqué ou rectifié le reste."
+)
+# Rows of a signed session's children, and the session row that says so (locked while read by the triggers).
+SESSION_SIGNED_SQL = "session.status = 'signed'"
 
 
 class JuryCompositionRule(InputRulesMixin, models.Model):
@@ -61,7 +82,7 @@ class JurySessionStatus(models.TextChoices):
     SIGNED = "signed", "Signée"
 
 
-class JurySessionQuerySet(models.QuerySet):
+class JurySessionQuerySet(FrozenRowsQuerySet):
     def visible_to(self, user):
         """Staff see every session; a president the sessions they preside (their account is the president's)."""
         from certif.roles import Role, roles_of
@@ -74,31 +95,41 @@ class JurySessionQuerySet(models.QuerySet):
         return self.none()
 
 
-def _session_is_signed(session_id) -> bool:
-    return bool(session_id) and JurySession.objects.filter(pk=session_id, status=JurySessionStatus.SIGNED).exists()
+class SignedSessionGuard(FrozenRowsModel):
+    """A session, or a row of one, that the sign-off freezes: nothing of a signed session is written again."""
 
-
-class SignedSessionGuard(models.Model):
-    """Refuse any save or delete of a row that belongs to a signed session (read from the database, not memory)."""
+    change_refused = delete_refused = SIGNED_MESSAGE
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
-        if _session_is_signed(self.guarded_session_id()):
-            raise ValidationError(SIGNED_MESSAGE)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        if _session_is_signed(self.guarded_session_id()):
-            raise ValidationError(SIGNED_MESSAGE)
-        return super().delete(*args, **kwargs)
+def _signed_session_child_trigger() -> pgtrigger.Trigger:
+    return frozen_parent_trigger(
+        column="session_id",
+        parent_frozen=SESSION_SIGNED_SQL,
+        parent_rows="juries_jurysession session WHERE session.id = {id}",
+        lock="session",
+        message=SIGNED_MESSAGE,
+    )
 
-    def guarded_session_id(self):
-        raise NotImplementedError
+
+def _signed_presentation_child_trigger() -> pgtrigger.Trigger:
+    return frozen_parent_trigger(
+        column="presentation_id",
+        parent_frozen=SESSION_SIGNED_SQL,
+        parent_rows=(
+            "juries_presentation presentation JOIN juries_jurysession session ON session.id = presentation.session_id "
+            "WHERE presentation.id = {id}"
+        ),
+        lock="session",
+        message=SIGNED_MESSAGE,
+    )
 
 
 class JurySession(InputRulesMixin, SignedSessionGuard):
+    frozen_when = models.Q(status=JurySessionStatus.SIGNED)
+
     certification = models.ForeignKey(
         Certification, on_delete=models.PROTECT, related_name="jury_sessions", verbose_name="certification"
     )
@@ -131,16 +162,30 @@ class JurySession(InputRulesMixin, SignedSessionGuard):
         verbose_name = "session de jury"
         verbose_name_plural = "sessions de jury"
         ordering = ["-date", "-pk"]
+        triggers = [
+            frozen_rows_trigger(condition="OLD.status = 'signed'", change=SIGNED_MESSAGE, delete=SIGNED_MESSAGE)
+        ]
 
     def __str__(self):
         return f"Jury du {self.date:%d/%m/%Y} — {self.place}"
 
-    def guarded_session_id(self):
-        return self.pk
-
     @property
     def is_signed(self) -> bool:
         return self.status == JurySessionStatus.SIGNED
+
+
+def refuse_blocks_change_of_signed_session(sender, instance, action, reverse, pk_set, **kwargs):
+    """`m2m_changed` receiver (juries.apps): the examined blocks of a signed session never change."""
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if not reverse:
+        sessions = JurySession._base_manager.filter(pk=instance.pk)
+    elif pk_set is None:
+        sessions = JurySession._base_manager.filter(blocks=instance)
+    else:
+        sessions = JurySession._base_manager.filter(pk__in=pk_set)
+    if sessions.filter(JurySession.frozen_rows_q()).exists():
+        raise FrozenRowError(SIGNED_MESSAGE)
 
 
 class MemberCategory(models.TextChoices):
@@ -153,6 +198,8 @@ PROFESSIONAL_CATEGORIES = (MemberCategory.EMPLOYEE, MemberCategory.EMPLOYER)
 
 
 class JuryMember(InputRulesMixin, SignedSessionGuard):
+    frozen_with = "session"
+
     session = models.ForeignKey(JurySession, on_delete=models.CASCADE, related_name="members", verbose_name="session")
     name = models.CharField("nom", max_length=150)
     organisation = models.CharField("organisme", max_length=255)
@@ -172,12 +219,10 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
         verbose_name = "membre du jury"
         verbose_name_plural = "membres du jury"
         ordering = ["session", "-is_president", "category", "name", "pk"]
+        triggers = [_signed_session_child_trigger()]
 
     def __str__(self):
         return f"{self.name} ({self.get_category_display()}, {self.organisation})"
-
-    def guarded_session_id(self):
-        return self.session_id
 
     @property
     def is_professional(self) -> bool:
@@ -186,6 +231,8 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
 
 class Presentation(InputRulesMixin, SignedSessionGuard):
     """A candidate (through one enrolment) presented to a jury session."""
+
+    frozen_with = "session"
 
     session = models.ForeignKey(
         JurySession, on_delete=models.CASCADE, related_name="presentations", verbose_name="session"
@@ -209,12 +256,10 @@ class Presentation(InputRulesMixin, SignedSessionGuard):
                 violation_error_message="Ce candidat est déjà présenté à cette session.",
             )
         ]
+        triggers = [_signed_session_child_trigger()]
 
     def __str__(self):
         return f"{self.enrolment.candidate} — {self.session}"
-
-    def guarded_session_id(self):
-        return self.session_id
 
 
 class DecisionOutcome(models.TextChoices):
@@ -228,6 +273,8 @@ class Decision(InputRulesMixin, SignedSessionGuard):
     Created with the presentation (proposal snapshot, empty outcome: « décision manquante »); the president
     records the outcome on the deliberation page. A departure from the proposal needs a written reason.
     """
+
+    frozen_with = "presentation"
 
     presentation = models.ForeignKey(
         Presentation, on_delete=models.CASCADE, related_name="decisions", verbose_name="candidat présenté"
@@ -261,12 +308,10 @@ class Decision(InputRulesMixin, SignedSessionGuard):
                 violation_error_message="Ce bloc a déjà une décision pour ce candidat.",
             )
         ]
+        triggers = [_signed_presentation_child_trigger()]
 
     def __str__(self):
         return f"Bloc {self.block.number} — {self.presentation.enrolment.candidate}"
-
-    def guarded_session_id(self):
-        return Presentation.objects.filter(pk=self.presentation_id).values_list("session_id", flat=True).first()
 
     @property
     def is_decided(self) -> bool:
@@ -291,6 +336,8 @@ class RecusalSource(models.TextChoices):
 class Recusal(InputRulesMixin, SignedSessionGuard):
     """A member linked to a candidate does not deliberate on that candidate; the page and the minutes say so."""
 
+    frozen_with = "presentation"
+
     member = models.ForeignKey(JuryMember, on_delete=models.CASCADE, related_name="recusals", verbose_name="membre")
     presentation = models.ForeignKey(
         Presentation, on_delete=models.CASCADE, related_name="recusals", verbose_name="candidat présenté"
@@ -309,19 +356,17 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
                 violation_error_message="Ce lien entre ce membre et ce candidat est déjà déclaré.",
             )
         ]
+        triggers = [_signed_presentation_child_trigger()]
 
     def __str__(self):
         return f"{self.member.name} ne délibère pas sur {self.presentation.enrolment.candidate} ({self.reason})"
-
-    def guarded_session_id(self):
-        return self.presentation.session_id if self.presentation_id else None
 
 
 class Rectification(InputRulesMixin, WriteOnceModel):
     """A correction of a signed decision: a new act signed by the president; the original decision stays as it was."""
 
-    change_refused = "Une rectification signée ne peut pas être modifiée."
-    delete_refused = "Une rectification signée ne peut pas être supprimée."
+    change_refused = RECTIFICATION_CHANGE_REFUSED
+    delete_refused = RECTIFICATION_DELETE_REFUSED
 
     decision = models.ForeignKey(
         Decision, on_delete=models.PROTECT, related_name="rectifications", verbose_name="décision rectifiée"
@@ -336,6 +381,7 @@ class Rectification(InputRulesMixin, WriteOnceModel):
     class Meta:
         verbose_name = "rectification"
         ordering = ["decision", "signed_at", "pk"]
+        triggers = [write_once_trigger(change=RECTIFICATION_CHANGE_REFUSED, delete=RECTIFICATION_DELETE_REFUSED)]
 
     def __str__(self):
         return f"Rectification du {self.signed_at:%d/%m/%Y} — {self.decision}"
@@ -371,7 +417,36 @@ class DocumentStatus(models.TextChoices):
     RECTIFIED = "rectified", "Rectifié"
 
 
-class IssuedDocumentQuerySet(models.QuerySet):
+STATUS_FIELDS = ("status", "status_changed_at", "status_changed_by", "status_reason")
+
+
+def _document_trigger() -> pgtrigger.Trigger:
+    """A document is never deleted; an UPDATE may only move a valid document to revoked or rectified (with who,
+    when and why) and point a rectified one, once, to its replacement. Every other column, present or to come,
+    stays as issued: the PDF bytes and their SHA-256 above all."""
+    frozen_columns = "ARRAY['status', 'status_changed_at', 'status_changed_by_id', 'status_reason', 'superseded_by_id']"
+    return pgtrigger.Trigger(
+        name="issued_document",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update | pgtrigger.Delete,
+        func=(
+            f"IF TG_OP = 'DELETE' THEN {raise_sql(DOCUMENT_DELETE_REFUSED)} END IF; "
+            f"IF to_jsonb(OLD) - {frozen_columns} IS DISTINCT FROM to_jsonb(NEW) - {frozen_columns} THEN "
+            f"{raise_sql(DOCUMENT_CHANGE_REFUSED)} END IF; "
+            "IF NEW.status IS DISTINCT FROM OLD.status THEN "
+            "IF NOT (OLD.status = 'valid' AND NEW.status IN ('revoked', 'rectified')) THEN "
+            f"{raise_sql(DOCUMENT_STATUS_REFUSED)} END IF; "
+            "ELSIF ROW(OLD.status_changed_at, OLD.status_changed_by_id, OLD.status_reason) "
+            "IS DISTINCT FROM ROW(NEW.status_changed_at, NEW.status_changed_by_id, NEW.status_reason) THEN "
+            f"{raise_sql(DOCUMENT_CHANGE_REFUSED)} END IF; "
+            "IF OLD.superseded_by_id IS NOT NULL AND NEW.superseded_by_id IS DISTINCT FROM OLD.superseded_by_id THEN "
+            f"{raise_sql(DOCUMENT_CHANGE_REFUSED)} END IF; "
+            "RETURN NEW;"
+        ),
+    )
+
+
+class IssuedDocumentQuerySet(FrozenRowsQuerySet):
     def visible_to(self, user):
         """Staff, and anyone granted « juries.view_issueddocument », see every document; a president the
         documents of the sessions they preside; anyone else none."""
@@ -395,8 +470,9 @@ class IssuedDocument(InputRulesMixin, WriteOnceModel):
     document prints, as the public verification page shows them.
     """
 
-    change_refused = "Un document émis ne peut pas être modifié : seul son statut change (révocation)."
-    delete_refused = "Un document émis ne peut pas être supprimé : révoquez-le."
+    change_refused = DOCUMENT_CHANGE_REFUSED
+    delete_refused = DOCUMENT_DELETE_REFUSED
+    mutable_fields = frozenset(STATUS_FIELDS + ("superseded_by",))
 
     kind = models.CharField("type de document", max_length=20, choices=DocumentKind.choices)
     session = models.ForeignKey(
@@ -470,6 +546,21 @@ class IssuedDocument(InputRulesMixin, WriteOnceModel):
                 violation_error_message="Un document valide de ce type existe déjà pour cette session.",
             ),
         ]
+        triggers = [_document_trigger()]
+
+    @classmethod
+    def check_frozen_update(cls, queryset, values: dict) -> None:
+        """What the trigger says, for every database: valid → revoked or rectified, with who, when and why; the
+        replacement of a rectified document, once."""
+        if "status" in values:
+            if values["status"] not in (DocumentStatus.REVOKED, DocumentStatus.RECTIFIED) or (
+                queryset.exclude(status=DocumentStatus.VALID).exists()
+            ):
+                raise FrozenRowError(DOCUMENT_STATUS_REFUSED)
+        elif set(values) & set(STATUS_FIELDS):
+            raise FrozenRowError(DOCUMENT_CHANGE_REFUSED)
+        if "superseded_by" in values and queryset.filter(superseded_by__isnull=False).exists():
+            raise FrozenRowError(DOCUMENT_CHANGE_REFUSED)
 
     def __str__(self):
         holder = f" — {self.holder_name}" if self.holder_name else ""

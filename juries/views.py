@@ -19,6 +19,7 @@ from certif.security import check_signature_password
 from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
+from juries.integrity import integrity_report
 from juries.models import (
     Decision,
     DocumentStatus,
@@ -199,6 +200,7 @@ def session_detail(request, pk):
                 if session.is_signed
                 else None
             ),
+            "integrity": integrity_report(sessions=[session]).sessions[0] if session.is_signed else None,
         },
     )
 

@@ -564,14 +564,15 @@ class TestQueryCounts:
         for enrolment in enrolled:
             levels.update(row_levels(enrolment, "ABCDABCD."))
         first = grid_data(be, levels)
-        with django_assert_num_queries(16):  # create 8 cells per candidate
+        # The immutability guards read once per bulk write: is the grid locked by a jury's signature?
+        with django_assert_num_queries(17):  # create 8 cells per candidate
             assert trainer_client.post(url, first).status_code == 302
         assert LevelEntry.objects.count() == size * 8
         levels = {}
         for enrolment in enrolled:
             levels.update(row_levels(enrolment, "DCBADCBAA"))
         second = grid_data(be, levels)
-        with django_assert_num_queries(17):  # update 8 cells, create 1, per candidate
+        with django_assert_num_queries(19):  # update 8 cells, create 1, per candidate
             assert trainer_client.post(url, second).status_code == 302
         with django_assert_num_queries(11):
             response = trainer_client.get(url)

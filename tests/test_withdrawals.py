@@ -497,7 +497,7 @@ def test_staff_withdraw_from_the_candidate_file_and_the_file_shows_it(staff_clie
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"password": "pas-le-bon"}, "password", "Mot de passe incorrect."),
+        ({"password": "pas-le-bon"}, "password", "Mot de passe incorrect"),
         ({"password": ""}, "password", "Saisissez votre mot de passe pour signer le retrait."),
         ({"confirm": False}, "confirm", "Cochez la case pour confirmer le retrait."),
         ({"reference": ""}, "reference", "Indiquez la référence de la décision de retrait."),

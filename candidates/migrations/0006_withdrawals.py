@@ -2,8 +2,6 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import pgtrigger.compiler
-import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
 
@@ -120,17 +118,5 @@ class Migration(migrations.Migration):
             model_name='withdrawndocument',
             name='withdrawal',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='candidates.withdrawal', verbose_name='retrait'),
-        ),
-        pgtrigger.migrations.AddTrigger(
-            model_name='withdrawal',
-            trigger=pgtrigger.compiler.Trigger(name='withdrawal_write_once', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='1422b0804e4589f4949f3361067b4d1def583659', operation='UPDATE OR DELETE', pgid='pgtrigger_withdrawal_write_once_cb349', table='candidates_withdrawal', when='BEFORE')),
-        ),
-        pgtrigger.migrations.AddTrigger(
-            model_name='withdrawnblock',
-            trigger=pgtrigger.compiler.Trigger(name='withdrawn_block_write_once', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='0c314a9f3cc111dd3a4e9d66157cb9c62b47311f', operation='UPDATE OR DELETE', pgid='pgtrigger_withdrawn_block_write_once_11cea', table='candidates_withdrawnblock', when='BEFORE')),
-        ),
-        pgtrigger.migrations.AddTrigger(
-            model_name='withdrawndocument',
-            trigger=pgtrigger.compiler.Trigger(name='withdrawn_document_write_once', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='6c25576928ace6d85dbf3499e91bef6de7f801f6', operation='UPDATE OR DELETE', pgid='pgtrigger_withdrawn_document_write_once_3d162', table='candidates_withdrawndocument', when='BEFORE')),
         ),
     ]
