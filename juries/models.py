@@ -14,6 +14,11 @@ from certif.models import Block, Certification, WriteOnceModel
 from certif.rules import Outcome
 
 SIGNED_MESSAGE = "Cette session de jury est signée : ses décisions sont définitives et ne peuvent plus être modifiées."
+DATE_LOCKED_MESSAGE = (
+    "Des candidats sont présentés à ce jury : sa date ne se déplace que par un gestionnaire, motif à l'appui "
+    "(modification de la session)."
+)
+ALREADY_PRESENTED_MESSAGE = "Ce candidat est déjà présenté pour ce bloc à un autre jury non signé."
 
 
 class JuryCompositionRule(models.Model):
@@ -123,6 +128,15 @@ class JurySession(SignedSessionGuard):
     def __str__(self):
         return f"Jury du {self.date:%d/%m/%Y} — {self.place}"
 
+    def save(self, *args, **kwargs):
+        # Once a candidate is presented the date moves only through `jury_session_update` (staff, a reason, an
+        # audit trace), which sets `_date_move_recorded`; any other save that moves it is refused.
+        if self.pk is not None and not self._state.adding and not getattr(self, "_date_move_recorded", False):
+            stored = JurySession.objects.filter(pk=self.pk).values_list("date", flat=True).first()
+            if stored is not None and stored != self.date and Presentation.objects.filter(session_id=self.pk).exists():
+                raise ValidationError({"date": DATE_LOCKED_MESSAGE})
+        super().save(*args, **kwargs)
+
     def guarded_session_id(self):
         return self.pk
 
@@ -146,6 +160,12 @@ class JuryMember(SignedSessionGuard):
     organisation = models.CharField("organisme", max_length=255)
     category = models.CharField("catégorie", max_length=30, choices=MemberCategory.choices)
     is_president = models.BooleanField("président du jury", default=False)
+    is_substitute = models.BooleanField(
+        "suppléant",
+        default=False,
+        help_text="Un suppléant ne délibère que pour remplacer, sur un candidat, un membre titulaire de sa catégorie "
+        "qui ne délibère pas sur ce candidat (le premier suppléant désigné d'abord).",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -159,7 +179,7 @@ class JuryMember(SignedSessionGuard):
     class Meta:
         verbose_name = "membre du jury"
         verbose_name_plural = "membres du jury"
-        ordering = ["session", "-is_president", "category", "name", "pk"]
+        ordering = ["session", "-is_president", "is_substitute", "category", "name", "pk"]
 
     def __str__(self):
         return f"{self.name} ({self.get_category_display()}, {self.organisation})"
@@ -170,6 +190,12 @@ class JuryMember(SignedSessionGuard):
     @property
     def is_professional(self) -> bool:
         return self.category in PROFESSIONAL_CATEGORIES
+
+    @property
+    def role_label(self) -> str:
+        if self.is_president:
+            return "Président du jury"
+        return "Suppléant" if self.is_substitute else "Titulaire"
 
 
 class Presentation(SignedSessionGuard):
@@ -215,6 +241,17 @@ class Decision(SignedSessionGuard):
         Presentation, on_delete=models.CASCADE, related_name="decisions", verbose_name="candidat présenté"
     )
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="bloc")
+    # The rule « a candidate is before one unsigned jury at a time for a block » held by the database: the
+    # presentation's candidate, copied on every save, and `is_open`, cleared by the sign-off (before the session
+    # becomes signed, in the same transaction); a partial unique constraint does the rest.
+    candidate = models.ForeignKey(
+        "candidates.Candidate",
+        on_delete=models.PROTECT,
+        related_name="jury_decisions",
+        verbose_name="candidat",
+        editable=False,
+    )
+    is_open = models.BooleanField("jury non signé", default=True, editable=False)
     block_evaluation = models.ForeignKey(
         "evaluation.BlockEvaluation", on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="grille"
     )
@@ -236,10 +273,25 @@ class Decision(SignedSessionGuard):
         verbose_name = "décision du jury"
         verbose_name_plural = "décisions du jury"
         ordering = ["presentation", "block__number"]
-        constraints = [models.UniqueConstraint(fields=["presentation", "block"], name="unique_decision")]
+        constraints = [
+            models.UniqueConstraint(fields=["presentation", "block"], name="unique_decision"),
+            models.UniqueConstraint(
+                fields=["candidate", "block"],
+                condition=models.Q(is_open=True),
+                name="one_unsigned_jury_per_candidate_block",
+                violation_error_message=ALREADY_PRESENTED_MESSAGE,
+            ),
+        ]
 
     def __str__(self):
         return f"Bloc {self.block.number} — {self.presentation.enrolment.candidate}"
+
+    def save(self, *args, **kwargs):
+        # Never what the caller says: the candidate of the presentation, and open (a signed session's decisions are
+        # refused by the guard before anything is written).
+        self.candidate_id = self.presentation.enrolment.candidate_id
+        self.is_open = True
+        super().save(*args, **kwargs)
 
     def guarded_session_id(self):
         return Presentation.objects.filter(pk=self.presentation_id).values_list("session_id", flat=True).first()
