@@ -139,8 +139,8 @@ def _evaluated(cohort, numbers, *, levels, opened_on, starts_on, ends_on, staff,
 
 
 def _jury(certification, *, place, day, numbers, members, staff, president, cohort, composed_on, presented_on):
-    """A jury session, composed, with the cohort's eligible candidates presented (found again by its place)."""
-    session = JurySession.objects.filter(certification=certification, place=place).order_by("pk").first()
+    """A jury session, composed, with the cohort's eligible candidates presented (found again by place and day)."""
+    session = JurySession.objects.filter(certification=certification, place=place, date=day).order_by("pk").first()
     if session is not None:
         return session
     with history_at(composed_on, 10):
@@ -226,7 +226,7 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
     cohorts = {c.pathway.code: c for c in Cohort.objects.filter(certification=certification).select_related("pathway")}
     apprentices, martinique = cohorts.get("apprentissage"), cohorts.get("professionnalisation")
     if apprentices is None or martinique is None or not apprentices.enrolments.exists():
-        return {"signed": 0, "ready": 0, "document_batches": 0}
+        return {"signed": [], "ready": None, "document_batches": 0}
     complete_demo_grids(staff=staff)
 
     # 2021-2023 apprenticeship: blocks 1 and 2, jury of 14 June 2022.
@@ -309,9 +309,10 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
     signed.refresh_from_db()
     second.refresh_from_db()
     batches = sum(_ask_documents(session, staff) for session in (signed, second) if session.is_signed)
+    ready.refresh_from_db()
     return {
-        "signed": sum(session.is_signed for session in (signed, second)),
-        "ready": int(not JurySession.objects.get(pk=ready.pk).is_signed),
+        "signed": [session.date for session in (signed, second) if session.is_signed],
+        "ready": None if ready.is_signed else ready.date,
         "document_batches": batches,
     }
 
