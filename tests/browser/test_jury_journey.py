@@ -136,3 +136,29 @@ def test_staff_plan_a_jury_and_read_what_its_date_allows(page, live_server, staf
     warning = page.locator("#registration-warning")
     assert warning.is_visible() and "le dernier enregistrement a pris fin le 17 avril 2023" in warning.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing overflows the screen
+
+
+def test_the_session_page_reads_on_a_phone(page, live_server, staff_user, trainer_user, president_user):
+    """390 px: the members, the candidates and who deliberates on whom scroll inside their tables, never the page."""
+    from juries.models import JuryMember
+    from tests.factories import make_jury, present_all
+
+    _, enrolments, _ = evaluated_cohort(staff_user, trainer_user, count=3, name="MPES téléphone")
+    candidate_services.enrolment_update(
+        enrolment=enrolments[0], actor=staff_user, status=enrolments[0].status, tutor_name="M. Marc Dumas"
+    )
+    session = make_jury(staff_user, president_user)
+    services.jury_member_save(
+        member=JuryMember(
+            session=session, name="Claire Vidal", organisation="URSCOP", category="employee_professional",
+            is_substitute=True,
+        ),
+        actor=staff_user,
+    )  # fmt: skip
+    present_all(session, enrolments, staff_user)
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, live_server, staff_user.username)
+    page.goto(f"{live_server.url}/jurys/{session.pk}/")
+    assert page.locator("#presented").get_by_text("Claire Vidal — suppléant, remplace Marc Dumas").count() == 1
+    assert page.get_by_text("Signature possible à partir du").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
