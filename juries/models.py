@@ -55,6 +55,13 @@ class JurySessionStatus(models.TextChoices):
 
 
 class JurySessionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # The date of a jury with candidates presented moves only through `jury_session_update` (a reason, an audit
+        # trace), never by a bulk update (`bulk_update` goes through here too).
+        if "date" in kwargs and self.filter(presentations__isnull=False).exists():
+            raise ValidationError({"date": DATE_LOCKED_MESSAGE})
+        return super().update(**kwargs)
+
     def visible_to(self, user):
         """Staff see every session; a president the sessions they preside (their account is the president's)."""
         from certif.roles import Role, roles_of

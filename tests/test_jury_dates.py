@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -211,9 +212,18 @@ class TestMovingTheDate:
         with pytest.raises(ValidationError, match="sa date ne se déplace que par un gestionnaire"):
             session.save()
         assert JurySession.objects.get(pk=session.pk).date == JURY_DAY
+        with pytest.raises(ValidationError, match="sa date ne se déplace que par un gestionnaire"):
+            JurySession.objects.filter(pk=session.pk).update(date=datetime.date(2023, 4, 10))
+        with (
+            pytest.raises(ValidationError, match="sa date ne se déplace que par un gestionnaire"),
+            transaction.atomic(),
+        ):
+            JurySession.objects.bulk_update([session], ["date"])
+        assert JurySession.objects.get(pk=session.pk).date == JURY_DAY
         session.date = JURY_DAY
         session.place = "IRUP, salle 2"
         session.save()  # other fields: the service's own rules, not this guard
+        JurySession.objects.filter(pk=session.pk).update(place="IRUP, salle 3")
 
     def test_never_once_signed(self, staff_user, president_user, evaluated, staff_client):
         session = prepared(staff_user, president_user, evaluated, JURY_DAY)
