@@ -4,6 +4,13 @@ Every identity, employer, tutor and accompanist below is fictitious; birth commu
 real so that the data looks like what staff will type. The list is written out (no random draw), and every
 write goes through `candidates.services`, so each demo object has its audit trace like a real one.
 
+Two promotions belong to the past, the history the demo juries tell (juries/demo.py): « MPES 2021-2023 —
+Saint-Étienne, apprentissage » and « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation »; two are
+today's: « MPES 2026-2027 — Saint-Étienne, formation continue » and « VAE 2026 ». Each write is dated when it
+happened (certif.demo.history_at): a promotion a few months before it starts, a candidate on their enrolment day,
+a VAE admissibility on its decision day. Blocks held from before the application (juries of 2019 and 2021) are
+history imports, with their source.
+
 Idempotent: a promotion is found again by its name, a candidate by birth name + first name + birth date, an
 enrolment by (candidate, promotion), an acquired block by (candidate, block). Running it twice creates nothing
 more and records no further audit event.
@@ -23,6 +30,7 @@ from candidates.models import (
     EnrolmentStatus,
     Sex,
 )
+from certif.demo import history_at
 from certif.models import Block, Certification, PreparationPlace
 
 D = datetime.date
@@ -30,34 +38,39 @@ D = datetime.date
 IRUP = "IRUP"
 GRETA = "GRETA de la Martinique/GIP-FCIP"
 
+# Juries held before the application: their blocks are history imports.
 PV_2019 = "Procès-verbal du jury du 20 juin 2019 (reprise d'historique)"
 PV_2021 = "Procès-verbal du jury du 17 juin 2021 (reprise d'historique)"
-PV_2022 = "Procès-verbal du jury du 14 juin 2022 (reprise d'historique)"
+COHORT_OPENED_DAYS_BEFORE_START = 120
+
+# Left the apprenticeship promotion after the jury of June 2022 (juries/demo.py records it then), enrolled again
+# in 2026: the blocks 1 and 2 that jury gave stay theirs.
+LEAVES_AFTER_FIRST_JURY = ("Haddad", "Yanis")
 
 # key: (name, pathway code, preparation place, start, end, the demo trainer teaches it)
 DEMO_COHORTS = {
     "fc": (
-        "MPES 2025-2026 — Saint-Étienne, formation continue",
+        "MPES 2026-2027 — Saint-Étienne, formation continue",
         "formation-continue",
         IRUP,
-        D(2025, 9, 15),
-        D(2026, 6, 26),
+        D(2026, 9, 14),
+        D(2027, 6, 25),
         True,
     ),
     "app": (
-        "MPES 2025-2026 — Saint-Étienne, apprentissage",
+        "MPES 2021-2023 — Saint-Étienne, apprentissage",
         "apprentissage",
         IRUP,
-        D(2025, 10, 6),
-        D(2026, 9, 25),
+        D(2021, 9, 13),
+        D(2023, 6, 30),
         True,
     ),
     "pro": (
-        "MPES 2026 — Fort-de-France, contrat de professionnalisation",
+        "MPES 2022-2023 — Fort-de-France, contrat de professionnalisation",
         "professionnalisation",
         GRETA,
-        D(2026, 1, 19),
-        D(2026, 12, 18),
+        D(2022, 1, 17),
+        D(2023, 3, 31),
         False,
     ),
     "vae": (
@@ -143,132 +156,131 @@ DEMO_CANDIDATES = [
     _person(
         "Perrin", "Nathalie", F, D(1978, 3, 14), "Saint-Étienne", "42218", "Saint-Étienne", "42100",
         "18 rue Michelet", "Association Trait d'Union Forézien", ASSO, "Cheffe de service",
-        [_enrolment("fc", D(2025, 7, 3))],
+        [_enrolment("fc", D(2026, 6, 29))],
         usage_name="Chauvet", second_first_name="Marie",
     ),
     _person(
         "Bonnefoy", "Julien", M, D(1986, 11, 2), "Lyon", "69123", "Saint-Chamond", "42400",
         "5 place de la Liberté", "Coopérative Habitat & Partage du Gier", COOP, "Responsable de secteur",
-        [_enrolment("fc", D(2025, 7, 8))],
+        [_enrolment("fc", D(2026, 7, 6))],
     ),
     _person(
         "Faure", "Sandrine", F, D(1981, 6, 27), "Roanne", "42187", "Roanne", "42300",
         "27 rue Jean Jaurès", "Mutuelle Solidarité Loire-Forez", MUT, "Responsable de centre de gestion",
-        [_enrolment("fc", D(2025, 7, 10))],
+        [_enrolment("fc", D(2026, 7, 8))],
         acquired=[(1, D(2021, 6, 17), PV_2021)],
     ),
     _person(
         "Mazet", "Olivier", M, D(1975, 1, 19), "Firminy", "42095", "Firminy", "42700",
         "9 rue des Noyers", "Fondation Les Hauts du Pilat", FOND, "Directeur adjoint",
-        [_enrolment("fc", D(2025, 7, 15))],
+        [_enrolment("fc", D(2026, 7, 13))],
         second_first_name="Jean",
     ),
     _person(
         "Chambon", "Élodie", F, D(1990, 9, 8), "Clermont-Ferrand", "63113", "Saint-Étienne", "42000",
         "41 cours Fauriel", "Association Le Relais des Monts", ASSO, "Coordinatrice d'activité",
-        [_enrolment("fc", D(2025, 8, 28))],
+        [_enrolment("fc", D(2026, 8, 27))],
     ),
     _person(
         "Roux", "Mathieu", M, D(1983, 4, 30), "Saint-Étienne", "42218", "Saint-Étienne", "42000",
         "3 rue de la Résistance", "Coopérative Les Jardins du Furan", COOP, "Responsable d'équipement",
-        [_enrolment("fc", D(2025, 9, 1))],
-        acquired=[(3, D(2022, 6, 14), PV_2022)],
+        [_enrolment("fc", D(2026, 8, 31))],
+        acquired=[(3, D(2021, 6, 17), PV_2021)],
     ),
     _person(
         "Vial", "Camille", F, D(1992, 12, 5), "Annonay", "07010", "Montbrison", "42600",
         "12 boulevard Lachèze", "Association Vivre Ensemble en Haut-Forez", ASSO, "Chargée de développement",
-        [_enrolment("fc", D(2025, 9, 2))],
+        [_enrolment("fc", D(2026, 9, 1))],
     ),
-    # Blocks 1 and 2 from the 2022 jury; left the Saint-Étienne promotion on moving to Martinique and enrolled
-    # again in Fort-de-France: the blocks stay hers.
-    _person(
-        "Célestin", "Laetitia", F, D(1984, 7, 22), "Fort-de-France", "97209", "Le Lamentin", "97232",
-        "Résidence Les Flamboyants, bât. C", "Association Kaz'Entraide", ASSO, "Responsable de service",
-        [
-            _enrolment("fc", D(2025, 7, 1), status=EnrolmentStatus.WITHDRAWN),
-            _enrolment("pro", D(2026, 1, 12), tutor="Mme Josiane Florentin"),
-        ],
-        acquired=[(1, D(2022, 6, 14), PV_2022), (2, D(2022, 6, 14), PV_2022)],
-    ),
-    # — Saint-Étienne, apprentissage (the demo trainer's promotion) —
+    # — Saint-Étienne, apprentissage 2021-2023 (the demo trainer's promotion; juries of 2022 and 2023) —
     _person(
         "Giraud", "Thomas", M, D(2001, 2, 11), "Saint-Étienne", "42218", "Saint-Étienne", "42100",
         "7 rue Balay", "Association Loire Insertion Jeunesse", ASSO, "Chargé de mission",
-        [_enrolment("app", D(2025, 9, 22), tutor="Mme Sylvie Rochette")],
+        [_enrolment("app", D(2021, 9, 6), tutor="Mme Sylvie Rochette")],
     ),
     _person(
         "Barbier", "Manon", F, D(2000, 8, 17), "Lyon", "69123", "Lyon", "69007",
         "54 avenue Jean Jaurès", "Coopérative Cycl'Avenir", COOP, "Coordinatrice d'activité",
-        [_enrolment("app", D(2025, 9, 22), tutor="M. Denis Vacher")],
+        [_enrolment("app", D(2021, 9, 6), tutor="M. Denis Vacher")],
     ),
+    # Left the apprenticeship in September 2022 holding blocks 1 and 2 (jury of 14 June 2022), back in 2026 in
+    # formation continue to complete: the blocks stay his.
     _person(
         "Haddad", "Yanis", M, D(1999, 5, 3), "Villeurbanne", "69266", "Villeurbanne", "69100",
         "16 rue Francis de Pressensé", "Fondation Abri Solidaire", FOND, "Responsable de planning, d'hébergement",
-        [_enrolment("app", D(2025, 9, 23), tutor="Mme Christine Fayolle")],
+        [_enrolment("app", D(2021, 9, 7), tutor="Mme Christine Fayolle"), _enrolment("fc", D(2026, 7, 3))],
     ),
     _person(
         "Poncet", "Léa", F, D(2002, 10, 29), "Le Puy-en-Velay", "43157", "Le Puy-en-Velay", "43000",
         "2 rue Pannessac", "Mutuelle des Artisans Solidaires", MUT, "Chargée de développement",
-        [_enrolment("app", D(2025, 9, 24), tutor="M. Patrick Souvignet")],
+        [_enrolment("app", D(2021, 9, 7), tutor="M. Patrick Souvignet")],
         second_first_name="Anne",
     ),
     _person(
         "Santini", "Lucas", M, D(1998, 1, 24), "Ajaccio", "2A004", "Saint-Étienne", "42000",
         "33 rue de la Montat", "Association Prévention Sport Santé Loire", ASSO, "Coordinateur d'activité",
-        [_enrolment("app", D(2025, 9, 25), tutor="M. Gilles Peyron")],
+        [_enrolment("app", D(2021, 9, 8), tutor="M. Gilles Peyron")],
     ),
     _person(
         "Ferrand", "Inès", F, D(2003, 3, 9), "Saint-Chamond", "42207", "Saint-Chamond", "42400",
         "11 rue de la République", "Coopérative Bio Pilat Services", COOP, "Chargée de mission",
-        [_enrolment("app", D(2025, 9, 29), tutor="Mme Agnès Thiollière")],
+        [_enrolment("app", D(2021, 9, 9), tutor="Mme Agnès Thiollière")],
     ),
     _person(
         "Guillot", "Antoine", M, D(1997, 12, 12), "Grenoble", "38185", "Saint-Étienne", "42100",
         "8 rue Bergson", "Association Les Amis du Crêt de Roc", ASSO, "Responsable d'équipement",
-        [_enrolment("app", D(2025, 9, 30), tutor="M. Bernard Coste")],
+        [_enrolment("app", D(2021, 9, 9), tutor="M. Bernard Coste")],
     ),
     _person(
         "Nguyen", "Sarah", F, D(2001, 6, 6), "Vienne", "38544", "Rive-de-Gier", "42800",
         "21 rue Jules Guesde", "Fondation Enfance et Familles du Forez", FOND, "Responsable de secteur",
-        [_enrolment("app", D(2025, 10, 1), tutor="Mme Françoise Dury")],
+        [_enrolment("app", D(2021, 9, 10), tutor="Mme Françoise Dury")],
     ),
-    # — Fort-de-France, contrat de professionnalisation (GRETA de la Martinique) —
+    # — Fort-de-France, contrat de professionnalisation 2022-2023 (GRETA de la Martinique; jury of 4 April 2023) —
+    # Blocks 1 and 2 from IRUP's jury of June 2021 in Saint-Étienne, before the application (history import);
+    # back in Martinique she completes the certification in Fort-de-France.
+    _person(
+        "Célestin", "Laetitia", F, D(1984, 7, 22), "Fort-de-France", "97209", "Le Lamentin", "97232",
+        "Résidence Les Flamboyants, bât. C", "Association Kaz'Entraide", ASSO, "Responsable de service",
+        [_enrolment("pro", D(2022, 1, 10), tutor="Mme Josiane Florentin")],
+        acquired=[(1, D(2021, 6, 17), PV_2021), (2, D(2021, 6, 17), PV_2021)],
+    ),
     _person(
         "Désiré", "Kévin", M, D(1994, 9, 14), "Fort-de-France", "97209", "Fort-de-France", "97200",
         "14 rue Victor Hugo", "Association Lakou Solidarité", ASSO, "Chargé de développement",
-        [_enrolment("pro", D(2026, 1, 5), tutor="M. Rodolphe Lucien")],
+        [_enrolment("pro", D(2022, 1, 3), tutor="M. Rodolphe Lucien")],
     ),
     _person(
         "Augustin", "Maëva", F, D(1996, 2, 28), "Le Lamentin", "97213", "Le Lamentin", "97232",
         "Quartier Bois Rouge", "Coopérative agricole Bèl Jaden", COOP, "Coordinatrice d'activité",
-        [_enrolment("pro", D(2026, 1, 6), tutor="Mme Line Palmier")],
+        [_enrolment("pro", D(2022, 1, 4), tutor="Mme Line Palmier")],
     ),
     _person(
         "Éloi", "Murielle", F, D(1979, 5, 21), "Schœlcher", "97229", "Schœlcher", "97233",
         "Route de Fond Lahaye", "Mutuelle Entraide Caraïbe", MUT, "Responsable de centre de gestion",
-        [_enrolment("pro", D(2026, 1, 7), tutor="M. Max Rosier")],
+        [_enrolment("pro", D(2022, 1, 5), tutor="M. Max Rosier")],
         usage_name="Sainville",
     ),
     _person(
         "Lapierre", "Jérôme", M, D(1988, 12, 1), "Le Robert", "97222", "Le Robert", "97231",
         "Cité Lestrade", "Association Sport et Quartiers du Robert", ASSO, "Responsable d'équipement",
-        [_enrolment("pro", D(2026, 1, 8), tutor="Mme Édith Bellerose")],
+        [_enrolment("pro", D(2022, 1, 6), tutor="Mme Édith Bellerose")],
     ),
     _person(
         "Médard", "Stéphanie", F, D(1985, 8, 9), "Pointe-à-Pitre", "97120", "Fort-de-France", "97200",
         "6 boulevard du Général de Gaulle", "Fondation Kaz Lespwa", FOND, "Cheffe de service",
-        [_enrolment("pro", D(2026, 1, 9), tutor="M. Hugues Sainte-Rose")],
+        [_enrolment("pro", D(2022, 1, 7), tutor="M. Hugues Sainte-Rose")],
     ),
     _person(
         "Bellance", "Cédric", M, D(1991, 3, 16), "Le François", "97210", "Le François", "97240",
         "Morne Pitault", "Association Mouvman Jenn", ASSO, "Chargé de mission",
-        [_enrolment("pro", D(2026, 1, 12), tutor="Mme Ginette Alexis")],
+        [_enrolment("pro", D(2022, 1, 10), tutor="Mme Ginette Alexis")],
         second_first_name="Louis",
     ),
     _person(
         "Marie-Luce", "Audrey", F, D(1993, 11, 27), "Sainte-Marie", "97228", "Sainte-Marie", "97230",
         "Quartier Fond Saint-Jacques", "Coopérative Pêche et Partage du Nord", COOP, "Responsable de secteur",
-        [_enrolment("pro", D(2026, 1, 13), tutor="M. Félix Gabourg")],
+        [_enrolment("pro", D(2022, 1, 11), tutor="M. Félix Gabourg")],
     ),
     # — VAE 2026, Saint-Étienne: admissibility (recevabilité) first —
     _person(
@@ -288,7 +300,7 @@ DEMO_CANDIDATES = [
         "Mercier", "Karine", F, D(1976, 1, 30), "Bastia", "2B033", "Roanne", "42300",
         "10 rue Charlieu", "Mutuelle Forez Prévoyance Solidaire", MUT, "Responsable de service",
         [_enrolment("vae", D(2025, 11, 20), accompanist="Bruno Chapuis (IRUP)", decision=FAVOURABLE_JAN)],
-        acquired=[(4, D(2022, 6, 14), PV_2022)],
+        acquired=[(4, D(2019, 6, 20), PV_2019)],
     ),
     _person(
         "El Amrani", "Nadia", F, D(1980, 7, 11), "Casablanca", "", "Saint-Étienne", "42000",
@@ -372,30 +384,37 @@ def _get_or_create_candidate(index: int, identity: dict, *, staff):
     return services.candidate_create(actor=staff, **fields), True
 
 
-def _ensure_enrolment(candidate, spec: dict, cohort, *, staff):
+def _ensure_enrolment(candidate, spec: dict, cohort, *, staff, minute=0):
     enrolment = Enrolment.objects.filter(candidate=candidate, cohort=cohort).first()
     if enrolment is None:
-        enrolment = services.enrol(
-            candidate=candidate,
-            cohort=cohort,
-            actor=staff,
-            enrolled_on=spec["enrolled_on"],
-            tutor_name=spec["tutor_name"],
-            vae_accompanist=spec["vae_accompanist"],
-        )
-        if spec["status"] != enrolment.status:
-            enrolment = services.enrolment_update(
-                enrolment=enrolment,
-                actor=staff,
-                status=spec["status"],
-                tutor_name=enrolment.tutor_name,
-                vae_accompanist=enrolment.vae_accompanist,
-            )
+        with history_at(spec["enrolled_on"], 9, minute + 1):
+            enrolment = _new_enrolment(candidate, spec, cohort, staff=staff)
     if spec["decision"] and enrolment.admissibility_favourable is None and enrolment.admissibility_date is None:
         decided_on, favourable, reason = spec["decision"]
-        services.admissibility_record(
-            enrolment=enrolment, decided_on=decided_on, favourable=favourable, reason=reason, actor=staff
+        with history_at(decided_on, 14, minute):
+            services.admissibility_record(
+                enrolment=enrolment, decided_on=decided_on, favourable=favourable, reason=reason, actor=staff
+            )
+
+
+def _new_enrolment(candidate, spec: dict, cohort, *, staff):
+    enrolment = services.enrol(
+        candidate=candidate,
+        cohort=cohort,
+        actor=staff,
+        enrolled_on=spec["enrolled_on"],
+        tutor_name=spec["tutor_name"],
+        vae_accompanist=spec["vae_accompanist"],
+    )
+    if spec["status"] != enrolment.status:
+        enrolment = services.enrolment_update(
+            enrolment=enrolment,
+            actor=staff,
+            status=spec["status"],
+            tutor_name=enrolment.tutor_name,
+            vae_accompanist=enrolment.vae_accompanist,
         )
+    return enrolment
 
 
 def create_demo_candidates(*, staff, trainer) -> dict:
@@ -407,25 +426,30 @@ def create_demo_candidates(*, staff, trainer) -> dict:
     blocks = {block.number: block for block in Block.objects.filter(certification=certification)}
     cohorts, created_cohorts = {}, 0
     for key, spec in DEMO_COHORTS.items():
-        cohorts[key], created = _get_or_create_cohort(spec, certification=certification, staff=staff, trainer=trainer)
+        with history_at(spec[3] - datetime.timedelta(days=COHORT_OPENED_DAYS_BEFORE_START), 10):
+            cohorts[key], created = _get_or_create_cohort(
+                spec, certification=certification, staff=staff, trainer=trainer
+            )
         created_cohorts += created
 
     created_candidates = 0
     for index, person in enumerate(DEMO_CANDIDATES):
-        candidate, created = _get_or_create_candidate(index, person["identity"], staff=staff)
+        first_enrolled_on = min(spec["enrolled_on"] for spec in person["enrolments"])
+        with history_at(first_enrolled_on, 9, index):
+            candidate, created = _get_or_create_candidate(index, person["identity"], staff=staff)
+            held = set(AcquiredBlock.objects.filter(candidate=candidate).values_list("block__number", flat=True))
+            for number, acquired_on, source in person["acquired"]:
+                if number not in held:
+                    services.acquired_block_import(
+                        candidate=candidate,
+                        block=blocks[number],
+                        acquired_on=acquired_on,
+                        import_source=source,
+                        actor=staff,
+                    )
         created_candidates += created
         for spec in person["enrolments"]:
-            _ensure_enrolment(candidate, spec, cohorts[spec["cohort"]], staff=staff)
-        held = set(AcquiredBlock.objects.filter(candidate=candidate).values_list("block__number", flat=True))
-        for number, acquired_on, source in person["acquired"]:
-            if number not in held:
-                services.acquired_block_import(
-                    candidate=candidate,
-                    block=blocks[number],
-                    acquired_on=acquired_on,
-                    import_source=source,
-                    actor=staff,
-                )
+            _ensure_enrolment(candidate, spec, cohorts[spec["cohort"]], staff=staff, minute=index)
 
     return {
         "cohorts": len(cohorts),

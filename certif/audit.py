@@ -2,11 +2,13 @@
 
 from django.contrib.contenttypes.models import ContentType
 
+from certif import clock
 from certif.models import AuditEvent
 
 
 def record_audit(*, actor, action: str, target, before=None, after=None) -> AuditEvent:
     return AuditEvent.objects.create(
+        occurred_at=clock.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         target_type=ContentType.objects.get_for_model(target, for_concrete_model=False),

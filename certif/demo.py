@@ -1,8 +1,13 @@
 """Demo accounts, one per role. Only `seed_demo` (run by `make run`) calls this: never in production."""
 
+import datetime
+from contextlib import nullcontext
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
+from certif import clock
 from certif.roles import Role
 
 DEMO_PASSWORD = "mpes-demo-2026"
@@ -40,3 +45,12 @@ def create_demo_accounts() -> dict:
         user.groups.set([Group.objects.get(name=spec["role"])])
         accounts[spec["role"]] = user
     return accounts
+
+
+def history_at(day: datetime.date, hour: int = 9, minute: int = 0):
+    """Date what the block writes as if done on `day` at `hour`:`minute` (Paris time), through the services' own
+    clock (certif.clock). An instant that is not yet past is written at the real time."""
+    instant = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+    if instant >= timezone.now():
+        return nullcontext()
+    return clock.replaying_history(at=instant)

@@ -171,6 +171,11 @@ SIGNATORY_NAME = os.environ.get("SIGNATORY_NAME", "")
 VERIFICATION_RATE_LIMIT = (int(os.environ.get("VERIFICATION_RATE_LIMIT", "30")), 600)
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
 
+# The demo seeding (`seed_demo`) writes a past history through the services by moving their clock back
+# (certif.clock): allowed only in a process started with DEBUG on, never in production. Read once, here, from DEBUG:
+# no variable of its own, so nothing in the environment can allow it where DEBUG is off.
+DEMO_HISTORY_ALLOWED = DEBUG
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

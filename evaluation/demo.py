@@ -2,8 +2,10 @@
 
 The fiche lists fewer competences than blocks 2 to 4 declare (the full list is in the référentiel de
 certification, which is not public); the demo completes those grids only with criteria that say plainly that they
-are placeholders. It then opens one session on blocks 1 and 2 for a promotion of the demo trainer, and fills part
-of the grids. Every write goes through the services, so each demo object has its audit trace.
+are placeholders — in 2021, before the first evaluation of the demo's history (juries/demo.py). It then opens one
+session on blocks 1 and 2 for the demo trainer's current promotion (formation continue 2026-2027, evaluated from
+November 2026 to January 2027), and fills part of the grids. Every write goes through the services, dated when it happened
+(certif.demo.history_at), so each demo object has its audit trace.
 
 Idempotent: placeholders are added only while a grid is incomplete; the session is found again by its promotion
 and its blocks; cells already filled are left as they are.
@@ -13,12 +15,16 @@ import datetime
 
 from candidates.models import Cohort
 from certif import services as referential
+from certif.demo import history_at
 from certif.models import Block, Certification
 from evaluation import services
 from evaluation.models import BlockEvaluation, EvaluationSession, LevelEntry
 
 PLACEHOLDER = "[Démo] Critère complémentaire n°{n} (à remplacer par le référentiel de certification)"
+GRIDS_COMPLETED_ON = datetime.date(2021, 6, 1)
 DEMO_BLOCKS = (1, 2)
+STARTS_ON, ENDS_ON = datetime.date(2026, 11, 9), datetime.date(2027, 1, 29)
+OPENED_ON, FILLED_ON = datetime.date(2026, 11, 2), datetime.date(2026, 11, 27)
 # Levels for the first candidates (one string per candidate, one letter per competence; "." = not yet entered).
 DEMO_LEVELS = {
     1: ["ABCB", "CDDC", "BB.."],
@@ -30,20 +36,22 @@ def complete_demo_grids(*, staff) -> int:
     """Complete the incomplete grids with plainly-labelled placeholders; returns how many criteria were added."""
     added = 0
     certification = Certification.objects.get(rncp_code="16204")
-    for block in Block.objects.filter(certification=certification).order_by("number").with_current_grid():
-        grid = block.current_grid
-        for n in range(grid.defined_count + 1, block.declared_competence_count + 1):
-            referential.competence_add(block=block, label=PLACEHOLDER.format(n=n), actor=staff)
-            added += 1
+    with history_at(GRIDS_COMPLETED_ON, 10):
+        for block in Block.objects.filter(certification=certification).order_by("number").with_current_grid():
+            grid = block.current_grid
+            for n in range(grid.defined_count + 1, block.declared_competence_count + 1):
+                referential.competence_add(block=block, label=PLACEHOLDER.format(n=n), actor=staff)
+                added += 1
     return added
 
 
 def create_demo_evaluation(*, staff, trainer) -> dict:
-    """Open the demo session with partly filled grids; creates nothing when the demo promotions are absent."""
+    """Open the demo session with partly filled grids on the demo trainer's latest promotion; creates nothing when
+    the demo promotions are absent."""
     cohort = (
         Cohort.objects.filter(trainers=trainer, certification__rncp_code="16204")
         .exclude(pathway__code="vae")
-        .order_by("start_date", "name")
+        .order_by("-start_date", "name")
         .first()
     )
     if cohort is None or not cohort.enrolments.exists():
@@ -57,14 +65,10 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
     )
     created = 0
     if session is None:
-        session = services.evaluation_session_open(
-            cohort=cohort,
-            blocks=blocks,
-            evaluators=[trainer],
-            starts_on=datetime.date(2026, 5, 4),
-            ends_on=datetime.date(2026, 6, 12),
-            actor=staff,
-        )
+        with history_at(OPENED_ON, 10):
+            session = services.evaluation_session_open(
+                cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=STARTS_ON, ends_on=ENDS_ON, actor=staff
+            )
         created = 1
     enrolments = [enrolment for enrolment in services.cohort_enrolments(cohort) if enrolment.can_be_evaluated]
     for block_evaluation in BlockEvaluation.objects.filter(session=session).select_related(
@@ -90,5 +94,6 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
                         )
                     )
         if cells:
-            services.block_evaluation_save(block_evaluation=block_evaluation, cells=cells, actor=trainer)
+            with history_at(FILLED_ON, 17):
+                services.block_evaluation_save(block_evaluation=block_evaluation, cells=cells, actor=trainer)
     return {"sessions": 1, "created_sessions": created, "placeholders": placeholders}

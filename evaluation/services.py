@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from candidates.models import Enrolment
+from certif import clock
 from certif.audit import record_audit
 from certif.models import AuditEvent, Block, Grid, RatingScale
 from certif.roles import Role
@@ -126,7 +126,7 @@ def evaluation_session_open(*, cohort, blocks, evaluators, starts_on, ends_on, a
     if errors:
         raise ValidationError(errors)
 
-    now = timezone.now()
+    now = clock.now()
     scale = RatingScale.objects.filter(certification=cohort.certification).order_by("-version").first()
     if scale is None:
         raise ValidationError("La certification n'a pas d'échelle de niveaux.")
@@ -246,7 +246,7 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
         (entry.enrolment_id, entry.competence_id): entry
         for entry in LevelEntry.objects.filter(block_evaluation=block_evaluation).select_related("updated_by")
     }
-    now = timezone.now()
+    now = clock.now()
     result = SaveResult()
     to_create, to_update, events = [], [], []
     for cell in cells:
@@ -331,7 +331,7 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
             "Toutes les compétences de tous les candidats doivent être évaluées avant la soumission."
         )
     block_evaluation.status = BlockEvaluationStatus.SUBMITTED
-    block_evaluation.submitted_at = timezone.now()
+    block_evaluation.submitted_at = clock.now()
     block_evaluation.submitted_by = actor
     block_evaluation.save(update_fields=["status", "submitted_at", "submitted_by"])
     record_audit(

@@ -40,7 +40,7 @@ class JuryCompositionRuleAdmin(ReadOnlyAdmin):
 class MemberInline(admin.TabularInline):
     model = JuryMember
     extra = 0
-    fields = ["name", "organisation", "category", "is_president", "user"]
+    fields = ["name", "organisation", "category", "is_president", "is_substitute", "user"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -68,8 +68,8 @@ class PresentationAdmin(ReadOnlyAdmin):
 
 @admin.register(Decision)
 class DecisionAdmin(ReadOnlyAdmin):
-    list_display = ["presentation", "block", "proposal_outcome", "outcome", "decided_by", "decided_at"]
-    list_filter = ["outcome"]
+    list_display = ["presentation", "block", "proposal_outcome", "outcome", "is_open", "decided_by", "decided_at"]
+    list_filter = ["outcome", "is_open"]
     list_select_related = [
         "presentation__session",
         "presentation__enrolment__candidate",

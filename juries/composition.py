@@ -3,9 +3,14 @@
 Fiche RNCP 16204, every open pathway: « 50% professionnels, 50% formateurs — Président : un professionnel —
 Les professionnels composant ce jury seront des salariés et des employeurs, à parts égales ».
 The proportions come from `JuryCompositionRule` (data), not from this code.
+
+The rule applies to the session's titular members, and again to the members who actually deliberate on each
+candidate: the titular ones, less those who do not deliberate on that candidate (a link with them), each replaced
+by a substitute (suppléant) of the same category when there is one (`deliberating_panel`).
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from juries.models import PROFESSIONAL_CATEGORIES, MemberCategory
 
@@ -50,3 +55,86 @@ def composition_violations(members: Iterable, rule) -> list[str]:
     if rule.president_is_professional and any(m.category not in PROFESSIONAL_CATEGORIES for m in presidents):
         violations.append("Le président doit être un professionnel.")
     return violations
+
+
+# — The members who deliberate on one candidate —
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One member of the panel that deliberates on a candidate; `replaces`: the titular member a substitute sits for
+    (and presides for, when that member is the president)."""
+
+    member: object
+    replaces: object | None = None
+
+    @property
+    def category(self) -> str:
+        return self.member.category
+
+    @property
+    def is_president(self) -> bool:
+        return (self.replaces or self.member).is_president
+
+
+@dataclass
+class Panel:
+    seats: list[Seat]
+    stood_aside: list  # the titular members who do not deliberate on this candidate
+    unreplaced: list  # those of them no substitute of their category replaces
+    violations: list[str]
+
+    @property
+    def replacements(self) -> list[Seat]:
+        return [seat for seat in self.seats if seat.replaces is not None]
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.violations
+
+
+def deliberating_panel(members: Iterable, recused_ids: set, rule) -> Panel:
+    """Who deliberates on one candidate, and every way that panel breaks the fiche's rule.
+
+    The titular members (`is_substitute` false) sit, except those recused (`recused_ids`); each recused titular
+    member is replaced by the first substitute of the same category (in the order of their designation, `pk`) who
+    is neither recused nor already sitting for someone else. The panel must then satisfy the rule by itself.
+    """
+    members = sorted(members, key=lambda member: member.pk)
+    available = [m for m in members if m.is_substitute and m.pk not in recused_ids]
+    seats, stood_aside, unreplaced = [], [], []
+    for member in (m for m in members if not m.is_substitute):
+        if member.pk not in recused_ids:
+            seats.append(Seat(member=member))
+            continue
+        stood_aside.append(member)
+        substitute = next((s for s in available if s.category == member.category), None)
+        if substitute is None:
+            unreplaced.append(member)
+        else:
+            available.remove(substitute)
+            seats.append(Seat(member=substitute, replaces=member))
+    return Panel(
+        seats=seats,
+        stood_aside=stood_aside,
+        unreplaced=unreplaced,
+        violations=composition_violations(seats, rule) if rule is not None else [],
+    )
+
+
+def panel_problem(candidate_name: str, panel: Panel) -> str:
+    """The French sentence naming the candidate whose deliberating panel breaks the rule ("" when it holds)."""
+    if panel.is_valid:
+        return ""
+    missing = " ; ".join(
+        f"{member.name} ({MemberCategory(member.category).label.lower()}) ne délibère pas sur ce candidat et aucun "
+        "suppléant de sa catégorie ne le remplace"
+        for member in panel.unreplaced
+    )
+    return (
+        f"{candidate_name} : le jury qui délibère sur ce candidat ne respecte pas la fiche"
+        + (f" ({missing})" if missing else "")
+        + ". "
+        + " ".join(panel.violations)
+        + (" Ajoutez un suppléant de la même catégorie." if panel.unreplaced else "")
+    )

@@ -1,18 +1,26 @@
-"""Demo juries for `make run` (called last by `seed_demo`): never in production.
+"""Demo juries for `make run` (called by `seed_demo`): never in production.
 
-Two sessions, every write through the services (each with its audit trace), all names fictitious:
-- a session signed off on 14 June 2022 — inside the 2018–2023 registration of the fiche — for the Saint-Étienne
-  apprenticeship promotion, evaluated on blocks 1 and 2 in spring 2022 (one decision departs from the proposal,
-  with its reason; one member does not deliberate on the candidate whose tutor they are);
-- a session signed off on 21 March 2023 — still inside that registration — for the same promotion on blocks 3 and
-  4, evaluated from September 2022: the candidate whose block 1 or 2 the first jury validated against the proposal
-  now holds the four blocks and is awarded the certification; the others hold some blocks (attestations);
-- a session dated today for the Fort-de-France promotion on blocks 3 and 4, composed and with its candidates
-  presented, ready to deliberate. It cannot be signed: both registrations of the fiche have ended, and the demo
-  does not invent a renewal — the sign-off page says so until staff record one.
+A history told through the services, every step dated when it happened (the services' clock moved back by
+`certif.demo.history_at`, see certif.clock), each with its audit trace; all names fictitious. Both registrations of
+the fiche ended on 17 April 2023 and the demo invents no renewal, so every jury sits inside the 2018–2023 one:
 
-Then every document of the signed sessions (minutes, results statements, attestations, certificate) is asked
-of the background worker (`db_worker`, started by `make run`), once.
+- « MPES 2021-2023 — Saint-Étienne, apprentissage » (enrolled in September 2021). Blocks 1 and 2 evaluated from
+  March to May 2022; jury of 14 June 2022, signed that evening. Its one departure from a proposal is on a
+  borderline case (2 competences of 4 at level C or better, 3 required), with the reason a jury writes. Sylvie
+  Rochette, employer and tutor of Thomas Giraud, does not deliberate on him: the substitute Nadine Peyrard, also a
+  salaried professional, takes her seat. Yanis Haddad leaves the promotion in September 2022 (he enrols again in
+  2026; his blocks stay his). Blocks 3 and 4 evaluated from September 2022 to February 2023; jury of 21 March 2023,
+  signed that evening: three apprentices then hold the four blocks and are awarded the certification, the others
+  hold some (attestations). The enrolments end with the promotion, on 30 June 2023.
+- « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation » (enrolled in January 2022). The four blocks
+  evaluated from January to March 2023; jury of 4 April 2023 composed and its candidates presented, ready to
+  deliberate: the demo president deliberates and signs it today (a session is signed on or after its jury's day,
+  never before, and that day lies inside the registration then in force). Laetitia Célestin holds blocks 1 and 2
+  from 2021 and is examined on blocks 3 and 4; Joël Sainte-Luce does not deliberate on the candidate his mutual
+  employs, and the substitute Rose-Marie Jean-Joseph replaces him.
+
+Then every document of the signed sessions (minutes, results statements, attestations, certificates) is asked of
+the background worker (`db_worker`, started by `make run`), once.
 
 Idempotent: each evaluation session and jury session is found again (promotion and blocks; place), grids already
 submitted and decisions already taken are left as they are; documents already issued or already asked for are not
@@ -21,50 +29,83 @@ asked for again.
 
 import datetime
 
-from django.utils import timezone
-
-from candidates.models import Cohort
-from certif.demo import DEMO_PASSWORD
+from candidates import services as candidate_services
+from candidates.demo import LEAVES_AFTER_FIRST_JURY
+from candidates.models import Cohort, Enrolment, EnrolmentStatus
+from certif.demo import DEMO_PASSWORD, history_at
 from certif.models import Block, Certification
 from evaluation import services as evaluation
+from evaluation.demo import complete_demo_grids
 from evaluation.models import BlockEvaluation, EvaluationSession
 from juries import services
 from juries.documents import session_slots
-from juries.models import BatchStatus, Decision, JuryMember, JurySession, MemberCategory
+from juries.models import BatchStatus, Decision, DecisionOutcome, JuryMember, JurySession, MemberCategory
 from juries.services_documents import batch_request
 
+D = datetime.date
+EMPLOYER, EMPLOYEE, TRAINER = MemberCategory.EMPLOYER, MemberCategory.EMPLOYEE, MemberCategory.TRAINER
+
 SIGNED_PLACE = "IRUP, Campus Industriel, Saint-Étienne — salle du conseil"
-READY_PLACE = "GRETA de la Martinique / GIP-FCIP, Fort-de-France"
-SIGNED_DAY = datetime.date(2022, 6, 14)
 SECOND_PLACE = "IRUP, Campus Industriel, Saint-Étienne — amphithéâtre Copernic"
-SECOND_DAY = datetime.date(2023, 3, 21)
+READY_PLACE = "GRETA de la Martinique / GIP-FCIP, Fort-de-France"
+SIGNED_DAY = D(2022, 6, 14)
+SECOND_DAY = D(2023, 3, 21)
+READY_DAY = D(2023, 4, 4)
+
+OVERRIDE_CANDIDATE = "Guillot"  # block 1: 2 competences of 4 at C or better on the grid, 3 required
+OVERRIDE_BLOCK = 1
 OVERRIDE_REASON = (
-    "Compétence « une activité économiquement pérenne » démontrée lors de l'entretien avec le jury "
-    "(plan de financement présenté et argumenté)."
+    "Compétence « une activité économiquement pérenne au service de l'utilité sociale » démontrée lors de "
+    "l'entretien avec le jury : le candidat a présenté et argumenté le plan de financement sur trois ans de son "
+    "projet, qui manquait au dossier évalué. Le jury la retient : 3 compétences sur 4 au niveau C ou mieux."
 )
 
+# (name, organisation, category, president, substitute)
 SIGNED_MEMBERS = [
-    ("Hélène Garnier", "Fondation Les Hauts du Pilat", MemberCategory.EMPLOYER, True),
-    ("Sylvie Rochette", "Association Loire Insertion Jeunesse", MemberCategory.EMPLOYEE, False),
-    ("Bernard Poyet", "IRUP", MemberCategory.TRAINER, False),
-    ("Isabelle Faure-Brac", "IRUP", MemberCategory.TRAINER, False),
+    ("Hélène Garnier", "Fondation Les Hauts du Pilat", EMPLOYER, True, False),
+    ("Sylvie Rochette", "Association Loire Insertion Jeunesse", EMPLOYEE, False, False),
+    ("Bernard Poyet", "IRUP", TRAINER, False, False),
+    ("Isabelle Faure-Brac", "IRUP", TRAINER, False, False),
+    ("Nadine Peyrard", "Union régionale des Scop Auvergne-Rhône-Alpes", EMPLOYEE, False, True),
 ]
 READY_MEMBERS = [
-    ("Hélène Garnier", "Fondation Les Hauts du Pilat", MemberCategory.EMPLOYER, True),
-    ("Joël Sainte-Luce", "Mutuelle Entraide Caraïbe", MemberCategory.EMPLOYEE, False),
-    ("Marie-Josée Théodore", "GRETA de la Martinique", MemberCategory.TRAINER, False),
-    ("Frantz Lubin", "GRETA de la Martinique", MemberCategory.TRAINER, False),
+    ("Hélène Garnier", "Fondation Les Hauts du Pilat", EMPLOYER, True, False),
+    ("Joël Sainte-Luce", "Mutuelle Entraide Caraïbe", EMPLOYEE, False, False),
+    ("Marie-Josée Théodore", "GRETA de la Martinique", TRAINER, False, False),
+    ("Frantz Lubin", "GRETA de la Martinique", TRAINER, False, False),
+    ("Rose-Marie Jean-Joseph", "Fédération des œuvres laïques de la Martinique", EMPLOYEE, False, True),
 ]
 
+# Levels by birth name and block, one letter per competence (blocks of 4, 9, 7 and 9 competences; C or better
+# validates; 3 of 4, 7 of 9, 5 of 7 and 7 of 9 required). A row that falls short is marked in the comment.
+B1 = ("ABCB", "BACA", "ABBC", "CBAB")
+B2 = ("ABCBABCBA", "BBACCBADB", "ACBBDCBAC", "BACDBCABB")
+B3 = ("ABCBACB", "BCADBCA", "ACBBCDA")
+B4 = ("ABCBABCBA", "BACBDACBB", "CBABCADBA")
+SHORT = {1: "CDDD", 2: "CDBDDCADB", 3: "CDDBDCD", 4: "BDCDDADCD"}  # 1 of 4, 5 of 9, 3 of 7, 4 of 9
+APPRENTICE_LEVELS = {
+    "Barbier": {1: B1[0], 2: B2[0], 3: B3[0], 4: B4[0]},
+    "Ferrand": {1: B1[1], 2: SHORT[2], 3: B3[1], 4: B4[1]},
+    "Giraud": {1: B1[2], 2: B2[1], 3: B3[2], 4: SHORT[4]},
+    "Guillot": {1: "ABDD", 2: B2[2], 3: B3[0], 4: B4[2]},  # block 1 borderline: the jury's one departure
+    "Haddad": {1: B1[3], 2: B2[3]},
+    "Nguyen": {1: B1[0], 2: B2[1], 3: SHORT[3], 4: B4[0]},
+    "Poncet": {1: SHORT[1], 2: B2[0], 3: B3[1], 4: B4[1]},
+    "Santini": {1: B1[1], 2: B2[2], 3: B3[2], 4: B4[2]},
+}
+MARTINIQUE_LEVELS = {
+    "Augustin": {1: B1[0], 2: B2[0], 3: B3[0], 4: B4[0]},
+    "Bellance": {1: B1[1], 2: B2[1], 3: SHORT[3], 4: B4[1]},
+    "Célestin": {1: B1[2], 2: B2[2], 3: B3[1], 4: B4[2]},
+    "Désiré": {1: B1[3], 2: B2[3], 3: B3[2], 4: B4[0]},
+    "Éloi": {1: B1[0], 2: B2[1], 3: B3[0], 4: B4[1]},
+    "Lapierre": {1: B1[1], 2: SHORT[2], 3: B3[1], 4: B4[2]},
+    "Médard": {1: B1[2], 2: B2[0], 3: B3[2], 4: B4[0]},
+    "Marie-Luce": {1: B1[3], 2: B2[2], 3: B3[0], 4: SHORT[4]},
+}
 
-def _row(index: int, number: int, size: int) -> str:
-    """Deterministic levels: about one row in four falls short of the threshold."""
-    if (index + number) % 4 == 0:
-        return ("CDDD" * 3)[:size]
-    return ("ABCB" * 3)[:size]
 
-
-def _evaluated(cohort, numbers, *, starts_on, ends_on, staff, trainer):
+def _evaluated(cohort, numbers, *, levels, opened_on, starts_on, ends_on, staff, trainer):
     """An evaluation session of the cohort on those blocks, grids filled and submitted (found again if present)."""
     blocks = list(Block.objects.filter(certification=cohort.certification, number__in=numbers).order_by("number"))
     session = (
@@ -73,30 +114,36 @@ def _evaluated(cohort, numbers, *, starts_on, ends_on, staff, trainer):
         .first()
     )
     if session is None:
-        session = evaluation.evaluation_session_open(
-            cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=starts_on, ends_on=ends_on, actor=staff
-        )
+        with history_at(opened_on, 10):
+            session = evaluation.evaluation_session_open(
+                cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=starts_on, ends_on=ends_on, actor=staff
+            )
     enrolments = [e for e in evaluation.cohort_enrolments(cohort) if e.can_be_evaluated]
     for be in BlockEvaluation.objects.filter(session=session).select_related("grid", "block", "scale"):
         if be.is_submitted or be.is_locked:
             continue
         competences = list(be.grid.competences.order_by("position"))
+        existing = set(be.entries.values_list("enrolment_id", "competence_id"))
         cells = [
             evaluation.CellInput(enrolment_id=e.pk, competence_id=c.pk, level=level, comment="", version=0)
-            for index, e in enumerate(enrolments)
-            for c, level in zip(competences, _row(index, be.block.number, len(competences)), strict=True)
+            for e in enrolments
+            for c, level in zip(competences, levels[e.candidate.birth_name][be.block.number], strict=True)
+            if (e.pk, c.pk) not in existing
         ]
-        existing = set(be.entries.values_list("enrolment_id", "competence_id"))
-        cells = [cell for cell in cells if cell.key not in existing]
-        if cells:
-            evaluation.block_evaluation_save(block_evaluation=be, cells=cells, actor=trainer)
-        evaluation.block_evaluation_submit(block_evaluation=be, actor=trainer)
+        with history_at(ends_on - datetime.timedelta(days=7), 17):
+            if cells:
+                evaluation.block_evaluation_save(block_evaluation=be, cells=cells, actor=trainer)
+        with history_at(ends_on, 17, 30):
+            evaluation.block_evaluation_submit(block_evaluation=be, actor=trainer)
     return session
 
 
-def _jury(certification, *, place, day, numbers, members, staff, president, cohort=None):
-    session = JurySession.objects.filter(certification=certification, place=place).order_by("pk").first()
-    if session is None:
+def _jury(certification, *, place, day, numbers, members, staff, president, cohort, composed_on, presented_on):
+    """A jury session, composed, with the cohort's eligible candidates presented (found again by place and day)."""
+    session = JurySession.objects.filter(certification=certification, place=place, date=day).order_by("pk").first()
+    if session is not None:
+        return session
+    with history_at(composed_on, 10):
         session = services.jury_session_create(
             certification=certification,
             date=day,
@@ -104,7 +151,7 @@ def _jury(certification, *, place, day, numbers, members, staff, president, coho
             blocks=Block.objects.filter(certification=certification, number__in=numbers),
             actor=staff,
         )
-        for name, organisation, category, is_president in members:
+        for name, organisation, category, is_president, is_substitute in members:
             services.jury_member_save(
                 member=JuryMember(
                     session=session,
@@ -112,14 +159,66 @@ def _jury(certification, *, place, day, numbers, members, staff, president, coho
                     organisation=organisation,
                     category=category,
                     is_president=is_president,
+                    is_substitute=is_substitute,
                     user=president if is_president else None,
                 ),
                 actor=staff,
             )
+    with history_at(presented_on, 9, 30):
         for item in services.eligibilities(session):
-            if item.eligible and (cohort is None or item.enrolment.cohort_id == cohort.pk):
+            if item.eligible and item.enrolment.cohort_id == cohort.pk:
                 services.presentation_add(session=session, enrolment=item.enrolment, actor=staff)
     return session
+
+
+def _deliberate_and_sign(session, *, president, override=None, decided_at=(16, 15), signed_at=(17, 40)):
+    """The president records the decisions (the proposals, but `override`: (birth name, block, reason)) in the
+    afternoon of the jury's day and signs that evening."""
+    if session.is_signed or not session.presentations.exists():
+        return
+    decisions = Decision.objects.filter(presentation__session=session).select_related(
+        "presentation__enrolment__candidate", "block"
+    )
+    entries = []
+    for decision in decisions.order_by("pk"):
+        outcome, reason = decision.proposal_outcome, ""
+        if override and (decision.presentation.enrolment.candidate.birth_name, decision.block.number) == override[:2]:
+            outcome, reason = DecisionOutcome.VALIDATED, override[2]
+        entries.append(services.DecisionInput(decision_id=decision.pk, outcome=outcome, reason=reason))
+    with history_at(session.date, *decided_at):
+        services.decisions_record(session=session, entries=entries, actor=president)
+    with history_at(session.date, *signed_at):
+        services.jury_session_sign_off(session=session, signed_by=president, password=DEMO_PASSWORD)
+
+
+def _end_enrolments(cohort, *, on, staff):
+    """The enrolments still in progress end with the promotion (« parcours terminé »)."""
+    with history_at(on, 18):
+        for enrolment in Enrolment.objects.filter(cohort=cohort, status=EnrolmentStatus.IN_PROGRESS):
+            candidate_services.enrolment_update(
+                enrolment=enrolment,
+                actor=staff,
+                status=EnrolmentStatus.COMPLETED,
+                tutor_name=enrolment.tutor_name,
+                vae_accompanist=enrolment.vae_accompanist,
+            )
+
+
+def _leave(cohort, birth_name_first_name, *, on, staff):
+    birth_name, first_name = birth_name_first_name
+    enrolment = Enrolment.objects.filter(
+        cohort=cohort, candidate__birth_name=birth_name, candidate__first_name=first_name
+    ).first()
+    if enrolment is None or enrolment.status != EnrolmentStatus.IN_PROGRESS:
+        return
+    with history_at(on, 10):
+        candidate_services.enrolment_update(
+            enrolment=enrolment,
+            actor=staff,
+            status=EnrolmentStatus.WITHDRAWN,
+            tutor_name=enrolment.tutor_name,
+            vae_accompanist=enrolment.vae_accompanist,
+        )
 
 
 def create_demo_juries(*, staff, trainer, president) -> dict:
@@ -127,13 +226,17 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
     cohorts = {c.pathway.code: c for c in Cohort.objects.filter(certification=certification).select_related("pathway")}
     apprentices, martinique = cohorts.get("apprentissage"), cohorts.get("professionnalisation")
     if apprentices is None or martinique is None or not apprentices.enrolments.exists():
-        return {"signed": 0, "ready": 0}
+        return {"signed": [], "ready": None, "document_batches": 0}
+    complete_demo_grids(staff=staff)
 
+    # 2021-2023 apprenticeship: blocks 1 and 2, jury of 14 June 2022.
     _evaluated(
         apprentices,
         (1, 2),
-        starts_on=datetime.date(2022, 3, 1),
-        ends_on=datetime.date(2022, 5, 31),
+        levels=APPRENTICE_LEVELS,
+        opened_on=D(2022, 2, 21),
+        starts_on=D(2022, 3, 1),
+        ends_on=D(2022, 5, 31),
         staff=staff,
         trainer=trainer,
     )
@@ -145,26 +248,21 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
         members=SIGNED_MEMBERS,
         staff=staff,
         president=president,
+        cohort=apprentices,
+        composed_on=D(2022, 4, 11),
+        presented_on=D(2022, 6, 7),
     )
-    if not signed.is_signed:
-        decisions = list(Decision.objects.filter(presentation__session=signed).order_by("pk"))
-        override = next((d for d in decisions if d.proposal_outcome == "not_validated"), None)
-        entries = [
-            services.DecisionInput(
-                decision_id=d.pk,
-                outcome="validated" if d == override else d.proposal_outcome,
-                reason=OVERRIDE_REASON if d == override else "",
-            )
-            for d in decisions
-        ]
-        services.decisions_record(session=signed, entries=entries, actor=president)
-        services.jury_session_sign_off(session=signed, signed_by=president, password=DEMO_PASSWORD)
+    _deliberate_and_sign(signed, president=president, override=(OVERRIDE_CANDIDATE, OVERRIDE_BLOCK, OVERRIDE_REASON))
+    _leave(apprentices, LEAVES_AFTER_FIRST_JURY, on=D(2022, 9, 16), staff=staff)
 
+    # Blocks 3 and 4, jury of 21 March 2023.
     _evaluated(
         apprentices,
         (3, 4),
-        starts_on=datetime.date(2022, 9, 5),
-        ends_on=datetime.date(2023, 2, 28),
+        levels=APPRENTICE_LEVELS,
+        opened_on=D(2022, 8, 29),
+        starts_on=D(2022, 9, 5),
+        ends_on=D(2023, 2, 28),
         staff=staff,
         trainer=trainer,
     )
@@ -177,34 +275,46 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
         staff=staff,
         president=president,
         cohort=apprentices,
+        composed_on=D(2023, 1, 16),
+        presented_on=D(2023, 3, 13),
     )
-    if not second.is_signed and second.presentations.exists():
-        decisions = Decision.objects.filter(presentation__session=second).order_by("pk")
-        entries = [services.DecisionInput(decision_id=d.pk, outcome=d.proposal_outcome, reason="") for d in decisions]
-        services.decisions_record(session=second, entries=entries, actor=president)
-        services.jury_session_sign_off(session=second, signed_by=president, password=DEMO_PASSWORD)
+    _deliberate_and_sign(second, president=president, decided_at=(16, 5), signed_at=(17, 25))
+    _end_enrolments(apprentices, on=apprentices.end_date, staff=staff)
 
+    # 2022-2023 Fort-de-France: the four blocks, jury of 4 April 2023, ready to deliberate.
     _evaluated(
         martinique,
-        (3, 4),
-        starts_on=datetime.date(2026, 5, 4),
-        ends_on=datetime.date(2026, 6, 12),
+        (1, 2, 3, 4),
+        levels=MARTINIQUE_LEVELS,
+        opened_on=D(2022, 12, 19),
+        starts_on=D(2023, 1, 9),
+        ends_on=D(2023, 3, 17),
         staff=staff,
         trainer=trainer,
     )
-    _jury(
+    ready = _jury(
         certification,
         place=READY_PLACE,
-        day=timezone.localdate(),
-        numbers=(3, 4),
+        day=READY_DAY,
+        numbers=(1, 2, 3, 4),
         members=READY_MEMBERS,
         staff=staff,
         president=president,
+        cohort=martinique,
+        composed_on=D(2023, 2, 6),
+        presented_on=D(2023, 3, 27),
     )
+    _end_enrolments(martinique, on=martinique.end_date, staff=staff)
+
     signed.refresh_from_db()
     second.refresh_from_db()
     batches = sum(_ask_documents(session, staff) for session in (signed, second) if session.is_signed)
-    return {"signed": 2 if second.is_signed else 1, "ready": 1, "document_batches": batches}
+    ready.refresh_from_db()
+    return {
+        "signed": [session.date for session in (signed, second) if session.is_signed],
+        "ready": None if ready.is_signed else ready.date,
+        "document_batches": batches,
+    }
 
 
 def _ask_documents(session: JurySession, staff) -> int:

@@ -29,6 +29,7 @@ from candidates.models import AcquiredBlock, Candidate, CertificationAward, Sex,
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
 from evaluation.models import LevelEntry
+from juries.composition import deliberating_panel
 from juries.models import (
     Decision,
     DocumentKind,
@@ -343,7 +344,7 @@ class SessionData:
 
     def __init__(self, session: JurySession):
         if "certification" not in session._state.fields_cache:
-            session = JurySession.objects.select_related("certification", "signed_by").get(pk=session.pk)
+            session = JurySession.objects.select_related("certification__jury_rule", "signed_by").get(pk=session.pk)
         prefetch_related_objects([session.certification], "registrations")
         self.session = session
         self.marks: dict[int, int] | None = None
@@ -542,16 +543,20 @@ class SessionData:
 
     def minutes(self, code: str) -> dict:
         presentations = list(self.presentations.values())
+        rule = getattr(self.certification, "jury_rule", None)
         candidates = []
         for presentation in presentations:
             rows = self.decision_rows(presentation)
+            recusals = list(presentation.recusals.all())
+            panel = deliberating_panel(self.members, {recusal.member_id for recusal in recusals}, rule)
             candidates.append(
                 {
                     "candidate": presentation.enrolment.candidate,
                     "name": holder_name(presentation.enrolment.candidate),
                     "enrolment": presentation.enrolment,
                     "rows": rows,
-                    "recusals": list(presentation.recusals.all()),
+                    "recusals": recusals,
+                    "replaced_by": {seat.replaces.pk: seat.member for seat in panel.replacements},
                 }
             )
         decisions = [row for c in candidates for row in c["rows"]]
@@ -561,6 +566,7 @@ class SessionData:
                 "candidate_name": item["name"],
                 "reason": recusal.reason,
                 "source": recusal.source,
+                "replaced_by": item["replaced_by"].get(recusal.member_id),
             }
             for item in candidates
             for recusal in item["recusals"]
@@ -572,6 +578,8 @@ class SessionData:
         context.update(
             {
                 "members": self.members,
+                "titular_members": [member for member in self.members if not member.is_substitute],
+                "substitutes": [member for member in self.members if member.is_substitute],
                 "candidates": candidates,
                 "recusals": recusals,
                 "blocks": list(self.session.blocks.order_by("number")),

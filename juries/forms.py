@@ -16,16 +16,32 @@ class SessionForm(InputRulesFormMixin, forms.Form):
         label="Blocs examinés", queryset=Block.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, certification, **kwargs):
+    date_change_reason = forms.CharField(
+        label="Motif du changement de date",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire pour déplacer la date : des candidats sont déjà présentés. Conservé dans le journal "
+        "d'audit avec l'ancienne et la nouvelle date.",
+    )
+
+    def __init__(self, *args, certification, date_locked=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["blocks"].queryset = Block.objects.filter(certification=certification).order_by("number")
         self.fields["blocks"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title}"
+        self.fields[
+            "date"
+        ].help_text = (
+            "Un jury se prévoit au plus deux ans à l'avance ; il est signé le jour où il siège ou après, jamais avant."
+        )
+        if not date_locked:
+            del self.fields["date_change_reason"]
 
 
 class MemberForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = JuryMember
-        fields = ["name", "organisation", "category", "is_president", "user"]
+        fields = ["name", "organisation", "category", "is_president", "is_substitute", "user"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

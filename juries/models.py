@@ -38,6 +38,11 @@ DOCUMENT_STATUS_REFUSED = (
 )
 # Rows of a signed session's children, and the session row that says so (locked while read by the triggers).
 SESSION_SIGNED_SQL = "session.status = 'signed'"
+DATE_LOCKED_MESSAGE = (
+    "Des candidats sont présentés à ce jury : sa date ne se déplace que par un gestionnaire, motif à l'appui "
+    "(modification de la session)."
+)
+ALREADY_PRESENTED_MESSAGE = "Ce candidat est déjà présenté pour ce bloc à un autre jury non signé."
 
 
 class JuryCompositionRule(InputRulesMixin, models.Model):
@@ -83,6 +88,13 @@ class JurySessionStatus(models.TextChoices):
 
 
 class JurySessionQuerySet(FrozenRowsQuerySet):
+    def update(self, **kwargs):
+        # The date of a jury with candidates presented moves only through `jury_session_update` (a reason, an audit
+        # trace), never by a bulk update (`bulk_update` goes through here too).
+        if "date" in kwargs and self.filter(presentations__isnull=False).exists():
+            raise ValidationError({"date": DATE_LOCKED_MESSAGE})
+        return super().update(**kwargs)
+
     def visible_to(self, user):
         """Staff see every session; a president the sessions they preside (their account is the president's)."""
         from certif.roles import Role, roles_of
@@ -169,6 +181,15 @@ class JurySession(InputRulesMixin, SignedSessionGuard):
     def __str__(self):
         return f"Jury du {self.date:%d/%m/%Y} — {self.place}"
 
+    def save(self, *args, **kwargs):
+        # Once a candidate is presented the date moves only through `jury_session_update` (staff, a reason, an
+        # audit trace), which sets `_date_move_recorded`; any other save that moves it is refused.
+        if self.pk is not None and not self._state.adding and not getattr(self, "_date_move_recorded", False):
+            stored = JurySession.objects.filter(pk=self.pk).values_list("date", flat=True).first()
+            if stored is not None and stored != self.date and Presentation.objects.filter(session_id=self.pk).exists():
+                raise ValidationError({"date": DATE_LOCKED_MESSAGE})
+        super().save(*args, **kwargs)
+
     @property
     def is_signed(self) -> bool:
         return self.status == JurySessionStatus.SIGNED
@@ -205,6 +226,12 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
     organisation = models.CharField("organisme", max_length=255)
     category = models.CharField("catégorie", max_length=30, choices=MemberCategory.choices)
     is_president = models.BooleanField("président du jury", default=False)
+    is_substitute = models.BooleanField(
+        "suppléant",
+        default=False,
+        help_text="Un suppléant ne délibère que pour remplacer, sur un candidat, un membre titulaire de sa catégorie "
+        "qui ne délibère pas sur ce candidat (le premier suppléant désigné d'abord).",
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -218,7 +245,7 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "membre du jury"
         verbose_name_plural = "membres du jury"
-        ordering = ["session", "-is_president", "category", "name", "pk"]
+        ordering = ["session", "-is_president", "is_substitute", "category", "name", "pk"]
         triggers = [_signed_session_child_trigger()]
 
     def __str__(self):
@@ -227,6 +254,12 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
     @property
     def is_professional(self) -> bool:
         return self.category in PROFESSIONAL_CATEGORIES
+
+    @property
+    def role_label(self) -> str:
+        if self.is_president:
+            return "Président du jury"
+        return "Suppléant" if self.is_substitute else "Titulaire"
 
 
 class Presentation(InputRulesMixin, SignedSessionGuard):
@@ -280,6 +313,17 @@ class Decision(InputRulesMixin, SignedSessionGuard):
         Presentation, on_delete=models.CASCADE, related_name="decisions", verbose_name="candidat présenté"
     )
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="bloc")
+    # The rule « a candidate is before one unsigned jury at a time for a block » held by the database: the
+    # presentation's candidate, copied on every save, and `is_open`, cleared by the sign-off (before the session
+    # becomes signed, in the same transaction); a partial unique constraint does the rest.
+    candidate = models.ForeignKey(
+        "candidates.Candidate",
+        on_delete=models.PROTECT,
+        related_name="jury_decisions",
+        verbose_name="candidat",
+        editable=False,
+    )
+    is_open = models.BooleanField("jury non signé", default=True, editable=False)
     block_evaluation = models.ForeignKey(
         "evaluation.BlockEvaluation", on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="grille"
     )
@@ -306,12 +350,25 @@ class Decision(InputRulesMixin, SignedSessionGuard):
                 fields=["presentation", "block"],
                 name="unique_decision",
                 violation_error_message="Ce bloc a déjà une décision pour ce candidat.",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["candidate", "block"],
+                condition=models.Q(is_open=True),
+                name="one_unsigned_jury_per_candidate_block",
+                violation_error_message=ALREADY_PRESENTED_MESSAGE,
+            ),
         ]
         triggers = [_signed_presentation_child_trigger()]
 
     def __str__(self):
         return f"Bloc {self.block.number} — {self.presentation.enrolment.candidate}"
+
+    def save(self, *args, **kwargs):
+        # Never what the caller says: the candidate of the presentation, and open (a signed session's decisions are
+        # refused by the guard before anything is written).
+        self.candidate_id = self.presentation.enrolment.candidate_id
+        self.is_open = True
+        super().save(*args, **kwargs)
 
     @property
     def is_decided(self) -> bool:

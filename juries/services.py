@@ -4,26 +4,30 @@ Sign-off (`jury_session_sign_off`) locks the session row first: a second sign-of
 another president's session — waits for the first, then finds the session signed and records nothing more.
 """
 
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, CertificationAward, Enrolment
+from certif import clock
 from certif.audit import record_audit
 from certif.models import Block, Grid, RatingScale
-from certif.roles import Role, may_preside
+from certif.roles import Role, may_preside, roles_of
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.services import proposal
-from juries.composition import composition_violations
+from juries.composition import Panel, composition_violations, deliberating_panel, panel_problem
 from juries.models import (
+    ALREADY_PRESENTED_MESSAGE,
+    DATE_LOCKED_MESSAGE,
     SIGNED_MESSAGE,
     CertificateSequence,
     Decision,
@@ -40,6 +44,7 @@ from juries.services_documents import documents_mark_rectified
 
 REASON_MAX_LENGTH = 2000
 RECUSAL_REASON_MAX_LENGTH = 255
+PLANNING_HORIZON_YEARS = 2  # a jury is not planned further ahead
 
 
 def _d(day) -> str:
@@ -63,12 +68,51 @@ def _plural(count: int, singular: str, plural: str) -> str:
 # — Composition —
 
 
+def _rule(session: JurySession):
+    return getattr(session.certification, "jury_rule", None)
+
+
 def session_violations(session: JurySession, members=None) -> list[str]:
-    rule = getattr(session.certification, "jury_rule", None)
+    """How the session's titular members break the fiche's composition ([] when they respect it)."""
+    rule = _rule(session)
     if rule is None:
         return ["La certification n'a pas de règle de composition des jurys."]
     members = list(session.members.all()) if members is None else members
-    return composition_violations(members, rule)
+    return composition_violations([member for member in members if not member.is_substitute], rule)
+
+
+def presentation_panels(session: JurySession, members, presentations) -> dict[int, Panel]:
+    """For each presentation, the members who deliberate on that candidate (recusals and substitutes applied).
+
+    `members`: the session's members; `presentations`: with their `recusals` prefetched (no query here).
+    """
+    rule = _rule(session)
+    return {
+        presentation.pk: deliberating_panel(
+            members, {recusal.member_id for recusal in presentation.recusals.all()}, rule
+        )
+        for presentation in presentations
+    }
+
+
+def panel_problems(session: JurySession, members=None, presentations=None) -> dict[int, str]:
+    """{presentation pk: the French sentence} for each candidate whose deliberating panel breaks the rule.
+
+    Read only when the titular composition respects the fiche (otherwise that is the problem to fix first).
+    """
+    members = list(session.members.all()) if members is None else members
+    if session_violations(session, members):
+        return {}
+    if presentations is None:
+        presentations = session.presentations.select_related("enrolment__candidate").prefetch_related("recusals")
+    presentations = list(presentations)
+    panels = presentation_panels(session, members, presentations)
+    problems = {}
+    for presentation in presentations:
+        problem = panel_problem(presentation.enrolment.candidate.full_name, panels[presentation.pk])
+        if problem:
+            problems[presentation.pk] = problem
+    return problems
 
 
 def _session_snapshot(session: JurySession) -> dict:
@@ -85,6 +129,7 @@ def _member_snapshot(member: JuryMember) -> dict:
         "organisation": member.organisation,
         "category": member.category,
         "is_president": member.is_president,
+        "is_substitute": member.is_substitute,
         "user": member.user.username if member.user_id else None,
     }
 
@@ -99,10 +144,39 @@ def _check_blocks(certification, blocks) -> list[Block]:
     return blocks
 
 
+def _years_later(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def latest_plannable_date() -> datetime.date:
+    return _years_later(clock.localdate(), PLANNING_HORIZON_YEARS)
+
+
+def _check_date(day) -> None:
+    if day is None:
+        raise ValidationError({"date": "Indiquez la date du jury."})
+    latest = latest_plannable_date()
+    if day > latest:
+        raise ValidationError(
+            {
+                "date": f"Un jury ne se prévoit pas plus de deux ans à l'avance : choisissez une date au plus tard "
+                f"le {_d(latest)}."
+            }
+        )
+
+
 @transaction.atomic
 def jury_session_create(*, certification, date, place, blocks, actor) -> JurySession:
+    """Plan a session. Outside every registration period it is created all the same (the page warns at once:
+    `registration_problem`); the sign-off will refuse it until a renewal is recorded."""
     blocks = _check_blocks(certification, blocks)
-    session = JurySession(certification=certification, date=date, place=(place or "").strip(), created_by=actor)
+    _check_date(date)
+    session = JurySession(
+        certification=certification, date=date, place=(place or "").strip(), created_by=actor, created_at=clock.now()
+    )
     session.full_clean()
     session.save()
     session.blocks.set(blocks)
@@ -111,21 +185,45 @@ def jury_session_create(*, certification, date, place, blocks, actor) -> JurySes
 
 
 @transaction.atomic
-def jury_session_update(*, session, date, place, blocks, actor) -> JurySession:
+def jury_session_update(*, session, date, place, blocks, actor, date_change_reason: str = "") -> JurySession:
+    """Change a prepared session. Once a candidate is presented its date moves only by staff, with a written
+    reason (audited as « jury.date_moved », before and after); once signed, never."""
     session = _locked_session(session)
     _refuse_if_signed(session)
     blocks = _check_blocks(session.certification, blocks)
     before = _session_snapshot(session)
-    if sorted(b.number for b in blocks) != before["blocks"] and session.presentations.exists():
+    presented = session.presentations.exists()
+    if sorted(b.number for b in blocks) != before["blocks"] and presented:
         raise ValidationError(
             {"blocks": "Des candidats sont déjà présentés sur ces blocs : retirez-les avant de changer les blocs."}
         )
+    reason = (date_change_reason or "").strip()
+    moved = date != session.date
+    if moved:
+        _check_date(date)
+    if moved and presented:
+        if Role.STAFF not in roles_of(actor):
+            raise ValidationError({"date": DATE_LOCKED_MESSAGE})
+        if not reason:
+            raise ValidationError(
+                {
+                    "date_change_reason": "Des candidats sont présentés à ce jury : indiquez le motif du changement "
+                    "de date (il est conservé dans le journal d'audit)."
+                }
+            )
+        if len(reason) > REASON_MAX_LENGTH:
+            raise ValidationError({"date_change_reason": f"Le motif dépasse {REASON_MAX_LENGTH} caractères."})
+        session._date_move_recorded = True
     session.date, session.place = date, (place or "").strip()
     session.full_clean()
     session.save()
     session.blocks.set(blocks)
     after = _session_snapshot(session)
-    if after != before:
+    if moved and presented:
+        record_audit(
+            actor=actor, action="jury.date_moved", target=session, before=before, after={**after, "reason": reason}
+        )
+    elif after != before:
         record_audit(actor=actor, action="jury.session_updated", target=session, before=before, after=after)
     return session
 
@@ -133,6 +231,10 @@ def jury_session_update(*, session, date, place, blocks, actor) -> JurySession:
 def _check_member(member: JuryMember) -> None:
     member.name, member.organisation = member.name.strip(), member.organisation.strip()
     member.full_clean(exclude=["session"])
+    if member.is_president and member.is_substitute:
+        raise ValidationError(
+            {"is_substitute": "Le président est un membre titulaire : un suppléant ne préside pas le jury."}
+        )
     if member.is_president:
         if member.user_id is None:
             raise ValidationError({"user": "Reliez le président à son compte utilisateur : il signe avec ce compte."})
@@ -275,8 +377,10 @@ class Eligibility:
 def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
     """For each enrolment of the certification (or those given), can it be presented, and on which blocks.
 
-    A block the candidate already holds is skipped; every other block of the session needs a submitted grid
-    (not yet judged by a jury) with a level for each of its competences for this candidate. Bounded queries.
+    A block the candidate already holds is skipped; a block for which the candidate is already before an unsigned
+    jury (this one through another enrolment, or another) makes them ineligible; every other block of the session
+    needs a submitted grid (not yet judged by a jury) with a level for each of its competences for this candidate.
+    Bounded queries.
     """
     blocks = list(session.blocks.order_by("number"))
     if enrolments is None:
@@ -294,6 +398,11 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
         .filter(candidate_id__in=candidate_ids, block__in=blocks)
         .values_list("candidate_id", "block_id")
     )
+    before_a_jury: dict[tuple[int, int], datetime.date] = {}
+    for candidate_id, block_id, day in Decision.objects.filter(
+        is_open=True, candidate_id__in=candidate_ids, block__in=blocks
+    ).values_list("candidate_id", "block_id", "presentation__session__date"):
+        before_a_jury.setdefault((candidate_id, block_id), day)
     evaluations: dict[tuple[int, int], list[BlockEvaluation]] = {}
     for be in (
         BlockEvaluation.objects.filter(session__cohort_id__in=cohort_ids, block__in=blocks)
@@ -317,6 +426,10 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
         for block in blocks:
             if (enrolment.candidate_id, block.pk) in held:
                 notes.append(f"bloc {block.number} déjà acquis")
+                continue
+            if (enrolment.candidate_id, block.pk) in before_a_jury:
+                day = before_a_jury[(enrolment.candidate_id, block.pk)]
+                reasons.append(f"déjà présenté au jury du {_d(day)} pour le bloc {block.number}, non encore signé")
                 continue
             found = evaluations.get((enrolment.cohort_id, block.pk), [])
             open_ones = [be for be in found if be.locked_at is None]
@@ -372,10 +485,17 @@ def current_proposals(decisions: list[Decision]) -> dict:
 
 @transaction.atomic
 def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Presentation:
+    """Present a candidate (through one enrolment) on the session's blocks they can be examined on.
+
+    The candidate's row is locked first: two sessions presenting the same candidate at once are served one after
+    the other, and the second sees the first's presentation (« déjà présenté au jury du … »). The database's
+    partial unique constraint on open decisions is the last guard.
+    """
     session = _locked_session(session)
     _refuse_if_signed(session)
     if enrolment.cohort.certification_id != session.certification_id:
         raise ValidationError("Cette inscription ne relève pas de la certification de la session.")
+    list(Candidate.objects.select_for_update(of=("self",)).filter(pk=enrolment.candidate_id).values_list("pk"))
     if Presentation.objects.filter(session=session, enrolment=enrolment).exists():
         raise ValidationError("Ce candidat est déjà présenté à cette session.")
     (eligibility,) = eligibilities(session, [enrolment])
@@ -383,17 +503,25 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Pr
         raise ValidationError(
             f"{enrolment.candidate.full_name} ne peut pas être présenté : {' ; '.join(eligibility.reasons)}."
         )
-    presentation = Presentation.objects.create(session=session, enrolment=enrolment, presented_by=actor)
+    presentation = Presentation.objects.create(
+        session=session, enrolment=enrolment, presented_by=actor, presented_at=clock.now()
+    )
     for block, be in eligibility.examined:
         be = BlockEvaluation.objects.select_related("block", "scale", "grid").get(pk=be.pk)
         result = proposal(be, _row_levels(be, enrolment.pk))
-        Decision.objects.create(
-            presentation=presentation,
-            block=block,
-            block_evaluation=be,
-            proposal_outcome=result.outcome,
-            proposal_explanation=result.explanation,
-        )
+        try:
+            with transaction.atomic():
+                Decision.objects.create(
+                    presentation=presentation,
+                    block=block,
+                    block_evaluation=be,
+                    proposal_outcome=result.outcome,
+                    proposal_explanation=result.explanation,
+                )
+        except IntegrityError as error:
+            raise ValidationError(
+                f"{enrolment.candidate.full_name}, bloc {block.number} : {ALREADY_PRESENTED_MESSAGE}"
+            ) from error
     refresh_recusals(session)
     record_audit(
         actor=actor,
@@ -465,11 +593,15 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
     session = _locked_session(session)
     _refuse_if_signed(session)
     _refuse_unless_president(session, actor, "enregistrer les décisions")
-    violations = session_violations(session)
+    members = list(session.members.all())
+    violations = session_violations(session, members)
     if violations:
         raise ValidationError(
             ["La composition du jury ne respecte pas la fiche : le jury ne peut pas délibérer.", *violations]
         )
+    unbalanced = panel_problems(
+        session, members, session.presentations.select_related("enrolment__candidate").prefetch_related("recusals")
+    )
     decisions = {
         d.pk: d
         for d in Decision.objects.filter(presentation__session=session).select_related(
@@ -479,13 +611,18 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
     }  # fmt: skip
     proposals = current_proposals(list(decisions.values()))
     errors, changes = [], []
-    now = timezone.now()
+    now = clock.now()
     for entry in entries:
         decision = decisions.get(entry.decision_id)
         if decision is None:
             raise ValidationError("Une décision envoyée n'appartient pas à cette session.")
         if entry.outcome not in DecisionOutcome.values:
             raise ValidationError("Décision inconnue.")
+        if decision.presentation_id in unbalanced:
+            problem = unbalanced[decision.presentation_id]
+            if problem not in errors:
+                errors.append(problem)
+            continue
         reason = (entry.reason or "").strip()
         if problem := text_problem(reason, max_length=REASON_MAX_LENGTH):
             errors.append(
@@ -545,12 +682,60 @@ def registration_problem(session: JurySession) -> str:
     )
 
 
+def too_early_problem(session: JurySession) -> str:
+    """A session is signed on or after the day the jury sits, never before ("" when it can be signed today)."""
+    today = clock.localdate()
+    if today >= session.date:
+        return ""
+    return (
+        f"Le jury siège le {_d(session.date)} : sa session ne peut pas être signée avant ce jour "
+        f"(nous sommes le {_d(today)})."
+    )
+
+
+@dataclass
+class DateFacts:
+    """What the session and sign-off pages say about the session's dates."""
+
+    date: datetime.date
+    registration: object | None  # the registration in force on that date
+    registration_problem: str
+    signable_from: datetime.date
+    too_early: str
+    date_rule: str
+
+
+def session_date_facts(session: JurySession, *, presented: bool) -> DateFacts:
+    if session.is_signed:
+        rule = "Session signée : sa date ne change plus."
+    elif presented:
+        rule = (
+            "Des candidats sont présentés : seul un gestionnaire peut encore déplacer la date, motif à l'appui "
+            "(tracé dans le journal d'audit)."
+        )
+    else:
+        rule = f"Modifiable jusqu'à la présentation des candidats ; au plus tard le {_d(latest_plannable_date())}."
+    return DateFacts(
+        date=session.date,
+        registration=session.certification.registration_on(session.date),
+        registration_problem=registration_problem(session),
+        signable_from=session.date,
+        too_early="" if session.is_signed else too_early_problem(session),
+        date_rule=rule,
+    )
+
+
 def sign_off_problems(session: JurySession) -> list[str]:
     """Why the session cannot be signed now ([] when it can). Read by the page and by the sign-off itself."""
     problems = []
-    violations = session_violations(session)
+    too_early = too_early_problem(session)
+    if too_early:
+        problems.append(too_early)
+    members = list(session.members.all())
+    violations = session_violations(session, members)
     if violations:
         problems.append("La composition du jury ne respecte pas la fiche : " + " ".join(violations))
+    problems.extend(panel_problems(session, members).values())
     decisions = list(
         Decision.objects.filter(presentation__session=session).select_related(
             "block", "presentation__enrolment__candidate", "block_evaluation__block", "block_evaluation__scale",
@@ -708,6 +893,8 @@ def jury_session_sign_off(*, session: JurySession, signed_by, password: str) -> 
     _refuse_unless_president(session, signed_by, "signer la session")
     if not password or not signed_by.check_password(password):
         raise ValidationError({"password": "Mot de passe incorrect : la session n'est pas signée."})
+    # The links the candidates' files dictate today, before the deliberating panels are checked and frozen.
+    refresh_recusals(session)
     problems = sign_off_problems(session)
     if problems:
         raise ValidationError(problems)
@@ -720,11 +907,13 @@ def jury_session_sign_off(*, session: JurySession, signed_by, password: str) -> 
     candidate_ids = sorted({d.presentation.enrolment.candidate_id for d in decisions})
     list(Candidate.objects.select_for_update().filter(pk__in=candidate_ids).order_by("pk").values_list("pk"))
 
-    now = timezone.now()
+    now = clock.now()
+    # Written while the session is still prepared (signed decisions are immutable, down to the database): the
+    # candidates may now be presented to another jury for the blocks not validated.
+    Decision.objects.filter(presentation__session=session).update(is_open=False)
     session.status = JurySessionStatus.SIGNED
     session.signed_at, session.signed_by = now, signed_by
     session.decisions_fingerprint = decisions_fingerprint(session, decisions)
-    refresh_recusals(session)
     session.save()
 
     be_ids = {d.block_evaluation_id for d in decisions}
@@ -808,7 +997,9 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
                 "limite de durée, une rectification ne peut pas le retirer."
             }
         )
-    rectification = Rectification.objects.create(decision=decision, outcome=outcome, reason=reason, signed_by=signed_by)
+    rectification = Rectification.objects.create(
+        decision=decision, outcome=outcome, reason=reason, signed_by=signed_by, signed_at=clock.now()
+    )
     record_audit(
         actor=signed_by,
         action="jury.decision_rectified",

@@ -18,6 +18,7 @@ from certif.rules import Outcome
 from certif.security import check_signature_password
 from evaluation.views import OUTCOME_BADGES
 from juries import services
+from juries.composition import panel_problem
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
 from juries.integrity import integrity_report
 from juries.models import (
@@ -70,6 +71,15 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+def _add_service_error(form, error: ValidationError) -> None:
+    """A service's refusal next to the field it names (or above the form when the form has no such field)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
 def _form_page(request, *, title, form, session=None, intro="", submit="Enregistrer", status=200):
     breadcrumb = [(reverse("juries:list"), "Jurys")]
     if session is not None:
@@ -119,9 +129,10 @@ def session_create(request):
         try:
             session = services.jury_session_create(certification=certification, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_service_error(form, error)
         else:
             messages.success(request, f"Session de jury créée : {session}. Composez maintenant le jury.")
+            _warn_registration(request, session)
             return redirect("juries:detail", pk=session.pk)
     return _form_page(
         request,
@@ -134,25 +145,40 @@ def session_create(request):
     )
 
 
+def _warn_registration(request, session):
+    """Outside every registration period: said at once, on the page that follows the save."""
+    problem = services.registration_problem(session)
+    if problem:
+        messages.warning(request, f"Attention : {problem}")
+
+
 def session_edit(request, pk):
     session = _session(request, pk, staff_only=True)
     if session.is_signed:
         return _refuse_signed(request, session)
+    presented = session.presentations.exists()
     initial = {"date": session.date, "place": session.place, "blocks": list(session.blocks.all())}
-    form = SessionForm(request.POST or None, initial=initial, certification=session.certification)
+    form = SessionForm(
+        request.POST or None, initial=initial, certification=session.certification, date_locked=presented
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.jury_session_update(session=session, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_service_error(form, error)
         else:
             messages.success(request, "Session de jury modifiée.")
+            session.refresh_from_db()
+            _warn_registration(request, session)
             return redirect("juries:detail", pk=session.pk)
     return _form_page(
         request,
         title="Modifier la session",
         form=form,
         session=session,
+        intro="Des candidats sont présentés : la date ne se déplace qu'avec un motif, tracé dans le journal d'audit."
+        if presented
+        else "",
         status=400 if request.method == "POST" else 200,
     )
 
@@ -177,11 +203,29 @@ def _presentations(session):
     )
 
 
+def _panel_rows(session, members, presentations):
+    """Each presentation with the members who deliberate on that candidate and, when broken, why."""
+    panels = services.presentation_panels(session, members, presentations)
+    base_ok = not services.session_violations(session, members)
+    rows = []
+    for presentation in presentations:
+        panel = panels[presentation.pk]
+        rows.append(
+            {
+                "presentation": presentation,
+                "panel": panel,
+                "problem": panel_problem(presentation.enrolment.candidate.full_name, panel) if base_ok else "",
+            }
+        )
+    return rows
+
+
 def session_detail(request, pk):
     roles = _roles(request)
     session = _session(request, pk)
     members = list(session.members.select_related("user"))
     violations = services.session_violations(session, members)
+    presentations = _presentations(session)
     return render(
         request,
         "juries/session_detail.html",
@@ -190,7 +234,9 @@ def session_detail(request, pk):
             "blocks": list(session.blocks.order_by("number")),
             "members": members,
             "violations": violations,
-            "presentations": _presentations(session),
+            "presentations": presentations,
+            "panel_rows": _panel_rows(session, members, presentations),
+            "dates": services.session_date_facts(session, presented=bool(presentations)),
             "can_prepare": Role.STAFF in roles and not session.is_signed,
             "is_staff": Role.STAFF in roles,
             "problems": [] if session.is_signed else services.sign_off_problems(session),
@@ -218,13 +264,14 @@ def member_edit(request, pk, member_pk=None):
         try:
             violations = services.jury_member_save(member=form.instance, actor=request.user)
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_service_error(form, error)
         else:
             messages.success(request, f"Membre enregistré : {form.instance.name}.")
             if violations:
                 messages.warning(request, "Composition non conforme à la fiche : " + " ".join(violations))
             else:
                 messages.success(request, "La composition du jury respecte la fiche.")
+                _warn_panels(request, session)
             return redirect("juries:detail", pk=session.pk)
     return _form_page(
         request,
@@ -232,7 +279,8 @@ def member_edit(request, pk, member_pk=None):
         form=form,
         session=session,
         intro="Un membre est un professionnel salarié, un professionnel employeur ou un formateur. Le président "
-        "est un professionnel, relié à son compte utilisateur pour signer.",
+        "est un professionnel titulaire, relié à son compte utilisateur pour signer. Un suppléant ne délibère que pour "
+        "remplacer, sur un candidat, un titulaire de sa catégorie qui ne délibère pas sur ce candidat.",
         status=400 if request.method == "POST" else 200,
     )
 
@@ -247,7 +295,14 @@ def member_remove(request, pk, member_pk):
     messages.success(request, f"{member.name} a été retiré du jury.")
     if violations:
         messages.warning(request, "Composition non conforme à la fiche : " + " ".join(violations))
+    else:
+        _warn_panels(request, session)
     return redirect("juries:detail", pk=session.pk)
+
+
+def _warn_panels(request, session):
+    for problem in services.panel_problems(session).values():
+        messages.warning(request, problem)
 
 
 # — Candidates —
@@ -306,6 +361,7 @@ def recusal_add(request, pk):
             form.add_error(None, error)
         else:
             messages.success(request, "Lien déclaré : ce membre ne délibérera pas sur ce candidat.")
+            _warn_panels(request, session)
             return redirect("juries:detail", pk=session.pk)
     return _form_page(
         request,
@@ -320,7 +376,7 @@ def recusal_add(request, pk):
 # — Deliberation, sign-off, rectification —
 
 
-def _deliberation_rows(presentations, posted=None):
+def _deliberation_rows(presentations, posted=None, panels=None):
     rows = []
     for presentation in presentations:
         cells = []
@@ -340,7 +396,16 @@ def _deliberation_rows(presentations, posted=None):
                     "current_label": Outcome(decision.current_outcome).label if decision.current_outcome else "",
                 }
             )
-        rows.append({"presentation": presentation, "cells": cells, "recusals": list(presentation.recusals.all())})
+        panel = (panels or {}).get(presentation.pk)
+        rows.append(
+            {
+                "presentation": presentation,
+                "cells": cells,
+                "recusals": list(presentation.recusals.all()),
+                "panel": panel,
+                "problem": panel_problem(presentation.enrolment.candidate.full_name, panel) if panel else "",
+            }
+        )
     return rows
 
 
@@ -382,6 +447,8 @@ def deliberation(request, pk):
                 else "Décisions enregistrées : aucune modification.",
             )
             return redirect("juries:deliberation", pk=session.pk)
+    presentations = _presentations(session)
+    panels = {} if violations else services.presentation_panels(session, members, presentations)
     return render(
         request,
         "juries/deliberation.html",
@@ -390,7 +457,7 @@ def deliberation(request, pk):
             "blocks": list(session.blocks.order_by("number")),
             "members": members,
             "violations": violations,
-            "rows": _deliberation_rows(_presentations(session), posted),
+            "rows": _deliberation_rows(presentations, posted, panels),
             "editable": is_president and not session.is_signed and not violations,
             "is_president": is_president,
             "errors": errors,
@@ -430,7 +497,12 @@ def sign_off(request, pk):
     return render(
         request,
         "juries/sign_off.html",
-        {"session": session, "form": form, "problems": services.sign_off_problems(session)},
+        {
+            "session": session,
+            "form": form,
+            "problems": services.sign_off_problems(session),
+            "dates": services.session_date_facts(session, presented=session.presentations.exists()),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

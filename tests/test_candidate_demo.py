@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from candidates.demo import DEMO_CANDIDATES, DEMO_COHORTS
 from candidates.models import (
@@ -17,6 +18,7 @@ from candidates.models import (
 )
 from certif.models import AuditEvent, PreparationPlace
 from certif.roles import Role
+from juries.models import JurySession
 
 DEMO_COHORT_NAMES = [spec[0] for spec in DEMO_COHORTS.values()]
 
@@ -90,6 +92,9 @@ def test_history_blocks_are_imported_with_their_source(seeded):
     assert imported.exists()
     assert all(block.import_source.startswith("Procès-verbal du jury du") for block in imported)
     assert AuditEvent.objects.filter(action="acquired_block.imported").count() == imported.count()
+    # Imports are the juries held before the application; from June 2022 the application holds the juries itself.
+    first_jury = JurySession.objects.order_by("date").first().date
+    assert all(block.acquired_on < first_jury for block in imported)
 
 
 def test_one_candidate_enrols_again_and_keeps_blocks_1_and_2(seeded):
@@ -97,8 +102,24 @@ def test_one_candidate_enrols_again_and_keeps_blocks_1_and_2(seeded):
     assert len(twice) == 1
     candidate = twice[0]
     assert set(candidate.acquired_blocks.values_list("block__number", flat=True)) == {1, 2}
-    statuses = set(candidate.enrolments.values_list("status", flat=True))
-    assert statuses == {EnrolmentStatus.WITHDRAWN, EnrolmentStatus.IN_PROGRESS}
+    assert {block.source for block in candidate.acquired_blocks.all()} == {AcquiredBlockSource.JURY}
+    left, again = candidate.enrolments.order_by("enrolled_on")
+    assert left.status == EnrolmentStatus.WITHDRAWN and again.status == EnrolmentStatus.IN_PROGRESS
+    # Left after the jury that gave the blocks, enrolled again years later.
+    withdrawal = AuditEvent.objects.get(action="enrolment.updated", target_id=str(left.pk))
+    jury_day = candidate.acquired_blocks.first().acquired_on
+    assert jury_day < timezone.localdate(withdrawal.occurred_at) < again.enrolled_on
+
+
+def test_the_promotions_of_the_history_ended_their_enrolments(seeded):
+    history = Cohort.objects.filter(enrolments__jury_presentations__isnull=False).distinct()
+    assert sorted(history.values_list("name", flat=True)) == [
+        "MPES 2021-2023 — Saint-Étienne, apprentissage",
+        "MPES 2022-2023 — Fort-de-France, contrat de professionnalisation",
+    ]
+    for cohort in history:
+        assert not cohort.enrolments.filter(status=EnrolmentStatus.IN_PROGRESS).exists(), cohort.name
+        assert cohort.enrolments.filter(status=EnrolmentStatus.COMPLETED).exists(), cohort.name
 
 
 def test_vae_admissibility_states(seeded):

@@ -34,6 +34,7 @@ from juries.documents import (
     CROCKFORD,
     SessionData,
     find_slot,
+    french_date,
     group_code,
     new_verification_code,
     normalize_code,
@@ -58,6 +59,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "mot-de-passe-de-test"
 OVERRIDE_REASON = "Plan de financement présenté et argumenté devant le jury."
 RECUSAL_REASON = "ancien collègue du candidat"
+SUBSTITUTE = "Claire Vidal"  # a salaried professional, who sits for Marc Dumas on the candidate he stands aside from
 A4 = (595, 842)
 
 
@@ -88,6 +90,16 @@ def signed_session(staff, trainer, president, *, count=3, name=None, numbers=(1,
             actor=staff,
         )
     session = make_jury(staff, president, numbers=numbers, place=f"IRUP, Saint-Étienne — {name or 'salle 1'}")
+    services.jury_member_save(
+        member=JuryMember(
+            session=session,
+            name=SUBSTITUTE,
+            organisation="Union régionale des Scop",
+            category="employee_professional",
+            is_substitute=True,
+        ),
+        actor=staff,
+    )
     presentations = present_all(session, enrolments, staff)
     services.recusal_declare(
         member=JuryMember.objects.get(session=session, name="Marc Dumas"),
@@ -217,8 +229,12 @@ class TestDocumentsReadBack:
             session.place,
             "Hélène Garnier Fondation Les Hauts du Pilat Professionnel employeur Président du jury",
             "Marc Dumas Association Loire Insertion Professionnel salarié Membre",
-            "Anne Roche IRUP Formateur Membre",
-            f"Marc Dumas {signed.third.full_name} {RECUSAL_REASON} (déclaré par le membre)",
+            "Anne Roche IRUP Formateur Membre titulaire",
+            f"{SUBSTITUTE} Union régionale des Scop Professionnel salarié Membre suppléant",
+            f"Marc Dumas {signed.third.full_name} {RECUSAL_REASON} (déclaré par le membre) {SUBSTITUTE} (suppléant)",
+            "Date du jury 14 juin 2022",
+            f"Signature le {french_date(timezone.localdate(session.signed_at))} à "
+            f"{timezone.localtime(session.signed_at):%H:%M}, par le président du jury",
             OVERRIDE_REASON,
             "3 candidats présentés ; 6 décisions, dont 4 blocs validés et 1 écart",
             f"{signed.first.first_name} {signed.first.birth_name.upper()} — certificat n° {signed.award.number}",
@@ -757,8 +773,20 @@ def test_demo_gives_every_kind_of_document():
     assert set(DocumentBatch.objects.values_list("status", flat=True)) == {BatchStatus.DONE}
     kinds = set(IssuedDocument.objects.values_list("kind", flat=True))
     assert kinds == set(DocumentKind.values)
-    certificate = IssuedDocument.objects.get(kind=DocumentKind.CERTIFICATE)
-    assert_archival(certificate, pages=(1, 1))
+    certificates = IssuedDocument.objects.filter(kind=DocumentKind.CERTIFICATE).order_by("reference")
+    assert [c.reference for c in certificates] == ["MPES-2023-0001", "MPES-2023-0002", "MPES-2023-0003"]
+    assert {c.document_date for c in certificates} == {datetime.date(2023, 3, 21)}
+    assert_archival(certificates[0], pages=(1, 1))
+    # The minutes say when each jury sat and when it was signed: that evening, not the day the demo was seeded.
+    first, second = (
+        assert_archival(IssuedDocument.objects.get(kind=DocumentKind.MINUTES, session__date=day))
+        for day in (datetime.date(2022, 6, 14), datetime.date(2023, 3, 21))
+    )
+    assert "Date du jury 14 juin 2022" in first and "Signature le 14 juin 2022 à 17:40" in first
+    assert "Date du jury 21 mars 2023" in second and "Signature le 21 mars 2023 à 17:25" in second
+    today = french_date(timezone.localdate())
+    assert f"le {today} à" not in first and f"le {today} à" not in second
+    assert "Nadine Peyrard (suppléant)" in first  # sits for Sylvie Rochette on Thomas Giraud
     count = IssuedDocument.objects.count()
     call_command("seed_demo", stdout=io.StringIO())  # `make run` twice: nothing asked again, nothing duplicated
     assert DocumentBatch.objects.count() == 2 and IssuedDocument.objects.count() == count

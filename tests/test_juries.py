@@ -711,20 +711,90 @@ class TestHomeAndQueryCounts:
 
 
 class TestDemo:
-    def test_two_signed_sessions_and_one_ready_to_deliberate_idempotently(self, db):
+    def test_a_coherent_history_and_a_session_the_president_signs_today(self, db):
         from django.core.management import call_command
+        from django.utils import timezone
+
+        from juries.demo import OVERRIDE_REASON
 
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         counts = (AuditEvent.objects.count(), AcquiredBlock.objects.count(), Decision.objects.count())
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         assert (AuditEvent.objects.count(), AcquiredBlock.objects.count(), Decision.objects.count()) == counts
-        signed, later = JurySession.objects.filter(status=JurySessionStatus.SIGNED).order_by("date")
+
+        first, second = JurySession.objects.filter(status=JurySessionStatus.SIGNED).order_by("date")
         ready = JurySession.objects.get(status=JurySessionStatus.PREPARED)
-        assert signed.date == JURY_DAY and signed.members.get(is_president=True).user.username == "president"
-        # The 2023 session on blocks 3 and 4 completes one candidate's blocks: the demo has a certificate.
-        assert later.date == datetime.date(2023, 3, 21)
-        assert CertificationAward.objects.filter(jury_session=later).count() == 1
-        assert Decision.objects.filter(presentation__session=signed).exclude(departure_reason="").count() == 1
-        assert Recusal.objects.filter(presentation__session=signed, reason__contains="tuteur du candidat").exists()
-        assert services.session_violations(ready) == [] and ready.presentations.exists()
-        assert any("hors de toute période d'enregistrement" in p for p in services.sign_off_problems(ready))
+        assert (first.date, second.date, ready.date) == (
+            datetime.date(2022, 6, 14),
+            datetime.date(2023, 3, 21),
+            datetime.date(2023, 4, 4),
+        )
+        # Signed that evening, in the past: never on the day the demo was seeded.
+        for session, at in ((first, "14/06/2022 17:40"), (second, "21/03/2023 17:25")):
+            assert f"{timezone.localtime(session.signed_at):%d/%m/%Y %H:%M}" == at
+            assert session.members.get(is_president=True).user.username == "president"
+            assert (
+                timezone.localtime(
+                    AuditEvent.objects.get(action="jury.signed_off", target_id=str(session.pk)).occurred_at
+                ).date()
+                == session.date
+            )
+        assert sorted(CertificationAward.objects.values_list("number", "awarded_on")) == [
+            (f"MPES-2023-000{n}", datetime.date(2023, 3, 21)) for n in (1, 2, 3)
+        ]
+
+        # The one departure from a proposal: a borderline block, one competence short, with a jury's reason.
+        (departure,) = Decision.objects.exclude(departure_reason="")
+        assert departure.presentation.session == first and departure.departure_reason == OVERRIDE_REASON
+        assert departure.proposal_explanation == "2 compétences au niveau C ou mieux sur 4 ; 3 requises"
+        assert CertificationAward.objects.filter(candidate=departure.candidate).exists()
+
+        # Thomas Giraud's tutor and employer stands aside; a substitute of her category takes her seat.
+        giraud = Presentation.objects.get(session=first, enrolment__candidate__birth_name="Giraud")
+        assert giraud.recusals.get().member.name == "Sylvie Rochette"
+        panel = services.presentation_panels(first, list(first.members.all()), [giraud])[giraud.pk]
+        assert panel.is_valid
+        assert [(seat.member.name, seat.replaces.name) for seat in panel.replacements] == [
+            ("Nadine Peyrard", "Sylvie Rochette")
+        ]
+
+        # Ready to deliberate: nothing but the decisions is missing, and the president signs it now.
+        assert services.session_violations(ready) == [] and ready.presentations.count() == 8
+        (problem,) = services.sign_off_problems(ready)
+        assert problem.startswith("30 décisions manquent")
+        president = first.members.get(is_president=True).user
+        decide_all(ready, president)
+        result = services.jury_session_sign_off(session=ready, signed_by=president, password="mpes-demo-2026")
+        assert [award.number for award in result.awards] == [f"MPES-2023-000{n}" for n in range(4, 9)]
+        assert {award.awarded_on for award in result.awards} == {datetime.date(2023, 4, 4)}
+        celestin = Presentation.objects.get(session=ready, enrolment__candidate__birth_name="Célestin")
+        assert sorted(d.block.number for d in celestin.decisions.all()) == [3, 4]  # blocks 1 and 2 held since 2021
+
+    def test_promotions_enrolments_evaluations_and_juries_come_in_order(self, db):
+        import re
+
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        from candidates.models import Cohort, Enrolment
+        from evaluation.models import EvaluationSession
+
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        for cohort in Cohort.objects.all():
+            years = [int(y) for y in re.findall(r"20\d\d", cohort.name)]
+            assert min(years) == cohort.start_date.year and max(years) == cohort.end_date.year, cohort.name
+            for enrolment in Enrolment.objects.filter(cohort=cohort):
+                assert enrolment.enrolled_on <= cohort.end_date, enrolment
+        for evaluation in EvaluationSession.objects.select_related("cohort"):
+            cohort = evaluation.cohort
+            assert cohort.start_date <= evaluation.starts_on <= evaluation.ends_on <= cohort.end_date, evaluation
+            latest = Enrolment.objects.filter(cohort=cohort).order_by("-enrolled_on").first().enrolled_on
+            assert latest < evaluation.starts_on
+        for decision in Decision.objects.select_related("presentation__session", "block_evaluation__session"):
+            session, evaluation = decision.presentation.session, decision.block_evaluation.session
+            assert evaluation.ends_on < session.date
+            assert decision.presentation.presented_at.date() <= session.date
+        for session in JurySession.objects.filter(status=JurySessionStatus.SIGNED):
+            assert session.date <= timezone.localdate(session.signed_at) < timezone.localdate()
+        # Every demo trace is dated in the past; only what the worker is asked today is of today.
+        assert not AuditEvent.objects.filter(occurred_at__gt=timezone.now()).exists()

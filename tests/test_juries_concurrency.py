@@ -90,3 +90,22 @@ def test_two_sessions_signed_at_once_get_distinct_sequential_numbers(staff_user,
     assert all(isinstance(r, services.SignOffResult) for r in results), results
     numbers = sorted(CertificationAward.objects.values_list("number", flat=True))
     assert numbers == [f"MPES-2022-{n:04d}" for n in range(1, 7)]
+
+
+def test_presenting_one_candidate_to_two_juries_at_once_presents_them_once(staff_user, trainer_user, president_user):
+    """Both sessions lock their own row; the candidate's row lock serialises them, and the second sees the first."""
+    _, (enrolment,), _ = evaluated_cohort(staff_user, trainer_user, count=1)
+    first = make_jury(staff_user, president_user)
+    second = make_jury(staff_user, president_user, day=datetime.date(2022, 6, 21), place="IRUP, salle 2")
+
+    def present(session):
+        return lambda: services.presentation_add(session=session, enrolment=enrolment, actor=staff_user)
+
+    results = run_concurrently(present(first), present(second))
+    refusals = [r for r in results if isinstance(r, ValidationError)]
+    assert len(refusals) == 1, results
+    assert "déjà présenté au jury du" in refusals[0].messages[0]
+    from juries.models import Decision
+
+    assert Decision.objects.filter(candidate=enrolment.candidate, is_open=True).count() == 2  # blocks 1 and 2, once
+    assert len(set(Decision.objects.values_list("presentation__session", flat=True))) == 1

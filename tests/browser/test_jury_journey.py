@@ -1,11 +1,15 @@
-"""Staff compose a jury, the president deliberates, overrides one proposal with a reason and signs off — in real
-headless Chromium."""
+"""Staff compose a jury (a substitute sits for the member linked to a candidate), the president deliberates,
+overrides one proposal with a reason and signs off; staff plan juries and read what their dates allow — in real
+headless Chromium, at 1280 px and 390 px."""
 
+import datetime
 import re
 
 import pytest
 
+from candidates import services as candidate_services
 from candidates.models import AcquiredBlock
+from juries import services
 from juries.models import Decision, JurySession, JurySessionStatus
 from tests.browser.conftest import log_in
 from tests.factories import evaluated_cohort
@@ -13,11 +17,13 @@ from tests.factories import evaluated_cohort
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def add_member(page, name, organisation, category, president_label=None):
+def add_member(page, name, organisation, category, president_label=None, substitute=False):
     page.get_by_role("link", name="Ajouter un membre").click()
     page.locator("#id_name").fill(name)
     page.locator("#id_organisation").fill(organisation)
     page.locator("#id_category").select_option(label=category)
+    if substitute:
+        page.get_by_label("Suppléant").check()
     if president_label:
         page.locator("#id_is_president").check()
         page.locator("#id_user").select_option(label=president_label)
@@ -31,6 +37,9 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
         staff_user, trainer_user, count=2, codes={1: ["A", "D"], 2: "A"}, name="MPES navigateur"
     )
     second = enrolments[1].candidate
+    candidate_services.enrolment_update(
+        enrolment=enrolments[1], actor=staff_user, status=enrolments[1].status, tutor_name="M. Marc Dumas"
+    )
 
     log_in(page, live_server, staff_user.username)
     page.get_by_role("link", name="Jurys").first.click()
@@ -57,12 +66,22 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     for enrolment in enrolments:
         page.get_by_role("button", name=f"Présenter {enrolment.candidate.full_name}").click()
         page.get_by_text(f"{enrolment.candidate.full_name} est présenté au jury.").wait_for()
+
+    # Marc Dumas is the second candidate's tutor: without him the panel on that candidate breaks the rule.
+    page.get_by_role("link", name="Jury du 14/06/2022 — IRUP, Saint-Étienne").first.click()
+    problem = page.locator("#presented .panel-problem")
+    assert problem.get_by_text(re.compile(f"^{re.escape(second.full_name)} : le jury qui délibère")).is_visible()
+    add_member(page, "Claire Vidal", "Union régionale des Scop", "Professionnel salarié", substitute=True)
+    assert page.get_by_text("La composition du jury respecte la fiche.").first.is_visible()
+    assert page.locator("#presented").get_by_text("Claire Vidal — suppléant, remplace Marc Dumas").is_visible()
+    assert page.locator("#presented .panel-problem").count() == 0
     page.get_by_role("button", name="Se déconnecter").click()
 
     # The president deliberates from their home page.
     log_in(page, live_server, president_user.username)
     page.get_by_role("link", name="Jury du 14/06/2022 — IRUP, Saint-Étienne").click()
     session = JurySession.objects.get()
+    assert page.locator(".panel").get_by_text("Claire Vidal — suppléant, remplace Marc Dumas").is_visible()
     decision = Decision.objects.get(presentation__enrolment__candidate=second, block__number=1)
     select = page.get_by_label(f"Décision du jury — {second.full_name}, bloc 1")
     assert select.input_value() == "not_validated"  # the proposal, by default
@@ -75,6 +94,9 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     page.get_by_text("Décisions enregistrées").wait_for()
 
     page.get_by_role("link", name="Passer à la signature").click()
+    dates = page.locator("#session-dates")
+    assert dates.get_by_text("Mardi 14 juin 2022").is_visible()
+    assert dates.get_by_text(re.compile(r"^Arrêté du 09 avril 2018 .*au 17 avril 2023$")).is_visible()
     page.get_by_label("Votre mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Signer la session").click()
     page.get_by_text("Session signée : les décisions sont définitives. Blocs acquis ajoutés : 4.").wait_for()
@@ -89,3 +111,54 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     log_in(page, live_server, staff_user.username)
     page.goto(f"{live_server.url}/candidats/{second.pk}/")
     assert page.get_by_text("Décision du jury du 14 juin 2022").first.is_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_staff_plan_a_jury_and_read_what_its_date_allows(page, live_server, staff_user, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, live_server, staff_user.username)
+    page.goto(f"{live_server.url}/jurys/nouvelle/")
+    too_far = services.latest_plannable_date() + datetime.timedelta(days=1)
+    page.get_by_label("Date du jury").fill(too_far.isoformat())
+    page.get_by_label("Lieu").fill("IRUP, Saint-Étienne")
+    page.get_by_label(re.compile(r"Bloc 1 —")).check()
+    page.get_by_role("button", name="Créer la session").click()
+    error = page.locator("#error_1_id_date")
+    assert error.get_by_text(re.compile("^Un jury ne se prévoit pas plus de deux ans à l'avance")).is_visible()
+    assert not JurySession.objects.exists()
+
+    page.get_by_label("Date du jury").fill("2026-06-15")
+    page.get_by_role("button", name="Créer la session").click()
+    page.get_by_role("heading", name=re.compile("Jury du 15 juin 2026")).wait_for()
+    assert page.get_by_text(
+        re.compile("^Attention : La date du jury .15/06/2026. est hors de toute période")
+    ).is_visible()
+    warning = page.locator("#registration-warning")
+    assert warning.is_visible() and "le dernier enregistrement a pris fin le 17 avril 2023" in warning.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing overflows the screen
+
+
+def test_the_session_page_reads_on_a_phone(page, live_server, staff_user, trainer_user, president_user):
+    """390 px: the members, the candidates and who deliberates on whom scroll inside their tables, never the page."""
+    from juries.models import JuryMember
+    from tests.factories import make_jury, present_all
+
+    _, enrolments, _ = evaluated_cohort(staff_user, trainer_user, count=3, name="MPES téléphone")
+    candidate_services.enrolment_update(
+        enrolment=enrolments[0], actor=staff_user, status=enrolments[0].status, tutor_name="M. Marc Dumas"
+    )
+    session = make_jury(staff_user, president_user)
+    services.jury_member_save(
+        member=JuryMember(
+            session=session, name="Claire Vidal", organisation="URSCOP", category="employee_professional",
+            is_substitute=True,
+        ),
+        actor=staff_user,
+    )  # fmt: skip
+    present_all(session, enrolments, staff_user)
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, live_server, staff_user.username)
+    page.goto(f"{live_server.url}/jurys/{session.pk}/")
+    assert page.locator("#presented").get_by_text("Claire Vidal — suppléant, remplace Marc Dumas").count() == 1
+    assert page.get_by_text("Signature possible à partir du").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

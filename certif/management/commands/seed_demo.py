@@ -1,46 +1,67 @@
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from candidates.demo import create_demo_candidates
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from certif.roles import Role
-from evaluation.demo import create_demo_evaluation
+from evaluation.demo import complete_demo_grids, create_demo_evaluation
 from juries.demo import create_demo_juries
+from juries.documents import french_date
 
 
 class Command(BaseCommand):
     help = "Crée les données et les comptes de démonstration (idempotent). Ne pas utiliser en production."
 
-    @transaction.atomic
     def handle(self, *args, **options):
-        accounts = create_demo_accounts()
-        summary = create_demo_candidates(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
-        evaluation = create_demo_evaluation(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
-        juries = create_demo_juries(
-            staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER], president=accounts[Role.PRESIDENT]
-        )
+        try:
+            with transaction.atomic():
+                lines = self.seed()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        # Said once everything is written: a closed output never undoes the demo.
         self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
-        self.stdout.write(
+        for line in lines:
+            self.stdout.write(line)
+
+    def seed(self) -> list[str]:
+        # The history first (2021–2023), then today's work: the clock the services read only ever moves back,
+        # one step of the demo's history at a time (certif.clock).
+        accounts = create_demo_accounts()
+        staff, trainer = accounts[Role.STAFF], accounts[Role.TRAINER]
+        summary = create_demo_candidates(staff=staff, trainer=trainer)
+        placeholders = complete_demo_grids(staff=staff) if summary["cohorts"] else 0
+        juries = create_demo_juries(staff=staff, trainer=trainer, president=accounts[Role.PRESIDENT])
+        evaluation = create_demo_evaluation(staff=staff, trainer=trainer)
+        lines = [
             f"Promotions de démonstration : {summary['cohorts']} (dont {summary['created_cohorts']} créées), "
             f"candidats : {summary['candidates']} (dont {summary['created_candidates']} créés)."
-        )
-        if evaluation["sessions"]:
-            self.stdout.write(
-                f"Session d'évaluation de démonstration : {evaluation['sessions']} "
-                f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
-                f"critères de démonstration ajoutés : {evaluation['placeholders']}."
-            )
+        ]
         if juries["signed"]:
-            self.stdout.write(
-                "Jurys de démonstration : deux sessions signées (14 juin 2022 et 21 mars 2023) et une session prête "
-                "à délibérer (datée d'aujourd'hui ; sa signature reste refusée tant qu'aucun renouvellement de "
-                "l'enregistrement RNCP n'est saisi)."
+            days = " et du ".join(french_date(day) for day in juries["signed"])
+            lines.append(
+                f"Historique (promotion « MPES 2021-2023 — Saint-Étienne, apprentissage ») : jurys du {days}, "
+                "signés le soir même ; certifications et attestations délivrées."
+            )
+        if juries["ready"]:
+            lines.append(
+                f"À signer : le jury du {french_date(juries['ready'])} (promotion « MPES 2022-2023 — "
+                "Fort-de-France, contrat de professionnalisation »), composé, ses candidats présentés. Le président "
+                "(compte `president`) délibère et signe aujourd'hui : une session se signe le jour de son jury ou "
+                "après, jamais avant, et ce jour est dans l'enregistrement RNCP 2018-2023."
+            )
+        if evaluation["sessions"]:
+            lines.append(
+                f"Session d'évaluation en cours : {evaluation['sessions']} "
+                f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
+                f"critères de démonstration ajoutés : {placeholders + evaluation['placeholders']}."
             )
         if juries.get("document_batches"):
-            self.stdout.write(
+            lines.append(
                 f"Documents de démonstration demandés au service de production ({juries['document_batches']} "
                 "session(s)) : `manage.py db_worker` (lancé par `make run`) les produit en arrière-plan."
             )
-        self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
+        lines.append(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for spec in DEMO_ACCOUNTS:
-            self.stdout.write(f"  - {spec['username']:<13} {spec['role'].label}")
+            lines.append(f"  - {spec['username']:<13} {spec['role'].label}")
+        return lines

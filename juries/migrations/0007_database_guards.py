@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('juries', '0004_unique_messages_in_french'),
+        ('juries', '0006_one_unsigned_jury_constraint'),
     ]
 
     operations = [
