@@ -24,7 +24,6 @@ import datetime
 from django.utils import timezone
 
 from candidates.models import Cohort
-from certif.demo import DEMO_PASSWORD
 from certif.models import Block, Certification
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation, EvaluationSession
@@ -158,7 +157,7 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
             for d in decisions
         ]
         services.decisions_record(session=signed, entries=entries, actor=president)
-        services.jury_session_sign_off(session=signed, signed_by=president, password=DEMO_PASSWORD)
+        services.jury_session_sign_off(session=signed, signed_by=president)
 
     _evaluated(
         apprentices,
@@ -182,7 +181,7 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
         decisions = Decision.objects.filter(presentation__session=second).order_by("pk")
         entries = [services.DecisionInput(decision_id=d.pk, outcome=d.proposal_outcome, reason="") for d in decisions]
         services.decisions_record(session=second, entries=entries, actor=president)
-        services.jury_session_sign_off(session=second, signed_by=president, password=DEMO_PASSWORD)
+        services.jury_session_sign_off(session=second, signed_by=president)
 
     _evaluated(
         martinique,

@@ -15,6 +15,7 @@ from candidates.models import Enrolment
 from certif.models import Certification
 from certif.roles import Role, roles_of
 from certif.rules import Outcome
+from certif.security import check_signature_password
 from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
@@ -60,6 +61,15 @@ def _refuse_signed(request, session):
 
 def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def _add_error(form, error: ValidationError) -> None:
+    """A refusal shown on the form: under its field when it names one of the form's fields, above it otherwise."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 def _form_page(request, *, title, form, session=None, intro="", submit="Enregistrer", status=200):
@@ -404,11 +414,10 @@ def sign_off(request, pk):
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.jury_session_sign_off(
-                session=session, signed_by=request.user, password=form.cleaned_data["password"]
-            )
+            check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
+            result = services.jury_session_sign_off(session=session, signed_by=request.user)
         except ValidationError as error:
-            form.add_error("password" if hasattr(error, "error_dict") else None, error)
+            _add_error(form, error)
         else:
             awards = ", ".join(award.number for award in result.awards)
             messages.success(
@@ -443,9 +452,15 @@ def rectify(request, pk, decision_pk):
     form = RectificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.decision_rectify(decision=decision, signed_by=request.user, **form.cleaned_data)
+            check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
+            services.decision_rectify(
+                decision=decision,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+                signed_by=request.user,
+            )
         except ValidationError as error:
-            form.add_error(None, error)
+            _add_error(form, error)
         else:
             messages.success(request, "Rectification signée : la décision d'origine reste visible.")
             return redirect("juries:deliberation", pk=session.pk)

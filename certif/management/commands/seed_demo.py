@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from candidates.demo import create_demo_candidates
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
@@ -11,7 +10,8 @@ from juries.demo import create_demo_juries
 class Command(BaseCommand):
     help = "Crée les données et les comptes de démonstration (idempotent). Ne pas utiliser en production."
 
-    @transaction.atomic
+    # Not one transaction: the jury sign-offs are durable transactions of their own (a signature is committed
+    # when it returns). Each step is idempotent, so a run that fails half-way is finished by the next.
     def handle(self, *args, **options):
         accounts = create_demo_accounts()
         summary = create_demo_candidates(staff=accounts[Role.STAFF], trainer=accounts[Role.TRAINER])
