@@ -795,14 +795,16 @@ class TestSignaturePassword:
         RecordingHasher.checked_in_transaction.clear()
         return RecordingHasher.checked_in_transaction
 
-    def test_the_function_refuses_a_wrong_or_empty_password(self, president_user):
+    def test_the_function_refuses_a_wrong_or_empty_password(self, president_user, rf):
+        request = rf.post("/jurys/1/signature/")
+        request.user = president_user
         for password in ("faux", "", None):
             with pytest.raises(ValidationError) as error:
-                check_signature_password(request=None, user=president_user, password=password)
+                check_signature_password(request=request, user=president_user, password=password)
             assert error.value.message_dict == {
                 "password": ["Mot de passe incorrect : la signature n'est pas enregistrée."]
             }
-        check_signature_password(request=None, user=president_user, password=PASSWORD)
+        check_signature_password(request=request, user=president_user, password=PASSWORD)
 
     def test_sign_off_and_rectification_check_it_outside_the_transaction(self, recording, staff_user, trainer_user):
         president = make_user("presidente2", Role.PRESIDENT)

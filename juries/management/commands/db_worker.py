@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
@@ -49,6 +49,7 @@ class Command(db_worker.Command):
         def watch():
             try:
                 while not stop.wait(RECOVER_EVERY):
+                    close_old_connections()  # this thread's connection may have been dropped in a minute
                     _recover()
             finally:
                 connections.close_all()
