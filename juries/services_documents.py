@@ -65,6 +65,7 @@ STALE_AFTER = datetime.timedelta(seconds=6 * HEARTBEAT_EVERY)
 # A batch whose process died this many times is failed rather than retried (a document that kills its renderer).
 MAX_INTERRUPTIONS = 3
 CANDIDATE_KINDS = (DocumentKind.RESULTS, DocumentKind.ATTESTATION, DocumentKind.CERTIFICATE)
+BATCH_BYTES = ("zip_file", "merged_pdf")  # a batch's ZIP and merged PDF: read only to be downloaded
 
 
 def _refuse_unless_staff(actor, action: str) -> None:
@@ -353,9 +354,6 @@ def batch_request(*, session: JurySession, actor) -> DocumentBatch:
         after={"batch": batch.pk, "documents": batch.total, "already_issued": batch.done},
     )
     return DocumentBatch.objects.defer(*BATCH_BYTES).get(pk=batch.pk)
-
-
-BATCH_BYTES = ("zip_file", "merged_pdf")
 
 
 def _enqueue(batch: DocumentBatch) -> str:
