@@ -135,6 +135,7 @@ def session_documents(*, session: int, batch: int) -> dict:
             "error": row.error,
             "interruptions": row.interruptions,
             "task_id": row.task_id,
+            "finished_at": row.finished_at and row.finished_at.isoformat(),
         },
         "zip": in_zip,
         "valid_sha256": sorted(d.sha256 for d in documents if d.status == DocumentStatus.VALID),
@@ -142,7 +143,10 @@ def session_documents(*, session: int, batch: int) -> dict:
         "document_pages": sum(
             len(PdfReader(io.BytesIO(bytes(d.pdf))).pages) for d in documents if d.status == DocumentStatus.VALID
         ),
-        "tasks": [[str(t.id), t.status, t.exception_class_path, t.traceback[-300:]] for t in tasks],
+        "tasks": [
+            [str(t.id), t.status, t.exception_class_path, t.traceback[-300:], t.started_at and t.started_at.isoformat()]
+            for t in tasks
+        ],
     }
 
 
@@ -173,7 +177,15 @@ def submitted_grids(*, sessions: list[int]) -> dict:
     }
 
 
+def enqueue_again(*, batch: int) -> dict:
+    """A second task for the same batch, as if a live worker had been taken for dead and its batch re-queued."""
+    from juries.tasks import generate_session_documents
+
+    return {"task": str(generate_session_documents.enqueue(batch_id=batch).id)}
+
+
 STEPS = {
+    "enqueue_again": enqueue_again,
     "ready_sessions": ready_sessions,
     "signed_session_with_batch": signed_session_with_batch,
     "session_documents": session_documents,

@@ -206,3 +206,28 @@ def test_a_batch_interrupted_mid_way_is_finished_by_the_next_worker(database, in
         assert final["tasks"][0][1] == "FAILED" and final["batch"]["interruptions"] == 0
     logs = logs_of(first, second)
     assert "database is locked" not in logs
+
+
+def test_two_workers_running_the_same_batch_at_once_issue_each_document_once(database):
+    """Taking a live worker for dead (a heartbeat lost on a loaded machine) runs its batch twice at once: the partial
+    unique constraints (one valid document a slot) keep each document once, and its audit trace once."""
+    data = step(database, "signed_session_with_batch", candidates=10)
+    step(database, "enqueue_again", batch=data["batch"])
+    workers = [start_worker(database, "--interval", "0.1") for _ in range(2)]
+
+    def finished():
+        state = step(database, "session_documents", session=data["session"], batch=data["batch"])
+        tasks_over = all(task[1] in ("SUCCESSFUL", "FAILED") for task in state["tasks"])
+        return state["batch"]["status"] == "done" and tasks_over and state
+
+    try:
+        report = wait_until(finished, timeout=300, interval=1, message="the batch done by both workers")
+    finally:
+        for worker in workers:
+            worker.stop()
+    # Both ran it at once: each task started before the batch was done.
+    assert all(task[4] < report["batch"]["finished_at"] for task in report["tasks"]), report
+    assert [task[1] for task in report["tasks"]] == ["SUCCESSFUL", "SUCCESSFUL"], report["tasks"]
+    assert report["valid"] == report["slots"] == len(report["documents"]) == 1 + 10 * 2
+    assert report["issued_audit_events"] == report["slots"] and all(report["readable"])
+    assert "database is locked" not in logs_of(*workers)
