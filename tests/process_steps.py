@@ -99,6 +99,10 @@ def session_documents(*, session: int, batch: int) -> dict:
     from juries.documents import group_code, session_slots
     from juries.models import DocumentBatch, DocumentStatus, IssuedDocument, JurySession
 
+    # The batch and its tasks first: once the tasks are over, nothing is written after these reads (each query
+    # sees what is committed when it runs).
+    row = DocumentBatch.objects.get(pk=batch)
+    tasks = list(DBTaskResult.objects.filter(args_kwargs__kwargs__batch_id=batch).order_by("enqueued_at"))
     jury = JurySession.objects.get(pk=session)
     slots = session_slots(jury)
     documents = list(IssuedDocument.objects.filter(session=jury).order_by("pk"))
@@ -112,13 +116,11 @@ def session_documents(*, session: int, batch: int) -> dict:
             and group_code(document.verification_code) in text
             and (document.holder_name.split()[-1].upper() in text.upper() if document.holder_name else True)
         )
-    row = DocumentBatch.objects.get(pk=batch)
     in_zip = []
     if row.zip_file:
         archive = zipfile.ZipFile(io.BytesIO(bytes(row.zip_file)))
         in_zip = sorted(hashlib.sha256(archive.read(name)).hexdigest() for name in archive.namelist())
     merged_pages = len(PdfReader(io.BytesIO(bytes(row.merged_pdf))).pages) if row.merged_pdf else 0
-    tasks = DBTaskResult.objects.filter(args_kwargs__kwargs__batch_id=batch).order_by("enqueued_at")
     return {
         "slots": len(slots),
         "slots_with_a_valid_document": sum(1 for slot in slots if slot.current is not None),

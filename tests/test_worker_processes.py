@@ -228,6 +228,6 @@ def test_two_workers_running_the_same_batch_at_once_issue_each_document_once(dat
     # Both ran it at once: each task started before the batch was done.
     assert all(task[4] < report["batch"]["finished_at"] for task in report["tasks"]), report
     assert [task[1] for task in report["tasks"]] == ["SUCCESSFUL", "SUCCESSFUL"], report["tasks"]
-    assert report["valid"] == report["slots"] == len(report["documents"]) == 1 + 10 * 2
+    assert report["valid"] == report["slots"] == len(report["documents"]) == 1 + 10 * 2, report
     assert report["issued_audit_events"] == report["slots"] and all(report["readable"])
     assert "database is locked" not in logs_of(*workers)
