@@ -46,13 +46,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "django_tasks_db",
     "pgtrigger",
     "axes",
     "certif",
     "candidates",
     "evaluation",
     "juries",
+    # After juries: juries' `db_worker` command (which resumes interrupted document batches) replaces the library's.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the document worker write to one file at once (`make run`). WAL: readers never wait for
+    # the writer. IMMEDIATE: a transaction takes the write lock when it begins, so it waits its turn (up to
+    # `timeout` seconds) instead of failing with « database is locked » when it reads first and then writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

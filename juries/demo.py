@@ -32,7 +32,7 @@ import datetime
 from candidates import services as candidate_services
 from candidates.demo import LEAVES_AFTER_FIRST_JURY
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
-from certif.demo import DEMO_PASSWORD, history_at
+from certif.demo import history_at
 from certif.models import Block, Certification
 from evaluation import services as evaluation
 from evaluation.demo import complete_demo_grids
@@ -188,7 +188,7 @@ def _deliberate_and_sign(session, *, president, override=None, decided_at=(16, 1
     with history_at(session.date, *decided_at):
         services.decisions_record(session=session, entries=entries, actor=president)
     with history_at(session.date, *signed_at):
-        services.jury_session_sign_off(session=session, signed_by=president, password=DEMO_PASSWORD)
+        services.jury_session_sign_off(session=session, signed_by=president)
 
 
 def _end_enrolments(cohort, *, on, staff):

@@ -665,6 +665,11 @@ class DocumentBatch(models.Model):
     task_id = models.CharField("tâche", max_length=64, blank=True)
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    # Who runs it now ("host pid token") and when it last said so: a batch whose process died is found and
+    # put back in the queue (juries.services_documents.batches_recover).
+    runner = models.CharField("processus de production", max_length=255, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
+    interruptions = models.PositiveSmallIntegerField("interruptions", default=0)
     error = models.TextField("erreur", blank=True)
     zip_file = models.BinaryField("archive ZIP", null=True, blank=True)
     merged_pdf = models.BinaryField("PDF à imprimer", null=True, blank=True)

@@ -6,7 +6,10 @@ reused by every render (parsing the @font-face rules and the fonts is most of a 
 """
 
 import functools
+import multiprocessing
 import os
+import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -79,8 +82,40 @@ def html_to_pdf(html: str) -> bytes:
     )
 
 
-def _warm_up() -> None:
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _renderer_start() -> None:
+    """A renderer's first moments: deaf to the stop signals, gone with its parent, fonts loaded.
+
+    Ctrl+C in a terminal and systemd's stop send the signal to the whole process group: the renderers ignore it and
+    the worker, their parent, decides (it finishes the documents in hand, see services_documents.batch_run). They
+    were started with these signals blocked (RendererPool.submit): none slips in before they are ignored here.
+    A renderer whose parent was killed (SIGKILL, out of memory) leaves at once rather than wait forever for work.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_leave_with, args=(parent,), name="renderer-parent-watch", daemon=True).start()
     renderer_state()
+
+
+def _leave_with(parent) -> None:
+    parent.join()
+    os._exit(0)
+
+
+class RendererPool(ProcessPoolExecutor):
+    def submit(self, fn, /, *args, **kwargs):
+        # This call may start a renderer, which inherits the calling thread's signal mask: blocked here, the stop
+        # signals stay pending in the renderer until it ignores them, and reach this process as soon as it returns.
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            return super().submit(fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def warm_up_and_wait(_index) -> None:
@@ -95,4 +130,4 @@ def worker_count(jobs: int) -> int:
 
 def pool(jobs: int) -> ProcessPoolExecutor:
     """Worker processes for a batch: spawned (they inherit no database connection), fonts loaded once each."""
-    return ProcessPoolExecutor(max_workers=worker_count(jobs), mp_context=get_context("spawn"), initializer=_warm_up)
+    return RendererPool(max_workers=worker_count(jobs), mp_context=get_context("spawn"), initializer=_renderer_start)

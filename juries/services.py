@@ -877,12 +877,14 @@ class SignOffResult:
     awards: list[CertificationAward]
 
 
-@transaction.atomic
-def jury_session_sign_off(*, session: JurySession, signed_by, password: str) -> SignOffResult:
+@transaction.atomic(durable=True)
+def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
     """The president's sign-off: from this instant decisions, grids and scales are final.
 
     In the same transaction: validated blocks join the candidates' acquired blocks, candidates now holding every
-    block are awarded the certification with a sequential number, and the grids are locked.
+    block are awarded the certification with a sequential number, and the grids are locked. The president's
+    password is checked before, by the view (certif.security.check_signature_password): hashing is slow, and the
+    session row stays locked for the whole transaction.
     """
     session = _locked_session(session)
     if session.is_signed:
@@ -891,8 +893,6 @@ def jury_session_sign_off(*, session: JurySession, signed_by, password: str) -> 
             "la signature n'est enregistrée qu'une fois."
         )
     _refuse_unless_president(session, signed_by, "signer la session")
-    if not password or not signed_by.check_password(password):
-        raise ValidationError({"password": "Mot de passe incorrect : la session n'est pas signée."})
     # The links the candidates' files dictate today, before the deliberating panels are checked and frozen.
     refresh_recusals(session)
     problems = sign_off_problems(session)
@@ -948,9 +948,10 @@ def jury_session_sign_off(*, session: JurySession, signed_by, password: str) -> 
 # — Rectification —
 
 
-@transaction.atomic
-def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by, password: str) -> Rectification:
-    """A correction of a signed decision: a new act with a reason, signed by the president with their password.
+@transaction.atomic(durable=True)
+def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by) -> Rectification:
+    """A correction of a signed decision: a new act with a reason, signed by the president (whose password the view
+    checks first, outside the transaction: certif.security.check_signature_password).
 
     The original decision stays as it was. A rectification that validates a block adds it to the candidate's
     acquired blocks (and may award the certification), dated like the session (the jury's decision, as
@@ -963,8 +964,6 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     if not session.is_signed:
         raise ValidationError("La session n'est pas signée : modifiez la décision sur la page de délibération.")
     _refuse_unless_president(session, signed_by, "signer une rectification")
-    if not password or not signed_by.check_password(password):
-        raise ValidationError({"password": "Mot de passe incorrect : la rectification n'est pas enregistrée."})
     reason = check_text(reason, field="reason", max_length=REASON_MAX_LENGTH)
     if not reason:
         raise ValidationError({"reason": "Une rectification doit être motivée."})

@@ -17,7 +17,10 @@ from concurrent.futures import as_completed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from candidates.models import Candidate
 from certif.audit import record_audit
@@ -47,6 +50,7 @@ from juries.models import (
     JurySession,
     Rectification,
 )
+from juries.worker import StopRequest, heartbeat, runner_is_gone, this_runner
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +67,14 @@ WITHDRAWN_MESSAGE = (
     "conservé. Émettez-le de nouveau s'il ne rapporte aucun résultat retiré."
 )
 SLOT_WITHDRAWN_MESSAGE = "Ce document rapporte un résultat retiré (retrait pour fraude) : il ne peut plus être émis."
-STALE_AFTER = datetime.timedelta(minutes=30)  # a session of 100 candidates takes about 15 s on 2 cores
+# A batch's process writes a heartbeat every HEARTBEAT_EVERY seconds: silent for STALE_AFTER, it is taken for dead
+# (a process of this machine is checked at once). A session of 100 candidates takes about 15 s on 2 cores.
+HEARTBEAT_EVERY = 10
+STALE_AFTER = datetime.timedelta(seconds=6 * HEARTBEAT_EVERY)
+# A batch whose process died this many times is failed rather than retried (a document that kills its renderer).
+MAX_INTERRUPTIONS = 3
 CANDIDATE_KINDS = (DocumentKind.RESULTS, DocumentKind.ATTESTATION, DocumentKind.CERTIFICATE)
+BATCH_BYTES = ("zip_file", "merged_pdf")  # a batch's ZIP and merged PDF: read only to be downloaded
 
 
 def _refuse_unless_staff(actor, action: str) -> None:
@@ -250,12 +260,18 @@ def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
 
 
 def issue_missing(
-    session: JurySession, *, actor, on_issued: Callable[[IssuedDocument], None] | None = None, parallel: bool = True
+    session: JurySession,
+    *,
+    actor,
+    on_issued: Callable[[IssuedDocument], None] | None = None,
+    parallel: bool = True,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[Slot]:
     """Issue every document the session gives that has no valid document yet; returns the session's slots.
 
     HTML is built here (database reads, one pass for the whole session); the PDFs are rendered by a pool of
-    processes, one per core, and each is stored (with its audit trace) as soon as it is ready.
+    processes, one per core, and each is stored (with its audit trace) as soon as it is ready. Once `should_stop()`
+    says so, no new document is started: those being rendered are finished and stored, the others stay missing.
     """
     session = _signed(session)
     missing = [slot for slot in issuable(session_slots(session)) if slot.current is None]
@@ -263,19 +279,32 @@ def issue_missing(
         data = SessionData(session)
         data.load_rectification_marks()
         if parallel and len(missing) > 1:
-            with pdf.pool(len(missing)) as executor:
+            executor = pdf.pool(len(missing))
+            try:
                 # Each document goes to the pool as soon as its HTML is built: the workers start rendering while
                 # this process builds the next ones, then stores each PDF as it comes back.
                 futures = {}
                 for slot in missing:
+                    if should_stop():
+                        break
                     item = prepare(data, slot)
                     futures[executor.submit(pdf.html_to_pdf, item.html)] = item
                 for future in as_completed(futures):
+                    if should_stop():
+                        for waiting in futures:
+                            waiting.cancel()  # only those no renderer has started
+                    if future.cancelled():
+                        continue
                     document, _ = _store(futures[future], future.result(), actor=actor)
                     if on_issued:
                         on_issued(document)
+            finally:
+                # Left early (an error, a forced stop): the documents not yet started are dropped, not rendered.
+                executor.shutdown(wait=True, cancel_futures=True)
         else:
             for slot in missing:
+                if should_stop():
+                    break
                 item = prepare(data, slot)
                 document, _ = _store(item, pdf.html_to_pdf(item.html), actor=actor)
                 if on_issued:
@@ -313,28 +342,19 @@ def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
 
 @transaction.atomic
 def batch_request(*, session: JurySession, actor) -> DocumentBatch:
-    """Ask for every document of a signed session in the background; an unfinished batch is reused."""
-    from juries.tasks import generate_session_documents
-
+    """Ask for every document of a signed session in the background; an unfinished batch is reused (and put back in
+    the queue if the process that ran it died)."""
     _refuse_unless_staff(actor, "produire les documents d'une session")
     session = _signed(session)
     JurySession.objects.select_for_update().filter(pk=session.pk).values_list("pk").get()
-    # A batch left running by a worker that was killed would never finish: after STALE_AFTER it is failed, and a
-    # new one is asked for. A pending batch waits for the worker, however long.
-    DocumentBatch.objects.filter(
-        session=session, status=BatchStatus.RUNNING, started_at__lt=timezone.now() - STALE_AFTER
-    ).update(
-        status=BatchStatus.FAILED,
-        error="Production interrompue (le service de production des documents s'est arrêté) : relancez-la.",
-        finished_at=timezone.now(),
-    )
-    running = (
+    unfinished = (
         DocumentBatch.objects.filter(session=session, status__in=[BatchStatus.PENDING, BatchStatus.RUNNING])
-        .defer("zip_file", "merged_pdf")
+        .defer(*BATCH_BYTES)
         .first()
     )
-    if running is not None:
-        return running
+    if unfinished is not None:
+        _recover(unfinished)
+        return DocumentBatch.objects.defer(*BATCH_BYTES).get(pk=unfinished.pk)
     slots = issuable(session_slots(session))
     batch = DocumentBatch.objects.create(
         session=session,
@@ -343,52 +363,190 @@ def batch_request(*, session: JurySession, actor) -> DocumentBatch:
         done=sum(1 for slot in slots if slot.current is not None),
     )
     # The database backend writes the task in this same transaction: no batch without its task, nor the reverse.
-    result = generate_session_documents.enqueue(batch_id=batch.pk)
-    DocumentBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
+    _enqueue(batch)
     record_audit(
         actor=actor,
         action="documents.batch_requested",
         target=session,
         after={"batch": batch.pk, "documents": batch.total, "already_issued": batch.done},
     )
-    return DocumentBatch.objects.defer("zip_file", "merged_pdf").get(pk=batch.pk)
+    return DocumentBatch.objects.defer(*BATCH_BYTES).get(pk=batch.pk)
+
+
+def _enqueue(batch: DocumentBatch) -> str:
+    from juries.tasks import generate_session_documents
+
+    task_id = str(generate_session_documents.enqueue(batch_id=batch.pk).id)
+    DocumentBatch.objects.filter(pk=batch.pk).update(task_id=task_id)
+    return task_id
+
+
+def _requeue(batch: DocumentBatch, *, crashed: bool) -> str:
+    """Back in the queue, for the next worker: it issues only what is still missing (documents are kept).
+
+    The progress is counted again from the stored documents: a process stopped between storing a document and
+    counting it left the counter one behind."""
+    slots = session_slots(JurySession.objects.select_related("certification").get(pk=batch.session_id))
+    with transaction.atomic():
+        task_id = _enqueue(batch)
+        DocumentBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.PENDING,
+            runner="",
+            heartbeat_at=None,
+            interruptions=F("interruptions") + (1 if crashed else 0),
+            done=sum(1 for slot in slots if slot.current is not None),
+            total=len(slots),
+        )
+    return task_id
+
+
+def batch_is_stalled(batch: DocumentBatch) -> bool:
+    """A batch marked running whose process is gone: certainly (a process of this machine), or silent too long."""
+    if batch.status != BatchStatus.RUNNING:
+        return False
+    if batch.runner and runner_is_gone(batch.runner):
+        return True
+    last_sign = batch.heartbeat_at or batch.started_at
+    return last_sign is None or last_sign < timezone.now() - STALE_AFTER
+
+
+def _task_lost(batch: DocumentBatch) -> bool:
+    """A pending batch whose task will never run: gone, finished, or claimed by a worker that died at once."""
+    task = DBTaskResult.objects.filter(pk=batch.task_id).only("status", "started_at").first() if batch.task_id else None
+    if task is None:
+        return True
+    if task.status == TaskResultStatus.READY:
+        return False
+    if task.status == TaskResultStatus.RUNNING:
+        return task.started_at is None or task.started_at < timezone.now() - STALE_AFTER
+    return True
+
+
+def _recover(batch: DocumentBatch) -> bool:
+    """Put an unfinished batch whose process died back in the queue (or fail it after MAX_INTERRUPTIONS)."""
+    if batch.status == BatchStatus.RUNNING and not batch_is_stalled(batch):
+        return False
+    if batch.status == BatchStatus.PENDING and not _task_lost(batch):
+        return False
+    with transaction.atomic():
+        current = DocumentBatch.objects.select_for_update().defer(*BATCH_BYTES).get(pk=batch.pk)
+        if (current.status, current.runner, current.task_id, current.heartbeat_at) != (
+            batch.status,
+            batch.runner,
+            batch.task_id,
+            batch.heartbeat_at,
+        ):
+            return False  # another process moved it meanwhile
+        lost = "Le service de production des documents s'est arrêté pendant cette tâche (processus interrompu)."
+        DBTaskResult.objects.filter(pk=current.task_id, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=timezone.now(),
+            exception_class_path="juries.worker.WorkerLost",
+            traceback=lost,
+        )
+        if current.interruptions + 1 >= MAX_INTERRUPTIONS:
+            DocumentBatch.objects.filter(pk=current.pk).update(
+                status=BatchStatus.FAILED,
+                interruptions=F("interruptions") + 1,
+                runner="",
+                finished_at=timezone.now(),
+                error=(
+                    f"La production a été interrompue {current.interruptions + 1} fois (le service de production des "
+                    "documents s'est arrêté pendant le lot) : relancez-la. Documents déjà prêts, conservés : "
+                    f"{current.done} sur {current.total}."
+                ),
+            )
+            logger.error("Lot de documents %s abandonné après %s interruptions", current.pk, MAX_INTERRUPTIONS)
+        else:
+            task_id = _requeue(current, crashed=True)
+            logger.warning(
+                "Lot de documents %s interrompu à %s/%s : remis en file (%s)",
+                current.pk,
+                current.done,
+                current.total,
+                task_id,
+            )
+    return True
+
+
+def batches_recover() -> int:
+    """Every unfinished batch whose process died goes back in the queue: run by db_worker when it starts, then
+    every minute. Returns how many were recovered."""
+    unfinished = DocumentBatch.objects.filter(status__in=[BatchStatus.PENDING, BatchStatus.RUNNING]).defer(*BATCH_BYTES)
+    return sum(_recover(batch) for batch in unfinished)
 
 
 def batch_run(batch_id: int) -> dict:
-    """The task's body (juries.tasks): issue what is missing, with progress, then the ZIP and the merged PDF."""
-    batch = (
-        DocumentBatch.objects.select_related("session", "requested_by").defer("zip_file", "merged_pdf").get(pk=batch_id)
-    )
+    """The task's body (juries.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
+
+    Idempotent: a batch resumed after an interruption issues only the documents still missing (the partial unique
+    constraints keep one valid document a slot even if two processes ran it at once). Asked to stop (SIGTERM,
+    Ctrl+C), it finishes the documents being rendered, stores them, and goes back in the queue."""
+    batch = DocumentBatch.objects.select_related("session", "requested_by").defer(*BATCH_BYTES).get(pk=batch_id)
     if batch.is_finished:
         return {"batch": batch_id, "status": batch.status}
     rows = DocumentBatch.objects.filter(pk=batch_id)
+    runner = this_runner()
     slots = issuable(session_slots(batch.session))
+    now = timezone.now()
     rows.update(
         status=BatchStatus.RUNNING,
-        started_at=timezone.now(),
+        started_at=Coalesce(F("started_at"), now),
+        runner=runner,
+        heartbeat_at=now,
         total=len(slots),
         done=sum(1 for slot in slots if slot.current is not None),
     )
+    mine = rows.filter(runner=runner)
+    stop = StopRequest()
     try:
-        slots = issue_missing(
-            batch.session, actor=batch.requested_by, on_issued=lambda _document: rows.update(done=F("done") + 1)
-        )
-        documents = _current_documents(issuable(slots))
-        title = f"Documents du jury du {french_date(batch.session.date)} — {batch.session.place}"
-        rows.update(
-            status=BatchStatus.DONE,
-            done=len(documents),
-            total=len(documents),
-            zip_file=session_zip(documents),
-            merged_pdf=merged_pdf(documents, title),
-            finished_at=timezone.now(),
-        )
+        with stop, heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=HEARTBEAT_EVERY):
+            slots = issue_missing(
+                batch.session,
+                actor=batch.requested_by,
+                on_issued=lambda _document: mine.update(done=F("done") + 1, heartbeat_at=timezone.now()),
+                should_stop=stop.is_requested,
+            )
+            if stop.requested and any(slot.current is None for slot in issuable(slots)):
+                return _interrupted(batch, slots)
+            documents = _current_documents(issuable(slots))
+            title = f"Documents du jury du {french_date(batch.session.date)} — {batch.session.place}"
+            rows.update(
+                status=BatchStatus.DONE,
+                done=len(documents),
+                total=len(documents),
+                zip_file=session_zip(documents),
+                merged_pdf=merged_pdf(documents, title),
+                runner="",
+                finished_at=timezone.now(),
+            )
     except Exception as error:
+        if stop.requested:  # e.g. a renderer stopped by the signal: nothing stored is lost, the batch resumes
+            logger.warning("Lot de documents %s arrêté en cours de route (%s)", batch_id, error)
+            return _interrupted(batch, issuable(session_slots(batch.session)))
         logger.exception("Lot de documents %s en échec", batch_id)
         rows.update(
             status=BatchStatus.FAILED,
             error=f"La production des documents a échoué : {error}"[:2000],
+            runner="",
             finished_at=timezone.now(),
         )
         raise
+    except BaseException:
+        # Forced to stop at once (a second Ctrl+C, SystemExit): what is stored stays; the batch goes back in the
+        # queue now, or, if even that fails, is recovered when a worker starts again.
+        try:
+            _requeue(batch, crashed=False)
+        except Exception:
+            logger.exception("Lot de documents %s : remise en file impossible, reprise au prochain démarrage", batch_id)
+        raise
     return {"batch": batch_id, "status": BatchStatus.DONE, "documents": len(documents)}
+
+
+def _interrupted(batch: DocumentBatch, slots: list[Slot]) -> dict:
+    done = sum(1 for slot in slots if slot.current is not None)
+    task_id = _requeue(batch, crashed=False)
+    logger.warning(
+        "Lot de documents %s arrêté à %s/%s : il reprendra au prochain démarrage", batch.pk, done, len(slots)
+    )
+    return {"batch": batch.pk, "status": "interrupted", "done": done, "total": len(slots), "resumed_by": task_id}

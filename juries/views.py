@@ -16,6 +16,7 @@ from certif.models import Certification
 from certif.roles import Role, roles_of
 from certif.rules import Outcome
 from certif.security import check_signature_password
+from certif.validation import show_errors
 from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.composition import panel_problem
@@ -71,15 +72,6 @@ def _errors(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _add_service_error(form, error: ValidationError) -> None:
-    """A service's refusal next to the field it names (or above the form when the form has no such field)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _form_page(request, *, title, form, session=None, intro="", submit="Enregistrer", status=200):
     breadcrumb = [(reverse("juries:list"), "Jurys")]
     if session is not None:
@@ -129,7 +121,7 @@ def session_create(request):
         try:
             session = services.jury_session_create(certification=certification, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Session de jury créée : {session}. Composez maintenant le jury.")
             _warn_registration(request, session)
@@ -165,7 +157,7 @@ def session_edit(request, pk):
         try:
             services.jury_session_update(session=session, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_error(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Session de jury modifiée.")
             session.refresh_from_db()
@@ -264,7 +256,7 @@ def member_edit(request, pk, member_pk=None):
         try:
             violations = services.jury_member_save(member=form.instance, actor=request.user)
         except ValidationError as error:
-            _add_service_error(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Membre enregistré : {form.instance.name}.")
             if violations:
@@ -481,11 +473,9 @@ def sign_off(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
-            result = services.jury_session_sign_off(
-                session=session, signed_by=request.user, password=form.cleaned_data["password"]
-            )
+            result = services.jury_session_sign_off(session=session, signed_by=request.user)
         except ValidationError as error:
-            form.add_error(None, error)  # a dict of errors lands under its fields (the password)
+            show_errors(form, error)
         else:
             awards = ", ".join(award.number for award in result.awards)
             messages.success(
@@ -526,9 +516,14 @@ def rectify(request, pk, decision_pk):
     if request.method == "POST" and form.is_valid():
         try:
             check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
-            services.decision_rectify(decision=decision, signed_by=request.user, **form.cleaned_data)
+            services.decision_rectify(
+                decision=decision,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+                signed_by=request.user,
+            )
         except ValidationError as error:
-            form.add_error(None, error)
+            show_errors(form, error)
         else:
             messages.success(request, "Rectification signée : la décision d'origine reste visible.")
             return redirect("juries:deliberation", pk=session.pk)

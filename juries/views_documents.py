@@ -25,7 +25,7 @@ from juries.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStat
 from juries.ratelimit import allow
 
 NO_ACCESS = "Les documents des jurys sont réservés aux gestionnaires et aux présidents de jury."
-BATCH_FIELDS = ("zip_file", "merged_pdf")
+BATCH_FIELDS = services.BATCH_BYTES
 
 
 def _can_read_all(user) -> bool:
@@ -52,10 +52,12 @@ def _staff_only(request, action: str) -> None:
 def _batch_json(batch: DocumentBatch | None) -> dict:
     if batch is None:
         return {}
+    stalled = services.batch_is_stalled(batch)
     data = {
         "id": batch.pk,
         "status": batch.status,
-        "status_label": batch.get_status_display(),
+        "status_label": "Interrompu" if stalled else batch.get_status_display(),
+        "stalled": stalled,
         "done": batch.done,
         "total": batch.total,
         "percent": batch.percent,
@@ -69,10 +71,22 @@ def _batch_json(batch: DocumentBatch | None) -> dict:
 
 
 def _batch_message(batch: DocumentBatch) -> str:
+    if batch.status == BatchStatus.PENDING and batch.started_at is not None:
+        return (
+            "Production interrompue (le service de production des documents s'est arrêté) : elle reprendra dès "
+            f"qu'il tournera de nouveau. Documents déjà prêts, conservés : {batch.done} sur {batch.total}. "
+            "Si rien ne bouge, vérifiez que ce service (manage.py db_worker) tourne."
+        )
     if batch.status == BatchStatus.PENDING:
         return (
             f"En attente du service de production des documents ({batch.done} sur {batch.total} déjà prêts). "
             "Si rien ne bouge, vérifiez que ce service (manage.py db_worker) tourne."
+        )
+    if batch.status == BatchStatus.RUNNING and services.batch_is_stalled(batch):
+        return (
+            "Production interrompue : le service de production des documents s'est arrêté. Elle reprendra "
+            "d'elle-même à son redémarrage (manage.py db_worker). Documents déjà prêts, conservés : "
+            f"{batch.done} sur {batch.total}."
         )
     if batch.status == BatchStatus.RUNNING:
         return f"Production en cours : {batch.done} documents prêts sur {batch.total} ({batch.percent} %)."

@@ -62,7 +62,7 @@ def certified_session(staff, trainer, president, count: int, name: str):
     session = make_jury(staff, president, place=f"IRUP, Saint-Étienne — {name}")
     present_all(session, enrolments, staff)
     decide_all(session, president)
-    services.jury_session_sign_off(session=session, signed_by=president, password="mot-de-passe-de-test")
+    services.jury_session_sign_off(session=session, signed_by=president)
     session.refresh_from_db()
     return session, [e.candidate for e in enrolments]
 

@@ -21,7 +21,7 @@ PASSWORD = "mot-de-passe-de-test"
 
 
 def sign(session, president):
-    services.jury_session_sign_off(session=session, signed_by=president, password=PASSWORD)
+    services.jury_session_sign_off(session=session, signed_by=president)
     session.refresh_from_db()
     return session
 
@@ -59,7 +59,6 @@ def signed_world(staff, trainer, president, *, with_documents=True):
         outcome="validated",
         reason="Erreur de report d'un niveau sur la grille.",
         signed_by=president,
-        password=PASSWORD,
     )
     minutes = results = None
     if with_documents:

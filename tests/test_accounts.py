@@ -388,7 +388,7 @@ class TestStaffNeverPreside:
         accounts.account_save(account=president_user, roles=set(), actor=staff_user)
         president = User.objects.get(pk=president_user.pk)
         with pytest.raises(ValidationError, match="le seul rôle « Président de jury »"):
-            juries.jury_session_sign_off(session=ready_jury, signed_by=president, password=PASSWORD)
+            juries.jury_session_sign_off(session=ready_jury, signed_by=president)
 
     def test_the_observed_takeover_fails_at_every_step(self, staff_client, staff_user, president_user, ready_jury):
         """As observed: make oneself superuser and president, set the president's password, sign as them."""

@@ -32,7 +32,7 @@ PASSWORD = "mot-de-passe-de-test"
 
 
 def sign(session, president):
-    juries.jury_session_sign_off(session=session, signed_by=president, password=PASSWORD)
+    juries.jury_session_sign_off(session=session, signed_by=president)
 
 
 @pytest.fixture

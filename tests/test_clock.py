@@ -121,7 +121,7 @@ def test_the_services_date_what_they_write_by_that_clock(staff_user, trainer_use
         decide_all(session, president_user)
         assert any("ne peut pas être signée avant ce jour" in p for p in services.sign_off_problems(session))
     with clock.replaying_history(at=PAST):
-        services.jury_session_sign_off(session=session, signed_by=president_user, password="mot-de-passe-de-test")
+        services.jury_session_sign_off(session=session, signed_by=president_user)
     session = JurySession.objects.get(pk=session.pk)
     assert PAST <= session.signed_at < PAST + datetime.timedelta(minutes=1)
     event = AuditEvent.objects.get(action="jury.signed_off")

@@ -8,6 +8,8 @@ import hashlib
 import io
 import re
 import signal
+import socket
+import subprocess
 import zipfile
 from types import SimpleNamespace
 
@@ -111,7 +113,7 @@ def signed_session(staff, trainer, president, *, count=3, name=None, numbers=(1,
         presentation__session=session, presentation__enrolment=enrolments[1], block__number=1
     )
     decide_all(session, president, overrides={override.pk: ("validated", OVERRIDE_REASON)})
-    services.jury_session_sign_off(session=session, signed_by=president, password=PASSWORD)
+    services.jury_session_sign_off(session=session, signed_by=president)
     session.refresh_from_db()
     return SimpleNamespace(
         session=session,
@@ -418,7 +420,6 @@ class TestRevocationAndRectification:
             outcome="validated",
             reason="Erreur de report de la grille : compétence C3 acquise.",
             signed_by=president_user,
-            password=PASSWORD,
         )
         results.refresh_from_db()
         minutes.refresh_from_db()
@@ -453,7 +454,6 @@ class TestRevocationAndRectification:
             outcome="validated",
             reason="Erreur de saisie.",
             signed_by=president_user,
-            password=PASSWORD,
         )
         with pytest.raises(ValidationError, match="Une rectification vient d'être signée"):
             documents._store(prepared, content, actor=staff_user)
@@ -688,6 +688,13 @@ class TestPages:
 # — Batches through the real task queue —
 
 
+def _exited_pid() -> int:
+    """The pid of a process that has come and gone (as a killed worker's)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
 def run_worker():
     """One pass of the database worker (`manage.py db_worker --batch`), as a deployment runs it.
 
@@ -746,15 +753,90 @@ class TestBatch:
         page = staff_client.get(reverse("documents:session", args=[signed.session.pk])).content.decode()
         assert "Terminé : 6 documents" in page and "Télécharger l'archive ZIP" in page
 
-    def test_a_batch_left_running_by_a_killed_worker_is_replaced(self, signed, staff_user):
-        stuck = documents.batch_request(session=signed.session, actor=staff_user)
-        DocumentBatch.objects.filter(pk=stuck.pk).update(
-            status=BatchStatus.RUNNING, started_at=timezone.now() - datetime.timedelta(hours=1)
-        )
+    def test_a_batch_whose_worker_died_is_resumed_where_it_stopped(self, signed, staff_user, staff_client):
+        minutes = issue(signed, DocumentKind.MINUTES, actor=staff_user)
         batch = documents.batch_request(session=signed.session, actor=staff_user)
-        stuck.refresh_from_db()
-        assert batch.pk != stuck.pk and batch.status == BatchStatus.PENDING
-        assert stuck.status == BatchStatus.FAILED and "relancez-la" in stuck.error
+        first_task = DBTaskResult.objects.get(pk=batch.task_id)
+        # A worker of this machine claimed the task, stored one document, then was killed (its pid is gone).
+        dead_pid = _exited_pid()
+        DBTaskResult.objects.filter(pk=first_task.pk).update(status="RUNNING", started_at=timezone.now())
+        DocumentBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.RUNNING,
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            runner=f"{socket.gethostname()} {dead_pid} 0123456789abcdef",
+        )
+        status = staff_client.get(reverse("documents:batch_status", args=[batch.pk])).json()
+        assert status["stalled"] and status["status_label"] == "Interrompu" and not status["finished"]
+        assert status["message"] == (
+            "Production interrompue : le service de production des documents s'est arrêté. Elle reprendra d'elle-même "
+            "à son redémarrage (manage.py db_worker). Documents déjà prêts, conservés : 1 sur 6."
+        )
+        page = staff_client.get(reverse("documents:session", args=[signed.session.pk])).content.decode()
+        assert "Production interrompue" in page and "Production en cours" not in page
+
+        run_worker()  # a worker starts again: it finds the orphan, puts it back in the queue, and runs it
+
+        batch.refresh_from_db()
+        first_task.refresh_from_db()
+        assert batch.status == BatchStatus.DONE and (batch.done, batch.total) == (6, 6) and batch.interruptions == 1
+        assert first_task.status == "FAILED" and "s'est arrêté pendant cette tâche" in first_task.traceback
+        assert DBTaskResult.objects.get(pk=batch.task_id).status == "SUCCESSFUL"
+        assert DocumentBatch.objects.count() == 1
+        valid = IssuedDocument.objects.filter(session=signed.session, status=DocumentStatus.VALID)
+        assert valid.count() == 6 and valid.filter(pk=minutes.pk).exists()  # kept, not issued again
+        assert AuditEvent.objects.filter(action="document.issued").count() == 6
+
+    def test_a_silent_batch_is_taken_for_dead_after_a_minute(self, signed, staff_user):
+        batch = documents.batch_request(session=signed.session, actor=staff_user)
+        rows = DocumentBatch.objects.filter(pk=batch.pk)
+        # Run by a worker on another machine: its pid cannot be checked from here, only its heartbeat.
+        rows.update(status=BatchStatus.RUNNING, started_at=timezone.now(), runner="autre-serveur 4242 feedface")
+        DBTaskResult.objects.filter(pk=batch.task_id).update(status="RUNNING", started_at=timezone.now())
+        rows.update(heartbeat_at=timezone.now() - datetime.timedelta(seconds=30))
+        assert documents.batches_recover() == 0
+        assert documents.batch_request(session=signed.session, actor=staff_user).status == BatchStatus.RUNNING
+        rows.update(heartbeat_at=timezone.now() - documents.STALE_AFTER - datetime.timedelta(seconds=1))
+        resumed = documents.batch_request(session=signed.session, actor=staff_user)  # asking again resumes it
+        assert resumed.pk == batch.pk and resumed.status == BatchStatus.PENDING and resumed.interruptions == 1
+        assert resumed.task_id != batch.task_id and DBTaskResult.objects.get(pk=resumed.task_id).status == "READY"
+        assert documents.batches_recover() == 0  # waiting for a worker is not being lost
+
+    def test_a_batch_interrupted_again_and_again_is_failed(self, signed, staff_user, staff_client):
+        batch = documents.batch_request(session=signed.session, actor=staff_user)
+        rows = DocumentBatch.objects.filter(pk=batch.pk)
+        for _ in range(documents.MAX_INTERRUPTIONS):
+            task_id = rows.get().task_id
+            DBTaskResult.objects.filter(pk=task_id).update(status="RUNNING", started_at=timezone.now())
+            rows.update(
+                status=BatchStatus.RUNNING,
+                started_at=timezone.now(),
+                heartbeat_at=timezone.now() - datetime.timedelta(hours=1),
+                runner="autre-serveur 4242 feedface",
+            )
+            assert documents.batches_recover() == 1
+        batch.refresh_from_db()
+        assert batch.status == BatchStatus.FAILED and batch.interruptions == documents.MAX_INTERRUPTIONS
+        status = staff_client.get(reverse("documents:batch_status", args=[batch.pk])).json()
+        assert status["finished"] and status["message"] == (
+            "La production a été interrompue 3 fois (le service de production des documents s'est arrêté pendant "
+            "le lot) : relancez-la. Documents déjà prêts, conservés : 0 sur 6."
+        )
+        again = documents.batch_request(session=signed.session, actor=staff_user)
+        assert again.pk != batch.pk and again.status == BatchStatus.PENDING
+
+    def test_a_pending_batch_whose_task_was_claimed_by_a_dying_worker(self, signed, staff_user):
+        batch = documents.batch_request(session=signed.session, actor=staff_user)
+        task = DBTaskResult.objects.filter(pk=batch.task_id)
+        task.update(status="RUNNING", started_at=timezone.now())  # claimed; the batch never started
+        assert documents.batches_recover() == 0  # a worker may be starting it
+        task.update(started_at=timezone.now() - documents.STALE_AFTER - datetime.timedelta(seconds=1))
+        assert documents.batches_recover() == 1
+        batch.refresh_from_db()
+        assert batch.status == BatchStatus.PENDING and DBTaskResult.objects.get(pk=batch.task_id).status == "READY"
+        run_worker()
+        batch.refresh_from_db()
+        assert batch.status == BatchStatus.DONE and IssuedDocument.objects.count() == 6
 
     def test_only_staff_download_a_batch(self, signed, staff_user, president_client):
         batch = documents.batch_request(session=signed.session, actor=staff_user)

@@ -1,10 +1,13 @@
 """Issue 5: juries — composition rules, deliberation and the president's sign-off."""
 
 import datetime
+import re
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -12,6 +15,7 @@ from candidates import services as candidate_services
 from candidates.models import AcquiredBlock, AcquiredBlockSource, CertificationAward
 from certif.models import AuditEvent
 from certif.roles import Role
+from certif.security import check_signature_password
 from juries import services
 from juries.composition import composition_violations
 from juries.models import (
@@ -65,8 +69,35 @@ def decision_of(session, enrolment, number):
     return Decision.objects.get(presentation__session=session, presentation__enrolment=enrolment, block__number=number)
 
 
-def sign(session, user, password=PASSWORD):
-    return services.jury_session_sign_off(session=session, signed_by=user, password=password)
+def sign(session, user):
+    return services.jury_session_sign_off(session=session, signed_by=user)
+
+
+def field_error(html: str, field: str) -> str:
+    """The message shown under a form field (crispy's invalid-feedback, tied to the input by aria-describedby)."""
+    match = re.search(
+        rf'id="id_{field}_error" class="invalid-feedback">\s*<(?:p|span) id="error_1_id_{field}"><strong>([^<]*)', html
+    )
+    assert match and f'aria-describedby="id_{field}_helptext id_{field}_error"' in html, f"no error under {field}"
+    return match[1]
+
+
+def form_errors(html: str) -> list[str]:
+    """The refusals shown above a form (non-field errors)."""
+    match = re.search(r'<div class="alert alert-block alert-danger">\s*<ul class="m-0">(.*?)</ul>', html, re.S)
+    return re.findall(r"<li>(.*?)</li>", match[1], re.S) if match else []
+
+
+class RecordingHasher(PBKDF2PasswordHasher):
+    """Notes whether a password is checked inside a transaction (hashing is slow: never while holding locks)."""
+
+    algorithm = "recording_pbkdf2"
+    iterations = 1000
+    checked_in_transaction: list[bool] = []
+
+    def verify(self, password, encoded):
+        RecordingHasher.checked_in_transaction.append(connection.in_atomic_block)
+        return super().verify(password, encoded)
 
 
 class TestCompositionRule:
@@ -370,13 +401,41 @@ class TestSignOffRefusals:
         assert response.status_code == 400
         assert "hors de toute période d&#x27;enregistrement" in response.content.decode()
 
-    def test_password_and_president_only(self, jury, president_user, staff_user):
+    def test_president_only(self, jury, president_user, staff_user):
         decide_all(jury, president_user)
-        with pytest.raises(ValidationError, match="Mot de passe incorrect"):
-            sign(jury, president_user, "faux")
         with pytest.raises(ValidationError, match="Seul le président"):
             sign(jury, staff_user)
         assert not JurySession.objects.filter(status=JurySessionStatus.SIGNED).exists()
+
+    @pytest.mark.parametrize(
+        ("password", "message"),
+        [
+            ("faux", "Mot de passe incorrect : la signature n&#x27;est pas enregistrée."),
+            ("", "Ce champ est obligatoire."),
+            ("   ", "Ce champ est obligatoire."),
+        ],
+    )
+    def test_a_wrong_or_empty_password_is_said_under_the_field(
+        self, jury, president_user, president_client, password, message
+    ):
+        decide_all(jury, president_user)
+        response = president_client.post(reverse("juries:sign_off", args=[jury.pk]), {"password": password})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert field_error(html, "password") == message and form_errors(html) == []
+        jury.refresh_from_db()
+        assert jury.status == JurySessionStatus.PREPARED and not AcquiredBlock.objects.exists()
+        assert not AuditEvent.objects.filter(action="jury.signed_off").exists()
+
+    def test_a_refusal_for_another_reason_is_said_above_the_form(self, jury, president_client):
+        response = president_client.post(reverse("juries:sign_off", args=[jury.pk]), {"password": PASSWORD})
+        assert response.status_code == 400
+        html = response.content.decode()
+        errors = form_errors(html)
+        assert len(errors) == 1 and errors[0].startswith("6 décisions manquent : ")
+        assert 'id="id_password_error"' not in html
+        jury.refresh_from_db()
+        assert jury.status == JurySessionStatus.PREPARED
 
 
 @pytest.fixture
@@ -549,14 +608,12 @@ class TestRectification:
         url = reverse("juries:rectify", args=[session.pk, decision.pk])
         response = president_client.post(url, {"outcome": "validated", "reason": "", "password": PASSWORD})
         assert response.status_code == 400
-        with pytest.raises(ValidationError, match="Mot de passe incorrect"):
-            services.decision_rectify(
-                decision=decision,
-                outcome="validated",
-                reason="Erreur matérielle",
-                signed_by=president_user,
-                password="x",
-            )
+        response = president_client.post(url, {"outcome": "validated", "reason": "Erreur matérielle", "password": "x"})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert field_error(html, "password") == "Mot de passe incorrect : la signature n&#x27;est pas enregistrée."
+        assert "Erreur matérielle" in html  # what was typed stays in the form
+        assert not decision.rectifications.exists()
         response = president_client.post(
             url, {"outcome": "validated", "reason": "Erreur matérielle de report", "password": PASSWORD}, follow=True
         )
@@ -574,16 +631,13 @@ class TestRectification:
                 outcome="not_validated",
                 reason="x",
                 signed_by=president_user,
-                password=PASSWORD,
             )
 
     def test_only_the_president(self, signed, staff_user, staff_client):
         session, _ = signed
         decision = Decision.objects.first()
         with pytest.raises(ValidationError, match="Seul le président"):
-            services.decision_rectify(
-                decision=decision, outcome="not_validated", reason="x", signed_by=staff_user, password=PASSWORD
-            )
+            services.decision_rectify(decision=decision, outcome="not_validated", reason="x", signed_by=staff_user)
         assert staff_client.get(reverse("juries:rectify", args=[session.pk, decision.pk])).status_code == 403
 
 
@@ -764,7 +818,7 @@ class TestDemo:
         assert problem.startswith("30 décisions manquent")
         president = first.members.get(is_president=True).user
         decide_all(ready, president)
-        result = services.jury_session_sign_off(session=ready, signed_by=president, password="mpes-demo-2026")
+        result = services.jury_session_sign_off(session=ready, signed_by=president)
         assert [award.number for award in result.awards] == [f"MPES-2023-000{n}" for n in range(4, 9)]
         assert {award.awarded_on for award in result.awards} == {datetime.date(2023, 4, 4)}
         celestin = Presentation.objects.get(session=ready, enrolment__candidate__birth_name="Célestin")
@@ -798,3 +852,44 @@ class TestDemo:
             assert session.date <= timezone.localdate(session.signed_at) < timezone.localdate()
         # Every demo trace is dated in the past; only what the worker is asked today is of today.
         assert not AuditEvent.objects.filter(occurred_at__gt=timezone.now()).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSignaturePassword:
+    """The password is hashed before the write transaction, never inside it (the session row and, on SQLite, the
+    whole database stay locked for the transaction's length)."""
+
+    @pytest.fixture
+    def recording(self, settings):
+        settings.PASSWORD_HASHERS = ["tests.test_juries.RecordingHasher"]
+        RecordingHasher.checked_in_transaction.clear()
+        return RecordingHasher.checked_in_transaction
+
+    def test_the_function_refuses_a_wrong_or_empty_password(self, president_user, rf):
+        request = rf.post("/jurys/1/signature/")
+        request.user = president_user
+        for password in ("faux", "", None):
+            with pytest.raises(ValidationError) as error:
+                check_signature_password(request=request, user=president_user, password=password)
+            assert error.value.message_dict == {"password": ["Mot de passe incorrect : rien n'a été signé."]}
+        check_signature_password(request=request, user=president_user, password=PASSWORD)
+
+    def test_sign_off_and_rectification_check_it_outside_the_transaction(self, recording, staff_user, trainer_user):
+        president = make_user("presidente2", Role.PRESIDENT)
+        assert president.password.startswith("recording_pbkdf2$")
+        _, enrolments, _ = evaluated_cohort(staff_user, trainer_user, count=1, codes={1: "D", 2: "A"})
+        session = make_jury(staff_user, president)
+        present_all(session, enrolments, staff_user)
+        decide_all(session, president)
+        client = Client()
+        client.force_login(president)
+        response = client.post(reverse("juries:sign_off", args=[session.pk]), {"password": PASSWORD})
+        assert response.status_code == 302
+        decision = decision_of(session, enrolments[0], 1)
+        response = client.post(
+            reverse("juries:rectify", args=[session.pk, decision.pk]),
+            {"outcome": "validated", "reason": "Erreur matérielle de report", "password": PASSWORD},
+        )
+        assert response.status_code == 302
+        assert decision.rectifications.count() == 1
+        assert recording == [False, False]

@@ -66,7 +66,7 @@ def test_signing_the_same_session_twice_at_once_records_one_sign_off(staff_user,
     session = ready_session(staff_user, trainer_user, president_user)
 
     def sign():
-        return services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        return services.jury_session_sign_off(session=session, signed_by=president_user)
 
     results = run_concurrently(sign, sign)
     successes = [r for r in results if isinstance(r, services.SignOffResult)]
@@ -84,7 +84,7 @@ def test_two_sessions_signed_at_once_get_distinct_sequential_numbers(staff_user,
     second = ready_session(staff_user, trainer_user, president_user, count=3, name="Concurrence B")
 
     def sign(session):
-        return lambda: services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        return lambda: services.jury_session_sign_off(session=session, signed_by=president_user)
 
     results = run_concurrently(sign(first), sign(second))
     assert all(isinstance(r, services.SignOffResult) for r in results), results

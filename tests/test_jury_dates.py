@@ -66,7 +66,7 @@ class TestNotSignedBeforeItsDay:
         )
         assert services.sign_off_problems(session) == [message]
         with pytest.raises(ValidationError) as error:
-            services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+            services.jury_session_sign_off(session=session, signed_by=president_user)
         assert error.value.messages == [message]
         response = president_client.post(reverse("juries:sign_off", args=[session.pk]), {"password": PASSWORD})
         assert response.status_code == 400
@@ -86,7 +86,7 @@ class TestNotSignedBeforeItsDay:
             date_change_reason="Jury avancé : salle disponible plus tôt.",
         )
         decide_all(session, president_user)
-        services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=session, signed_by=president_user)
         session.refresh_from_db()
         assert session.is_signed and timezone.localdate(session.signed_at) == TODAY == session.date
 
@@ -94,7 +94,7 @@ class TestNotSignedBeforeItsDay:
         session = prepared(staff_user, president_user, evaluated, JURY_DAY)
         decide_all(session, president_user)
         assert services.sign_off_problems(session) == []
-        services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=session, signed_by=president_user)
         assert JurySession.objects.get(pk=session.pk).signed_at.date() > JURY_DAY
 
 
@@ -228,7 +228,7 @@ class TestMovingTheDate:
     def test_never_once_signed(self, staff_user, president_user, evaluated, staff_client):
         session = prepared(staff_user, president_user, evaluated, JURY_DAY)
         decide_all(session, president_user)
-        services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=session, signed_by=president_user)
         with pytest.raises(ValidationError, match="signée"):
             services.jury_session_update(
                 session=session, date=datetime.date(2022, 6, 20), place=session.place, blocks=session.blocks.all(),
@@ -263,7 +263,7 @@ class TestDateFactsOnThePages:
             )
             assert "seul un gestionnaire peut encore déplacer la date, motif à l&#x27;appui" in section
         decide_all(session, president_user)
-        services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=session, signed_by=president_user)
         session.refresh_from_db()
         section = (
             staff_client.get(reverse("juries:detail", args=[session.pk]))

@@ -128,7 +128,7 @@ def test_withdrawn_from_the_first_the_candidate_can_go_to_the_second(setting, st
 def test_the_sign_off_closes_the_decisions_before_the_session_is_signed(setting, staff_user, president_user):
     first, second, enrolment, _, _ = setting
     decide_all(first, president_user)
-    services.jury_session_sign_off(session=first, signed_by=president_user, password=PASSWORD)
+    services.jury_session_sign_off(session=first, signed_by=president_user)
     assert not Decision.objects.filter(presentation__session=first, is_open=True).exists()
     # Signed, the first jury no longer holds the candidate: what stops them now is that the blocks are acquired.
     (item,) = services.eligibilities(second, [enrolment])

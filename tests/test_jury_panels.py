@@ -153,7 +153,7 @@ class TestSessions:
         html = president_client.get(reverse("juries:deliberation", args=[session.pk])).content.decode()
         assert "Délibèrent sur ce candidat :" in html and "panel-problem" not in html
         decide_all(session, president_user)
-        services.jury_session_sign_off(session=session, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=session, signed_by=president_user)
         session.refresh_from_db()
         assert session.is_signed
 

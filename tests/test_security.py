@@ -156,7 +156,7 @@ class TestSignaturePasswordThrottle:
     def test_the_rectification_password_shares_the_counters(self, ready_jury, president_user, president_client):
         from juries import services
 
-        services.jury_session_sign_off(session=ready_jury, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=ready_jury, signed_by=president_user)
         decision = ready_jury.presentations.first().decisions.first()
         url = reverse("juries:rectify", args=[ready_jury.pk, decision.pk])
         for attempt in range(LIMIT - 2):  # three wrong at the login…
@@ -261,7 +261,7 @@ class TestHeaders:
         from juries import services, services_documents
         from juries.models import DocumentKind
 
-        services.jury_session_sign_off(session=ready_jury, signed_by=president_user, password=PASSWORD)
+        services.jury_session_sign_off(session=ready_jury, signed_by=president_user)
         document = services_documents.document_issue(
             session=ready_jury, kind=DocumentKind.MINUTES, actor=make_user("gestion2", Role.STAFF, is_staff=True)
         )

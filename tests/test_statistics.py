@@ -75,7 +75,7 @@ def _jury(staff, president, enrolments, *, day, numbers, overrides=None, sign=Tr
     present_all(session, enrolments, staff)
     decide_all(session, president, overrides(session) if overrides else None)
     if sign:
-        juries.jury_session_sign_off(session=session, signed_by=president, password=PASSWORD)
+        juries.jury_session_sign_off(session=session, signed_by=president)
     return session
 
 
@@ -95,7 +95,6 @@ def build_dataset(staff, trainer, president, suffix=""):
         outcome="validated",
         reason="Erreur matérielle de report : la compétence 3 avait été démontrée.",
         signed_by=president,
-        password=PASSWORD,
     )
 
     b = _evaluated(

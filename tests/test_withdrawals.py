@@ -347,7 +347,7 @@ def test_a_withdrawn_block_can_be_earned_again_and_the_certificate_with_a_new_nu
 
     present_all(jury, [data.enrolments[0]], staff_user)
     decide_all(jury, president_user)
-    result = services.jury_session_sign_off(session=jury, signed_by=president_user, password=PASSWORD)
+    result = services.jury_session_sign_off(session=jury, signed_by=president_user)
 
     new_block = AcquiredBlock.objects.held().get(candidate=data.first, block__number=2)
     assert new_block.pk != old_block.pk and new_block.replaces_id == old_block.pk
@@ -366,7 +366,7 @@ def test_a_withdrawn_block_is_not_counted_for_the_award(data, staff_user, traine
     jury = make_jury(staff_user, president_user, numbers=(3, 4), day=SECOND_JURY_DAY, place="IRUP, salle 2")
     present_all(jury, [data.enrolments[1]], staff_user)
     decide_all(jury, president_user)
-    result = services.jury_session_sign_off(session=jury, signed_by=president_user, password=PASSWORD)
+    result = services.jury_session_sign_off(session=jury, signed_by=president_user)
     assert result.awards == []
     assert sorted(
         AcquiredBlock.objects.held().filter(candidate=data.second).values_list("block__number", flat=True)
@@ -385,9 +385,7 @@ def test_the_decision_of_a_withdrawn_block_is_not_rectified_nor_the_block_import
         presentation__session=data.session, presentation__enrolment=data.enrolments[1], block__number=2
     )
     with pytest.raises(ValidationError) as error:
-        services.decision_rectify(
-            decision=decision, outcome="not_validated", reason="Fraude", signed_by=president_user, password=PASSWORD
-        )
+        services.decision_rectify(decision=decision, outcome="not_validated", reason="Fraude", signed_by=president_user)
     assert "a été retiré au candidat" in error.value.message_dict["outcome"][0]
     with pytest.raises(ValidationError) as error:
         acquired_block_import(

@@ -97,6 +97,14 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     dates = page.locator("#session-dates")
     assert dates.get_by_text("Mardi 14 juin 2022").is_visible()
     assert dates.get_by_text(re.compile(r"^Arrêté du 09 avril 2018 .*au 17 avril 2023$")).is_visible()
+    # A typo first: a French message under the field, tied to it for screen readers; nothing is signed.
+    page.get_by_label("Votre mot de passe").fill("mot-de-pase-de-test")
+    page.get_by_role("button", name="Signer la session").click()
+    field = page.get_by_label("Votre mot de passe")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "id_password_error" in field.get_attribute("aria-describedby")
+    assert page.locator("#id_password_error").inner_text() == ("Mot de passe incorrect : rien n'a été signé.")
+    assert JurySession.objects.get().status == JurySessionStatus.PREPARED
     page.get_by_label("Votre mot de passe").fill("mot-de-passe-de-test")
     page.get_by_role("button", name="Signer la session").click()
     page.get_by_text("Session signée : les décisions sont définitives. Blocs acquis ajoutés : 4.").wait_for()

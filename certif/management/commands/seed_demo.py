@@ -1,6 +1,5 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from candidates.demo import create_demo_candidates
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
@@ -13,10 +12,11 @@ from juries.documents import french_date
 class Command(BaseCommand):
     help = "Crée les données et les comptes de démonstration (idempotent). Ne pas utiliser en production."
 
+    # Not one transaction: the jury sign-offs are durable transactions of their own (a signature is committed
+    # when it returns). Each step is idempotent, so a run that fails half-way is finished by the next.
     def handle(self, *args, **options):
         try:
-            with transaction.atomic():
-                lines = self.seed()
+            lines = self.seed()
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         # Said once everything is written: a closed output never undoes the demo.
