@@ -45,14 +45,19 @@ def is_replaying() -> bool:
     return _replay.get() is not None
 
 
-@contextmanager
-def replaying_history(*, at: datetime.datetime):
-    """Within the block, `now()` starts from `at`, a past instant. For the demo seeding only (see the module)."""
+def ensure_history_allowed() -> None:
+    """Refuse, before anything is written, where the demo's history may not be replayed (DEBUG off)."""
     if not getattr(settings, "DEMO_HISTORY_ALLOWED", False):
         raise ImproperlyConfigured(
             "L'horloge ne se déplace pas quand DEBUG est désactivé : les données de démonstration ne s'installent "
             "jamais en production."
         )
+
+
+@contextmanager
+def replaying_history(*, at: datetime.datetime):
+    """Within the block, `now()` starts from `at`, a past instant. For the demo seeding only (see the module)."""
+    ensure_history_allowed()
     if timezone.is_naive(at):
         raise ValueError("Un instant de l'historique doit porter son fuseau horaire.")
     real = timezone.now()

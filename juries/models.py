@@ -91,6 +91,8 @@ class JurySessionQuerySet(FrozenRowsQuerySet):
     def update(self, **kwargs):
         # The date of a jury with candidates presented moves only through `jury_session_update` (a reason, an audit
         # trace), never by a bulk update (`bulk_update` goes through here too).
+        if "date" in kwargs and self._any_frozen():
+            raise FrozenRowError(self.model.change_refused)  # signed: the guard's own refusal, never moved at all
         if "date" in kwargs and self.filter(presentations__isnull=False).exists():
             raise ValidationError({"date": DATE_LOCKED_MESSAGE})
         return super().update(**kwargs)
@@ -186,7 +188,8 @@ class JurySession(InputRulesMixin, SignedSessionGuard):
         # audit trace), which sets `_date_move_recorded`; any other save that moves it is refused.
         if self.pk is not None and not self._state.adding and not getattr(self, "_date_move_recorded", False):
             stored = JurySession.objects.filter(pk=self.pk).values_list("date", flat=True).first()
-            if stored is not None and stored != self.date and Presentation.objects.filter(session_id=self.pk).exists():
+            moved = stored is not None and stored != self.date
+            if moved and not self._stored_row_is_frozen() and Presentation.objects.filter(session_id=self.pk).exists():
                 raise ValidationError({"date": DATE_LOCKED_MESSAGE})
         super().save(*args, **kwargs)
 

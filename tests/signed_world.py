@@ -20,6 +20,20 @@ from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 PASSWORD = "mot-de-passe-de-test"
 
 
+def add_substitute(session, staff):
+    """A salaried professional who sits for Marc Dumas on the candidate he stands aside from."""
+    services.jury_member_save(
+        member=JuryMember(
+            session=session,
+            name="Claire Vidal",
+            organisation="Union régionale des Scop",
+            category="employee_professional",
+            is_substitute=True,
+        ),
+        actor=staff,
+    )
+
+
 def sign(session, president):
     services.jury_session_sign_off(session=session, signed_by=president)
     session.refresh_from_db()
@@ -44,6 +58,7 @@ def signed_world(staff, trainer, president, *, with_documents=True):
             actor=staff,
         )
     session = make_jury(staff, president, place="IRUP, Saint-Étienne — salle signée")
+    add_substitute(session, staff)
     presentations = present_all(session, enrolments, staff)
     services.recusal_declare(
         member=JuryMember.objects.get(session=session, name="Marc Dumas"),
@@ -77,6 +92,7 @@ def signed_world(staff, trainer, president, *, with_documents=True):
     # Still open: a prepared session on a second cohort, its grids submitted (not locked by any signature).
     _, open_enrolments, _ = evaluated_cohort(staff, trainer, count=2, name="Promotion en préparation")
     prepared = make_jury(staff, president, place="IRUP, Saint-Étienne — salle en préparation")
+    add_substitute(prepared, staff)
     open_presentations = present_all(prepared, open_enrolments, staff)
     services.recusal_declare(
         member=JuryMember.objects.get(session=prepared, name="Marc Dumas"),

@@ -410,7 +410,7 @@ class TestSignOffRefusals:
     @pytest.mark.parametrize(
         ("password", "message"),
         [
-            ("faux", "Mot de passe incorrect : la signature n&#x27;est pas enregistrée."),
+            ("faux", "Mot de passe incorrect : rien n&#x27;a été signé."),
             ("", "Ce champ est obligatoire."),
             ("   ", "Ce champ est obligatoire."),
         ],
@@ -611,7 +611,7 @@ class TestRectification:
         response = president_client.post(url, {"outcome": "validated", "reason": "Erreur matérielle", "password": "x"})
         assert response.status_code == 400
         html = response.content.decode()
-        assert field_error(html, "password") == "Mot de passe incorrect : la signature n&#x27;est pas enregistrée."
+        assert field_error(html, "password") == "Mot de passe incorrect : rien n&#x27;a été signé."
         assert "Erreur matérielle" in html  # what was typed stays in the form
         assert not decision.rectifications.exists()
         response = president_client.post(
@@ -868,10 +868,14 @@ class TestSignaturePassword:
     def test_the_function_refuses_a_wrong_or_empty_password(self, president_user, rf):
         request = rf.post("/jurys/1/signature/")
         request.user = president_user
-        for password in ("faux", "", None):
+        for password, message in (
+            ("faux", "Mot de passe incorrect : rien n'a été signé."),
+            ("", "Saisissez votre mot de passe : rien n'a été signé."),
+            (None, "Saisissez votre mot de passe : rien n'a été signé."),
+        ):
             with pytest.raises(ValidationError) as error:
                 check_signature_password(request=request, user=president_user, password=password)
-            assert error.value.message_dict == {"password": ["Mot de passe incorrect : rien n'a été signé."]}
+            assert error.value.message_dict == {"password": [message]}
         check_signature_password(request=request, user=president_user, password=PASSWORD)
 
     def test_sign_off_and_rectification_check_it_outside_the_transaction(self, recording, staff_user, trainer_user):
