@@ -5,21 +5,33 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format check-deploy assets benchmark clean
+.PHONY: run test typecheck lint format lock check-deploy assets benchmark clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 ou plus est requis (trouvé : " + sys.version.split()[0] + ").")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Stamp files: reinstall only when the lock files change.
+# Stamp files: reinstall only when the lock files change. Every file installed must match a hash of the lock.
 $(VENV)/.installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $@ $(VENV)/.installed
+
+# The lock files, from pyproject.toml: the runtime set, then the development set constrained to the same pins.
+# Pins already in the files are kept (same input, same output); `make lock LOCK_ARGS=--upgrade` moves them all,
+# `LOCK_ARGS="-P django"` one package. No pip configuration of this machine (its mirrors, its wheel folder) is read,
+# so the files name no path of it and carry the hashes published on the package index.
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: | $(VENV)/bin/python
+	@test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet pip-tools
+	$(PIP_COMPILE) --output-file=requirements.txt pyproject.toml
+	$(PIP_COMPILE) --extra=dev --constraint=requirements.txt --output-file=requirements-dev.txt pyproject.toml
 
 # The documents printed by this server (QR codes) point to it; a deployment sets PUBLIC_BASE_URL to its address.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
