@@ -56,7 +56,12 @@ test: $(VENV)/.installed-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	scripts/typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# mypy with django-stubs on certif/ and every services*/selectors* module (list and reasons: scripts/typecheck).
+typecheck: $(VENV)/.installed-dev
+	scripts/typecheck
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

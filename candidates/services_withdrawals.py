@@ -150,6 +150,7 @@ def withdrawal_record(
         errors["blocks"] = "Choisissez ce qui est retiré : le certificat, un ou plusieurs blocs, ou les deux."
     if errors:
         raise ValidationError(errors)
+    assert decided_on is not None  # _validate refuses a missing date
 
     withdrawal = Withdrawal.objects.create(
         candidate=candidate,

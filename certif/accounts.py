@@ -103,6 +103,7 @@ def account_save(*, account, roles, actor):
         before = None
         account.set_unusable_password()  # the person chooses it, from the link sent to their address
     else:
+        assert stored is not None  # read above, for an account that exists
         before = account_snapshot(stored, account_roles(stored))
         account.password = stored.password  # never changed here, whatever the form posted
         account.is_superuser = stored.is_superuser if not actor.is_superuser else account.is_superuser

@@ -37,7 +37,7 @@ class AuditTrailMixin:
 
 class RomeCodeInline(ReadOnlyInline):
     model = RomeCode
-    fields = ["code", "label"]
+    fields = ("code", "label")
     readonly_fields = fields
 
 
@@ -45,11 +45,11 @@ class PreparationPlaceInline(ReadOnlyInline):
     """A place is added on the application's page (/candidats/lieux/nouveau/), through its service."""
 
     model = PreparationPlace
-    fields = ["name", "address"]
+    fields = ("name", "address")
     readonly_fields = fields
 
 
-CERTIFICATION_FICHE_FIELDS = [
+CERTIFICATION_FICHE_FIELDS = (
     "rncp_code",
     "title",
     "acronym",
@@ -62,7 +62,7 @@ CERTIFICATION_FICHE_FIELDS = [
     "signatory_title",
     "certification_place",
     "acquired_blocks_validity",
-]
+)
 
 
 @admin.register(Certification)
@@ -82,7 +82,7 @@ class CertificationAdmin(AuditTrailMixin, ServiceModelAdmin):
                 "« python manage.py load_fiche », sous son propre code RNCP.",
             },
         ),
-        ("Description", {"fields": services.CERTIFICATION_EDITABLE_FIELDS}),
+        ("Description", {"fields": tuple(services.CERTIFICATION_EDITABLE_FIELDS)}),
         ("Historique", {"fields": ["audit_trail_table"]}),
     ]
 
@@ -170,7 +170,7 @@ class BlockAdmin(AuditTrailMixin, ServiceModelAdmin):
 
 class CompetenceInline(ReadOnlyInline):
     model = Competence
-    fields = ["position", "label"]
+    fields = ("position", "label")
     readonly_fields = fields
 
 
@@ -181,7 +181,7 @@ class GridAdmin(ReadOnlyModelAdmin):
 
     list_display = ["block", "version", "created_at", "frozen_at"]
     list_select_related = ["block"]
-    fields = ["block", "version", "created_at", "frozen_at", "grid_page"]
+    fields = ("block", "version", "created_at", "frozen_at", "grid_page")
     readonly_fields = fields
     inlines = [CompetenceInline]
 
@@ -197,7 +197,7 @@ class GridAdmin(ReadOnlyModelAdmin):
 
 class ScaleLevelInline(ReadOnlyInline):
     model = ScaleLevel
-    fields = ["position", "code", "label", "validates"]
+    fields = ("position", "code", "label", "validates")
     readonly_fields = fields
 
 
@@ -206,7 +206,7 @@ class RatingScaleAdmin(ReadOnlyModelAdmin):
     """Read-only: the scale is edited on its page (its levels checked as a whole, a used one versioned)."""
 
     list_display = ["certification", "version", "first_used_at"]
-    fields = ["certification", "version", "created_at", "first_used_at", "scale_page"]
+    fields = ("certification", "version", "created_at", "first_used_at", "scale_page")
     readonly_fields = fields
     inlines = [ScaleLevelInline]
 

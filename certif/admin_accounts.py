@@ -6,6 +6,8 @@ Django's password page is refused. A new account receives, at its address, the l
 their password. Superusers (`createsuperuser`) keep the full page; their role changes are audited too.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -61,7 +63,8 @@ class AccountForm(InputRulesFormMixin, forms.ModelForm):
                 )
 
     def _post_clean(self):
-        super()._post_clean()  # the instance now carries the posted values
+        # ModelForm's private hooks (_post_clean, _update_errors) are absent from the stubs.
+        super()._post_clean()  # type: ignore[misc]  # the instance now carries the posted values
         if self.errors:
             return
         try:
@@ -69,14 +72,14 @@ class AccountForm(InputRulesFormMixin, forms.ModelForm):
                 account=self.instance, roles=set(self.cleaned_data.get("roles") or []), actor=self.actor
             )
         except ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]
 
 
 class SuperuserAccountForm(InputRulesFormMixin, UserChangeForm):
     """Django's full form, for superusers, with the one rule that holds for everybody."""
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # Form.clean returns cleaned_data
         groups = cleaned.get("groups")
         names = {group.name for group in groups} if groups is not None else accounts.account_roles(self.instance)
         staff_power = cleaned.get("is_staff", self.instance.is_staff) or cleaned.get(
@@ -142,7 +145,8 @@ class AccountAdmin(UserAdmin):
         response = super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
         if add and not request.user.is_superuser:
             # Django's add page asks for a password; staff never set one.
-            response.template_name = ["admin/auth/user/change_form.html", "admin/change_form.html"]
+            # render_change_form returns a TemplateResponse, typed as its base HttpResponse.
+            response.template_name = ["admin/auth/user/change_form.html", "admin/change_form.html"]  # type: ignore[attr-defined]
         return response
 
     def add_view(self, request, form_url="", extra_context=None):

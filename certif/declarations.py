@@ -111,7 +111,7 @@ def enrolment_of(award: CertificationAward) -> Enrolment | None:
         if enrolment.pk == certified_id:
             return enrolment
     active = [enrolment for enrolment in enrolments if enrolment.status != EnrolmentStatus.WITHDRAWN]
-    return (active or enrolments or [None])[0]
+    return next(iter(active or enrolments), None)
 
 
 def access_mode_of(award: CertificationAward) -> AccessMode | None:

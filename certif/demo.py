@@ -2,6 +2,7 @@
 
 import datetime
 from contextlib import nullcontext
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,7 +13,7 @@ from certif.roles import Role
 
 DEMO_PASSWORD = "mpes-demo-2026"
 
-DEMO_ACCOUNTS = [
+DEMO_ACCOUNTS: list[dict[str, Any]] = [
     {"username": "gestionnaire", "first_name": "Claire", "last_name": "Moulin", "role": Role.STAFF, "is_staff": True},
     {"username": "formateur", "first_name": "Karim", "last_name": "Benali", "role": Role.TRAINER, "is_staff": False},
     {

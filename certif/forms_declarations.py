@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from certif.models import CdcDeclarantSettings
@@ -27,8 +29,9 @@ class HolderSelectionForm(InputRulesFormMixin, forms.Form):
 
     def __init__(self, *args, new_ids=(), declared_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["awards"].choices = [(pk, pk) for pk in new_ids]
-        self.fields["resend"].choices = [(pk, pk) for pk in declared_ids]
+        # Both are TypedMultipleChoiceFields (declared above); `fields` is typed as holding any field.
+        self.fields["awards"].choices = [(pk, pk) for pk in new_ids]  # type: ignore[attr-defined]
+        self.fields["resend"].choices = [(pk, pk) for pk in declared_ids]  # type: ignore[attr-defined]
         self.fields["awards"].error_messages["invalid_choice"] = (
             "Un titulaire coché ne peut pas être déclaré (déjà déclaré ou dossier incomplet) : rechargez la page."
         )
@@ -37,7 +40,7 @@ class HolderSelectionForm(InputRulesFormMixin, forms.Form):
         )
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # Form.clean returns cleaned_data
         if not self.errors and not cleaned.get("awards") and not cleaned.get("resend"):
             raise forms.ValidationError("Cochez au moins un titulaire à déclarer.")
         return cleaned

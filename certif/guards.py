@@ -16,7 +16,8 @@ migrations), built by the helpers below: raw SQL is refused too, with the same F
 error reaches Python as the same `FrozenRowError` (`translate_trigger_errors`, installed on every connection).
 """
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar, cast
 
 import pgtrigger
 from django.core.exceptions import ValidationError
@@ -40,20 +41,34 @@ def _prefixed(condition: models.Q, prefix: str) -> models.Q:
     result = models.Q()
     result.connector, result.negated = condition.connector, condition.negated
     result.children = [
-        _prefixed(child, prefix) if isinstance(child, models.Q) else (f"{prefix}__{child[0]}", child[1])
+        # A Q's children are Q objects or (lookup, value) pairs; the stubs type them as any tree node.
+        _prefixed(child, prefix) if isinstance(child, models.Q) else (f"{prefix}__{child[0]}", child[1])  # type: ignore[index]
         for child in condition.children
     ]
     return result
 
 
-def _field_names(model, names) -> set[str]:
+def _field_names(model: type[models.Model], names: Iterable[str]) -> set[str]:
     return {model._meta.get_field(name).name for name in names}
 
 
-class FrozenRowsQuerySet(models.QuerySet):
+def _parent_key(model: type["FrozenRowsModel"]) -> "models.ForeignKey[Any, Any]":
+    """The foreign key that `frozen_with` names (only asked of a model that sets it)."""
+    return cast("models.ForeignKey[Any, Any]", model._meta.get_field(cast(str, model.frozen_with)))
+
+
+def _parent_model(model: type["FrozenRowsModel"]) -> type["FrozenRowsModel"]:
+    """The guarded model that `frozen_with` points to."""
+    return cast(type[FrozenRowsModel], _parent_key(model).related_model)
+
+
+_Guarded = TypeVar("_Guarded", bound="FrozenRowsModel")
+
+
+class FrozenRowsQuerySet(models.QuerySet[_Guarded]):
     """Refuses `update`, `delete`, `bulk_update` and `bulk_create` that would write a frozen row."""
 
-    def frozen(self):
+    def frozen(self) -> "FrozenRowsQuerySet[_Guarded]":
         """The rows of this queryset that are frozen."""
         return self.filter(self.model.frozen_rows_q())
 
@@ -63,7 +78,7 @@ class FrozenRowsQuerySet(models.QuerySet):
         probe.query.clear_ordering(force=True)
         return probe.exists()
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         model = self.model
         changed = _field_names(model, kwargs)
         if changed - model.mutable_fields and self._any_frozen():
@@ -71,45 +86,45 @@ class FrozenRowsQuerySet(models.QuerySet):
         if changed & model.mutable_fields:
             model.check_frozen_update(self, {model._meta.get_field(key).name: value for key, value in kwargs.items()})
         if model.frozen_with and model.frozen_with in changed:
-            field = model._meta.get_field(model.frozen_with)
+            field = _parent_key(model)
             value = kwargs.get(field.name, kwargs.get(field.attname))
             if not hasattr(value, "resolve_expression"):  # bulk_update's CASE: checked by bulk_update itself
                 model.refuse_frozen_parents([getattr(value, "pk", value)])
         return super().update(**kwargs)
 
-    update.alters_data = True
+    update.alters_data = True  # type: ignore[attr-defined]  # a flag Django reads off the method
 
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self._any_frozen():
             raise FrozenRowError(self.model.delete_refused)
         return super().delete()
 
-    delete.alters_data = True
-    delete.queryset_only = True
+    delete.alters_data = True  # type: ignore[attr-defined]  # a flag Django reads off the method
+    delete.queryset_only = True  # type: ignore[attr-defined]  # a flag Django reads off the method
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(self, objs: Iterable[_Guarded], fields: Iterable[str], batch_size: int | None = None) -> int:
         # Django writes each batch with `self.filter(pk__in=…).update(…)`: the guard above runs for it. A move to
         # another parent is checked here, where the new parents are known.
         objs = list(objs)
         model = self.model
         if model.frozen_with and model.frozen_with in _field_names(model, fields):
-            attname = model._meta.get_field(model.frozen_with).attname
+            attname = _parent_key(model).attname
             model.refuse_frozen_parents([getattr(obj, attname) for obj in objs])
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
-    bulk_update.alters_data = True
+    bulk_update.alters_data = True  # type: ignore[attr-defined]  # a flag Django reads off the method
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_Guarded], *args: Any, **kwargs: Any) -> list[_Guarded]:
         objs = list(objs)
         model = self.model
         if kwargs.get("update_conflicts"):
             raise FrozenRowError(model.change_refused)  # an upsert could overwrite a frozen row
         if model.frozen_with:
-            attname = model._meta.get_field(model.frozen_with).attname
+            attname = _parent_key(model).attname
             model.refuse_frozen_parents([getattr(obj, attname) for obj in objs])
         return super().bulk_create(objs, *args, **kwargs)
 
-    bulk_create.alters_data = True
+    bulk_create.alters_data = True  # type: ignore[attr-defined]  # a flag Django reads off the method
 
 
 class FrozenRowsModel(models.Model):
@@ -134,8 +149,8 @@ class FrozenRowsModel(models.Model):
             if self.pk is not None and not kwargs.get("force_insert"):
                 raise FrozenRowError(self.change_refused)
         elif self.frozen_with:
-            field = self._meta.get_field(self.frozen_with)
-            parent = field.related_model
+            field = _parent_key(type(self))
+            parent = _parent_model(type(self))
             parents = models.Q(pk=getattr(self, field.attname))
             if self.pk is not None:  # the parent it has now, and the one it would move to
                 current = type(self)._base_manager.filter(pk=self.pk).values(field.attname)
@@ -156,23 +171,23 @@ class FrozenRowsModel(models.Model):
         if cls.write_once:
             return models.Q()
         if cls.frozen_with:
-            parent = cls._meta.get_field(cls.frozen_with).related_model
+            parent = _parent_model(cls)
             return _prefixed(parent.frozen_rows_q(), cls.frozen_with)
         if cls.frozen_when is None:
             raise NotImplementedError(f"{cls.__name__} ne dit pas quelles lignes sont figées.")
         return cls.frozen_when
 
     @classmethod
-    def check_frozen_update(cls, queryset, values: dict) -> None:
+    def check_frozen_update(cls, queryset: FrozenRowsQuerySet[Any], values: dict[str, Any]) -> None:
         """The model's rule for changes of its `mutable_fields` (none by default)."""
 
     @classmethod
-    def refuse_frozen_parents(cls, parent_ids) -> None:
+    def refuse_frozen_parents(cls, parent_ids: Iterable[Any]) -> None:
         """Refuse to add (or move) a row under a frozen parent."""
         parent_ids = {pk for pk in parent_ids if pk is not None}
         if not parent_ids:
             return
-        parent = cls._meta.get_field(cls.frozen_with).related_model
+        parent = _parent_model(cls)
         if parent._base_manager.filter(parent.frozen_rows_q(), pk__in=parent_ids).exists():
             raise FrozenRowError(cls.change_refused)
 

@@ -134,7 +134,7 @@ class PreparationPlace(InputRulesMixin, models.Model):
         return self.name
 
 
-class RegistrationQuerySet(models.QuerySet):
+class RegistrationQuerySet(models.QuerySet["Registration"]):
     def bulk_update(self, objs, fields, *args, **kwargs):
         # Checked before Django's own transaction opens, so that a refusal leaves the caller's transaction usable.
         if {"in_force_from", "in_force_until"} & set(fields):
@@ -353,7 +353,8 @@ class Block(InputRulesMixin, FrozenRowsModel):
         "nombre de compétences du bloc", validators=[MinValueValidator(1)]
     )
 
-    objects = BlockQuerySet.as_manager()
+    # The plugin reads the abstract base's manager as a class variable; this one only narrows its queryset.
+    objects = BlockQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "bloc de compétences"
@@ -399,8 +400,8 @@ class Block(InputRulesMixin, FrozenRowsModel):
     @property
     def current_grid(self) -> "Grid":
         if hasattr(self, "current_grids"):
-            return self.current_grids[0] if self.current_grids else None
-        return self.grids.order_by("-version").first()
+            return self.current_grids[0] if self.current_grids else None  # type: ignore[return-value]  # every block is created with its first grid
+        return self.grids.order_by("-version").first()  # type: ignore[return-value]  # every block is created with its first grid
 
     @property
     def rule_is_frozen(self) -> bool:
@@ -418,7 +419,8 @@ class Block(InputRulesMixin, FrozenRowsModel):
         return {
             name
             for name in BLOCK_RULE_FIELDS
-            if stored[name] != self._meta.get_field(name).to_python(getattr(self, name))
+            # The rule fields are the block's own columns, never a reverse relation.
+            if stored[name] != self._meta.get_field(name).to_python(getattr(self, name))  # type: ignore[union-attr]
         }
 
     def clean(self):

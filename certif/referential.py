@@ -172,7 +172,7 @@ def _date_or_none(value: str | None):
 def export_referential(certification: Certification) -> dict:
     """The certification as it stands now, in the stable JSON form (current grid and scale versions)."""
     blocks = Block.objects.filter(certification=certification).with_current_grid()
-    scale = certification.rating_scales.order_by("-version").prefetch_related("levels").first()
+    scale: RatingScale = certification.rating_scales.order_by("-version").prefetch_related("levels").first()  # type: ignore[assignment]  # a certification has a scale from its installation
     rule = getattr(certification, "jury_rule", None)
     return {
         "format": FORMAT,

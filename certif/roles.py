@@ -52,7 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 
 def _permissions_for(specs: list[str]) -> list[Permission]:
-    permissions = []
+    permissions: list[Permission] = []
     for spec in specs:
         app_label, codename = spec.split(".")
         if codename == "*":

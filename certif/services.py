@@ -28,7 +28,7 @@ def _grid_snapshot(grid: Grid) -> dict:
 
 def _current_grid(*, block: Block) -> Grid:
     """The block's latest grid version, locked: changes of one grid are serialised."""
-    return Grid.objects.select_for_update().filter(block=block).order_by("-version").first()
+    return Grid.objects.select_for_update().filter(block=block).order_by("-version").first()  # type: ignore[return-value]  # every block is created with its first grid
 
 
 def _writable(grid: Grid) -> Grid:
@@ -363,7 +363,10 @@ def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> Rat
 @transaction.atomic
 def rating_scale_new_version(*, certification: Certification, actor) -> RatingScale:
     """A copy of the current scale, editable, for results to come; used versions stay as they were."""
-    current = RatingScale.objects.select_for_update().filter(certification=certification).order_by("-version").first()
+    # A certification has a scale from its installation.
+    current: RatingScale = (
+        RatingScale.objects.select_for_update().filter(certification=certification).order_by("-version").first()  # type: ignore[assignment]
+    )
     if not current.is_in_use:
         return current
     scale = RatingScale.objects.create(certification=certification, version=current.version + 1)

@@ -15,7 +15,9 @@ Forms use `InputRulesFormMixin`, models `InputRulesMixin`, services `check_text`
 import datetime
 import json
 import re
+from collections.abc import Collection
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -99,11 +101,19 @@ def check_text(value: str, *, field: str, max_length: int = TEXT_MAX_LENGTH, mul
     return value
 
 
-class InputRulesFormMixin:
+# The mixins below are mixed into forms and models: mypy reads them as such, Python as plain classes.
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+    _ModelBase = models.Model
+else:
+    _FormBase = _ModelBase = object
+
+
+class InputRulesFormMixin(_FormBase):
     """Every text field of the form refuses what XML cannot carry; a text box (Textarea) without a limit gets
     `TEXT_MAX_LENGTH`, announced by the browser (maxlength) and checked here. Passwords are left as typed."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if not isinstance(field, forms.CharField) or isinstance(field.widget, forms.PasswordInput):
@@ -126,7 +136,7 @@ def show_errors(form, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-class InputRulesMixin:
+class InputRulesMixin(_ModelBase):
     """For models, so that every door that cleans the model applies the rules (its ModelForms, the admin, the
     services' `full_clean`):
 
@@ -142,10 +152,10 @@ class InputRulesMixin:
     free_text_max_length = TEXT_MAX_LENGTH
     past_event_dates: tuple[str, ...] = ()
     planned_event_dates: tuple[str, ...] = ()
-    planning_horizon_years = None  # PLANNING_HORIZON_YEARS
+    planning_horizon_years: int | None = None  # PLANNING_HORIZON_YEARS
 
-    def clean_fields(self, exclude=None):
-        errors = {}
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        errors: dict[str, Any] = {}
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as error:
@@ -169,13 +179,13 @@ class InputRulesMixin:
             return forbidden_character_message(value)
         return text_problem(value, max_length=field.max_length or self.free_text_max_length)
 
-    def validate_constraints(self, exclude=None):
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         using = router.db_for_write(self.__class__, instance=self)
-        errors = {}
+        errors: dict[str, Any] = {}
         for model_class, constraints in self.get_constraints():
             for constraint in constraints:
                 try:
-                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                    constraint.validate(model_class, self, exclude=set(exclude or ()), using=using)
                 except ValidationError as error:
                     fields = getattr(constraint, "fields", ())
                     if isinstance(constraint, models.UniqueConstraint) and fields:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import ValidationError
@@ -19,7 +21,7 @@ manage_referential_required = permission_required("certif.manage_referential", r
 def home(request):
     roles = roles_of(request.user)
     certification = Certification.objects.first()
-    context = {"certification": certification}
+    context: dict[str, Any] = {"certification": certification}
     if certification and Role.STAFF in roles:
         blocks = Block.objects.filter(certification=certification).with_current_grid()
         context["incomplete_blocks"] = [block for block in blocks if not block.current_grid.is_complete]
@@ -67,7 +69,7 @@ def _certification_for_fiche(rncp_code: str) -> Certification:
 def fiche(request, rncp_code):
     certification = _certification_for_fiche(rncp_code)
     blocks = Block.objects.filter(certification=certification).select_related("certification").with_current_grid()
-    scale = certification.scale_versions[0]
+    scale = certification.scale_versions[0]  # type: ignore[attr-defined]  # prefetched above (to_attr)
     today = timezone.localdate()
     registrations = list(certification.registrations.all())
     jury_rule = getattr(certification, "jury_rule", None)
@@ -222,7 +224,7 @@ def registration_add(request, rncp_code):
 @manage_referential_required
 def scale_edit(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
-    scale = certification.rating_scales.order_by("-version").first()
+    scale: RatingScale = certification.rating_scales.order_by("-version").first()  # type: ignore[assignment]  # a certification has a scale from its installation
     if request.method == "POST" and "new_version" in request.POST:
         services.rating_scale_new_version(certification=certification, actor=request.user)
         messages.success(request, "Nouvelle version de l'échelle créée : elle s'appliquera aux prochaines évaluations.")
@@ -235,7 +237,7 @@ def scale_edit(request, rncp_code):
         try:
             services.rating_scale_update(scale=scale, levels=levels, actor=request.user)
         except ValidationError as error:
-            formset._non_form_errors = formset.error_class(error.messages)
+            formset._non_form_errors = formset.error_class(error.messages)  # type: ignore[attr-defined]  # private, absent from the stubs
         else:
             messages.success(request, "Échelle de niveaux enregistrée.")
             return redirect("certif:fiche", rncp_code=rncp_code)

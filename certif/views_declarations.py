@@ -35,8 +35,9 @@ def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[
     ]
     withdrawn = [row for row in rows if row.award.is_withdrawn]
     rows = [row for row in rows if not row.award.is_withdrawn]
-    new = [row for row in rows if not row.missing and not row.award.declared_count]
-    declared = [row for row in rows if not row.missing and row.award.declared_count]
+    # declared_count: annotated by the selector.
+    new = [row for row in rows if not row.missing and not row.award.declared_count]  # type: ignore[attr-defined]
+    declared = [row for row in rows if not row.missing and row.award.declared_count]  # type: ignore[attr-defined]
     incomplete = [row for row in rows if row.missing]
     return new, declared, incomplete, withdrawn
 

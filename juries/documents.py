@@ -11,6 +11,7 @@ dated up to the session day), never from a later session; the holder's identity 
 document is issued. Once issued, its bytes are kept and never rendered again.
 """
 
+import datetime
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -678,7 +679,7 @@ class Prepared:
     html: str
     title: str
     holder_name: str
-    document_date: object
+    document_date: datetime.date
     reference: str
     rectification_mark: int | None = None
     withdrawal_mark: int | None = None

@@ -130,7 +130,7 @@ def _member_snapshot(member: JuryMember) -> dict:
         "category": member.category,
         "is_president": member.is_president,
         "is_substitute": member.is_substitute,
-        "user": member.user.username if member.user_id else None,
+        "user": member.user.username if member.user is not None else None,
     }
 
 
@@ -236,7 +236,7 @@ def _check_member(member: JuryMember) -> None:
             {"is_substitute": "Le président est un membre titulaire : un suppléant ne préside pas le jury."}
         )
     if member.is_president:
-        if member.user_id is None:
+        if member.user is None:
             raise ValidationError({"user": "Reliez le président à son compte utilisateur : il signe avec ce compte."})
         if not member.user.groups.filter(name=Role.PRESIDENT).exists():
             raise ValidationError({"user": "Ce compte n'a pas le rôle « Président de jury »."})
@@ -443,7 +443,7 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
             elif not submitted:
                 reasons.append(f"grille du bloc {block.number} non soumise")
             else:
-                be = submitted[0]
+                be = submitted[0]  # type: ignore[assignment]  # one of the rows annotated above (competence_count)
                 if filled.get((be.pk, enrolment.pk), 0) < be.competence_count:
                     reasons.append(f"grille du bloc {block.number} incomplète pour ce candidat")
                 else:
@@ -982,7 +982,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         raise ValidationError(
             {
                 "outcome": f"Le bloc {decision.block.number} que cette décision avait validé a été retiré au candidat "
-                f"({withdrawn.withdrawal_act.reference}) : la décision ne se rectifie plus ; le bloc ne s'acquiert de "
+                f"({withdrawn.withdrawal_act.reference}) : la décision ne se rectifie plus ; le bloc ne s'acquiert de "  # type: ignore[union-attr]  # withdrawn: filtered on withdrawn__isnull=False
                 "nouveau que par une nouvelle évaluation et un nouveau jury."
             }
         )

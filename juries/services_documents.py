@@ -101,7 +101,8 @@ def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument
     insert fails and the first document is returned."""
     slot = prepared.slot
     candidate_id = slot.candidate.pk if slot.candidate else None
-    same_slot = IssuedDocument.objects.filter(session=prepared.session, kind=slot.kind, candidate_id=candidate_id)
+    # candidate_id=None reads IS NULL (the session's own documents), which the stubs do not allow for.
+    same_slot = IssuedDocument.objects.filter(session=prepared.session, kind=slot.kind, candidate_id=candidate_id)  # type: ignore[misc]
     document = IssuedDocument(
         kind=slot.kind,
         session=prepared.session,
@@ -263,7 +264,7 @@ def issue_missing(
     session: JurySession,
     *,
     actor,
-    on_issued: Callable[[IssuedDocument], None] | None = None,
+    on_issued: Callable[[IssuedDocument], object] | None = None,
     parallel: bool = True,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> list[Slot]:

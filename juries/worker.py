@@ -59,7 +59,7 @@ def runner_is_gone(runner: str) -> bool:
 
 
 @contextlib.contextmanager
-def heartbeat(beat: Callable[[], None], *, every: float) -> Iterator[None]:
+def heartbeat(beat: Callable[[], object], *, every: float) -> Iterator[None]:
     """Call `beat` every `every` seconds from a thread while the block runs (a long rendering or merge included)."""
     stop = threading.Event()
 
