@@ -32,7 +32,7 @@ from candidates.models import (
     Withdrawal,
     WithdrawnBlock,
 )
-from certif.audit import audit_trail, record_audit
+from certif.audit import AuditAction, audit_trail, record_audit
 from certif.models import Block, Certification, PreparationPlace
 from certif.roles import is_staff_member
 from certif.security import check_signature_password
@@ -221,7 +221,7 @@ def candidate_personal_data(request, pk):
             for event in audit_trail(candidate)
         ],
     }
-    record_audit(actor=request.user, action="candidate.personal_data_exported", target=candidate)
+    record_audit(actor=request.user, action=AuditAction.CANDIDATE_PERSONAL_DATA_EXPORTED, target=candidate)
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2), content_type="application/json"
     )
