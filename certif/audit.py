@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 
 from certif import clock
 from certif.models import AuditAction, AuditEvent
 
-__all__ = ["AuditAction", "AuditChange", "audit_trail", "record_audit", "record_audits"]
+__all__ = ["AuditAction", "AuditChange", "audit_trail", "audit_trail_of", "record_audit", "record_audits"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,22 @@ def record_audits(*, actor, action: AuditAction, changes: Iterable[AuditChange],
         )
         for change in changes
     )
+
+
+def audit_trail_of(*, targets=(), querysets=()):
+    """The audit events of several objects in one query, newest first: `targets` (instances) and every object of
+    `querysets` (a session and its decisions), without reading the querysets' rows first."""
+    condition = Q(pk__in=[])
+    for target in targets:
+        condition |= Q(
+            target_type=ContentType.objects.get_for_model(target, for_concrete_model=False), target_id=str(target.pk)
+        )
+    for queryset in querysets:
+        ids = queryset.order_by().annotate(audit_target_id=Cast("pk", CharField())).values("audit_target_id")
+        condition |= Q(
+            target_type=ContentType.objects.get_for_model(queryset.model, for_concrete_model=False), target_id__in=ids
+        )
+    return AuditEvent.objects.filter(condition).select_related("actor")
 
 
 def audit_trail(target):
