@@ -15,7 +15,7 @@ from candidates.models import (
     Enrolment,
     EnrolmentStatus,
 )
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.models import Block, PreparationPlace
 from certif.validation import TEXT_MAX_LENGTH, check_text, event_date_problem, unique_violations_as_field_errors
 
@@ -59,7 +59,9 @@ def candidate_create(*, actor, **fields) -> Candidate:
     candidate = Candidate(**_strip(fields))
     candidate.full_clean()
     candidate.save()
-    record_audit(actor=actor, action="candidate.created", target=candidate, after=candidate_snapshot(candidate))
+    record_audit(
+        actor=actor, action=AuditAction.CANDIDATE_CREATED, target=candidate, after=candidate_snapshot(candidate)
+    )
     return candidate
 
 
@@ -77,7 +79,7 @@ def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
     candidate.save()
     record_audit(
         actor=actor,
-        action="candidate.updated",
+        action=AuditAction.CANDIDATE_UPDATED,
         target=candidate,
         before={name: before[name] for name in changed},
         after={name: after[name] for name in changed},
@@ -101,7 +103,7 @@ def cohort_save(*, cohort: Cohort, trainers, actor) -> Cohort:
     cohort.trainers.set(trainers)
     record_audit(
         actor=actor,
-        action="cohort.updated" if before else "cohort.created",
+        action=AuditAction.COHORT_UPDATED if before else AuditAction.COHORT_CREATED,
         target=cohort,
         before=before,
         after=_cohort_snapshot(cohort),
@@ -143,7 +145,9 @@ def enrol(
     enrolment.full_clean()
     with unique_violations_as_field_errors(enrolment):
         enrolment.save()
-    record_audit(actor=actor, action="enrolment.created", target=enrolment, after=_enrolment_snapshot(enrolment))
+    record_audit(
+        actor=actor, action=AuditAction.ENROLMENT_CREATED, target=enrolment, after=_enrolment_snapshot(enrolment)
+    )
     return enrolment
 
 
@@ -159,7 +163,11 @@ def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_
     enrolment.full_clean()
     enrolment.save()
     record_audit(
-        actor=actor, action="enrolment.updated", target=enrolment, before=before, after=_enrolment_snapshot(enrolment)
+        actor=actor,
+        action=AuditAction.ENROLMENT_UPDATED,
+        target=enrolment,
+        before=before,
+        after=_enrolment_snapshot(enrolment),
     )
     return enrolment
 
@@ -185,7 +193,7 @@ def admissibility_record(
     enrolment.save()
     record_audit(
         actor=actor,
-        action="enrolment.admissibility_decided",
+        action=AuditAction.ENROLMENT_ADMISSIBILITY_DECIDED,
         target=enrolment,
         before=before,
         after=_enrolment_snapshot(enrolment),
@@ -245,7 +253,9 @@ def acquired_block_import(
     acquired.full_clean()
     with unique_violations_as_field_errors(acquired):
         acquired.save()
-    record_audit(actor=actor, action="acquired_block.imported", target=acquired, after=_acquired_snapshot(acquired))
+    record_audit(
+        actor=actor, action=AuditAction.ACQUIRED_BLOCK_IMPORTED, target=acquired, after=_acquired_snapshot(acquired)
+    )
     return acquired
 
 
@@ -299,7 +309,7 @@ def preparation_place_create(*, place: PreparationPlace, actor) -> PreparationPl
         place.save()
     record_audit(
         actor=actor,
-        action="preparation_place.created",
+        action=AuditAction.PREPARATION_PLACE_CREATED,
         target=place,
         after={"name": place.name, "address": place.address},
     )

@@ -29,7 +29,7 @@ from candidates.models import (
     WithdrawnBlock,
     WithdrawnDocument,
 )
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.roles import is_staff_member
 
 REFERENCE_MAX_LENGTH = 255
@@ -177,7 +177,7 @@ def withdrawal_record(
     )
     record_audit(
         actor=actor,
-        action="candidate.results_withdrawn",
+        action=AuditAction.CANDIDATE_RESULTS_WITHDRAWN,
         target=candidate,
         after={
             "summary": f"Retrait {what}, {reference}, décidé le {_d(decided_on)} : {reason}",

@@ -32,7 +32,8 @@ from candidates.models import (
     Withdrawal,
     WithdrawnBlock,
 )
-from certif.audit import audit_trail, record_audit
+from certif.audit import AuditAction, audit_trail, record_audit
+from certif.audit_display import describe_events
 from certif.models import Block, Certification, PreparationPlace
 from certif.roles import is_staff_member
 from certif.security import check_signature_password
@@ -135,7 +136,7 @@ def candidate_detail(request, pk):
             "withdrawn_awards": [item for item in candidate.awards.all() if item.is_withdrawn],
             "withdrawals": candidate.withdrawals.all(),
             "can_withdraw": staff and (award is not None or any(item["acquired"] for item in statuses)),
-            "audit_events": audit_trail(candidate)[:50] if staff else [],
+            "audit_events": describe_events(audit_trail(candidate)[:50]) if staff else [],
             "can_edit": staff,
         },
     )
@@ -221,7 +222,7 @@ def candidate_personal_data(request, pk):
             for event in audit_trail(candidate)
         ],
     }
-    record_audit(actor=request.user, action="candidate.personal_data_exported", target=candidate)
+    record_audit(actor=request.user, action=AuditAction.CANDIDATE_PERSONAL_DATA_EXPORTED, target=candidate)
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2), content_type="application/json"
     )

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.roles import Role, is_staff_member
 
 User = get_user_model()
@@ -127,10 +127,10 @@ def account_save(*, account, roles, actor):
     return account
 
 
-def account_audit_action(before, after) -> str:
+def account_audit_action(before, after) -> AuditAction:
     if before is None:
-        return "account.created"
-    return "account.roles_changed" if before["roles"] != after["roles"] else "account.changed"
+        return AuditAction.ACCOUNT_CREATED
+    return AuditAction.ACCOUNT_ROLES_CHANGED if before["roles"] != after["roles"] else AuditAction.ACCOUNT_CHANGED
 
 
 # — The link with which a person chooses their password —
@@ -176,7 +176,7 @@ def account_send_password_link(*, account, actor) -> LinkSent:
     )
     record_audit(
         actor=actor,
-        action="account.password_link_sent",
+        action=AuditAction.ACCOUNT_PASSWORD_LINK_SENT,
         target=account,
         after={"email": account.email, "first_time": context["first_time"]},
     )

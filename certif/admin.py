@@ -15,6 +15,7 @@ from certif import (
     services,
 )
 from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt
+from certif.audit_display import describe_event, lines_html
 from certif.models import (
     AuditEvent,
     Block,
@@ -220,7 +221,40 @@ class RatingScaleAdmin(ReadOnlyModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyModelAdmin):
+    """The journal: each action under its French label, its before and after as the fields' labels and values."""
+
     list_display = ["occurred_at", "actor", "action", "target_repr"]
     list_filter = ["action", "target_type"]
+    list_select_related = ["actor"]
     search_fields = ["target_repr", "action"]
     date_hierarchy = "occurred_at"
+    fields = [
+        "occurred_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_repr",
+        "changes",
+        "readable_before",
+        "readable_after",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="modifications")
+    def changes(self, event):
+        return lines_html(_readable(event).changes)
+
+    @admin.display(description="avant")
+    def readable_before(self, event):
+        return lines_html(_readable(event).before)
+
+    @admin.display(description="après")
+    def readable_after(self, event):
+        return lines_html(_readable(event).after)
+
+
+def _readable(event):
+    """The event's readable form, computed once for the three fields of its page."""
+    if not hasattr(event, "_readable"):
+        event._readable = describe_event(event)
+    return event._readable

@@ -14,11 +14,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from certif import accounts
 from certif.audit import audit_trail, record_audit
+from certif.audit_display import describe_events
 from certif.roles import Role
 from certif.validation import InputRulesFormMixin
 
@@ -241,7 +241,7 @@ class AccountAdmin(UserAdmin):
 
     @admin.display(description="événements")
     def history(self, obj):
-        events = list(audit_trail(obj)[:50])
+        events = describe_events(audit_trail(obj)[:50])
         if not events:
             return "Aucun événement."
         return format_html(
@@ -249,60 +249,13 @@ class AccountAdmin(UserAdmin):
             format_html_join(
                 "",
                 "<li>{} — {} — {} : {}</li>",
+                # The label follows a dash, mid-line: it starts in lower case.
                 (
-                    (
-                        f"{timezone.localtime(event.occurred_at):%d/%m/%Y %H:%M}",
-                        event.actor.get_full_name() or event.actor.get_username() if event.actor else "système",
-                        EVENT_LABELS.get(event.action, event.action),
-                        changes_summary(event.before, event.after),
-                    )
+                    (event.when, event.actor, event.label[:1].lower() + event.label[1:], event.summary)
                     for event in events
                 ),
             ),
         )
-
-
-EVENT_LABELS = {
-    "account.created": "compte créé",
-    "account.changed": "compte modifié",
-    "account.roles_changed": "rôles modifiés",
-    "account.password_link_sent": "lien pour choisir le mot de passe envoyé",
-    "security.locked_out": "bloqué après des essais de mot de passe",
-}
-FIELD_LABELS = {
-    "username": "identifiant",
-    "first_name": "prénom",
-    "last_name": "nom",
-    "email": "adresse",
-    "is_active": "actif",
-    "is_staff": "accès à l'administration",
-    "roles": "rôles",
-    "ip_address": "adresse IP",
-    "until": "jusqu'à",
-    "failures": "échecs",
-    "path": "page",
-}
-
-
-def _readable(key, value) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if key == "roles":
-        return ", ".join(Role(role).label for role in Role.values if role in value) or "aucun"
-    return str(value) if value not in (None, "") else "—"
-
-
-def changes_summary(before, after) -> str:
-    """« rôles : Formateur → Formateur, Président de jury » for what changed; everything for a creation."""
-    before, after = before or {}, after or {}
-    parts = []
-    for key, value in after.items():
-        label = FIELD_LABELS.get(key, key)
-        if key not in before:
-            parts.append(f"{label} : {_readable(key, value)}")
-        elif before[key] != value:
-            parts.append(f"{label} : {_readable(key, before[key])} → {_readable(key, value)}")
-    return " ; ".join(parts) or "—"
 
 
 admin.site.unregister(User)

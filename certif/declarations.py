@@ -21,7 +21,7 @@ from django.utils import timezone
 from lxml import etree
 
 from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration, HolderDeclarationLine
 from certif.validation import forbidden_character
 
@@ -330,7 +330,7 @@ def declarant_settings_save(
     if before == after:
         return declarant
     declarant.save()
-    record_audit(actor=actor, action="cdc.settings_changed", target=declarant, before=before, after=after)
+    record_audit(actor=actor, action=AuditAction.CDC_SETTINGS_CHANGED, target=declarant, before=before, after=after)
     return declarant
 
 
@@ -404,7 +404,7 @@ def holder_declaration_create(
     )
     record_audit(
         actor=actor,
-        action="cdc.holders_declared",
+        action=AuditAction.CDC_HOLDERS_DECLARED,
         target=declaration,
         after={
             "flux_id": flux_id,

@@ -621,6 +621,71 @@ class ScaleLevel(InputRulesMixin, FrozenRowsModel):
         return self.label
 
 
+class AuditAction(models.TextChoices):
+    """Every action an audit trace may record, with the label the history shows. The values are the codes stored in
+    `AuditEvent.action` since the first trace: never rename one, add a member instead."""
+
+    # Candidates, promotions, enrolments
+    CANDIDATE_CREATED = "candidate.created", "Création de la fiche"
+    CANDIDATE_UPDATED = "candidate.updated", "Modification de la fiche"
+    CANDIDATE_PERSONAL_DATA_EXPORTED = "candidate.personal_data_exported", "Export des données personnelles"
+    CANDIDATE_RESULTS_WITHDRAWN = "candidate.results_withdrawn", "Retrait de résultats"
+    COHORT_CREATED = "cohort.created", "Création de la promotion"
+    COHORT_UPDATED = "cohort.updated", "Modification de la promotion"
+    PREPARATION_PLACE_CREATED = "preparation_place.created", "Ajout d'un lieu de préparation"
+    ENROLMENT_CREATED = "enrolment.created", "Inscription dans une promotion"
+    ENROLMENT_UPDATED = "enrolment.updated", "Modification de l'inscription"
+    ENROLMENT_ADMISSIBILITY_DECIDED = "enrolment.admissibility_decided", "Décision de recevabilité"
+    ACQUIRED_BLOCK_IMPORTED = "acquired_block.imported", "Reprise d'historique d'un bloc acquis"
+    ACQUIRED_BLOCK_FROM_JURY = "acquired_block.from_jury", "Bloc acquis sur décision du jury"
+    CERTIFICATION_AWARDED = "certification.awarded", "Délivrance de la certification"
+    # Referential
+    REFERENTIAL_CERTIFICATION_CHANGED = "referential.certification_changed", "Modification de la description"
+    REFERENTIAL_REGISTRATION_ADDED = "referential.registration_added", "Ajout de l'enregistrement"
+    REFERENTIAL_REGISTRATION_CHANGED = "referential.registration_changed", "Correction de l'enregistrement"
+    REFERENTIAL_REGISTRATION_DELETED = "referential.registration_deleted", "Suppression de l'enregistrement"
+    REFERENTIAL_THRESHOLD_CHANGED = "referential.threshold_changed", "Modification de la règle du bloc"
+    REFERENTIAL_COMPETENCE_ADDED = "referential.competence_added", "Ajout d'une compétence à la grille"
+    REFERENTIAL_COMPETENCE_RENAMED = "referential.competence_renamed", "Renommage d'une compétence de la grille"
+    REFERENTIAL_COMPETENCE_MOVED = "referential.competence_moved", "Déplacement d'une compétence dans la grille"
+    REFERENTIAL_COMPETENCE_REMOVED = "referential.competence_removed", "Retrait d'une compétence de la grille"
+    REFERENTIAL_SCALE_CHANGED = "referential.scale_changed", "Modification de l'échelle de niveaux"
+    REFERENTIAL_SCALE_VERSIONED = "referential.scale_versioned", "Nouvelle version de l'échelle de niveaux"
+    # Evaluation
+    EVALUATION_SESSION_OPENED = "evaluation.session_opened", "Ouverture de la session d'évaluation"
+    EVALUATION_LEVEL_CHANGED = "evaluation.level_changed", "Saisie d'un niveau"
+    EVALUATION_SUBMITTED = "evaluation.submitted", "Soumission de la grille du bloc"
+    EVALUATION_REOPENED = "evaluation.reopened", "Réouverture de la grille du bloc"
+    # Juries
+    JURY_SESSION_CREATED = "jury.session_created", "Création de la session de jury"
+    JURY_SESSION_UPDATED = "jury.session_updated", "Modification de la session de jury"
+    JURY_DATE_MOVED = "jury.date_moved", "Déplacement de la date du jury"
+    JURY_MEMBER_ADDED = "jury.member_added", "Ajout d'un membre du jury"
+    JURY_MEMBER_CHANGED = "jury.member_changed", "Modification d'un membre du jury"
+    JURY_MEMBER_REMOVED = "jury.member_removed", "Retrait d'un membre du jury"
+    JURY_RECUSAL_DECLARED = "jury.recusal_declared", "Déclaration d'une récusation"
+    JURY_CANDIDATE_PRESENTED = "jury.candidate_presented", "Présentation d'un candidat au jury"
+    JURY_CANDIDATE_WITHDRAWN = "jury.candidate_withdrawn", "Retrait d'un candidat de la session"
+    JURY_DECISION_RECORDED = "jury.decision_recorded", "Enregistrement d'une décision"
+    JURY_DECISION_OVERRIDDEN = "jury.decision_overridden", "Décision s'écartant de la proposition"
+    JURY_SIGNED_OFF = "jury.signed_off", "Signature du procès-verbal"
+    JURY_DECISION_RECTIFIED = "jury.decision_rectified", "Rectification d'une décision"
+    # Documents
+    DOCUMENT_ISSUED = "document.issued", "Émission d'un document"
+    DOCUMENT_REVOKED = "document.revoked", "Révocation d'un document"
+    DOCUMENT_RECTIFIED = "document.rectified", "Document rendu caduc par une rectification"
+    DOCUMENTS_BATCH_REQUESTED = "documents.batch_requested", "Demande de génération des documents de la session"
+    # Declarations to the Caisse des Dépôts
+    CDC_SETTINGS_CHANGED = "cdc.settings_changed", "Modification des identifiants auprès de la Caisse des Dépôts"
+    CDC_HOLDERS_DECLARED = "cdc.holders_declared", "Déclaration des titulaires à la Caisse des Dépôts"
+    # Accounts and security
+    ACCOUNT_CREATED = "account.created", "Compte créé"
+    ACCOUNT_CHANGED = "account.changed", "Compte modifié"
+    ACCOUNT_ROLES_CHANGED = "account.roles_changed", "Rôles modifiés"
+    ACCOUNT_PASSWORD_LINK_SENT = "account.password_link_sent", "Lien pour choisir le mot de passe envoyé"
+    SECURITY_LOCKED_OUT = "security.locked_out", "Blocage après des essais de mot de passe"
+
+
 class AuditEvent(WriteOnceModel):
     """Who changed what, when, from what to what. Written once, never updated nor deleted."""
 
@@ -631,7 +696,7 @@ class AuditEvent(WriteOnceModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name="auteur"
     )
-    action = models.CharField("action", max_length=100)
+    action = models.CharField("action", max_length=100, choices=AuditAction)
     target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name="type d'objet")
     target_id = models.CharField("identifiant de l'objet", max_length=64)
     target_repr = models.CharField("objet", max_length=255)
@@ -646,7 +711,7 @@ class AuditEvent(WriteOnceModel):
         triggers = [write_once_trigger(change=AUDIT_CHANGE_REFUSED, delete=AUDIT_DELETE_REFUSED)]
 
     def __str__(self):
-        return f"{self.occurred_at:%d/%m/%Y %H:%M} {self.action} {self.target_repr}"
+        return f"{timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M} {self.get_action_display()} — {self.target_repr}"
 
 
 # — Holder declaration to the Caisse des Dépôts (flux XML cpf-1.1.2.xsd, article L.6113-8 du Code du travail) —

@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.csp import CSP
 
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from juries.ratelimit import client_address
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def audit_lockout(sender, request, username, ip_address, **kwargs):
         return
     record_audit(
         actor=None,
-        action="security.locked_out",
+        action=AuditAction.SECURITY_LOCKED_OUT,
         target=target,
         after={
             "username": username or "",

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.models import (
     BLOCK_RULE_FIELDS,
     Block,
@@ -46,7 +46,7 @@ def _writable(grid: Grid) -> Grid:
     return new_grid
 
 
-def _record_grid_change(*, actor, action: str, before: dict, grid: Grid) -> None:
+def _record_grid_change(*, actor, action: AuditAction, before: dict, grid: Grid) -> None:
     # `before` is the grid as it was (the frozen version when a new one was made), `after` the grid as it is now.
     record_audit(actor=actor, action=action, target=grid, before=before, after=_grid_snapshot(grid))
 
@@ -77,7 +77,7 @@ def competence_add(*, block: Block, label: str, actor) -> Competence:
     grid = _writable(current)
     last = grid.competences.order_by("-position").first()
     competence = Competence.objects.create(grid=grid, label=label, position=(last.position + 1) if last else 1)
-    _record_grid_change(actor=actor, action="referential.competence_added", before=before, grid=grid)
+    _record_grid_change(actor=actor, action=AuditAction.REFERENTIAL_COMPETENCE_ADDED, before=before, grid=grid)
     return competence
 
 
@@ -96,7 +96,7 @@ def competence_rename(*, block: Block, position: int, label: str, actor) -> Comp
     competence = grid.competences.get(position=position)
     competence.label = label
     competence.save(update_fields=["label"])
-    _record_grid_change(actor=actor, action="referential.competence_renamed", before=before, grid=grid)
+    _record_grid_change(actor=actor, action=AuditAction.REFERENTIAL_COMPETENCE_RENAMED, before=before, grid=grid)
     return competence
 
 
@@ -123,7 +123,7 @@ def competence_move(*, block: Block, position: int, offset: int, actor) -> Grid 
     other.save(update_fields=["position"])
     moved.position = other_position
     moved.save(update_fields=["position"])
-    _record_grid_change(actor=actor, action="referential.competence_moved", before=before, grid=grid)
+    _record_grid_change(actor=actor, action=AuditAction.REFERENTIAL_COMPETENCE_MOVED, before=before, grid=grid)
     return grid
 
 
@@ -140,7 +140,7 @@ def competence_remove(*, block: Block, position: int, actor) -> Grid:
     for competence in grid.competences.filter(position__gt=position).order_by("position"):
         competence.position -= 1
         competence.save(update_fields=["position"])
-    _record_grid_change(actor=actor, action="referential.competence_removed", before=before, grid=grid)
+    _record_grid_change(actor=actor, action=AuditAction.REFERENTIAL_COMPETENCE_REMOVED, before=before, grid=grid)
     return grid
 
 
@@ -169,7 +169,11 @@ def block_threshold_update(
         return block  # 7 and 7.00 are one threshold: nothing changes, nothing is recorded
     block.save(update_fields=list(BLOCK_RULE_FIELDS))
     record_audit(
-        actor=actor, action="referential.threshold_changed", target=block, before=before, after=_block_snapshot(block)
+        actor=actor,
+        action=AuditAction.REFERENTIAL_THRESHOLD_CHANGED,
+        target=block,
+        before=before,
+        after=_block_snapshot(block),
     )
     return block
 
@@ -196,7 +200,7 @@ def registration_create(*, registration: Registration, actor) -> Registration:
     registration.save()
     record_audit(
         actor=actor,
-        action="referential.registration_added",
+        action=AuditAction.REFERENTIAL_REGISTRATION_ADDED,
         target=registration,
         after=_registration_snapshot(registration),
     )
@@ -223,7 +227,7 @@ def registration_update(*, registration: Registration, actor, **fields) -> Regis
     changed = [name for name in after if after[name] != before[name]]
     record_audit(
         actor=actor,
-        action="referential.registration_changed",
+        action=AuditAction.REFERENTIAL_REGISTRATION_CHANGED,
         target=registration,
         before={name: before[name] for name in changed},
         after={name: after[name] for name in changed},
@@ -241,7 +245,7 @@ def registration_delete(*, registration: Registration, actor) -> None:
         raise ValidationError(registration_delete_refused_message(sessions))
     record_audit(
         actor=actor,
-        action="referential.registration_deleted",
+        action=AuditAction.REFERENTIAL_REGISTRATION_DELETED,
         target=registration,
         before=_registration_snapshot(registration),
     )
@@ -286,7 +290,7 @@ def certification_update(*, certification: Certification, actor, **fields) -> Ce
     certification.save(update_fields=changed)
     record_audit(
         actor=actor,
-        action="referential.certification_changed",
+        action=AuditAction.REFERENTIAL_CERTIFICATION_CHANGED,
         target=certification,
         before={name: before[name] for name in changed},
         after={name: after[name] for name in changed},
@@ -355,7 +359,11 @@ def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> Rat
         for index, level in enumerate(sorted(levels, key=lambda level: level["position"]), start=1)
     )
     record_audit(
-        actor=actor, action="referential.scale_changed", target=scale, before=before, after=_scale_snapshot(scale)
+        actor=actor,
+        action=AuditAction.REFERENTIAL_SCALE_CHANGED,
+        target=scale,
+        before=before,
+        after=_scale_snapshot(scale),
     )
     return scale
 
@@ -374,5 +382,7 @@ def rating_scale_new_version(*, certification: Certification, actor) -> RatingSc
         ScaleLevel(scale=scale, position=level.position, code=level.code, label=level.label, validates=level.validates)
         for level in current.levels.all()
     )
-    record_audit(actor=actor, action="referential.scale_versioned", target=scale, after=_scale_snapshot(scale))
+    record_audit(
+        actor=actor, action=AuditAction.REFERENTIAL_SCALE_VERSIONED, target=scale, after=_scale_snapshot(scale)
+    )
     return scale

@@ -3,14 +3,13 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from candidates.models import Enrolment
 from certif import clock
-from certif.audit import record_audit
-from certif.models import AuditEvent, Block, Grid, RatingScale
+from certif.audit import AuditAction, AuditChange, record_audit, record_audits
+from certif.models import Block, Grid, RatingScale
 from certif.roles import Role
 from certif.rules import BlockResult, block_outcome
 from certif.validation import (
@@ -23,7 +22,6 @@ from certif.validation import (
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, EvaluationSession, LevelEntry, evaluable_q
 
 COMMENT_MAX_LENGTH = 2000
-LEVEL_CHANGED = "evaluation.level_changed"
 
 
 class InvalidGridData(Exception):
@@ -143,7 +141,9 @@ def evaluation_session_open(*, cohort, blocks, evaluators, starts_on, ends_on, a
         frozen_at=now
     )
     RatingScale.objects.filter(pk=scale.pk, first_used_at__isnull=True).update(first_used_at=now)
-    record_audit(actor=actor, action="evaluation.session_opened", target=session, after=_session_snapshot(session))
+    record_audit(
+        actor=actor, action=AuditAction.EVALUATION_SESSION_OPENED, target=session, after=_session_snapshot(session)
+    )
     return session
 
 
@@ -284,19 +284,11 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
     if to_update:
         LevelEntry.objects.bulk_update(to_update, ["level", "comment", "version", "updated_at", "updated_by"])
     if events:
-        content_type = ContentType.objects.get_for_model(LevelEntry, for_concrete_model=False)
-        AuditEvent.objects.bulk_create(
-            AuditEvent(
-                occurred_at=now,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                action=LEVEL_CHANGED,
-                target_type=content_type,
-                target_id=str(entry.pk),
-                target_repr=str(entry)[:255],
-                before=before,
-                after=after,
-            )
-            for entry, before, after in events
+        record_audits(
+            actor=actor,
+            action=AuditAction.EVALUATION_LEVEL_CHANGED,
+            changes=[AuditChange(target=entry, before=before, after=after) for entry, before, after in events],
+            occurred_at=now,
         )
     return result
 
@@ -336,7 +328,7 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
     block_evaluation.save(update_fields=["status", "submitted_at", "submitted_by"])
     record_audit(
         actor=actor,
-        action="evaluation.submitted",
+        action=AuditAction.EVALUATION_SUBMITTED,
         target=block_evaluation,
         before={"status": BlockEvaluationStatus.DRAFT},
         after={"status": BlockEvaluationStatus.SUBMITTED},
@@ -361,7 +353,7 @@ def block_evaluation_reopen(*, block_evaluation: BlockEvaluation, reason: str, a
     block_evaluation.save(update_fields=["status", "submitted_at", "submitted_by"])
     record_audit(
         actor=actor,
-        action="evaluation.reopened",
+        action=AuditAction.EVALUATION_REOPENED,
         target=block_evaluation,
         before={"status": BlockEvaluationStatus.SUBMITTED},
         after={"status": BlockEvaluationStatus.DRAFT, "reason": reason},

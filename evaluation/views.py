@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from certif.audit import audit_trail
+from certif.audit_display import describe_events
 from certif.roles import is_staff_member
 from certif.rules import Outcome
 from certif.validation import show_errors
@@ -304,5 +305,5 @@ def cell_history(request, session_pk, number, enrolment_pk, competence_pk):
     return render(
         request,
         "evaluation/cell_history.html",
-        {"be": block_evaluation, "entry": entry, "events": audit_trail(entry)},
+        {"be": block_evaluation, "entry": entry, "events": describe_events(audit_trail(entry))},
     )

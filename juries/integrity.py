@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import BinaryField, CharField, F, Func, Value
 from django.utils.formats import date_format
 
-from certif.models import AuditEvent, HolderDeclaration
+from certif.models import AuditAction, AuditEvent, HolderDeclaration
 from juries.models import Decision, DocumentKind, IssuedDocument, JurySession, JurySessionStatus, Rectification
 from juries.services import decisions_fingerprint
 
@@ -141,7 +141,7 @@ def printed_fingerprint_matches(pdf: bytes, fingerprint: str) -> bool:
 
 def _sign_off_fingerprints(session_ids) -> dict[int, list[str]]:
     events = AuditEvent.objects.filter(
-        action="jury.signed_off",
+        action=AuditAction.JURY_SIGNED_OFF,
         target_type=ContentType.objects.get_for_model(JurySession, for_concrete_model=False),
         target_id__in=[str(pk) for pk in session_ids],
     ).only("target_id", "after")
@@ -161,7 +161,7 @@ def _check_rectifications(session_ids, results: dict[int, SessionIntegrity]) -> 
         return
     traces = {}
     for event in AuditEvent.objects.filter(
-        action="jury.decision_rectified",
+        action=AuditAction.JURY_DECISION_RECTIFIED,
         target_type=ContentType.objects.get_for_model(Decision, for_concrete_model=False),
         target_id__in=[str(r.decision_id) for r in rectifications],
     ).only("after"):

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 
 from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, CertificationAward, Enrolment
 from certif import clock
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.models import Block, Grid, RatingScale
 from certif.roles import Role, may_preside, roles_of
 from certif.rules import Outcome
@@ -180,7 +180,7 @@ def jury_session_create(*, certification, date, place, blocks, actor) -> JurySes
     session.full_clean()
     session.save()
     session.blocks.set(blocks)
-    record_audit(actor=actor, action="jury.session_created", target=session, after=_session_snapshot(session))
+    record_audit(actor=actor, action=AuditAction.JURY_SESSION_CREATED, target=session, after=_session_snapshot(session))
     return session
 
 
@@ -221,10 +221,14 @@ def jury_session_update(*, session, date, place, blocks, actor, date_change_reas
     after = _session_snapshot(session)
     if moved and presented:
         record_audit(
-            actor=actor, action="jury.date_moved", target=session, before=before, after={**after, "reason": reason}
+            actor=actor,
+            action=AuditAction.JURY_DATE_MOVED,
+            target=session,
+            before=before,
+            after={**after, "reason": reason},
         )
     elif after != before:
-        record_audit(actor=actor, action="jury.session_updated", target=session, before=before, after=after)
+        record_audit(actor=actor, action=AuditAction.JURY_SESSION_UPDATED, target=session, before=before, after=after)
     return session
 
 
@@ -262,7 +266,7 @@ def jury_member_save(*, member: JuryMember, actor) -> list[str]:
     after = {**_member_snapshot(member), "violations": violations}
     record_audit(
         actor=actor,
-        action="jury.member_changed" if before else "jury.member_added",
+        action=AuditAction.JURY_MEMBER_CHANGED if before else AuditAction.JURY_MEMBER_ADDED,
         target=session,
         before=before,
         after=after,
@@ -278,7 +282,11 @@ def jury_member_remove(*, member: JuryMember, actor) -> list[str]:
     member.delete()
     violations = session_violations(session)
     record_audit(
-        actor=actor, action="jury.member_removed", target=session, before=before, after={"violations": violations}
+        actor=actor,
+        action=AuditAction.JURY_MEMBER_REMOVED,
+        target=session,
+        before=before,
+        after={"violations": violations},
     )
     return violations
 
@@ -352,7 +360,7 @@ def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: s
     )
     record_audit(
         actor=actor,
-        action="jury.recusal_declared",
+        action=AuditAction.JURY_RECUSAL_DECLARED,
         target=session,
         after={"member": member.name, "candidate": str(presentation.enrolment.candidate), "reason": recusal.reason},
     )
@@ -525,7 +533,7 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Pr
     refresh_recusals(session)
     record_audit(
         actor=actor,
-        action="jury.candidate_presented",
+        action=AuditAction.JURY_CANDIDATE_PRESENTED,
         target=session,
         after={
             "candidate": str(enrolment.candidate),
@@ -544,7 +552,7 @@ def presentation_remove(*, presentation: Presentation, actor) -> None:
     presentation.decisions.all().delete()
     presentation.recusals.all().delete()
     presentation.delete()
-    record_audit(actor=actor, action="jury.candidate_withdrawn", target=session, before=before)
+    record_audit(actor=actor, action=AuditAction.JURY_CANDIDATE_WITHDRAWN, target=session, before=before)
 
 
 # — Deliberation —
@@ -659,7 +667,9 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
         decision.save()
         record_audit(
             actor=actor,
-            action="jury.decision_overridden" if decision.departs_from_proposal else "jury.decision_recorded",
+            action=AuditAction.JURY_DECISION_OVERRIDDEN
+            if decision.departs_from_proposal
+            else AuditAction.JURY_DECISION_RECORDED,
             target=decision,
             before=before,
             after=_decision_snapshot(decision),
@@ -836,7 +846,7 @@ def _acquire_and_award(
         )
         record_audit(
             actor=actor,
-            action="acquired_block.from_jury",
+            action=AuditAction.ACQUIRED_BLOCK_FROM_JURY,
             target=acquired,
             after={"block": decision.block.number, "acquired_on": day.isoformat(), "decision": decision.pk},
         )
@@ -863,7 +873,7 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -
     )
     record_audit(
         actor=actor,
-        action="certification.awarded",
+        action=AuditAction.CERTIFICATION_AWARDED,
         target=award,
         after={"number": award.number, "awarded_on": day.isoformat(), "session": session.pk},
     )
@@ -931,7 +941,7 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
             awards.append(award)
     record_audit(
         actor=signed_by,
-        action="jury.signed_off",
+        action=AuditAction.JURY_SIGNED_OFF,
         target=session,
         before={"status": JurySessionStatus.PREPARED},
         after={
@@ -1001,7 +1011,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     )
     record_audit(
         actor=signed_by,
-        action="jury.decision_rectified",
+        action=AuditAction.JURY_DECISION_RECTIFIED,
         target=decision,
         before={"outcome": current},
         after={"outcome": outcome, "reason": rectification.reason, "rectification": rectification.pk},

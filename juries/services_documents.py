@@ -23,7 +23,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from candidates.models import Candidate
-from certif.audit import record_audit
+from certif.audit import AuditAction, record_audit
 from certif.roles import is_staff_member
 from certif.validation import TEXT_MAX_LENGTH, check_text
 from juries import pdf
@@ -155,7 +155,7 @@ def _after_issue(document, prepared, same_slot, candidate_id, size, actor) -> No
         IssuedDocument.objects.filter(pk__in=replaced).update(superseded_by=document)
     record_audit(
         actor=actor,
-        action="document.issued",
+        action=AuditAction.DOCUMENT_ISSUED,
         target=document,
         after={
             "kind": document.kind,
@@ -212,7 +212,7 @@ def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDo
     )
     record_audit(
         actor=actor,
-        action="document.revoked",
+        action=AuditAction.DOCUMENT_REVOKED,
         target=document,
         before={"status": DocumentStatus.VALID},
         after={"status": DocumentStatus.REVOKED, "reason": reason},
@@ -249,7 +249,7 @@ def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
         )
         record_audit(
             actor=actor,
-            action="document.rectified",
+            action=AuditAction.DOCUMENT_RECTIFIED,
             target=document,
             before={"status": DocumentStatus.VALID},
             after={"status": DocumentStatus.RECTIFIED, "rectification": rectification.pk},
@@ -367,7 +367,7 @@ def batch_request(*, session: JurySession, actor) -> DocumentBatch:
     _enqueue(batch)
     record_audit(
         actor=actor,
-        action="documents.batch_requested",
+        action=AuditAction.DOCUMENTS_BATCH_REQUESTED,
         target=session,
         after={"batch": batch.pk, "documents": batch.total, "already_issued": batch.done},
     )

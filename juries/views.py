@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from candidates.models import Enrolment
+from certif.audit import audit_trail_of
+from certif.audit_display import describe_events
 from certif.models import Certification
 from certif.roles import Role, roles_of
 from certif.rules import Outcome
@@ -239,8 +241,19 @@ def session_detail(request, pk):
                 else None
             ),
             "integrity": integrity_report(sessions=[session]).sessions[0] if session.is_signed else None,
+            "history": _session_history(session) if Role.STAFF in roles or _presides(members, request.user) else [],
         },
     )
+
+
+SESSION_HISTORY_LENGTH = 100
+
+
+def _session_history(session):
+    """What was done to the session and its decisions (members, presentations and recusals are traced on the
+    session itself), newest first, readable."""
+    events = audit_trail_of(targets=[session], querysets=[Decision.objects.filter(presentation__session=session)])
+    return describe_events(events[:SESSION_HISTORY_LENGTH])
 
 
 # — Members —

@@ -13,19 +13,27 @@ Adding a model? Add its line: the first test fails, telling what to decide, unti
 Inlines are doors too: every inline of every admin is read-only.
 """
 
+import ast
+import datetime
+import html
 import inspect
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin import AdminSite
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
-from certif.models import Block, Competence, Grid
+from candidates import services as candidates_services
+from certif.models import AuditAction, AuditEvent, Block, Competence, Grid
 from certif.roles import Role
 from tests.conftest import make_user
+from tests.factories import make_candidate
 
 OUR_APPS = ("certif", "candidates", "evaluation", "juries")
 OPERATIONS = ("add", "change", "delete")
@@ -370,3 +378,141 @@ def test_a_stale_line_is_reported(requests):
     assert admin_problems(admin.site, table, requests) == [
         "juries.Ghost: in ADMIN_POLICY but no such model in scope; remove the line."
     ]
+
+
+# — Audit: every action recorded is a member of the closed set, with a French label —
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+NOT_OUR_CODE = {"tests", ".venv", "node_modules", "migrations", ".git"}
+RECORDERS = {"record_audit", "record_audits"}
+
+
+def our_modules() -> dict[Path, ast.Module]:
+    return {
+        path: ast.parse(path.read_text(), filename=str(path))
+        for path in sorted(REPOSITORY.rglob("*.py"))
+        if not NOT_OUR_CODE & set(path.relative_to(REPOSITORY).parts)
+    }
+
+
+def _called_name(call: ast.Call) -> str:
+    return getattr(call.func, "id", None) or getattr(call.func, "attr", "")
+
+
+def _is_member(node) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "AuditAction"
+        and node.attr in AuditAction.__members__
+    )
+
+
+def _annotated_action(annotation) -> bool:
+    return annotation is not None and ast.unparse(annotation) == "AuditAction"
+
+
+def action_problems(modules) -> list[str]:
+    """Every recorder's action is `AuditAction.<member>`, a choice between members, a parameter typed `AuditAction`
+    passed on, or the result of a function typed `-> AuditAction` that returns only members."""
+    functions = {
+        node.name: node
+        for tree in modules.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+    def allowed(node, function) -> bool:
+        if _is_member(node):
+            return True
+        if isinstance(node, ast.IfExp):
+            return allowed(node.body, function) and allowed(node.orelse, function)
+        if isinstance(node, ast.Name) and function is not None:
+            arguments = function.args
+            return any(
+                argument.arg == node.id and _annotated_action(argument.annotation)
+                for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            )
+        if isinstance(node, ast.Call) and (called := functions.get(_called_name(node))) is not None:
+            returned = [item.value for item in ast.walk(called) if isinstance(item, ast.Return)]
+            return _annotated_action(called.returns) and all(allowed(value, called) for value in returned)
+        return False
+
+    problems = []
+    for path, tree in modules.items():
+        where = path.relative_to(REPOSITORY)
+        parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+        for node in ast.walk(tree):
+            is_action_attribute = (
+                isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "AuditAction"
+            )
+            if is_action_attribute and node.attr not in dir(AuditAction):
+                problems.append(f"{where}:{node.lineno}: AuditAction.{node.attr} is not a member")
+            if not isinstance(node, ast.Call):
+                continue
+            name = _called_name(node)
+            if name == "AuditEvent" and where.as_posix() != "certif/audit.py":
+                problems.append(f"{where}:{node.lineno}: an AuditEvent built by hand; use record_audit(s)")
+            if name not in RECORDERS:
+                continue
+            action = next((keyword.value for keyword in node.keywords if keyword.arg == "action"), None)
+            function = parents.get(node)
+            while function is not None and not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                function = parents.get(function)
+            if action is None or not allowed(action, function):
+                shown = ast.unparse(action) if action is not None else "no action"
+                problems.append(f"{where}:{node.lineno}: {name}(action={shown}) is not an AuditAction member")
+    return problems
+
+
+def test_every_audit_action_recorded_in_the_code_is_a_member_of_the_set():
+    modules = our_modules()
+    assert len(modules) > 50  # the walk reads the applications, not an empty folder
+    assert action_problems(modules) == []
+
+
+def test_the_walk_reports_a_free_string_and_a_hand_built_trace():
+    code = ast.parse(
+        "def f(actor, target, action):\n"
+        "    record_audit(actor=actor, action='candidate.created', target=target)\n"
+        "    record_audit(actor=actor, action=AuditAction.CANDIDATE_CREATD, target=target)\n"
+        "    record_audit(actor=actor, action=action, target=target)\n"
+        "    AuditEvent(action=AuditAction.CANDIDATE_CREATED)\n"
+    )
+    problems = action_problems({REPOSITORY / "candidates" / "example.py": code})
+    assert len(problems) == 5, problems  # the string, the typo (twice: attribute and argument), the name, the row
+
+
+def test_every_audit_action_has_a_french_label_of_its_own():
+    labels = [member.label for member in AuditAction]
+    assert all(member.label != member.value and " " in member.label for member in AuditAction)
+    assert all(label[0].isupper() for label in labels)
+    assert len(set(labels)) == len(labels)
+
+
+@pytest.mark.django_db
+def test_record_audit_refuses_a_free_string(staff_user):
+    from certif.audit import record_audit
+
+    with pytest.raises(ValueError, match="Action d'audit inconnue"):
+        record_audit(actor=staff_user, action="candidate.created", target=staff_user)
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_candidate_page_shows_the_history_in_french(staff_client, staff_user):
+    candidate = make_candidate(staff_user, birth_date=datetime.date(1985, 4, 12))
+    candidates_services.candidate_update(
+        candidate=candidate, actor=staff_user, job_title="Responsable de secteur", employer_kind="fondation"
+    )
+    page = html.unescape(staff_client.get(reverse("candidates:detail", args=[candidate.pk])).content.decode())
+    # What a reader sees: the text, not the markup (each row keeps its code in a data attribute, for machines).
+    history = re.sub(r"<[^>]+>", " ", page[page.index("Historique des modifications") :])
+    assert AuditAction.CANDIDATE_CREATED.label in history and "Création de la fiche" in history
+    assert "Modification de la fiche" in history
+    assert "date de naissance : 12/04/1985" in history
+    assert "emploi occupé : Chef de service → Responsable de secteur" in history
+    assert "type d'employeur : Association → Fondation" in history
+    assert staff_user.get_full_name() in history
+    assert "candidate.created" not in history and "candidate.updated" not in history
+    assert "{'" not in history and "'}" not in history and "birth_date" not in history
