@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -1011,15 +1011,3 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         # Dated like the session's own decisions: the rectified decision is the jury's decision of that day.
         _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)
     return rectification
-
-
-def president_pending_sessions(user):
-    """The prepared sessions a president presides (home page)."""
-    return (
-        JurySession.objects.filter(members__user=user, members__is_president=True, status=JurySessionStatus.PREPARED)
-        .annotate(
-            candidate_count=Count("presentations", distinct=True),
-            missing=Count("presentations__decisions", filter=Q(presentations__decisions__outcome=""), distinct=True),
-        )
-        .order_by("date", "pk")
-    )
