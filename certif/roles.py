@@ -81,6 +81,12 @@ def roles_of(user) -> frozenset[str]:
     return user._mpes_roles
 
 
+def role_labels(user) -> list[str]:
+    """The French names of the user's roles, in the order of `Role`."""
+    roles = roles_of(user)
+    return [Role(role).label for role in Role.values if role in roles]
+
+
 def is_staff_member(user) -> bool:
     return Role.STAFF in roles_of(user)
 

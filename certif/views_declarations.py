@@ -14,7 +14,7 @@ from candidates.models import CertificationAward
 from certif import declarations
 from certif.forms_declarations import DeclarantSettingsForm, HolderSelectionForm
 from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration
-from certif.validation import show_errors
+from certif.validation import apply_service, show_errors
 
 declare_holders_required = permission_required("certif.declare_holders", raise_exception=True)
 
@@ -117,11 +117,13 @@ def settings_edit(request, rncp_code):
         instance=declarant or CdcDeclarantSettings(certification=certification),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            declarations.declarant_settings_save(certification=certification, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form,
+            lambda: declarations.declarant_settings_save(
+                certification=certification, actor=request.user, **form.cleaned_data
+            ),
+        )
+        if done:
             messages.success(request, "Identifiants auprès de la Caisse des Dépôts enregistrés.")
             return redirect("declarations:declare", rncp_code=rncp_code)
     declare_url = reverse("declarations:declare", kwargs={"rncp_code": rncp_code})
