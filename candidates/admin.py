@@ -10,7 +10,6 @@ import datetime
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
@@ -35,7 +34,7 @@ from candidates.models import (
 from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
 from certif.admin_doors import adopt as _adopt
 from certif.audit import audit_trail
-from certif.roles import Role
+from certif.roles import Role, holders_of
 
 
 @admin.register(AccessPathway)
@@ -212,9 +211,7 @@ class CohortAdmin(ServiceModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "trainers":
-            kwargs["queryset"] = (
-                get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name")
-            )
+            kwargs["queryset"] = holders_of(Role.TRAINER).order_by("last_name", "first_name")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

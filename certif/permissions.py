@@ -98,6 +98,13 @@ def is_document_president(user, issued_document) -> bool:
     return issued_document is not None and is_session_president(user, issued_document.session)
 
 
+@rules.predicate
+def is_technical_account(user, account) -> bool:
+    """A superuser, or an account with admin access that staff did not give (no « gestionnaire » role): read
+    afresh, since the page may be changing it."""
+    return account.is_superuser or (account.is_staff and not account.groups.filter(name=Role.STAFF).exists())
+
+
 # — The decisions —
 
 reads_all_documents = is_staff | _holds("juries.view_issueddocument")
@@ -127,8 +134,10 @@ RULES = {
     "candidates.edit_candidate": is_staff,
     "candidates.read_candidate_history": is_staff,
     "candidates.withdraw_candidate": is_staff,
-    # Accounts and the referential.
+    # Accounts: staff manage them, except the technical ones, which only a superuser changes (Django's
+    # `user.has_perm` lets every superuser through).
     "certif.manage_accounts": is_staff,
+    "certif.change_account": ~is_technical_account,
 }
 
 for _name, _predicate in RULES.items():

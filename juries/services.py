@@ -19,7 +19,8 @@ from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, Cer
 from certif import clock
 from certif.audit import record_audit
 from certif.models import Block, Grid, RatingScale
-from certif.roles import Role, may_preside, roles_of
+from certif.permissions import is_president, is_staff
+from certif.roles import may_preside
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
@@ -202,7 +203,7 @@ def jury_session_update(*, session, date, place, blocks, actor, date_change_reas
     if moved:
         _check_date(date)
     if moved and presented:
-        if Role.STAFF not in roles_of(actor):
+        if not is_staff(actor):
             raise ValidationError({"date": DATE_LOCKED_MESSAGE})
         if not reason:
             raise ValidationError(
@@ -238,7 +239,7 @@ def _check_member(member: JuryMember) -> None:
     if member.is_president:
         if member.user_id is None:
             raise ValidationError({"user": "Reliez le président à son compte utilisateur : il signe avec ce compte."})
-        if not member.user.groups.filter(name=Role.PRESIDENT).exists():
+        if not is_president(member.user):
             raise ValidationError({"user": "Ce compte n'a pas le rôle « Président de jury »."})
         if not may_preside(member.user):
             raise ValidationError(
