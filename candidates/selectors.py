@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from candidates import services
-from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment, Withdrawal
+from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment, Withdrawal, WithdrawnBlock
 from certif.audit import audit_trail
 
 
@@ -22,6 +22,18 @@ def with_file(queryset):
             queryset=AcquiredBlock.objects.select_related("block", "recorded_by", "withdrawn__withdrawal"),
         ),
         Prefetch("awards", queryset=CertificationAward.objects.select_related("withdrawal")),
+    )
+
+
+def with_withdrawals(queryset):
+    """The withdrawal acts of each candidate, with what they withdrew (the candidate page)."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "withdrawals",
+            queryset=Withdrawal.objects.select_related("recorded_by", "award").prefetch_related(
+                Prefetch("blocks", queryset=WithdrawnBlock.objects.select_related("acquired_block__block"))
+            ),
+        )
     )
 
 

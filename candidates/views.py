@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,11 +24,9 @@ from candidates.models import (
     Candidate,
     Cohort,
     Enrolment,
-    Withdrawal,
-    WithdrawnBlock,
 )
 from candidates.selectors import candidate_personal_data as personal_data_of
-from candidates.selectors import with_file
+from candidates.selectors import with_file, with_withdrawals
 from certif.audit import audit_trail, record_audit
 from certif.models import Block, Certification, PreparationPlace
 from certif.permissions import may
@@ -73,15 +70,7 @@ def candidate_list(request):
 
 @permission_required("candidates.view_candidate", raise_exception=True)
 def candidate_detail(request, pk):
-    withdrawals = Prefetch(
-        "withdrawals",
-        queryset=Withdrawal.objects.select_related("recorded_by", "award").prefetch_related(
-            Prefetch("blocks", queryset=WithdrawnBlock.objects.select_related("acquired_block__block"))
-        ),
-    )
-    candidate = get_object_or_404(
-        with_file(Candidate.objects.visible_to(request.user)).prefetch_related(withdrawals), pk=pk
-    )
+    candidate = get_object_or_404(with_withdrawals(with_file(Candidate.objects.visible_to(request.user))), pk=pk)
     certification = Certification.objects.first()
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
     statuses = services.block_statuses(candidate, blocks)
@@ -99,12 +88,15 @@ def candidate_detail(request, pk):
             "withdrawals": candidate.withdrawals.all(),
             "can_withdraw": may(request.user, "candidates.withdraw_candidate")
             and (award is not None or any(item["acquired"] for item in statuses)),
-            "audit_events": audit_trail(candidate)[:50]
-            if may(request.user, "candidates.read_candidate_history")
-            else [],
+            "audit_events": _history(request.user, candidate),
             "can_edit": may(request.user, "candidates.edit_candidate"),
         },
     )
+
+
+def _history(user, candidate) -> list:
+    """The candidate's last 50 audited events, for those who may read them."""
+    return audit_trail(candidate)[:50] if may(user, "candidates.read_candidate_history") else []
 
 
 @permission_required("candidates.add_candidate", raise_exception=True)

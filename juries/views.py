@@ -495,20 +495,25 @@ def rectify(request, pk, decision_pk):
         return redirect("juries:deliberation", pk=session.pk)
     form = RectificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done, _ = apply_service(
-            form,
-            lambda: _signed_by_password(
-                request,
-                form,
-                services.decision_rectify,
-                decision=decision,
-                outcome=form.cleaned_data["outcome"],
-                reason=form.cleaned_data["reason"],
-            ),
-        )
+        done, _ = apply_service(form, lambda: _rectified(request, form, decision))
         if done:
             messages.success(request, "Rectification signée : la décision d'origine reste visible.")
             return redirect("juries:deliberation", pk=session.pk)
+    return _rectification_page(request, form, session, decision)
+
+
+def _rectified(request, form, decision):
+    return _signed_by_password(
+        request,
+        form,
+        services.decision_rectify,
+        decision=decision,
+        outcome=form.cleaned_data["outcome"],
+        reason=form.cleaned_data["reason"],
+    )
+
+
+def _rectification_page(request, form, session, decision):
     candidate = decision.presentation.enrolment.candidate
     return _form_page(
         request,

@@ -224,6 +224,23 @@ def batch_download(request, pk, fmt):
 # — Public verification —
 
 
+def _what_the_document_states(document: IssuedDocument) -> dict:
+    """What the public page shows of a document: its kind, holder and status, and never a withdrawal's reason."""
+    certification = document.session.certification
+    withdrawal = document.withdrawal_act
+    return {
+        "document": document,
+        "withdrawal": {"date": withdrawal.decided_on, "reference": withdrawal.reference} if withdrawal else None,
+        "kind_label": document.get_kind_display(),
+        "is_valid": document.status == DocumentStatus.VALID,
+        "is_revoked": document.status == DocumentStatus.REVOKED,
+        "is_rectified": document.status == DocumentStatus.RECTIFIED,
+        "certification": f"{certification.title} ({certification.acronym}) — RNCP {certification.rncp_code}, "
+        f"niveau {certification.level_eqf}",
+        "is_certificate": document.kind == DocumentKind.CERTIFICATE,
+    }
+
+
 def _public(response):
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -253,23 +270,7 @@ def _check(request, raw: str):
     )
     context = {"form": VerificationForm(initial={"code": group_code(code) if code else ""}), "checked": True}
     if document is not None:
-        certification = document.session.certification
-        withdrawal = document.withdrawal_act
-        # Public: the date and reference of the withdrawal decision, never its reason.
-        public_withdrawal = {"date": withdrawal.decided_on, "reference": withdrawal.reference} if withdrawal else None
-        context.update(
-            {
-                "document": document,
-                "withdrawal": public_withdrawal,
-                "kind_label": document.get_kind_display(),
-                "is_valid": document.status == DocumentStatus.VALID,
-                "is_revoked": document.status == DocumentStatus.REVOKED,
-                "is_rectified": document.status == DocumentStatus.RECTIFIED,
-                "certification": f"{certification.title} ({certification.acronym}) — RNCP {certification.rncp_code}, "
-                f"niveau {certification.level_eqf}",
-                "is_certificate": document.kind == DocumentKind.CERTIFICATE,
-            }
-        )
+        context.update(_what_the_document_states(document))
     response = render(request, "juries/documents/verify.html", context, status=200 if document else 404)
     return _public(response)
 
