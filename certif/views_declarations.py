@@ -54,12 +54,7 @@ def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
     new, declared, incomplete, withdrawn = _holder_rows(certification)
-    form = HolderSelectionForm(
-        request.POST if request.method == "POST" else None,
-        new_ids=[row.award.pk for row in new],
-        declared_ids=[row.award.pk for row in declared],
-        initial={"awards": [row.award.pk for row in new]},
-    )
+    form = _holder_form(request, new, declared)
     rows = {"new_rows": new, "declared_rows": declared, "incomplete_rows": incomplete, "withdrawn_rows": withdrawn}
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,12 +68,7 @@ def declare(request, rncp_code):
                 ),
             )
         except declarations.FluxInvalid as error:
-            return render(
-                request,
-                "certif/declarations/invalid.html",
-                {"certification": certification, "errors": error.errors},
-                status=500,
-            )
+            return _invalid_flux_page(request, certification, error)
         if done:
             messages.success(request, _declared_message(declaration))
             return redirect("declarations:detail", pk=declaration.pk)
@@ -87,6 +77,26 @@ def declare(request, rncp_code):
         "certif/declarations/declare.html",
         {"certification": certification, "declarant": declarant, "form": form, **rows, **_ticked(form, new)},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _holder_form(request, new, declared) -> HolderSelectionForm:
+    """The holders to declare: every new one ticked; the declared ones may be sent again."""
+    return HolderSelectionForm(
+        request.POST if request.method == "POST" else None,
+        new_ids=[row.award.pk for row in new],
+        declared_ids=[row.award.pk for row in declared],
+        initial={"awards": [row.award.pk for row in new]},
+    )
+
+
+def _invalid_flux_page(request, certification, error: declarations.FluxInvalid):
+    """The flux the schema refused: nothing is stored, the page says which rules it broke."""
+    return render(
+        request,
+        "certif/declarations/invalid.html",
+        {"certification": certification, "errors": error.errors},
+        status=500,
     )
 
 
