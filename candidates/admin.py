@@ -7,7 +7,6 @@ deleting an acquired block (the ledger is for good); anything on an awarded cert
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -29,7 +28,7 @@ from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
 from certif.admin_doors import adopt as _adopt
 from certif.audit import audit_trail
 from certif.audit_display import describe_events, lines_html
-from certif.roles import Role
+from certif.roles import Role, holders_of
 
 
 @admin.register(AccessPathway)
@@ -155,9 +154,7 @@ class CohortAdmin(ServiceModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "trainers":
-            kwargs["queryset"] = (
-                get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name")
-            )
+            kwargs["queryset"] = holders_of(Role.TRAINER).order_by("last_name", "first_name")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -1,11 +1,10 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.formats import date_format
 
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import CANDIDATE_AUDITED_FIELDS
 from certif.models import Block, PreparationPlace
-from certif.roles import Role
+from certif.roles import Role, holders_of
 from certif.validation import InputRulesFormMixin, validate_past_event_date
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -121,9 +120,7 @@ class CohortForm(InputRulesFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["trainers"].queryset = (
-            get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name")
-        )
+        self.fields["trainers"].queryset = holders_of(Role.TRAINER).order_by("last_name", "first_name")
         self.fields["trainers"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["pathway"].label_from_instance = lambda pathway: (
             pathway.label if pathway.is_open else f"{pathway.label} (fermée par la fiche)"

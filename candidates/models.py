@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from certif.guards import FrozenRowsQuerySet, WriteOnceModel, write_once_trigger
 from certif.models import Block, Certification, PreparationPlace
+from certif.permissions import is_staff, is_trainer
 from certif.validation import InputRulesMixin
 
 ACQUIRED_BLOCK_REFUSED = "Un bloc acquis l'est sans limite de durée : il ne peut être ni modifié ni supprimé."
@@ -97,12 +98,9 @@ def validate_department_number(value: str) -> None:
 class CandidateQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff see every candidate; a trainer those of their own cohorts; anyone else nobody."""
-        from certif.roles import Role, roles_of
-
-        roles = roles_of(user)
-        if Role.STAFF in roles:
+        if is_staff(user):
             return self
-        if Role.TRAINER in roles:
+        if is_trainer(user):
             return self.filter(pk__in=Enrolment.objects.filter(cohort__trainers=user).values("candidate_id"))
         return self.none()
 

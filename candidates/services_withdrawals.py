@@ -30,7 +30,7 @@ from candidates.models import (
     WithdrawnDocument,
 )
 from certif.audit import AuditAction, record_audit
-from certif.roles import is_staff_member
+from certif.permissions import is_staff
 
 REFERENCE_MAX_LENGTH = 255
 REASON_MAX_LENGTH = 2000
@@ -124,7 +124,7 @@ def withdrawal_record(
     """
     from juries.services_documents import document_revoke
 
-    if not is_staff_member(actor):
+    if not is_staff(actor):
         raise PermissionDenied("Seuls les gestionnaires peuvent retirer un certificat ou un bloc.")
     candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
     options = withdrawal_options(candidate=candidate, certification=certification)

@@ -2,14 +2,11 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
 from candidates import services, services_withdrawals
 from candidates.filters import SEARCH_SESSION_KEY, filtered_candidates
@@ -24,58 +21,22 @@ from candidates.forms import (
     WithdrawalForm,
 )
 from candidates.models import (
-    AcquiredBlock,
     Candidate,
-    CertificationAward,
     Cohort,
     Enrolment,
-    Withdrawal,
-    WithdrawnBlock,
 )
+from candidates.selectors import candidate_personal_data as personal_data_of
+from candidates.selectors import with_file, with_withdrawals
 from certif.audit import AuditAction, audit_trail, record_audit
 from certif.audit_display import describe_events
 from certif.models import Block, Certification, PreparationPlace
-from certif.roles import is_staff_member
+from certif.permissions import may
 from certif.security import check_signature_password
-from certif.validation import show_errors
+from certif.validation import apply_service
+from certif.views_helpers import form_page, rule_required
 
 PAGE_SIZE = 25
 SEARCH_MAX_LENGTH = 100  # a few names, an email address
-
-
-def _with_file(queryset):
-    """What the list and the candidate page show, fetched in a fixed number of queries."""
-    return queryset.prefetch_related(
-        Prefetch(
-            "enrolments",
-            queryset=Enrolment.objects.select_related("cohort__pathway", "cohort__preparation_place").order_by(
-                "-enrolled_on", "-pk"
-            ),
-        ),
-        Prefetch(
-            "acquired_blocks",
-            queryset=AcquiredBlock.objects.select_related("block", "recorded_by", "withdrawn__withdrawal"),
-        ),
-        Prefetch("awards", queryset=CertificationAward.objects.select_related("withdrawal")),
-    )
-
-
-def _form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregistrer", cancel_url=None, status=None):
-    if status is None:
-        status = 400 if form.is_bound else 200  # a form shown again after a POST was refused
-    return render(
-        request,
-        "form_page.html",
-        {
-            "title": title,
-            "form": form,
-            "breadcrumb": breadcrumb,
-            "intro": intro,
-            "submit": submit,
-            "cancel_url": cancel_url,
-        },
-        status=status,
-    )
 
 
 @permission_required("candidates.view_candidate", raise_exception=True)
@@ -90,7 +51,7 @@ def candidate_list(request):
         return redirect(f"{reverse('candidates:list')}?{request.GET.urlencode()}" if request.GET else "candidates:list")
     visible = Candidate.objects.visible_to(request.user)
     filter_form, candidates = filtered_candidates(request, visible)
-    page = Paginator(_with_file(candidates.order_by("birth_name", "first_name", "pk")), PAGE_SIZE).get_page(
+    page = Paginator(with_file(candidates.order_by("birth_name", "first_name", "pk")), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     query_without_page = request.GET.copy()
@@ -110,20 +71,11 @@ def candidate_list(request):
 
 @permission_required("candidates.view_candidate", raise_exception=True)
 def candidate_detail(request, pk):
-    withdrawals = Prefetch(
-        "withdrawals",
-        queryset=Withdrawal.objects.select_related("recorded_by", "award").prefetch_related(
-            Prefetch("blocks", queryset=WithdrawnBlock.objects.select_related("acquired_block__block"))
-        ),
-    )
-    candidate = get_object_or_404(
-        _with_file(Candidate.objects.visible_to(request.user)).prefetch_related(withdrawals), pk=pk
-    )
+    candidate = get_object_or_404(with_withdrawals(with_file(Candidate.objects.visible_to(request.user))), pk=pk)
     certification = Certification.objects.first()
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
     statuses = services.block_statuses(candidate, blocks)
     award = candidate.award_in_force
-    staff = is_staff_member(request.user)
     return render(
         request,
         "candidates/candidate_detail.html",
@@ -135,22 +87,27 @@ def candidate_detail(request, pk):
             "award": award,
             "withdrawn_awards": [item for item in candidate.awards.all() if item.is_withdrawn],
             "withdrawals": candidate.withdrawals.all(),
-            "can_withdraw": staff and (award is not None or any(item["acquired"] for item in statuses)),
-            "audit_events": describe_events(audit_trail(candidate)[:50]) if staff else [],
-            "can_edit": staff,
+            "can_withdraw": may(request.user, "candidates.withdraw_candidate")
+            and (award is not None or any(item["acquired"] for item in statuses)),
+            "audit_events": _history(request.user, candidate),
+            "can_edit": may(request.user, "candidates.edit_candidate"),
         },
     )
+
+
+def _history(user, candidate) -> list:
+    """The candidate's last 50 audited events, for those who may read them."""
+    return describe_events(audit_trail(candidate)[:50]) if may(user, "candidates.read_candidate_history") else []
 
 
 @permission_required("candidates.add_candidate", raise_exception=True)
 def candidate_create(request):
     form = CandidateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            candidate = services.candidate_create(actor=request.user, **form.model_fields())
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, candidate = apply_service(
+            form, lambda: services.candidate_create(actor=request.user, **form.model_fields())
+        )
+        if done:
             messages.success(request, f"Candidat {candidate.full_name} créé.")
             return redirect("candidates:detail", pk=candidate.pk)
     return render(request, "candidates/candidate_form.html", {"form": form, "candidate": None})
@@ -161,11 +118,10 @@ def candidate_edit(request, pk):
     candidate = get_object_or_404(Candidate, pk=pk)
     form = CandidateForm(request.POST or None, instance=Candidate.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.candidate_update(candidate=candidate, actor=request.user, **form.model_fields())
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.candidate_update(candidate=candidate, actor=request.user, **form.model_fields())
+        )
+        if done:
             messages.success(request, "Fiche du candidat enregistrée.")
             return redirect("candidates:detail", pk=candidate.pk)
     return render(request, "candidates/candidate_form.html", {"form": form, "candidate": candidate})
@@ -174,66 +130,14 @@ def candidate_edit(request, pk):
 @permission_required("candidates.change_candidate", raise_exception=True)
 def candidate_personal_data(request, pk):
     """Everything the application holds about one person (droit d'accès, RGPD art. 15), as JSON."""
-    candidate = get_object_or_404(_with_file(Candidate.objects.all()), pk=pk)
-    data = {
-        "exporte_le": timezone.now(),
-        "identite": services.candidate_snapshot(candidate),
-        "inscriptions": [
-            {
-                "promotion": enrolment.cohort.name,
-                "voie_acces": enrolment.cohort.pathway.label,
-                "lieu_preparation": enrolment.cohort.preparation_place.name,
-                "inscrit_le": enrolment.enrolled_on,
-                "statut": enrolment.get_status_display(),
-                "tuteur": enrolment.tutor_name,
-                "accompagnateur_vae": enrolment.vae_accompanist,
-                "recevabilite": enrolment.admissibility_label,
-                "recevabilite_date": enrolment.admissibility_date,
-                "recevabilite_motif": enrolment.admissibility_reason,
-            }
-            for enrolment in candidate.enrolments.all()
-        ],
-        "blocs_acquis": [
-            {
-                "bloc": acquired.block.code,
-                "acquis_le": acquired.acquired_on,
-                "origine": acquired.get_source_display(),
-                "source": acquired.import_source,
-                "retire": _withdrawal_data(acquired.withdrawal_act),
-            }
-            for acquired in candidate.acquired_blocks.all()
-        ],
-        "certifications": [
-            {
-                "numero": award.number,
-                "delivree_le": award.awarded_on,
-                "retire": _withdrawal_data(award.withdrawal_act),
-            }
-            for award in candidate.awards.all()
-        ],
-        "historique": [
-            {
-                "date": event.occurred_at,
-                "auteur": event.actor.username if event.actor else None,
-                "action": event.action,
-                "avant": event.before,
-                "apres": event.after,
-            }
-            for event in audit_trail(candidate)
-        ],
-    }
+    candidate = get_object_or_404(with_file(Candidate.objects.all()), pk=pk)
+    data = personal_data_of(candidate)
     record_audit(actor=request.user, action=AuditAction.CANDIDATE_PERSONAL_DATA_EXPORTED, target=candidate)
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2), content_type="application/json"
     )
     response["Content-Disposition"] = f'attachment; filename="candidat-{candidate.pk}.json"'
     return response
-
-
-def _withdrawal_data(withdrawal: Withdrawal | None) -> dict | None:
-    if withdrawal is None:
-        return None
-    return {"decision": withdrawal.reference, "date_decision": withdrawal.decided_on, "motif": withdrawal.reason}
 
 
 def _candidate_breadcrumb(candidate):
@@ -248,14 +152,13 @@ def enrolment_create(request, pk):
     candidate = get_object_or_404(Candidate, pk=pk)
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.enrol(candidate=candidate, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.enrol(candidate=candidate, actor=request.user, **form.cleaned_data)
+        )
+        if done:
             messages.success(request, f"Inscription dans la promotion « {form.cleaned_data['cohort']} » enregistrée.")
             return redirect("candidates:detail", pk=candidate.pk)
-    return _form_page(
+    return form_page(
         request,
         title=f"Inscrire {candidate.full_name} dans une promotion",
         form=form,
@@ -271,14 +174,13 @@ def enrolment_edit(request, pk):
     enrolment = get_object_or_404(Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=pk)
     form = EnrolmentUpdateForm(request.POST or None, instance=Enrolment.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.enrolment_update(enrolment=enrolment, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.enrolment_update(enrolment=enrolment, actor=request.user, **form.cleaned_data)
+        )
+        if done:
             messages.success(request, "Inscription enregistrée.")
             return redirect("candidates:detail", pk=enrolment.candidate_id)
-    return _form_page(
+    return form_page(
         request,
         title=f"Inscription de {enrolment.candidate.full_name} — {enrolment.cohort.name}",
         form=form,
@@ -295,14 +197,13 @@ def admissibility_decide(request, pk):
         return redirect("candidates:detail", pk=enrolment.candidate_id)
     form = AdmissibilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.admissibility_record(enrolment=enrolment, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.admissibility_record(enrolment=enrolment, actor=request.user, **form.cleaned_data)
+        )
+        if done:
             messages.success(request, "Décision de recevabilité enregistrée.")
             return redirect("candidates:detail", pk=enrolment.candidate_id)
-    return _form_page(
+    return form_page(
         request,
         title=f"Recevabilité VAE de {enrolment.candidate.full_name}",
         form=form,
@@ -317,14 +218,13 @@ def acquired_block_add(request, pk):
     candidate = get_object_or_404(Candidate, pk=pk)
     form = AcquiredBlockForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.acquired_block_import(candidate=candidate, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.acquired_block_import(candidate=candidate, actor=request.user, **form.cleaned_data)
+        )
+        if done:
             messages.success(request, f"Bloc {form.cleaned_data['block'].number} ajouté aux blocs acquis.")
             return redirect("candidates:detail", pk=candidate.pk)
-    return _form_page(
+    return form_page(
         request,
         title=f"Reprendre un bloc acquis avant l'application — {candidate.full_name}",
         form=form,
@@ -335,52 +235,23 @@ def acquired_block_add(request, pk):
     )
 
 
-def _add_errors(form, error: ValidationError) -> None:
-    """A service's errors next to the form's fields when it has them, above the form otherwise."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
+@rule_required("candidates.withdraw_candidate")
 def withdrawal_create(request, pk):
     """Withdraw a certificate and/or blocks obtained by fraud (staff only): a deliberate act, signed with the staff
     member's password and confirmed, with the decision's reference and the reason."""
-    if not is_staff_member(request.user):
-        raise PermissionDenied("Seuls les gestionnaires peuvent retirer un certificat ou un bloc.")
     candidate = get_object_or_404(Candidate, pk=pk)
     certification = Certification.objects.order_by("pk").first()
     options = services_withdrawals.withdrawal_options(candidate=candidate, certification=certification)
     form = WithdrawalForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            check_signature_password(request=request, user=request.user, password=data["password"])
-            withdrawal = services_withdrawals.withdrawal_record(
-                candidate=candidate,
-                certification=certification,
-                withdraw_award=data.get("award", False),
-                acquired_block_ids=data["blocks"],
-                reference=data["reference"],
-                decided_on=data["decided_on"],
-                reason=data["reason"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            revoked = withdrawal.documents.count()
-            messages.success(
-                request,
-                f"Retrait enregistré ({withdrawal.reference}). "
-                + (
-                    f"{revoked} document{'s' if revoked > 1 else ''} révoqué{'s' if revoked > 1 else ''} : "
-                    "la page publique de vérification répond « retiré »."
-                    if revoked
-                    else "Aucun document émis n'était à révoquer."
-                ),
-            )
+        done, withdrawal = apply_service(
+            form,
+            lambda: _withdrawal_signed(
+                request, candidate=candidate, certification=certification, data=form.cleaned_data
+            ),
+        )
+        if done:
+            messages.success(request, _withdrawal_message(withdrawal))
             return redirect(reverse("candidates:detail", args=[candidate.pk]) + "#retraits")
     return render(
         request,
@@ -397,14 +268,40 @@ def withdrawal_create(request, pk):
     )
 
 
+def _withdrawal_signed(request, *, candidate, certification, data):
+    """The withdrawal, once the staff member's password (throttled like the login) proves it is them."""
+    check_signature_password(request=request, user=request.user, password=data["password"])
+    return services_withdrawals.withdrawal_record(
+        candidate=candidate,
+        certification=certification,
+        withdraw_award=data.get("award", False),
+        acquired_block_ids=data["blocks"],
+        reference=data["reference"],
+        decided_on=data["decided_on"],
+        reason=data["reason"],
+        actor=request.user,
+    )
+
+
+def _withdrawal_message(withdrawal) -> str:
+    revoked = withdrawal.documents.count()
+    if not revoked:
+        return f"Retrait enregistré ({withdrawal.reference}). Aucun document émis n'était à révoquer."
+    plural = "s" if revoked > 1 else ""
+    return (
+        f"Retrait enregistré ({withdrawal.reference}). {revoked} document{plural} révoqué{plural} : "
+        "la page publique de vérification répond « retiré »."
+    )
+
+
 @permission_required("candidates.view_cohort", raise_exception=True)
 def cohort_list(request):
     cohorts = Cohort.objects.select_related("pathway", "preparation_place").prefetch_related("trainers")
     return render(request, "candidates/cohort_list.html", {"cohorts": cohorts})
 
 
-def _cohort_form_page(request, form, cohort=None):
-    return _form_page(
+def _cohortform_page(request, form, cohort=None):
+    return form_page(
         request,
         title=f"Promotion « {cohort.name} »" if cohort else "Nouvelle promotion",
         form=form,
@@ -419,14 +316,16 @@ def cohort_create(request):
     certification = Certification.objects.first()
     form = CohortForm(request.POST or None, instance=Cohort(certification=certification))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form,
+            lambda: services.cohort_save(
+                cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user
+            ),
+        )
+        if done:
             messages.success(request, f"Promotion « {form.instance.name} » créée.")
             return redirect("candidates:cohort_list")
-    return _cohort_form_page(request, form)
+    return _cohortform_page(request, form)
 
 
 @permission_required("candidates.change_cohort", raise_exception=True)
@@ -435,14 +334,16 @@ def cohort_edit(request, pk):
     # The form writes into its own copy: a refused name must not become the page's title.
     form = CohortForm(request.POST or None, instance=Cohort.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.cohort_save(cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form,
+            lambda: services.cohort_save(
+                cohort=form.instance, trainers=form.cleaned_data["trainers"], actor=request.user
+            ),
+        )
+        if done:
             messages.success(request, "Promotion enregistrée.")
             return redirect("candidates:cohort_list")
-    return _cohort_form_page(request, form, cohort)
+    return _cohortform_page(request, form, cohort)
 
 
 @permission_required("certif.manage_referential", raise_exception=True)
@@ -450,14 +351,13 @@ def preparation_place_create(request):
     certification = Certification.objects.first()
     form = PreparationPlaceForm(request.POST or None, instance=PreparationPlace(certification=certification))
     if request.method == "POST" and form.is_valid():
-        try:
-            place = services.preparation_place_create(place=form.instance, actor=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, place = apply_service(
+            form, lambda: services.preparation_place_create(place=form.instance, actor=request.user)
+        )
+        if done:
             messages.success(request, f"Lieu de préparation « {place.name} » ajouté.")
             return redirect("candidates:cohort_list")
-    return _form_page(
+    return form_page(
         request,
         title="Nouveau lieu de préparation",
         form=form,

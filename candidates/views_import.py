@@ -97,16 +97,7 @@ def import_upload(request):
     parsed = form.parsed
     cohort = form.cleaned_data["cohort"]
     candidates, issues = validate_rows(parsed.rows, parsed.columns)
-    token = None
-    if not issues:
-        token = secrets.token_urlsafe(16)
-        request.session[IMPORT_SESSION_KEY] = {
-            "token": token,
-            "rows": parsed.rows,
-            "columns": parsed.columns,
-            "cohort": cohort.pk if cohort else None,
-            "filename": form.cleaned_data["file"].name,
-        }
+    token = None if issues else _keep_pending(request, parsed, cohort, form.cleaned_data["file"].name)
     return _preview(
         request,
         candidates=candidates,
@@ -119,6 +110,39 @@ def import_upload(request):
     )
 
 
+def _keep_pending(request, parsed, cohort, filename: str) -> str:
+    """Keep a valid file's rows in the session until its confirmation; the token the confirmation posts back."""
+    token = secrets.token_urlsafe(16)
+    request.session[IMPORT_SESSION_KEY] = {
+        "token": token,
+        "rows": parsed.rows,
+        "columns": parsed.columns,
+        "cohort": cohort.pk if cohort else None,
+        "filename": filename,
+    }
+    return token
+
+
+def _refused_preview(request, pending, cohort, error: CandidateImportError):
+    """The preview again, with what the confirmation found wrong; nothing was written."""
+    return _preview(
+        request,
+        candidates=[],
+        issues=error.issues,
+        columns=pending["columns"],
+        ignored_columns=[],
+        cohort=cohort,
+        filename=pending["filename"],
+    )
+
+
+def _imported_message(count: int, cohort) -> str:
+    message = f"{count} candidat{'s' if count > 1 else ''} importé{'s' if count > 1 else ''}"
+    if cohort:
+        message += f" et inscrit{'s' if count > 1 else ''} dans la promotion « {cohort.name} »"
+    return message + "."
+
+
 @staff_required
 @require_POST
 def import_confirm(request):
@@ -126,37 +150,25 @@ def import_confirm(request):
     if not pending or not secrets.compare_digest(str(pending.get("token")), request.POST.get("token", "")):
         messages.error(request, "Aucun import n'attend de confirmation : déposez à nouveau le fichier.")
         return redirect("candidates:import_upload")
-    cohort = None
-    if pending["cohort"]:
-        cohort = Cohort.objects.select_related("pathway").filter(pk=pending["cohort"]).first()
-        if cohort is None:
-            request.session.pop(IMPORT_SESSION_KEY, None)
-            messages.error(request, "La promotion choisie n'existe plus : aucun candidat n'a été importé.")
-            return redirect("candidates:import_upload")
+    cohort = (
+        Cohort.objects.select_related("pathway").filter(pk=pending["cohort"]).first() if pending["cohort"] else None
+    )
+    if pending["cohort"] and cohort is None:
+        request.session.pop(IMPORT_SESSION_KEY, None)
+        messages.error(request, "La promotion choisie n'existe plus : aucun candidat n'a été importé.")
+        return redirect("candidates:import_upload")
     try:
         created = import_candidates(rows=pending["rows"], cohort=cohort, actor=request.user, columns=pending["columns"])
     except CandidateImportError as error:
         # Someone created one of these candidates since the preview, say: show why, write nothing.
         request.session.pop(IMPORT_SESSION_KEY, None)
-        return _preview(
-            request,
-            candidates=[],
-            issues=error.issues,
-            columns=pending["columns"],
-            ignored_columns=[],
-            cohort=cohort,
-            filename=pending["filename"],
-        )
+        return _refused_preview(request, pending, cohort, error)
     except ValidationError as error:
         request.session.pop(IMPORT_SESSION_KEY, None)
         messages.error(request, "Aucun candidat n'a été importé : " + " ".join(error.messages))
         return redirect("candidates:import_upload")
     request.session.pop(IMPORT_SESSION_KEY, None)
-    count = len(created)
-    message = f"{count} candidat{'s' if count > 1 else ''} importé{'s' if count > 1 else ''}"
-    if cohort:
-        message += f" et inscrit{'s' if count > 1 else ''} dans la promotion « {cohort.name} »"
-    messages.success(request, message + ".")
+    messages.success(request, _imported_message(len(created), cohort))
     return redirect("candidates:list")
 
 

@@ -23,7 +23,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from certif.audit import AuditAction, record_audit
-from certif.roles import Role, is_staff_member
+from certif.permissions import may
+from certif.roles import Role
 
 User = get_user_model()
 
@@ -66,13 +67,13 @@ def account_change_problems(*, account, roles, actor) -> None:
         if account.is_superuser and Role.PRESIDENT in roles:
             raise ValidationError({"roles": BOTH_STAFF_AND_PRESIDENT})
         return
-    if not is_staff_member(actor):
+    if not may(actor, "certif.manage_accounts"):
         raise PermissionDenied("Seuls les gestionnaires gèrent les comptes.")
     if account.pk is None:
         _refuse_roles(roles)
         return
     stored = User.objects.get(pk=account.pk)
-    if stored.is_superuser or (stored.is_staff and Role.STAFF not in account_roles(stored)):
+    if not may(actor, "certif.change_account", stored):
         raise ValidationError("Seul un superutilisateur modifie un compte d'administration technique.")
     if stored.pk == actor.pk and (set(roles) != account_roles(stored) or not account.is_active):
         raise ValidationError(
@@ -154,7 +155,7 @@ def account_send_password_link(*, account, actor) -> LinkSent:
     Shown to staff, the link would let them choose the password of someone else, and sign in their name: it goes
     to the address on the account only, and the audit says who sent it, when and where.
     """
-    if not (actor.is_superuser or is_staff_member(actor)):
+    if not (actor.is_superuser or may(actor, "certif.manage_accounts")):
         raise PermissionDenied("Seuls les gestionnaires envoient les liens de mot de passe.")
     if account.is_superuser and not actor.is_superuser:
         raise ValidationError("Seul un superutilisateur gère un compte superutilisateur.")

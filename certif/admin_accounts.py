@@ -158,14 +158,9 @@ class AccountAdmin(UserAdmin):
         return response
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and not request.user.is_superuser and self._is_technical_admin(obj):
+        if obj is not None and not request.user.has_perm("certif.change_account", obj):
             return False
         return super().has_change_permission(request, obj)
-
-    @staticmethod
-    def _is_technical_admin(account) -> bool:
-        """A superuser, or an account with staff status that staff did not give (no « gestionnaire » role)."""
-        return account.is_superuser or (account.is_staff and not account.groups.filter(name=Role.STAFF).exists())
 
     def user_change_password(self, request, id, form_url=""):
         if not request.user.is_superuser:

@@ -1,12 +1,21 @@
-from certif.roles import Role, roles_of
+from certif.permissions import is_president, is_staff, is_trainer
+from certif.roles import role_labels, roles_of
 
 
 def navigation(request):
-    roles = roles_of(request.user) if hasattr(request, "user") else frozenset()
+    user = getattr(request, "user", None)
+    if user is None:
+        return {
+            "user_roles": frozenset(),
+            "is_staff_member": False,
+            "is_trainer": False,
+            "is_president": False,
+            "role_labels": [],
+        }
     return {
-        "user_roles": roles,
-        "is_staff_member": Role.STAFF in roles,
-        "is_trainer": Role.TRAINER in roles,
-        "is_president": Role.PRESIDENT in roles,
-        "role_labels": [Role(role).label for role in Role.values if role in roles],
+        "user_roles": roles_of(user),
+        "is_staff_member": is_staff(user),
+        "is_trainer": is_trainer(user),
+        "is_president": is_president(user),
+        "role_labels": role_labels(user),
     }

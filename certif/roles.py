@@ -81,8 +81,26 @@ def roles_of(user) -> frozenset[str]:
     return user._mpes_roles
 
 
-def is_staff_member(user) -> bool:
-    return Role.STAFF in roles_of(user)
+def holders_of(role: str):
+    """The accounts that hold `role` (to choose a trainer, an evaluator, a president)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(groups__name=role)
+
+
+def accounts_that_may_preside():
+    """The accounts `may_preside` accepts, as a queryset (to choose a session's president)."""
+    return (
+        holders_of(Role.PRESIDENT)
+        .filter(is_active=True, is_staff=False, is_superuser=False)
+        .exclude(groups__name=Role.STAFF)
+    )
+
+
+def role_labels(user) -> list[str]:
+    """The French names of the user's roles, in the order of `Role`."""
+    roles = roles_of(user)
+    return [Role(role).label for role in Role.values if role in roles]
 
 
 def may_preside(user) -> bool:

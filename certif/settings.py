@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "pgtrigger",
     "axes",
+    "rules",  # object-aware permissions (certif.permissions) and their {% has_perm %} template tag
     "certif",
     "candidates",
     "evaluation",
@@ -126,6 +127,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: a locked-out account or address is refused before its password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The rules of certif.permissions, asked with an object (`user.has_perm("juries.sign_jurysession", session)`).
+    "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -136,6 +136,23 @@ def show_errors(form, error: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
+def apply_service(form, call):
+    """Run `call` (a service, with its arguments bound); its refusal is shown on `form` (`show_errors`).
+
+    Returns (True, what the service returned), or (False, None) when it refused.
+    """
+    try:
+        return True, call()
+    except ValidationError as error:
+        show_errors(form, error)
+        return False, None
+
+
+def refusal_text(error: ValidationError) -> str:
+    """A service's refusal as one sentence, for a message above the page."""
+    return " ".join(error.messages)
+
+
 class InputRulesMixin(_ModelBase):
     """For models, so that every door that cleans the model applies the rules (its ModelForms, the admin, the
     services' `full_clean`):

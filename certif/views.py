@@ -12,22 +12,21 @@ from django.views.decorators.http import require_POST
 from certif import services
 from certif.forms import BlockThresholdForm, CompetenceForm, NewCompetenceForm, RegistrationForm, ScaleLevelFormSet
 from certif.models import Block, Certification, RatingScale, Registration
-from certif.roles import Role, roles_of
-from certif.validation import show_errors
+from certif.permissions import is_president, is_staff, is_trainer
+from certif.validation import apply_service
 
 manage_referential_required = permission_required("certif.manage_referential", raise_exception=True)
 
 
 def home(request):
-    roles = roles_of(request.user)
     certification = Certification.objects.first()
     context: dict[str, Any] = {"certification": certification}
-    if certification and Role.STAFF in roles:
+    if certification and is_staff(request.user):
         blocks = Block.objects.filter(certification=certification).with_current_grid()
         context["incomplete_blocks"] = [block for block in blocks if not block.current_grid.is_complete]
         context["registration_today"] = certification.registration_on(timezone.localdate())
         context["last_registration"] = certification.registrations.order_by("-in_force_until").first()
-    if Role.TRAINER in roles:
+    if is_trainer(request.user):
         from evaluation.models import BlockEvaluation
 
         context["trainer_grids"] = (
@@ -36,8 +35,8 @@ def home(request):
             .select_related("block", "session__cohort")
             .order_by("-session__starts_on", "session_id", "block__number")
         )
-    if Role.PRESIDENT in roles:
-        from juries.services import president_pending_sessions
+    if is_president(request.user):
+        from juries.selectors import president_pending_sessions
 
         context["president_sessions"] = president_pending_sessions(request.user)
     return render(request, "certif/home.html", context)
@@ -138,11 +137,10 @@ def competence_add(request, rncp_code, number):
     block = _block(rncp_code, number)
     form = NewCompetenceForm(request.POST, prefix="add")
     if form.is_valid():
-        try:
-            services.competence_add(block=block, label=form.cleaned_data["label"], actor=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.competence_add(block=block, label=form.cleaned_data["label"], actor=request.user)
+        )
+        if done:
             messages.success(request, "Compétence ajoutée à la grille.")
             return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
     return _render_block_edit(request, block, add_form=form, status=400)
@@ -155,13 +153,13 @@ def competence_rename(request, rncp_code, number, position):
     _existing_position(block, position)
     form = CompetenceForm(request.POST, prefix=f"c{position}")
     if form.is_valid():
-        try:
-            services.competence_rename(
+        done, _ = apply_service(
+            form,
+            lambda: services.competence_rename(
                 block=block, position=position, label=form.cleaned_data["label"], actor=request.user
-            )
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+            ),
+        )
+        if done:
             messages.success(request, "Compétence renommée.")
             return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
     return _render_block_edit(request, block, invalid_rename=(position, form), status=400)
@@ -173,11 +171,10 @@ def threshold_update(request, rncp_code, number):
     block = _block(rncp_code, number)
     form = BlockThresholdForm(request.POST, instance=Block.objects.get(pk=block.pk), prefix="threshold")
     if form.is_valid():
-        try:
-            services.block_threshold_update(block=block, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.block_threshold_update(block=block, actor=request.user, **form.cleaned_data)
+        )
+        if done:
             messages.success(request, "Seuil du bloc enregistré.")
             return redirect("certif:block_edit", rncp_code=rncp_code, number=number)
     return _render_block_edit(request, block, threshold_form=form, status=400)
@@ -211,11 +208,10 @@ def registration_add(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
     form = RegistrationForm(request.POST or None, instance=Registration(certification=certification))
     if request.method == "POST" and form.is_valid():
-        try:
-            services.registration_create(registration=form.instance, actor=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.registration_create(registration=form.instance, actor=request.user)
+        )
+        if done:
             messages.success(request, "Enregistrement au RNCP ajouté.")
             return redirect("certif:fiche", rncp_code=rncp_code)
     return render(request, "certif/registration_form.html", {"certification": certification, "form": form})

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +13,8 @@ from candidates.models import CertificationAward
 from certif import declarations
 from certif.forms_declarations import DeclarantSettingsForm, HolderSelectionForm
 from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration
-from certif.validation import show_errors
+from certif.validation import apply_service
+from certif.views_helpers import form_page
 
 declare_holders_required = permission_required("certif.declare_holders", raise_exception=True)
 
@@ -55,57 +55,64 @@ def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
     new, declared, incomplete, withdrawn = _holder_rows(certification)
-    form = HolderSelectionForm(
+    form = _holder_form(request, new, declared)
+    rows = {"new_rows": new, "declared_rows": declared, "incomplete_rows": incomplete, "withdrawn_rows": withdrawn}
+    if request.method == "POST" and form.is_valid():
+        try:
+            done, declaration = apply_service(
+                form,
+                lambda: declarations.holder_declaration_create(
+                    certification=certification,
+                    award_ids=form.cleaned_data["awards"],
+                    resend_ids=form.cleaned_data["resend"],
+                    actor=request.user,
+                ),
+            )
+        except declarations.FluxInvalid as error:
+            return _invalid_flux_page(request, certification, error)
+        if done:
+            messages.success(request, _declared_message(declaration))
+            return redirect("declarations:detail", pk=declaration.pk)
+    return render(
+        request,
+        "certif/declarations/declare.html",
+        {"certification": certification, "declarant": declarant, "form": form, **rows, **_ticked(form, new)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _holder_form(request, new, declared) -> HolderSelectionForm:
+    """The holders to declare: every new one ticked; the declared ones may be sent again."""
+    return HolderSelectionForm(
         request.POST if request.method == "POST" else None,
         new_ids=[row.award.pk for row in new],
         declared_ids=[row.award.pk for row in declared],
         initial={"awards": [row.award.pk for row in new]},
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                declaration = declarations.holder_declaration_create(
-                    certification=certification,
-                    award_ids=form.cleaned_data["awards"],
-                    resend_ids=form.cleaned_data["resend"],
-                    actor=request.user,
-                )
-            except declarations.FluxInvalid as error:
-                return render(
-                    request,
-                    "certif/declarations/invalid.html",
-                    {"certification": certification, "errors": error.errors},
-                    status=500,
-                )
-            except ValidationError as error:
-                show_errors(form, error)
-            else:
-                count = declaration.lines.count()
-                messages.success(
-                    request,
-                    f"Flux {declaration.flux_id} produit et validé par le schéma de la Caisse des Dépôts : "
-                    f"{count} titulaire{'s' if count > 1 else ''}. Téléchargez le fichier pour le déposer.",
-                )
-                return redirect("declarations:detail", pk=declaration.pk)
-        status = 400
-    selected = set(form["awards"].value() or []) if form.is_bound else {row.award.pk for row in new}
-    selected_resend = set(form["resend"].value() or []) if form.is_bound else set()
+
+
+def _invalid_flux_page(request, certification, error: declarations.FluxInvalid):
+    """The flux the schema refused: nothing is stored, the page says which rules it broke."""
     return render(
         request,
-        "certif/declarations/declare.html",
-        {
-            "certification": certification,
-            "declarant": declarant,
-            "form": form,
-            "new_rows": new,
-            "declared_rows": declared,
-            "incomplete_rows": incomplete,
-            "withdrawn_rows": withdrawn,
-            "selected": {str(pk) for pk in selected},
-            "selected_resend": {str(pk) for pk in selected_resend},
-        },
-        status=status,
+        "certif/declarations/invalid.html",
+        {"certification": certification, "errors": error.errors},
+        status=500,
+    )
+
+
+def _ticked(form, new) -> dict:
+    """The boxes ticked: as posted when the page comes back refused, else every new holder."""
+    selected = set(form["awards"].value() or []) if form.is_bound else {row.award.pk for row in new}
+    selected_resend = set(form["resend"].value() or []) if form.is_bound else set()
+    return {"selected": {str(pk) for pk in selected}, "selected_resend": {str(pk) for pk in selected_resend}}
+
+
+def _declared_message(declaration) -> str:
+    count = declaration.lines.count()
+    return (
+        f"Flux {declaration.flux_id} produit et validé par le schéma de la Caisse des Dépôts : "
+        f"{count} titulaire{'s' if count > 1 else ''}. Téléchargez le fichier pour le déposer."
     )
 
 
@@ -118,27 +125,24 @@ def settings_edit(request, rncp_code):
         instance=declarant or CdcDeclarantSettings(certification=certification),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            declarations.declarant_settings_save(certification=certification, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form,
+            lambda: declarations.declarant_settings_save(
+                certification=certification, actor=request.user, **form.cleaned_data
+            ),
+        )
+        if done:
             messages.success(request, "Identifiants auprès de la Caisse des Dépôts enregistrés.")
             return redirect("declarations:declare", rncp_code=rncp_code)
     declare_url = reverse("declarations:declare", kwargs={"rncp_code": rncp_code})
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {
-            "title": "Identifiants auprès de la Caisse des Dépôts",
-            "intro": "Les identifiants que la Caisse des Dépôts a communiqués à l'IRUP pour le dépôt des fichiers "
-            "de déclaration des titulaires (Passeport de compétences). Ils figurent dans chaque fichier produit.",
-            "form": form,
-            "submit": "Enregistrer",
-            "cancel_url": declare_url,
-            "breadcrumb": [(declare_url, "Déclaration des titulaires")],
-        },
-        status=400 if form.is_bound else 200,
+        title="Identifiants auprès de la Caisse des Dépôts",
+        intro="Les identifiants que la Caisse des Dépôts a communiqués à l'IRUP pour le dépôt des fichiers "
+        "de déclaration des titulaires (Passeport de compétences). Ils figurent dans chaque fichier produit.",
+        form=form,
+        cancel_url=declare_url,
+        breadcrumb=[(declare_url, "Déclaration des titulaires")],
     )
 
 

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from candidates.models import Cohort
 from certif.models import Block
-from certif.roles import Role
+from certif.roles import Role, holders_of
 from certif.validation import BoundedJsonError, InputRulesFormMixin, bounded_json, validate_planned_event_date
 from evaluation.services import COMMENT_MAX_LENGTH, CellInput, InvalidGridData
 
@@ -32,9 +32,7 @@ class SessionOpenForm(InputRulesFormMixin, forms.Form):
         self.fields["cohort"].label_from_instance = lambda cohort: f"{cohort.name} — {cohort.pathway.label}"
         self.fields["blocks"].queryset = Block.objects.order_by("number").with_current_grid()
         self.fields["blocks"].label_from_instance = _block_label
-        self.fields["evaluators"].queryset = (
-            get_user_model().objects.filter(groups__name=Role.TRAINER).order_by("last_name", "first_name", "username")
-        )
+        self.fields["evaluators"].queryset = holders_of(Role.TRAINER).order_by("last_name", "first_name", "username")
         self.fields["evaluators"].label_from_instance = lambda user: user.get_full_name() or user.username
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from candidates.models import VAE_PATHWAY_CODE, Cohort, Enrolment, EnrolmentStatus
 from certif.guards import FrozenRowsModel, FrozenRowsQuerySet, frozen_parent_trigger, frozen_rows_trigger
 from certif.models import Block, Competence, Grid, RatingScale
+from certif.permissions import is_staff, is_trainer
 from certif.validation import InputRulesMixin
 
 LOCKED_MESSAGE = "Le jury a signé les résultats de ce bloc : la grille ne peut plus être modifiée."
@@ -34,12 +35,9 @@ def _count(queryset, group_by: str):
 class EvaluationSessionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Staff see every session; a trainer the sessions they evaluate in; anyone else none."""
-        from certif.roles import Role, roles_of
-
-        roles = roles_of(user)
-        if Role.STAFF in roles:
+        if is_staff(user):
             return self
-        if Role.TRAINER in roles:
+        if is_trainer(user):
             return self.filter(evaluators=user)
         return self.none()
 

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -10,7 +9,7 @@ from candidates.models import Enrolment
 from certif import clock
 from certif.audit import AuditAction, AuditChange, record_audit, record_audits
 from certif.models import Block, Grid, RatingScale
-from certif.roles import Role
+from certif.roles import Role, holders_of
 from certif.rules import BlockResult, block_outcome
 from certif.validation import (
     PLANNING_HORIZON_YEARS,
@@ -105,9 +104,7 @@ def evaluation_session_open(*, cohort, blocks, evaluators, starts_on, ends_on, a
         )
     evaluators = list(evaluators)
     trainer_pks = set(
-        get_user_model()
-        .objects.filter(pk__in=[user.pk for user in evaluators], groups__name=Role.TRAINER)
-        .values_list("pk", flat=True)
+        holders_of(Role.TRAINER).filter(pk__in=[user.pk for user in evaluators]).values_list("pk", flat=True)
     )
     if not evaluators:
         errors.setdefault("evaluators", []).append("Désignez au moins un évaluateur.")

@@ -1,8 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
 
 from certif.models import Block
-from certif.roles import Role
+from certif.roles import accounts_that_may_preside
 from certif.validation import InputRulesFormMixin
 from juries.models import DecisionOutcome, JuryMember
 
@@ -46,12 +45,7 @@ class MemberForm(InputRulesFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only accounts that may preside: the president role, no staff power (juries.services checks it again).
-        self.fields["user"].queryset = (
-            get_user_model()
-            .objects.filter(groups__name=Role.PRESIDENT, is_active=True, is_staff=False, is_superuser=False)
-            .exclude(groups__name=Role.STAFF)
-            .order_by("last_name", "first_name")
-        )
+        self.fields["user"].queryset = accounts_that_may_preside().order_by("last_name", "first_name")
         self.fields["user"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["user"].help_text = "Obligatoire pour le président (compte ayant le rôle « Président de jury »)."
 

@@ -25,6 +25,7 @@ from certif.guards import (
     write_once_trigger,
 )
 from certif.models import Block, Certification
+from certif.permissions import is_president, is_staff, reads_all_documents
 from certif.rules import Outcome
 from certif.validation import InputRulesMixin
 
@@ -99,13 +100,12 @@ class JurySessionQuerySet(FrozenRowsQuerySet):
 
     def visible_to(self, user):
         """Staff see every session; a president the sessions they preside (their account is the president's)."""
-        from certif.roles import Role, roles_of
+        from juries.selectors import sessions_presided_by
 
-        roles = roles_of(user)
-        if Role.STAFF in roles:
+        if is_staff(user):
             return self
-        if Role.PRESIDENT in roles:
-            return self.filter(members__user=user, members__is_president=True).distinct()
+        if is_president(user):
+            return self.filter(pk__in=sessions_presided_by(user).values("pk"))
         return self.none()
 
 
@@ -510,15 +510,12 @@ class IssuedDocumentQuerySet(FrozenRowsQuerySet):
     def visible_to(self, user):
         """Staff, and anyone granted « juries.view_issueddocument », see every document; a president the
         documents of the sessions they preside; anyone else none."""
-        from certif.roles import Role, roles_of
+        from juries.selectors import sessions_presided_by
 
-        roles = roles_of(user)
-        if Role.STAFF in roles or (user.is_authenticated and user.has_perm("juries.view_issueddocument")):
+        if reads_all_documents(user):
             return self
-        if Role.PRESIDENT in roles:
-            return self.filter(
-                session__in=JurySession.objects.filter(members__user=user, members__is_president=True).values("pk")
-            )
+        if is_president(user):
+            return self.filter(session__in=sessions_presided_by(user).values("pk"))
         return self.none()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -19,7 +19,8 @@ from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, Cer
 from certif import clock
 from certif.audit import AuditAction, record_audit
 from certif.models import Block, Grid, RatingScale
-from certif.roles import Role, may_preside, roles_of
+from certif.permissions import is_president, is_staff
+from certif.roles import may_preside
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
@@ -202,7 +203,7 @@ def jury_session_update(*, session, date, place, blocks, actor, date_change_reas
     if moved:
         _check_date(date)
     if moved and presented:
-        if Role.STAFF not in roles_of(actor):
+        if not is_staff(actor):
             raise ValidationError({"date": DATE_LOCKED_MESSAGE})
         if not reason:
             raise ValidationError(
@@ -242,7 +243,7 @@ def _check_member(member: JuryMember) -> None:
     if member.is_president:
         if member.user is None:
             raise ValidationError({"user": "Reliez le président à son compte utilisateur : il signe avec ce compte."})
-        if not member.user.groups.filter(name=Role.PRESIDENT).exists():
+        if not is_president(member.user):
             raise ValidationError({"user": "Ce compte n'a pas le rôle « Président de jury »."})
         if not may_preside(member.user):
             raise ValidationError(
@@ -1021,15 +1022,3 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         # Dated like the session's own decisions: the rectified decision is the jury's decision of that day.
         _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)
     return rectification
-
-
-def president_pending_sessions(user):
-    """The prepared sessions a president presides (home page)."""
-    return (
-        JurySession.objects.filter(members__user=user, members__is_president=True, status=JurySessionStatus.PREPARED)
-        .annotate(
-            candidate_count=Count("presentations", distinct=True),
-            missing=Count("presentations__decisions", filter=Q(presentations__decisions__outcome=""), distinct=True),
-        )
-        .order_by("date", "pk")
-    )

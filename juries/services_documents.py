@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from candidates.models import Candidate
 from certif.audit import AuditAction, record_audit
-from certif.roles import is_staff_member
+from certif.permissions import is_staff
 from certif.validation import TEXT_MAX_LENGTH, check_text
 from juries import pdf
 from juries.documents import (
@@ -78,7 +78,7 @@ BATCH_BYTES = ("zip_file", "merged_pdf")  # a batch's ZIP and merged PDF: read o
 
 
 def _refuse_unless_staff(actor, action: str) -> None:
-    if not is_staff_member(actor):
+    if not is_staff(actor):
         raise PermissionDenied(f"Seuls les gestionnaires peuvent {action}.")
 
 

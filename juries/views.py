@@ -4,7 +4,7 @@ Every change goes through juries.services (validated, audited, refused once the 
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,11 +15,12 @@ from candidates.models import Enrolment
 from certif.audit import audit_trail_of
 from certif.audit_display import describe_events
 from certif.models import Certification
-from certif.roles import Role, roles_of
+from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
-from certif.validation import show_errors
-from evaluation.views import OUTCOME_BADGES
+from certif.validation import apply_service
+from certif.views_helpers import apply_service_message, form_page, require
+from evaluation.outcomes import OUTCOME_BADGES
 from juries import services
 from juries.composition import panel_problem
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
@@ -36,26 +37,19 @@ from juries.models import (
 )
 
 
-def _roles(request):
-    roles = roles_of(request.user)
-    if Role.STAFF not in roles and Role.PRESIDENT not in roles:
-        raise PermissionDenied("Les jurys concernent les gestionnaires et les présidents de jury.")
-    return roles
-
-
-def _session(request, pk, *, staff_only=False) -> JurySession:
-    roles = _roles(request)
-    if staff_only and Role.STAFF not in roles:
-        raise PermissionDenied("Seuls les gestionnaires préparent les sessions de jury.")
+def _session(request, pk, *, prepare=False, with_members=False) -> JurySession:
+    """The session, among those the user sees (404 for a president's other sessions); 403 to anyone else, and to
+    anyone but staff when the page prepares it. `with_members`: its members (and their accounts) come along, which
+    the president's rules read."""
+    require(request.user, "juries.list_jurysession")
+    if prepare:
+        require(request.user, "juries.prepare_jurysession")
     queryset = JurySession.objects.visible_to(request.user).select_related(
         "certification__jury_rule", "signed_by", "created_by"
     )
+    if with_members:
+        queryset = queryset.prefetch_related(Prefetch("members", queryset=JuryMember.objects.select_related("user")))
     return get_object_or_404(queryset, pk=pk)
-
-
-def _presides(members, user) -> bool:
-    """Is `user` the account linked to the president among these members of a session?"""
-    return any(member.is_president and member.user_id == user.pk for member in members)
 
 
 def _posted_id(request, name: str) -> int | None:
@@ -70,26 +64,13 @@ def _refuse_signed(request, session):
     return redirect("juries:detail", pk=session.pk)
 
 
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _form_page(request, *, title, form, session=None, intro="", submit="Enregistrer", status=200):
+def _form_page(request, *, title, form, session=None, intro="", submit="Enregistrer"):
     breadcrumb = [(reverse("juries:list"), "Jurys")]
     if session is not None:
         breadcrumb.append((reverse("juries:detail", args=[session.pk]), str(session)))
-    return render(
-        request,
-        "form_page.html",
-        {
-            "title": title,
-            "form": form,
-            "breadcrumb": breadcrumb,
-            "intro": intro,
-            "submit": submit,
-            "cancel_url": reverse("juries:detail", args=[session.pk]) if session else reverse("juries:list"),
-        },
-        status=status,
+    cancel_url = reverse("juries:detail", args=[session.pk]) if session else reverse("juries:list")
+    return form_page(
+        request, title=title, form=form, breadcrumb=breadcrumb, intro=intro, submit=submit, cancel_url=cancel_url
     )
 
 
@@ -97,7 +78,7 @@ def _form_page(request, *, title, form, session=None, intro="", submit="Enregist
 
 
 def session_list(request):
-    roles = _roles(request)
+    require(request.user, "juries.list_jurysession")
     sessions = list(
         JurySession.objects.visible_to(request.user)
         .select_related("certification__jury_rule", "signed_by")
@@ -111,20 +92,20 @@ def session_list(request):
         }
         for session in sessions
     ]
-    return render(request, "juries/session_list.html", {"rows": rows, "can_prepare": Role.STAFF in roles})
+    return render(request, "juries/session_list.html", {"rows": rows})
 
 
 def session_create(request):
-    if Role.STAFF not in _roles(request):
-        raise PermissionDenied("Seuls les gestionnaires préparent les sessions de jury.")
+    require(request.user, "juries.list_jurysession")
+    require(request.user, "juries.prepare_jurysession")
     certification = Certification.objects.get(rncp_code="16204")
     form = SessionForm(request.POST or None, certification=certification)
     if request.method == "POST" and form.is_valid():
-        try:
-            session = services.jury_session_create(certification=certification, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, session = apply_service(
+            form,
+            lambda: services.jury_session_create(certification=certification, actor=request.user, **form.cleaned_data),
+        )
+        if done:
             messages.success(request, f"Session de jury créée : {session}. Composez maintenant le jury.")
             _warn_registration(request, session)
             return redirect("juries:detail", pk=session.pk)
@@ -135,7 +116,6 @@ def session_create(request):
         intro="La fiche impose la composition du jury : 50 % de professionnels (salariés et employeurs à parts "
         "égales), 50 % de formateurs, un président professionnel.",
         submit="Créer la session",
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -147,7 +127,7 @@ def _warn_registration(request, session):
 
 
 def session_edit(request, pk):
-    session = _session(request, pk, staff_only=True)
+    session = _session(request, pk, prepare=True)
     if session.is_signed:
         return _refuse_signed(request, session)
     presented = session.presentations.exists()
@@ -156,11 +136,10 @@ def session_edit(request, pk):
         request.POST or None, initial=initial, certification=session.certification, date_locked=presented
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.jury_session_update(session=session, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(
+            form, lambda: services.jury_session_update(session=session, actor=request.user, **form.cleaned_data)
+        )
+        if done:
             messages.success(request, "Session de jury modifiée.")
             session.refresh_from_db()
             _warn_registration(request, session)
@@ -173,7 +152,6 @@ def session_edit(request, pk):
         intro="Des candidats sont présentés : la date ne se déplace qu'avec un motif, tracé dans le journal d'audit."
         if presented
         else "",
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -215,10 +193,8 @@ def _panel_rows(session, members, presentations):
 
 
 def session_detail(request, pk):
-    roles = _roles(request)
-    session = _session(request, pk)
-    members = list(session.members.select_related("user"))
-    violations = services.session_violations(session, members)
+    session = _session(request, pk, with_members=True)
+    members = list(session.members.all())
     presentations = _presentations(session)
     return render(
         request,
@@ -227,21 +203,16 @@ def session_detail(request, pk):
             "session": session,
             "blocks": list(session.blocks.order_by("number")),
             "members": members,
-            "violations": violations,
+            "violations": services.session_violations(session, members),
             "presentations": presentations,
             "panel_rows": _panel_rows(session, members, presentations),
             "dates": services.session_date_facts(session, presented=bool(presentations)),
-            "can_prepare": Role.STAFF in roles and not session.is_signed,
-            "is_staff": Role.STAFF in roles,
             "problems": [] if session.is_signed else services.sign_off_problems(session),
-            "is_session_president": _presides(members, request.user),
-            "valid_documents": (
-                IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count()
-                if session.is_signed
-                else None
-            ),
-            "integrity": integrity_report(sessions=[session]).sessions[0] if session.is_signed else None,
-            "history": _session_history(session) if Role.STAFF in roles or _presides(members, request.user) else [],
+            "is_session_president": is_session_president(request.user, session),
+            **_signed_facts(session),
+            "history": _session_history(session)
+            if is_staff(request.user) or is_session_president(request.user, session)
+            else [],
         },
     )
 
@@ -256,27 +227,32 @@ def _session_history(session):
     return describe_events(events[:SESSION_HISTORY_LENGTH])
 
 
+def _signed_facts(session) -> dict:
+    """What a signed session's page adds: its valid documents, and whether its stored acts are intact."""
+    if not session.is_signed:
+        return {"valid_documents": None, "integrity": None}
+    return {
+        "valid_documents": IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count(),
+        "integrity": integrity_report(sessions=[session]).sessions[0],
+    }
+
+
 # — Members —
 
 
 def member_edit(request, pk, member_pk=None):
-    session = _session(request, pk, staff_only=True)
+    session = _session(request, pk, prepare=True)
     if session.is_signed:
         return _refuse_signed(request, session)
     member = get_object_or_404(JuryMember, pk=member_pk, session=session) if member_pk else JuryMember(session=session)
     form = MemberForm(request.POST or None, instance=member)
     if request.method == "POST" and form.is_valid():
-        try:
-            violations = services.jury_member_save(member=form.instance, actor=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, violations = apply_service(
+            form, lambda: services.jury_member_save(member=form.instance, actor=request.user)
+        )
+        if done:
             messages.success(request, f"Membre enregistré : {form.instance.name}.")
-            if violations:
-                messages.warning(request, "Composition non conforme à la fiche : " + " ".join(violations))
-            else:
-                messages.success(request, "La composition du jury respecte la fiche.")
-                _warn_panels(request, session)
+            _tell_composition(request, session, violations, conform="La composition du jury respecte la fiche.")
             return redirect("juries:detail", pk=session.pk)
     return _form_page(
         request,
@@ -286,23 +262,29 @@ def member_edit(request, pk, member_pk=None):
         intro="Un membre est un professionnel salarié, un professionnel employeur ou un formateur. Le président "
         "est un professionnel titulaire, relié à son compte utilisateur pour signer. Un suppléant ne délibère que pour "
         "remplacer, sur un candidat, un titulaire de sa catégorie qui ne délibère pas sur ce candidat.",
-        status=400 if request.method == "POST" else 200,
     )
 
 
 @require_POST
 def member_remove(request, pk, member_pk):
-    session = _session(request, pk, staff_only=True)
+    session = _session(request, pk, prepare=True)
     if session.is_signed:
         return _refuse_signed(request, session)
     member = get_object_or_404(JuryMember, pk=member_pk, session=session)
     violations = services.jury_member_remove(member=member, actor=request.user)
     messages.success(request, f"{member.name} a été retiré du jury.")
+    _tell_composition(request, session, violations)
+    return redirect("juries:detail", pk=session.pk)
+
+
+def _tell_composition(request, session, violations, *, conform=""):
+    """After a change of the members: what the fiche refuses in the composition, else each broken panel."""
     if violations:
         messages.warning(request, "Composition non conforme à la fiche : " + " ".join(violations))
-    else:
-        _warn_panels(request, session)
-    return redirect("juries:detail", pk=session.pk)
+        return
+    if conform:
+        messages.success(request, conform)
+    _warn_panels(request, session)
 
 
 def _warn_panels(request, session):
@@ -314,18 +296,17 @@ def _warn_panels(request, session):
 
 
 def presentations(request, pk):
-    session = _session(request, pk, staff_only=True)
+    session = _session(request, pk, prepare=True)
     if request.method == "POST":
         if session.is_signed:
             return _refuse_signed(request, session)
         enrolment = get_object_or_404(
             Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=_posted_id(request, "enrolment")
         )
-        try:
-            services.presentation_add(session=session, enrolment=enrolment, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
+        done, _ = apply_service_message(
+            request, lambda: services.presentation_add(session=session, enrolment=enrolment, actor=request.user)
+        )
+        if done:
             messages.success(request, f"{enrolment.candidate.full_name} est présenté au jury.")
         return redirect("juries:presentations", pk=session.pk)
     items = [] if session.is_signed else services.eligibilities(session)
@@ -343,7 +324,7 @@ def presentations(request, pk):
 
 @require_POST
 def presentation_remove(request, pk, presentation_pk):
-    session = _session(request, pk, staff_only=True)
+    session = _session(request, pk, prepare=True)
     if session.is_signed:
         return _refuse_signed(request, session)
     presentation = get_object_or_404(
@@ -355,16 +336,13 @@ def presentation_remove(request, pk, presentation_pk):
 
 
 def recusal_add(request, pk):
-    session = _session(request, pk, staff_only=True)
+    session = _session(request, pk, prepare=True)
     if session.is_signed:
         return _refuse_signed(request, session)
     form = RecusalForm(request.POST or None, session=session)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.recusal_declare(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        done, _ = apply_service(form, lambda: services.recusal_declare(actor=request.user, **form.cleaned_data))
+        if done:
             messages.success(request, "Lien déclaré : ce membre ne délibérera pas sur ce candidat.")
             _warn_panels(request, session)
             return redirect("juries:detail", pk=session.pk)
@@ -374,7 +352,6 @@ def recusal_add(request, pk):
         form=form,
         session=session,
         intro="Un membre lié à un candidat ne délibère pas sur ce candidat ; la page et le procès-verbal le mentionnent.",
-        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -384,28 +361,11 @@ def recusal_add(request, pk):
 def _deliberation_rows(presentations, posted=None, panels=None):
     rows = []
     for presentation in presentations:
-        cells = []
-        for decision in presentation.decisions.all():
-            key = f"d-{decision.pk}"
-            outcome = (posted or {}).get(f"{key}-outcome") or decision.outcome or decision.proposal_outcome
-            reason = (posted or {}).get(f"{key}-reason", decision.departure_reason)
-            cells.append(
-                {
-                    "decision": decision,
-                    "key": key,
-                    "outcome": outcome,
-                    "reason": reason,
-                    "proposal_label": Outcome(decision.proposal_outcome).label,
-                    "badge": OUTCOME_BADGES[decision.proposal_outcome],
-                    "rectifications": list(decision.rectifications.all()),
-                    "current_label": Outcome(decision.current_outcome).label if decision.current_outcome else "",
-                }
-            )
         panel = (panels or {}).get(presentation.pk)
         rows.append(
             {
                 "presentation": presentation,
-                "cells": cells,
+                "cells": [_deliberation_cell(decision, posted or {}) for decision in presentation.decisions.all()],
                 "recusals": list(presentation.recusals.all()),
                 "panel": panel,
                 "problem": panel_problem(presentation.enrolment.candidate.full_name, panel) if panel else "",
@@ -414,44 +374,69 @@ def _deliberation_rows(presentations, posted=None, panels=None):
     return rows
 
 
+def _deliberation_cell(decision, posted) -> dict:
+    """One decision on the deliberation page: what was posted and refused, else what is stored or proposed."""
+    key = f"d-{decision.pk}"
+    return {
+        "decision": decision,
+        "key": key,
+        "outcome": posted.get(f"{key}-outcome") or decision.outcome or decision.proposal_outcome,
+        "reason": posted.get(f"{key}-reason", decision.departure_reason),
+        "proposal_label": Outcome(decision.proposal_outcome).label,
+        "badge": OUTCOME_BADGES[decision.proposal_outcome],
+        "rectifications": list(decision.rectifications.all()),
+        "current_label": Outcome(decision.current_outcome).label if decision.current_outcome else "",
+    }
+
+
+def _posted_decisions(post) -> list[services.DecisionInput] | None:
+    """The decisions a deliberation form posted; None when a field names no decision (a forged form)."""
+    entries = []
+    for name in post:
+        if not (name.startswith("d-") and name.endswith("-outcome")):
+            continue
+        try:
+            decision_id = int(name[2 : -len("-outcome")])
+        except ValueError:
+            return None
+        entries.append(
+            services.DecisionInput(
+                decision_id=decision_id, outcome=post[name], reason=post.get(f"d-{decision_id}-reason", "")
+            )
+        )
+    return entries
+
+
+def _decisions_saved_message(changed: int) -> str:
+    if not changed:
+        return "Décisions enregistrées : aucune modification."
+    return f"Décisions enregistrées ({changed} modifiée{'s' if changed > 1 else ''})."
+
+
 def deliberation(request, pk):
-    _roles(request)
-    session = _session(request, pk)
-    members = list(session.members.select_related("user"))
-    is_president = _presides(members, request.user)
-    violations = services.session_violations(session, members)
+    session = _session(request, pk, with_members=True)
+    may_deliberate = is_session_president(request.user, session)
     posted, errors = None, []
     if request.method == "POST":
-        if not is_president:
-            raise PermissionDenied("Seul le président du jury enregistre les décisions.")
+        require(request.user, "juries.deliberate_jurysession", session)
         if session.is_signed:
             return _refuse_signed(request, session)
-        entries = []
-        for name in request.POST:
-            if name.startswith("d-") and name.endswith("-outcome"):
-                try:
-                    decision_id = int(name[2 : -len("-outcome")])
-                except ValueError:
-                    return HttpResponseBadRequest("Champ de décision inconnu.")
-                entries.append(
-                    services.DecisionInput(
-                        decision_id=decision_id,
-                        outcome=request.POST[name],
-                        reason=request.POST.get(f"d-{decision_id}-reason", ""),
-                    )
-                )
+        entries = _posted_decisions(request.POST)
+        if entries is None:
+            return HttpResponseBadRequest("Champ de décision inconnu.")
         try:
             changed = services.decisions_record(session=session, entries=entries, actor=request.user)
         except ValidationError as error:
             errors, posted = error.messages, request.POST
         else:
-            messages.success(
-                request,
-                f"Décisions enregistrées ({changed} modifiée{'s' if changed > 1 else ''})."
-                if changed
-                else "Décisions enregistrées : aucune modification.",
-            )
+            messages.success(request, _decisions_saved_message(changed))
             return redirect("juries:deliberation", pk=session.pk)
+    return _deliberation_page(request, session, may_deliberate=may_deliberate, posted=posted, errors=errors)
+
+
+def _deliberation_page(request, session, *, may_deliberate, posted, errors):
+    members = list(session.members.all())
+    violations = services.session_violations(session, members)
     presentations = _presentations(session)
     panels = {} if violations else services.presentation_panels(session, members, presentations)
     return render(
@@ -463,8 +448,8 @@ def deliberation(request, pk):
             "members": members,
             "violations": violations,
             "rows": _deliberation_rows(presentations, posted, panels),
-            "editable": is_president and not session.is_signed and not violations,
-            "is_president": is_president,
+            "editable": may_deliberate and not session.is_signed and not violations,
+            "is_president": may_deliberate,
             "errors": errors,
             "outcomes": [(Outcome.VALIDATED.value, "Validé"), (Outcome.NOT_VALIDATED.value, "Non validé")],
         },
@@ -473,23 +458,17 @@ def deliberation(request, pk):
 
 
 def sign_off(request, pk):
-    _roles(request)
-    session = _session(request, pk)
-    members = list(session.members.select_related("user"))
-    is_president = _presides(members, request.user)
-    if not is_president:
-        raise PermissionDenied("Seul le président du jury signe la session.")
+    session = _session(request, pk, with_members=True)
+    require(request.user, "juries.sign_jurysession", session)
     if session.is_signed:
         messages.info(request, f"Cette session a déjà été signée le {session.signed_at:%d/%m/%Y}.")
         return redirect("juries:detail", pk=session.pk)
     form = SignOffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
-            result = services.jury_session_sign_off(session=session, signed_by=request.user)
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, result = apply_service(
+            form, lambda: _signed_by_password(request, form, services.jury_session_sign_off, session=session)
+        )
+        if done:
             awards = ", ".join(award.number for award in result.awards)
             messages.success(
                 request,
@@ -510,9 +489,14 @@ def sign_off(request, pk):
     )
 
 
+def _signed_by_password(request, form, service, **arguments):
+    """The president's act, once their password (throttled like the login) proves it is them."""
+    check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
+    return service(signed_by=request.user, **arguments)
+
+
 def rectify(request, pk, decision_pk):
-    _roles(request)
-    session = _session(request, pk)
+    session = _session(request, pk, with_members=True)
     decision = get_object_or_404(
         Decision.objects.select_related("block", "presentation__enrolment__candidate").prefetch_related(
             "rectifications"
@@ -520,26 +504,31 @@ def rectify(request, pk, decision_pk):
         pk=decision_pk,
         presentation__session=session,
     )
-    if not _presides(session.members.all(), request.user):
-        raise PermissionDenied("Seul le président du jury signe une rectification.")
+    require(request.user, "juries.rectify_jurysession", session)
     if not session.is_signed:
         messages.error(request, "La session n'est pas signée : modifiez la décision sur la page de délibération.")
         return redirect("juries:deliberation", pk=session.pk)
     form = RectificationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            check_signature_password(request=request, user=request.user, password=form.cleaned_data["password"])
-            services.decision_rectify(
-                decision=decision,
-                outcome=form.cleaned_data["outcome"],
-                reason=form.cleaned_data["reason"],
-                signed_by=request.user,
-            )
-        except ValidationError as error:
-            show_errors(form, error)
-        else:
+        done, _ = apply_service(form, lambda: _rectified(request, form, decision))
+        if done:
             messages.success(request, "Rectification signée : la décision d'origine reste visible.")
             return redirect("juries:deliberation", pk=session.pk)
+    return _rectification_page(request, form, session, decision)
+
+
+def _rectified(request, form, decision):
+    return _signed_by_password(
+        request,
+        form,
+        services.decision_rectify,
+        decision=decision,
+        outcome=form.cleaned_data["outcome"],
+        reason=form.cleaned_data["reason"],
+    )
+
+
+def _rectification_page(request, form, session, decision):
     candidate = decision.presentation.enrolment.candidate
     return _form_page(
         request,
@@ -550,5 +539,4 @@ def rectify(request, pk, decision_pk):
         f"{decision.get_proposal_outcome_display()}). Une rectification est un nouvel acte, motivé et signé par le "
         "président ; la décision d'origine reste visible.",
         submit="Signer la rectification",
-        status=400 if request.method == "POST" else 200,
     )

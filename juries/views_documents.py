@@ -8,7 +8,6 @@ trainer nothing, unless staff grant them the permission « juries.view_issueddoc
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,37 +15,27 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Candidate
-from certif.roles import Role, roles_of
+from certif.permissions import may
 from certif.security import PDF_CONTENT_SECURITY_POLICY
+from certif.validation import apply_service
+from certif.views_helpers import apply_service_message, form_page, require
 from juries import services_documents as services
 from juries.documents import file_name, group_code, normalize_code, session_slots
 from juries.forms import RevocationForm, VerificationForm
 from juries.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument, JurySession
 from juries.ratelimit import allow
 
-NO_ACCESS = "Les documents des jurys sont réservés aux gestionnaires et aux présidents de jury."
 BATCH_FIELDS = services.BATCH_BYTES
-
-
-def _can_read_all(user) -> bool:
-    return Role.STAFF in roles_of(user) or user.has_perm("juries.view_issueddocument")
 
 
 def _session(request, pk) -> JurySession:
     """The session whose documents the user may see (404 for a president's other sessions, as the jury pages)."""
-    roles = roles_of(request.user)
-    if _can_read_all(request.user):
+    require(request.user, "juries.read_documents")
+    if may(request.user, "juries.read_all_documents"):
         queryset = JurySession.objects.all()
-    elif Role.PRESIDENT in roles:
-        queryset = JurySession.objects.visible_to(request.user)
     else:
-        raise PermissionDenied(NO_ACCESS)
+        queryset = JurySession.objects.visible_to(request.user)
     return get_object_or_404(queryset.select_related("certification", "signed_by"), pk=pk)
-
-
-def _staff_only(request, action: str) -> None:
-    if Role.STAFF not in roles_of(request.user):
-        raise PermissionDenied(f"Seuls les gestionnaires peuvent {action}.")
 
 
 def _batch_json(batch: DocumentBatch | None) -> dict:
@@ -100,7 +89,7 @@ def _batch_message(batch: DocumentBatch) -> str:
 
 def session_documents(request, pk):
     session = _session(request, pk)
-    is_staff = Role.STAFF in roles_of(request.user)
+    may_issue = may(request.user, "juries.issue_documents")
     documents = (
         IssuedDocument.objects.filter(session=session)
         .defer("pdf")
@@ -110,7 +99,7 @@ def session_documents(request, pk):
     slots = session_slots(session, documents=documents)
     batch = (
         DocumentBatch.objects.filter(session=session).defer(*BATCH_FIELDS).order_by("-requested_at", "-pk").first()
-        if is_staff
+        if may_issue
         else None
     )
     return render(
@@ -119,7 +108,6 @@ def session_documents(request, pk):
         {
             "session": session,
             "slots": slots,
-            "is_staff": is_staff,
             "batch": batch,
             "batch_json": _batch_json(batch),
             "unsigned_message": "" if session.is_signed else services.UNSIGNED_MESSAGE,
@@ -130,7 +118,7 @@ def session_documents(request, pk):
 
 @require_POST
 def issue(request, pk):
-    _staff_only(request, "émettre un document")
+    require(request.user, "juries.issue_documents")
     session = _session(request, pk)
     kind = request.POST.get("kind", "")
     candidate = None
@@ -139,11 +127,11 @@ def issue(request, pk):
             candidate = Candidate(pk=int(request.POST["candidate"]))  # find_slot checks it is presented
         except ValueError:
             return HttpResponseBadRequest("Candidat inconnu.")
-    try:
-        document = services.document_issue(session=session, kind=kind, candidate=candidate, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    done, document = apply_service_message(
+        request,
+        lambda: services.document_issue(session=session, kind=kind, candidate=candidate, actor=request.user),
+    )
+    if done:
         messages.success(
             request, f"Document émis : {document.get_kind_display()} — code de vérification {document.grouped_code}."
         )
@@ -152,9 +140,8 @@ def issue(request, pk):
 
 @csp_override(PDF_CONTENT_SECURITY_POLICY)  # shown in the browser's PDF viewer (« affichage »)
 def download(request, pk):
-    document = get_object_or_404(IssuedDocument, pk=pk)
-    if not _can_read_all(request.user) and not IssuedDocument.objects.visible_to(request.user).filter(pk=pk).exists():
-        raise PermissionDenied("Vous n'avez pas accès à ce document.")
+    document = get_object_or_404(IssuedDocument.objects.select_related("session"), pk=pk)
+    require(request.user, "juries.read_issueddocument", document)
     content = bytes(document.pdf)
     response = HttpResponse(content, content_type="application/pdf")
     disposition = "inline" if request.GET.get("affichage") == "1" else "attachment"
@@ -166,35 +153,31 @@ def download(request, pk):
 
 
 def revoke(request, pk):
-    _staff_only(request, "révoquer un document")
+    require(request.user, "juries.issue_documents")
     document = get_object_or_404(IssuedDocument.objects.defer("pdf").select_related("session"), pk=pk)
     form = RevocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.document_revoke(document=document, reason=form.cleaned_data["reason"], actor=request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        done, _ = apply_service(
+            form,
+            lambda: services.document_revoke(document=document, reason=form.cleaned_data["reason"], actor=request.user),
+        )
+        if done:
             messages.success(request, f"Document révoqué : {document}. La page de vérification le signale désormais.")
             return redirect("documents:session", pk=document.session_id)
-    return render(
+    return form_page(
         request,
-        "form_page.html",
-        {
-            "title": f"Révoquer : {document}",
-            "form": form,
-            "breadcrumb": [
-                (reverse("juries:list"), "Jurys"),
-                (reverse("juries:detail", args=[document.session_id]), str(document.session)),
-                (reverse("documents:session", args=[document.session_id]), "Documents"),
-            ],
-            "intro": f"Code de vérification {document.grouped_code}. Une révocation est définitive : la page publique "
-            "de vérification indiquera que ce document est révoqué. Pour corriger un document, émettez-en un nouveau "
-            "après la révocation.",
-            "submit": "Révoquer le document",
-            "cancel_url": reverse("documents:session", args=[document.session_id]),
-        },
-        status=400 if request.method == "POST" else 200,
+        title=f"Révoquer : {document}",
+        form=form,
+        breadcrumb=[
+            (reverse("juries:list"), "Jurys"),
+            (reverse("juries:detail", args=[document.session_id]), str(document.session)),
+            (reverse("documents:session", args=[document.session_id]), "Documents"),
+        ],
+        intro=f"Code de vérification {document.grouped_code}. Une révocation est définitive : la page publique "
+        "de vérification indiquera que ce document est révoqué. Pour corriger un document, émettez-en un nouveau "
+        "après la révocation.",
+        submit="Révoquer le document",
+        cancel_url=reverse("documents:session", args=[document.session_id]),
     )
 
 
@@ -203,19 +186,16 @@ def revoke(request, pk):
 
 @require_POST
 def batch_start(request, pk):
-    _staff_only(request, "produire les documents d'une session")
+    require(request.user, "juries.issue_documents")
     session = _session(request, pk)
-    try:
-        batch = services.batch_request(session=session, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    done, batch = apply_service_message(request, lambda: services.batch_request(session=session, actor=request.user))
+    if done:
         messages.info(request, _batch_message(batch))
     return redirect(reverse("documents:session", args=[session.pk]) + "#lot")
 
 
 def _batch(request, pk) -> DocumentBatch:
-    _staff_only(request, "télécharger les documents d'une session")
+    require(request.user, "juries.issue_documents")
     return get_object_or_404(DocumentBatch.objects.defer(*BATCH_FIELDS), pk=pk)
 
 
@@ -242,6 +222,23 @@ def batch_download(request, pk, fmt):
 
 
 # — Public verification —
+
+
+def _what_the_document_states(document: IssuedDocument) -> dict:
+    """What the public page shows of a document: its kind, holder and status, and never a withdrawal's reason."""
+    certification = document.session.certification
+    withdrawal = document.withdrawal_act
+    return {
+        "document": document,
+        "withdrawal": {"date": withdrawal.decided_on, "reference": withdrawal.reference} if withdrawal else None,
+        "kind_label": document.get_kind_display(),
+        "is_valid": document.status == DocumentStatus.VALID,
+        "is_revoked": document.status == DocumentStatus.REVOKED,
+        "is_rectified": document.status == DocumentStatus.RECTIFIED,
+        "certification": f"{certification.title} ({certification.acronym}) — RNCP {certification.rncp_code}, "
+        f"niveau {certification.level_eqf}",
+        "is_certificate": document.kind == DocumentKind.CERTIFICATE,
+    }
 
 
 def _public(response):
@@ -273,23 +270,7 @@ def _check(request, raw: str):
     )
     context = {"form": VerificationForm(initial={"code": group_code(code) if code else ""}), "checked": True}
     if document is not None:
-        certification = document.session.certification
-        withdrawal = document.withdrawal_act
-        # Public: the date and reference of the withdrawal decision, never its reason.
-        public_withdrawal = {"date": withdrawal.decided_on, "reference": withdrawal.reference} if withdrawal else None
-        context.update(
-            {
-                "document": document,
-                "withdrawal": public_withdrawal,
-                "kind_label": document.get_kind_display(),
-                "is_valid": document.status == DocumentStatus.VALID,
-                "is_revoked": document.status == DocumentStatus.REVOKED,
-                "is_rectified": document.status == DocumentStatus.RECTIFIED,
-                "certification": f"{certification.title} ({certification.acronym}) — RNCP {certification.rncp_code}, "
-                f"niveau {certification.level_eqf}",
-                "is_certificate": document.kind == DocumentKind.CERTIFICATE,
-            }
-        )
+        context.update(_what_the_document_states(document))
     response = render(request, "juries/documents/verify.html", context, status=200 if document else 404)
     return _public(response)
 

@@ -1,7 +1,6 @@
 """The statistics dashboard and its exports (staff only): figures computed by `juries.statistics`."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -9,8 +8,8 @@ from django.views.decorators.http import require_safe
 
 from candidates.models import AccessPathway
 from certif.models import Certification
-from certif.roles import is_staff_member
 from certif.validation import InputRulesFormMixin
+from certif.views_helpers import rule_required
 from juries import statistics
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,11 +46,6 @@ class StatisticsFilterForm(InputRulesFormMixin, forms.Form):
         return statistics.Filters(year=self.cleaned_data["year"], pathway=self.cleaned_data["pathway"])
 
 
-def _staff_only(request):
-    if not is_staff_member(request.user):
-        raise PermissionDenied("Les statistiques de la certification sont réservées aux gestionnaires de l'IRUP.")
-
-
 def _certification():
     return Certification.objects.order_by("pk").first()
 
@@ -62,8 +56,8 @@ def _form(request, certification) -> StatisticsFilterForm:
 
 
 @require_safe
+@rule_required("juries.view_statistics")
 def dashboard(request):
-    _staff_only(request)
     certification = _certification()
     if certification is None:
         return render(request, "juries/statistics/dashboard.html", {"certification": None})
@@ -91,8 +85,8 @@ def _download(content: bytes, *, content_type: str, name: str, filters: statisti
     return response
 
 
+@rule_required("juries.view_statistics")
 def _export(request, builder):
-    _staff_only(request)
     certification = _certification()
     if certification is None:
         return HttpResponseBadRequest("Aucune certification n'est installée.", content_type="text/plain; charset=utf-8")

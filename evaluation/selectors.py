@@ -1,0 +1,127 @@
+"""Reads of the evaluation pages: the grid of one block, as the page shows it."""
+
+import json
+from dataclasses import dataclass
+
+from certif.rules import Outcome
+from evaluation import services
+from evaluation.forms import cell_prefix
+from evaluation.models import BlockEvaluation, LevelEntry
+from evaluation.outcomes import OUTCOME_BADGES
+from evaluation.services import Conflict
+
+
+@dataclass
+class GridCell:
+    prefix: str
+    competence: object
+    level: str
+    comment: str
+    version: int
+    shown_level: str
+    shown_comment: str
+    entry: LevelEntry | None
+    conflict: LevelEntry | None
+    unsaved: bool
+
+
+def _grid_cell(key, competence, entry, cell_input, conflict) -> GridCell:
+    """One cell: what was typed and refused (kept as typed so that nothing is lost), else what is stored."""
+    stored_level, stored_comment = (entry.level, entry.comment) if entry else ("", "")
+    if conflict is not None:
+        # Keep what this person typed; the hidden version and shown values now match the stored ones,
+        # so that saving again keeps the typed value, and choosing the other value saves nothing.
+        return GridCell(
+            cell_prefix(*key), competence, cell_input.level, cell_input.comment, conflict.version,
+            conflict.level, conflict.comment, entry, conflict, True,
+        )  # fmt: skip
+    if cell_input is not None:
+        return GridCell(
+            cell_prefix(*key), competence, cell_input.level, cell_input.comment, cell_input.version,
+            cell_input.shown_level or "", cell_input.shown_comment or "", entry, None,
+            (cell_input.level, cell_input.comment) != (stored_level, stored_comment),
+        )  # fmt: skip
+    return GridCell(
+        cell_prefix(*key), competence, stored_level, stored_comment, entry.version if entry else 0,
+        stored_level, stored_comment, entry, None, False,
+    )  # fmt: skip
+
+
+def _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map) -> list[dict]:
+    """One row per evaluable candidate: their cells and the outcome the application proposes."""
+    entries = {
+        (entry.enrolment_id, entry.competence_id): entry
+        for entry in LevelEntry.objects.filter(block_evaluation=block_evaluation).select_related("updated_by")
+    }
+    rows = []
+    for enrolment in (e for e in enrolments if e.can_be_evaluated):
+        cells = []
+        for competence in competences:
+            key = (enrolment.pk, competence.pk)
+            cells.append(_grid_cell(key, competence, entries.get(key), typed.get(key), conflict_map.get(key)))
+        result = services.proposal(block_evaluation, [cell.level for cell in cells])
+        rows.append(
+            {
+                "enrolment": enrolment,
+                "cells": cells,
+                "result": result,
+                "label": Outcome(result.outcome).label,
+                "badge": OUTCOME_BADGES[result.outcome],
+            }
+        )
+    return rows
+
+
+def _grid_script_config(block_evaluation: BlockEvaluation) -> str:
+    """What the page's script needs to recompute a proposal as levels are chosen."""
+    threshold, scale = block_evaluation.block.threshold, block_evaluation.scale
+    return json.dumps(
+        {
+            "required": threshold.required,
+            "outOf": threshold.out_of,
+            "validating": sorted(scale.validating_codes),
+            "floorLabel": scale.floor_label,
+            "labels": {outcome.value: outcome.label for outcome in Outcome},
+            "badges": {outcome.value: css for outcome, css in OUTCOME_BADGES.items()},
+        }
+    )
+
+
+def grid_page(
+    block_evaluation: BlockEvaluation,
+    *,
+    may_enter: bool,
+    typed: dict | None = None,
+    conflicts: list[Conflict] = (),
+    error: str = "",
+) -> dict:
+    """The grid page's context. `typed`: cells posted but not saved, shown as typed."""
+    typed = typed or {}
+    conflict_map = {conflict.cell.key: conflict.current for conflict in conflicts}
+    competences = list(block_evaluation.grid.competences.all())
+    scale = block_evaluation.scale
+    enrolments = list(services.cohort_enrolments(block_evaluation.session.cohort_id))
+    rows = _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map)
+    cells = [cell for row in rows for cell in row["cells"]]
+    return {
+        "be": block_evaluation,
+        "session": block_evaluation.session,
+        "bloc": block_evaluation.block,  # not "block": the {% block %} tag owns that name in templates
+        "competences": competences,
+        "levels": scale.ordered_levels,
+        "rows": rows,
+        "waiting": [e for e in enrolments if not e.can_be_evaluated],
+        "editable": may_enter and not block_evaluation.is_submitted and not block_evaluation.is_locked,
+        "conflicts": [(conflict, conflict_map[conflict.cell.key]) for conflict in conflicts],
+        "unsaved_count": sum(cell.unsaved for cell in cells),
+        "error": error,
+        "filled": sum(bool(cell.entry.level) for cell in cells if cell.entry),
+        "total": len(rows) * len(competences),
+        "rule": block_evaluation.block.threshold.describe(scale.floor_label),
+        "js_config": _grid_script_config(block_evaluation),
+        "grid_state": json.dumps(
+            {f"{cell.prefix[2:]}": [cell.version, cell.shown_level, cell.shown_comment] for cell in cells},
+            separators=(",", ":"),
+        ),
+        "show_comments": bool(conflicts) or any(cell.comment for cell in cells),
+    }
