@@ -5,7 +5,7 @@ certificate (`award`) and/or acquired blocks (`WithdrawnBlock`) — and every ot
 "withdrawn" from its existence: a withdrawn block is no longer held (the candidate may be evaluated and presented
 again for it), a withdrawn certificate no longer makes a holder. The documents that state a withdrawn result — the
 certificate, and the results statements and attestations that report a withdrawn block as held — are revoked through
-the ordinary revocation (`juries.services_documents.document_revoke`) and listed on the act (`WithdrawnDocument`),
+the ordinary revocation (`documents.services.document_revoke`) and listed on the act (`WithdrawnDocument`),
 so that the public verification page answers « retiré ».
 
 A certificate rests on every block: withdrawing a block of a certified candidate withdraws the certificate too (the
@@ -122,7 +122,7 @@ def withdrawal_record(
     The candidate row is locked first: a sign-off (which locks its candidates too) cannot add a block or award the
     certification to this candidate in between.
     """
-    from juries.services_documents import document_revoke
+    from documents.services import document_revoke
 
     if not is_staff_member(actor):
         raise PermissionDenied("Seuls les gestionnaires peuvent retirer un certificat ou un bloc.")

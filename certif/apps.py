@@ -8,7 +8,7 @@ class CertifConfig(AppConfig):
     verbose_name = "Référentiel de certification"
 
     def ready(self):
-        from certif import accounts, checks, security  # noqa: F401 (signal receivers and system checks)
+        from certif import accounts, security  # noqa: F401 (signal receivers)
         from certif.guards import install_translation
         from certif.setup import install_after_migrate
 

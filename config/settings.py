@@ -52,18 +52,23 @@ INSTALLED_APPS = [
     "candidates",
     "evaluation",
     "juries",
-    # After juries: juries' `db_worker` command (which resumes interrupted document batches) replaces the library's.
+    "documents",
+    "reporting",
+    "declarations",
+    # After documents: documents' `db_worker` command (which resumes interrupted document batches) replaces the
+    # library's.
     "django_tasks_db",
+    "config",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, so that static files carry the policies too.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "certif.middleware.PermissionsPolicyMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files stay cacheable, everything the application computes is not.
-    "certif.middleware.NoStoreMiddleware",
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,7 +81,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "certif.urls"
+ROOT_URLCONF = "config.urls"
 
 TEMPLATES = [
     {
@@ -89,14 +94,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "certif.context_processors.navigation",
+                "config.context_processors.navigation",
             ],
         },
     },
 ]
 
-WSGI_APPLICATION = "certif.wsgi.application"
-ASGI_APPLICATION = "certif.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 # SQLite is the embedded default for a first run; production and CI set DATABASE_URL (PostgreSQL).
 DATABASES = {
@@ -216,7 +221,7 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-# Browser features no page of the application uses, refused on every response (certif.middleware).
+# Browser features no page of the application uses, refused on every response (config.middleware).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (

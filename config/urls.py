@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from certif import views, views_accounts
+from certif import views_accounts
+from config import views
 
 admin.site.site_header = "MPES — administration"
 admin.site.site_title = "MPES"
@@ -28,10 +29,10 @@ urlpatterns = [
     path("candidats/", include("candidates.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("jurys/", include("juries.urls")),
-    path("jurys/documents/", include("juries.urls_documents")),
-    path("v/", include("juries.urls_verification")),
-    path("statistiques/", include("juries.urls_statistics")),
-    path("declarations-cdc/", include("certif.urls_declarations")),
+    path("jurys/documents/", include("documents.urls")),
+    path("v/", include("documents.urls_verification")),
+    path("statistiques/", include("reporting.urls")),
+    path("declarations-cdc/", include("declarations.urls")),
     # One page changes one's own password, throttled like the login: the admin's own page leads there.
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change"), name="admin_password_change"),
     path("admin/", admin.site.urls),

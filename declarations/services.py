@@ -2,7 +2,7 @@
 cpf-1.1.2.xsd (namespace urn:cdc:cpf:pc5:schema:1.0.0), its validation, and the two services that record
 the certifier's identifiers and each declared flux.
 
-The schema is the in-repo copy `certif/data/cdc/cpf-1.1.2.xsd`. Every flux is validated against it before
+The schema is the in-repo copy `declarations/data/cdc/cpf-1.1.2.xsd`. Every flux is validated against it before
 it is recorded or offered; a holder whose file lacks a datum the schema requires is never written to a flux
 (and never silently skipped: `missing_data` says what is missing).
 """

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certif import views_declarations as views
+from declarations import views
 
 app_name = "declarations"
 

@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from candidates.models import CertificationAward
-from certif import declarations
-from certif.forms_declarations import DeclarantSettingsForm, HolderSelectionForm
 from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration
 from certif.validation import show_errors
+from declarations import services as declarations
+from declarations.forms import DeclarantSettingsForm, HolderSelectionForm
 
 declare_holders_required = permission_required("certif.declare_holders", raise_exception=True)
 
@@ -73,7 +73,7 @@ def declare(request, rncp_code):
             except declarations.FluxInvalid as error:
                 return render(
                     request,
-                    "certif/declarations/invalid.html",
+                    "declarations/invalid.html",
                     {"certification": certification, "errors": error.errors},
                     status=500,
                 )
@@ -92,7 +92,7 @@ def declare(request, rncp_code):
     selected_resend = set(form["resend"].value() or []) if form.is_bound else set()
     return render(
         request,
-        "certif/declarations/declare.html",
+        "declarations/declare.html",
         {
             "certification": certification,
             "declarant": declarant,
@@ -152,7 +152,7 @@ def history(request, rncp_code):
     )
     return render(
         request,
-        "certif/declarations/history.html",
+        "declarations/history.html",
         {"certification": certification, "declarations": declarations_list},
     )
 
@@ -169,7 +169,7 @@ def detail(request, pk):
     )
     return render(
         request,
-        "certif/declarations/detail.html",
+        "declarations/detail.html",
         {"declaration": declaration, "certification": declaration.certification, "lines": lines},
     )
 

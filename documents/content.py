@@ -1,9 +1,9 @@
-"""The documents a signed jury session gives, and their HTML (rendered to PDF/A by juries.pdf).
+"""The documents a signed jury session gives, and their HTML (rendered to PDF/A by documents.pdf).
 
 - `session_slots(session)`: which documents the session gives (minutes; for each presented candidate a results
   statement, and an attestation of acquired blocks or the certificate), with the documents already issued.
 - `SessionData`: everything the documents print, read in a fixed number of queries whatever the number of
-  candidates; `prepare(data, slot)` draws a verification code and fills a template of templates/juries/documents/.
+  candidates; `prepare(data, slot)` draws a verification code and fills a template of templates/documents/.
 - Verification codes: 20 Crockford base32 characters (100 random bits), printed XXXXX-XXXXX-XXXXX-XXXXX.
 
 What a document states about results comes from the signed session (decisions, rectifications, acquired blocks
@@ -47,10 +47,10 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 QR_MASK = 2  # vertical stripes every third column
 ISSUER_CITY = "Saint-Étienne"  # lieu de certification (fiche RNCP 16204)
 TEMPLATES = {
-    DocumentKind.MINUTES: "juries/documents/minutes.html",
-    DocumentKind.RESULTS: "juries/documents/results.html",
-    DocumentKind.ATTESTATION: "juries/documents/attestation.html",
-    DocumentKind.CERTIFICATE: "juries/documents/certificate.html",
+    DocumentKind.MINUTES: "documents/minutes.html",
+    DocumentKind.RESULTS: "documents/results.html",
+    DocumentKind.ATTESTATION: "documents/attestation.html",
+    DocumentKind.CERTIFICATE: "documents/certificate.html",
 }
 FILE_PREFIXES = {
     DocumentKind.MINUTES: "proces-verbal",

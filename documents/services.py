@@ -26,8 +26,8 @@ from candidates.models import Candidate
 from certif.audit import record_audit
 from certif.roles import is_staff_member
 from certif.validation import TEXT_MAX_LENGTH, check_text
-from juries import pdf
-from juries.documents import (
+from documents import pdf
+from documents.content import (
     RECTIFIABLE_KINDS,
     Prepared,
     SessionData,
@@ -41,6 +41,7 @@ from juries.documents import (
     prepare,
     session_slots,
 )
+from documents.worker import StopRequest, heartbeat, runner_is_gone, this_runner
 from juries.models import (
     BatchStatus,
     DocumentBatch,
@@ -50,7 +51,6 @@ from juries.models import (
     JurySession,
     Rectification,
 )
-from juries.worker import StopRequest, heartbeat, runner_is_gone, this_runner
 
 logger = logging.getLogger(__name__)
 
@@ -374,7 +374,7 @@ def batch_request(*, session: JurySession, actor) -> DocumentBatch:
 
 
 def _enqueue(batch: DocumentBatch) -> str:
-    from juries.tasks import generate_session_documents
+    from documents.tasks import generate_session_documents
 
     task_id = str(generate_session_documents.enqueue(batch_id=batch.pk).id)
     DocumentBatch.objects.filter(pk=batch.pk).update(task_id=task_id)
@@ -441,7 +441,7 @@ def _recover(batch: DocumentBatch) -> bool:
         DBTaskResult.objects.filter(pk=current.task_id, status=TaskResultStatus.RUNNING).update(
             status=TaskResultStatus.FAILED,
             finished_at=timezone.now(),
-            exception_class_path="juries.worker.WorkerLost",
+            exception_class_path="documents.worker.WorkerLost",
             traceback=lost,
         )
         if current.interruptions + 1 >= MAX_INTERRUPTIONS:
@@ -477,7 +477,7 @@ def batches_recover() -> int:
 
 
 def batch_run(batch_id: int) -> dict:
-    """The task's body (juries.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
+    """The task's body (documents.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
 
     Idempotent: a batch resumed after an interruption issues only the documents still missing (the partial unique
     constraints keep one valid document a slot even if two processes ran it at once). Asked to stop (SIGTERM,

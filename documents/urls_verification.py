@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from juries import views_documents as views
+from documents import views
 
 app_name = "verification"
 

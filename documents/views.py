@@ -16,13 +16,13 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Candidate
+from certif.ratelimit import allow
 from certif.roles import Role, roles_of
 from certif.security import PDF_CONTENT_SECURITY_POLICY
-from juries import services_documents as services
-from juries.documents import file_name, group_code, normalize_code, session_slots
+from documents import services as services
+from documents.content import file_name, group_code, normalize_code, session_slots
 from juries.forms import RevocationForm, VerificationForm
 from juries.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument, JurySession
-from juries.ratelimit import allow
 
 NO_ACCESS = "Les documents des jurys sont réservés aux gestionnaires et aux présidents de jury."
 BATCH_FIELDS = services.BATCH_BYTES
@@ -115,7 +115,7 @@ def session_documents(request, pk):
     )
     return render(
         request,
-        "juries/documents/session_documents.html",
+        "documents/session_documents.html",
         {
             "session": session,
             "slots": slots,
@@ -256,7 +256,7 @@ def _check(request, raw: str):
     if not allow(request, scope="verification", limit=limit, window=window):
         response = render(
             request,
-            "juries/documents/verify.html",
+            "documents/verify.html",
             {"form": VerificationForm(), "limited": True, "minutes": max(1, window // 60)},
             status=429,
         )
@@ -290,7 +290,7 @@ def _check(request, raw: str):
                 "is_certificate": document.kind == DocumentKind.CERTIFICATE,
             }
         )
-    response = render(request, "juries/documents/verify.html", context, status=200 if document else 404)
+    response = render(request, "documents/verify.html", context, status=200 if document else 404)
     return _public(response)
 
 
@@ -299,7 +299,7 @@ def _check(request, raw: str):
 def verify_form(request):
     if "code" in request.GET:
         return _check(request, request.GET["code"])
-    return _public(render(request, "juries/documents/verify.html", {"form": VerificationForm()}))
+    return _public(render(request, "documents/verify.html", {"form": VerificationForm()}))
 
 
 @login_not_required

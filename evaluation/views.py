@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from certif.audit import audit_trail
+from certif.badges import OUTCOME_BADGES
 from certif.roles import is_staff_member
 from certif.rules import Outcome
 from certif.validation import show_errors
@@ -18,12 +19,6 @@ from evaluation import services
 from evaluation.forms import ReopenForm, SessionOpenForm, cell_prefix, parse_cells
 from evaluation.models import BlockEvaluation, EvaluationSession, LevelEntry
 from evaluation.services import Conflict, InvalidGridData
-
-OUTCOME_BADGES = {
-    Outcome.VALIDATED: "text-bg-success",
-    Outcome.NOT_VALIDATED: "text-bg-danger",
-    Outcome.INCOMPLETE: "text-bg-secondary",
-}
 
 
 def _bad_request(message: str):

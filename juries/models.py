@@ -526,7 +526,7 @@ class IssuedDocument(InputRulesMixin, WriteOnceModel):
     """A PDF issued by IRUP, kept byte for byte with its SHA-256: downloading it again returns the same bytes.
 
     Immutable once created; only its status changes (revoked, or rectified when a decision it reports is
-    rectified), through juries.services_documents. `holder_name`, `document_date` and `reference` are what the
+    rectified), through documents.services. `holder_name`, `document_date` and `reference` are what the
     document prints, as the public verification page shows them.
     """
 
@@ -669,7 +669,7 @@ class DocumentBatch(models.Model):
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     # Who runs it now ("host pid token") and when it last said so: a batch whose process died is found and
-    # put back in the queue (juries.services_documents.batches_recover).
+    # put back in the queue (documents.services.batches_recover).
     runner = models.CharField("processus de production", max_length=255, blank=True)
     heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
     interruptions = models.PositiveSmallIntegerField("interruptions", default=0)

@@ -22,6 +22,7 @@ from certif.models import Block, Grid, RatingScale
 from certif.roles import Role, may_preside, roles_of
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
+from documents.services import documents_mark_rectified
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.services import proposal
 from juries.composition import Panel, composition_violations, deliberating_panel, panel_problem
@@ -40,7 +41,6 @@ from juries.models import (
     Recusal,
     RecusalSource,
 )
-from juries.services_documents import documents_mark_rectified
 
 REASON_MAX_LENGTH = 2000
 RECUSAL_REASON_MAX_LENGTH = 255

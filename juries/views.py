@@ -12,20 +12,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from candidates.models import Enrolment
+from certif.badges import OUTCOME_BADGES
 from certif.models import Certification
 from certif.roles import Role, roles_of
 from certif.rules import Outcome
 from certif.security import check_signature_password
 from certif.validation import show_errors
-from evaluation.views import OUTCOME_BADGES
 from juries import services
 from juries.composition import panel_problem
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
-from juries.integrity import integrity_report
 from juries.models import (
     Decision,
-    DocumentStatus,
-    IssuedDocument,
     JuryMember,
     JurySession,
     Presentation,
@@ -233,12 +230,6 @@ def session_detail(request, pk):
             "is_staff": Role.STAFF in roles,
             "problems": [] if session.is_signed else services.sign_off_problems(session),
             "is_session_president": _presides(members, request.user),
-            "valid_documents": (
-                IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count()
-                if session.is_signed
-                else None
-            ),
-            "integrity": integrity_report(sessions=[session]).sessions[0] if session.is_signed else None,
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from juries import views_statistics as views
+from reporting import views
 
 app_name = "statistics"
 

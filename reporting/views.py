@@ -1,4 +1,4 @@
-"""The statistics dashboard and its exports (staff only): figures computed by `juries.statistics`."""
+"""The statistics dashboard and its exports (staff only): figures computed by `reporting.statistics`."""
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -11,7 +11,7 @@ from candidates.models import AccessPathway
 from certif.models import Certification
 from certif.roles import is_staff_member
 from certif.validation import InputRulesFormMixin
-from juries import statistics
+from reporting import statistics
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -66,12 +66,12 @@ def dashboard(request):
     _staff_only(request)
     certification = _certification()
     if certification is None:
-        return render(request, "juries/statistics/dashboard.html", {"certification": None})
+        return render(request, "reporting/dashboard.html", {"certification": None})
     form = _form(request, certification)
     filters = form.filters()
     return render(
         request,
-        "juries/statistics/dashboard.html",
+        "reporting/dashboard.html",
         {
             "certification": certification,
             "form": form,

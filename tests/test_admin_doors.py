@@ -19,8 +19,8 @@ from pypdf import PdfReader
 
 from candidates.models import AccessPathway
 from certif.models import AuditEvent, Block, Certification, Registration
+from documents import services as documents
 from juries import services as juries
-from juries import services_documents as documents
 from juries.models import JuryCompositionRule
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 from tests.test_candidate_admin import admin_url, form_data

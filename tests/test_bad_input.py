@@ -186,8 +186,8 @@ class TestCharactersXmlCannotCarry:
     def test_the_cdc_declaration_lists_a_holder_whose_name_xml_cannot_carry_as_to_fix(
         self, staff, staff_user, certification
     ):
-        from certif import declarations
         from certif.models import HolderDeclaration
+        from declarations import services as declarations
         from tests.test_declarations import award_for
 
         declarations.declarant_settings_save(
@@ -697,16 +697,17 @@ class TestEveryDoorHasTheRules:
             "candidates.filters",
             "candidates.views_import",
             "certif.forms",
-            "certif.forms_declarations",
+            "declarations.forms",
             "evaluation.forms",
             "juries.forms",
-            "juries.views_statistics",
+            "reporting.views",
         ]:
             importlib.import_module(module)
         ours = [
             form
             for form in _all_subclasses(forms.BaseForm)
-            if form.__module__.split(".")[0] in ("candidates", "certif", "evaluation", "juries")
+            if form.__module__.split(".")[0]
+            in ("candidates", "certif", "declarations", "documents", "evaluation", "juries", "reporting")
             and not form.__module__.endswith(".admin")  # the admin's forms go through the models' rules
         ]
         assert len(ours) >= 25
@@ -768,8 +769,8 @@ def _all_subclasses(cls):
 
 class TestDeclarantIdentifiersRecordedBeforeTheRules:
     def test_the_declaration_asks_to_correct_them_instead_of_crashing(self, staff, staff_user, certification):
-        from certif import declarations
         from certif.models import CdcDeclarantSettings, HolderDeclaration
+        from declarations import services as declarations
         from tests.test_declarations import award_for
 
         declarations.declarant_settings_save(

@@ -31,8 +31,8 @@ from certif.models import (
     RatingScale,
     ScaleLevel,
 )
+from documents.integrity import integrity_report
 from evaluation.models import BlockEvaluation, LevelEntry
-from juries.integrity import integrity_report
 from juries.models import (
     SIGNED_MESSAGE,
     Decision,

@@ -14,8 +14,8 @@ from lxml import etree
 from candidates import services as candidate_services
 from candidates.demo import create_demo_candidates
 from candidates.models import AccessPathway, Candidate, CertificationAward
-from certif import declarations
 from certif.models import AuditEvent, CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
+from declarations import services as declarations
 from tests.factories import make_candidate, make_cohort
 
 XSD = Path(__file__).resolve().parent.parent / "certif" / "data" / "cdc" / "cpf-1.1.2.xsd"

@@ -29,9 +29,8 @@ from candidates.models import CertificationAward
 from candidates.services import acquired_block_import
 from certif.models import AuditEvent
 from certif.roles import Role
-from juries import services
-from juries import services_documents as documents
-from juries.documents import (
+from documents import services as documents
+from documents.content import (
     CODE_LENGTH,
     CROCKFORD,
     SessionData,
@@ -43,6 +42,8 @@ from juries.documents import (
     prepare,
     session_slots,
 )
+from documents.pdf import PDFA_CONFORMANCE, PDFA_PART
+from juries import services
 from juries.models import (
     BatchStatus,
     Decision,
@@ -52,7 +53,6 @@ from juries.models import (
     IssuedDocument,
     JuryMember,
 )
-from juries.pdf import PDFA_CONFORMANCE, PDFA_PART
 from tests.conftest import make_user
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
@@ -715,7 +715,7 @@ class TestBatch:
         batch = DocumentBatch.objects.get()
         assert batch.status == BatchStatus.PENDING and (batch.done, batch.total) == (1, 6)
         task = DBTaskResult.objects.get()
-        assert task.task_path == "juries.tasks.generate_session_documents" and str(task.id) == batch.task_id
+        assert task.task_path == "documents.tasks.generate_session_documents" and str(task.id) == batch.task_id
         html = response.content.decode()
         assert 'aria-live="polite"' in html and "En attente du service de production des documents" in html
         assert "document-batch.js" in html

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from juries import services_documents as documents
-from juries.integrity import integrity_report
+from documents import services as documents
+from documents.integrity import integrity_report
 from juries.models import Decision, DocumentKind
 from juries.services import decisions_fingerprint
 from tests.signed_world import signed_world

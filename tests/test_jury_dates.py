@@ -23,7 +23,7 @@ TODAY = timezone.localdate()
 
 
 def fr(day) -> str:
-    from juries.documents import french_date
+    from documents.content import french_date
 
     return french_date(day).replace("1er", "1")
 

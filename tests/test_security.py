@@ -17,9 +17,9 @@ from axes.models import AccessAttempt, AccessFailureLog
 from django.test import Client
 from django.urls import reverse
 
-from certif import checks
 from certif.models import AuditEvent
 from certif.roles import Role
+from config import checks
 from juries.models import JurySession, JurySessionStatus
 from tests.conftest import make_user
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
@@ -258,7 +258,8 @@ class TestHeaders:
     def test_a_document_download_is_not_kept_and_opens_in_the_pdf_viewer(
         self, ready_jury, president_user, staff_client
     ):
-        from juries import services, services_documents
+        from documents import services as services_documents
+        from juries import services
         from juries.models import DocumentKind
 
         services.jury_session_sign_off(session=ready_jury, signed_by=president_user)

@@ -27,8 +27,8 @@ from certif.models import Block, Certification
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
 from juries import services as juries
-from juries import statistics
 from juries.models import Decision, JurySessionStatus
+from reporting import statistics
 from tests.factories import complete_grids, decide_all, enrol_many, fill_and_submit, make_cohort, make_jury, present_all
 
 pytestmark = pytest.mark.django_db

@@ -26,15 +26,16 @@ from candidates.models import (
 )
 from candidates.services import acquired_block_import
 from candidates.services_withdrawals import withdrawal_record
-from certif import declarations
 from certif.guards import FrozenRowError
 from certif.models import AuditEvent, Block, Certification
+from declarations import services as declarations
+from documents import services as documents
+from documents.content import session_slots
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
-from juries import services, statistics
-from juries import services_documents as documents
-from juries.documents import session_slots
+from juries import services
 from juries.models import Decision, DocumentKind, DocumentStatus, IssuedDocument
+from reporting import statistics
 from tests.factories import decide_all, fill_and_submit, make_jury, present_all
 from tests.test_documents import PASSWORD, signed_session
 

@@ -1,6 +1,7 @@
 from django import template
 
-from juries.models import IssuedDocument
+from documents.integrity import integrity_report
+from juries.models import DocumentStatus, IssuedDocument
 
 register = template.Library()
 
@@ -27,3 +28,17 @@ def fr_plural(count, suffix="s"):
         return suffix if abs(int(count)) > 1 else ""
     except (TypeError, ValueError):
         return ""
+
+
+@register.simple_tag
+def session_valid_document_count(session):
+    """The number of valid documents of a signed session (None before the signature)."""
+    if not session.is_signed:
+        return None
+    return IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count()
+
+
+@register.simple_tag
+def session_integrity(session):
+    """Whether what a signed session stores still says what was signed (None before the signature)."""
+    return integrity_report(sessions=[session]).sessions[0] if session.is_signed else None

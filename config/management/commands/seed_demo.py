@@ -5,9 +5,10 @@ from candidates.demo import create_demo_candidates
 from certif import clock
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from certif.roles import Role
+from documents.content import french_date
+from documents.demo import create_demo_documents
 from evaluation.demo import complete_demo_grids, create_demo_evaluation
 from juries.demo import create_demo_juries
-from juries.documents import french_date
 
 
 class Command(BaseCommand):
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         summary = create_demo_candidates(staff=staff, trainer=trainer)
         placeholders = complete_demo_grids(staff=staff) if summary["cohorts"] else 0
         juries = create_demo_juries(staff=staff, trainer=trainer, president=accounts[Role.PRESIDENT])
+        document_batches = create_demo_documents(sessions=juries["signed_sessions"], staff=staff)
         evaluation = create_demo_evaluation(staff=staff, trainer=trainer)
         lines = [
             f"Promotions de démonstration : {summary['cohorts']} (dont {summary['created_cohorts']} créées), "
@@ -58,9 +60,9 @@ class Command(BaseCommand):
                 f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
                 f"critères de démonstration ajoutés : {placeholders + evaluation['placeholders']}."
             )
-        if juries.get("document_batches"):
+        if document_batches:
             lines.append(
-                f"Documents de démonstration demandés au service de production ({juries['document_batches']} "
+                f"Documents de démonstration demandés au service de production ({document_batches} "
                 "session(s)) : `manage.py db_worker` (lancé par `make run`) les produit en arrière-plan."
             )
         lines.append(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")

@@ -2,7 +2,7 @@
 
 django-tasks-db never looks again at a task whose worker died: its batch would stay « en cours » for ever. This
 worker, when it starts and then every minute while it runs, puts back in the queue the batches whose process is
-gone (juries.services_documents.batches_recover); they resume where they stopped. It overrides the library's
+gone (documents.services.batches_recover); they resume where they stopped. It overrides the library's
 command of the same name (juries comes before django_tasks_db in INSTALLED_APPS), so that every way of starting
 the worker — `make run`, a systemd unit, the README's commands — does it.
 """
@@ -21,7 +21,7 @@ RECOVER_EVERY = 60  # seconds
 
 
 def _recover() -> None:
-    from juries.services_documents import batches_recover
+    from documents.services import batches_recover
 
     try:
         recovered = batches_recover()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from juries.integrity import integrity_report
+from documents.integrity import integrity_report
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
