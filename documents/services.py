@@ -16,13 +16,13 @@ from concurrent.futures import as_completed
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from candidates.models import Candidate
+from candidates.models import AcquiredBlock, Candidate, CertificationAward, Withdrawal, WithdrawnDocument
 from certif.audit import record_audit
 from certif.roles import is_staff_member
 from certif.validation import TEXT_MAX_LENGTH, check_text
@@ -219,8 +219,40 @@ def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDo
     return IssuedDocument.objects.defer("pdf").get(pk=document.pk)
 
 
+def documents_stating(*, candidate: Candidate, award: CertificationAward | None, blocks: list[AcquiredBlock]):
+    """The valid documents of the candidate that state a result about to be withdrawn: the certificate of `award`,
+    and every results statement or attestation of a session held on or after the day a block of `blocks` was
+    acquired (such a document lists that block among the blocks held, or reports the decision that gave it)."""
+    condition = Q(pk__in=[])
+    if award is not None:
+        condition |= Q(kind=DocumentKind.CERTIFICATE, award=award)
+    if blocks:
+        first_day = min(item.acquired_on for item in blocks)
+        condition |= Q(kind__in=[DocumentKind.RESULTS, DocumentKind.ATTESTATION], session__date__gte=first_day)
+    return (
+        IssuedDocument.objects.filter(condition, candidate=candidate, status=DocumentStatus.VALID)
+        .defer("pdf")
+        .order_by("session__date", "kind", "pk")
+    )
+
+
+def documents_revoke_withdrawn(
+    *, withdrawal: Withdrawal, candidate: Candidate, award, blocks, revocation_reason: str, actor
+) -> list[IssuedDocument]:
+    """Inside candidates.services_withdrawals.withdrawal_record's transaction: revoke the valid documents that state
+    what the act withdraws and list them on the act, so that the verification page answers « retiré »."""
+    revoked = [
+        document_revoke(document=document, reason=revocation_reason, actor=actor)
+        for document in list(documents_stating(candidate=candidate, award=award, blocks=blocks))
+    ]
+    WithdrawnDocument.objects.bulk_create(
+        WithdrawnDocument(withdrawal=withdrawal, document=document) for document in revoked
+    )
+    return revoked
+
+
 def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
-    """Called by juries.services.decision_rectify, inside its transaction: the valid documents of that candidate in
+    """On juries.signals.decision_rectified, inside decision_rectify's transaction: the valid documents of that candidate in
     that session (results, attestation, certificate) no longer say what the jury decided; they become
     « rectifié » and a corrected one can be issued. The minutes record the deliberation as held and stay valid."""
     decision = rectification.decision

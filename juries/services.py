@@ -22,7 +22,6 @@ from certif.models import Block, Grid, RatingScale
 from certif.roles import Role, may_preside, roles_of
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
-from documents.services import documents_mark_rectified
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.services import proposal
 from juries.composition import Panel, composition_violations, deliberating_panel, panel_problem
@@ -41,6 +40,7 @@ from juries.models import (
     Recusal,
     RecusalSource,
 )
+from juries.signals import decision_rectified
 
 REASON_MAX_LENGTH = 2000
 RECUSAL_REASON_MAX_LENGTH = 255
@@ -1006,7 +1006,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         before={"outcome": current},
         after={"outcome": outcome, "reason": rectification.reason, "rectification": rectification.pk},
     )
-    documents_mark_rectified(rectification=rectification, actor=signed_by)
+    decision_rectified.send(sender=Rectification, rectification=rectification, actor=signed_by)
     if outcome == DecisionOutcome.VALIDATED:
         # Dated like the session's own decisions: the rectified decision is the jury's decision of that day.
         _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)

@@ -1,6 +1,7 @@
 from django import template
 
 from documents.integrity import integrity_report
+from documents.services import documents_stating
 from juries.models import DocumentStatus, IssuedDocument
 
 register = template.Library()
@@ -42,3 +43,9 @@ def session_valid_document_count(session):
 def session_integrity(session):
     """Whether what a signed session stores still says what was signed (None before the signature)."""
     return integrity_report(sessions=[session]).sessions[0] if session.is_signed else None
+
+
+@register.simple_tag
+def documents_at_stake(candidate, options):
+    """The valid documents a withdrawal of `options` (award and blocks on offer) would revoke, for its form."""
+    return documents_stating(candidate=candidate, award=options.award, blocks=options.blocks).select_related("session")
