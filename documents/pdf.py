@@ -21,7 +21,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FONTS_DIR = BASE_DIR / "static" / "vendor" / "fonts"
-STYLESHEET = BASE_DIR / "templates" / "juries" / "documents" / "documents.css"
+STYLESHEET = BASE_DIR / "templates" / "documents" / "documents.css"
 # PDF/A-2, level U: fonts embedded, an sRGB output intent, XMP metadata, and every glyph mapped to Unicode (the text
 # can be searched and copied, as an archive needs). PDF/A-2 rather than 3: no arbitrary file may be attached.
 PDF_VARIANT = "pdf/a-2u"

@@ -288,7 +288,7 @@ class TestHeaders:
 
         The documents' templates are excepted: WeasyPrint draws them into PDFs, no browser reads them as pages.
         """
-        pdf_templates = ROOT / "templates" / "juries" / "documents"
+        pdf_templates = ROOT / "templates" / "documents"
         served = {"session_documents.html", "verify.html"}
         for template in (ROOT / "templates").rglob("*.html"):
             if template.parent == pdf_templates and template.name not in served:
