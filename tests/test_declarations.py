@@ -18,7 +18,7 @@ from certif.models import AuditEvent, CdcDeclarantSettings, HolderDeclaration, H
 from declarations import services as declarations
 from tests.factories import make_candidate, make_cohort
 
-XSD = Path(__file__).resolve().parent.parent / "certif" / "data" / "cdc" / "cpf-1.1.2.xsd"
+XSD = Path(__file__).resolve().parent.parent / "declarations" / "data" / "cdc" / "cpf-1.1.2.xsd"
 NS = {"cpf": declarations.CPF_NS, "xsi": declarations.XSI_NS}
 XSI_NIL = f"{{{declarations.XSI_NS}}}nil"
 D = datetime.date
