@@ -22,7 +22,6 @@ from candidates import services
 from candidates.forms import CandidateForm
 from candidates.models import (
     VAE_PATHWAY_CODE,
-    AccessPathway,
     AcquiredBlock,
     Candidate,
     CertificationAward,
@@ -30,11 +29,11 @@ from candidates.models import (
     Enrolment,
     Withdrawal,
     WithdrawnBlock,
-    WithdrawnDocument,
 )
 from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
 from certif.admin_doors import adopt as _adopt
 from certif.audit import audit_trail
+from certif.models import AccessPathway
 from certif.roles import Role
 
 
@@ -386,11 +385,6 @@ class WithdrawnBlockInline(_ReadOnlyInline):
     fields = readonly_fields = ["acquired_block"]
 
 
-class WithdrawnDocumentInline(_ReadOnlyInline):
-    model = WithdrawnDocument
-    fields = readonly_fields = ["document"]
-
-
 @admin.register(Withdrawal)
 class WithdrawalAdmin(admin.ModelAdmin):
     """A withdrawal is a signed act recorded from the candidate's file (password and confirmation): read-only here,
@@ -409,7 +403,7 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "recorded_by",
         "recorded_at",
     ]
-    inlines = [WithdrawnBlockInline, WithdrawnDocumentInline]
+    inlines = [WithdrawnBlockInline]
 
     def has_add_permission(self, request):
         return False

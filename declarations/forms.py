@@ -1,7 +1,7 @@
 from django import forms
 
-from certif.models import CdcDeclarantSettings
 from certif.validation import InputRulesFormMixin
+from declarations.models import CdcDeclarantSettings
 
 
 class DeclarantSettingsForm(InputRulesFormMixin, forms.ModelForm):

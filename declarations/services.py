@@ -22,8 +22,9 @@ from lxml import etree
 
 from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
 from certif.audit import record_audit
-from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration, HolderDeclarationLine
+from certif.models import Certification
 from certif.validation import forbidden_character
+from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "cdc" / "cpf-1.1.2.xsd"
 CPF_NS = "urn:cdc:cpf:pc5:schema:1.0.0"

@@ -11,12 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from candidates.models import CertificationAward
-from certif.models import CdcDeclarantSettings, Certification, HolderDeclaration
+from certif.models import Certification
 from certif.validation import show_errors
 from declarations import services as declarations
 from declarations.forms import DeclarantSettingsForm, HolderSelectionForm
+from declarations.models import CdcDeclarantSettings, HolderDeclaration
 
-declare_holders_required = permission_required("certif.declare_holders", raise_exception=True)
+declare_holders_required = permission_required("declarations.declare_holders", raise_exception=True)
 
 
 @dataclass

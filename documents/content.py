@@ -28,18 +28,10 @@ from django.utils.text import slugify
 from candidates.models import AcquiredBlock, Candidate, CertificationAward, Sex, Withdrawal
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
+from documents.models import DocumentKind, DocumentStatus, IssuedDocument
 from evaluation.models import LevelEntry
 from juries.composition import deliberating_panel
-from juries.models import (
-    Decision,
-    DocumentKind,
-    DocumentStatus,
-    IssuedDocument,
-    JurySession,
-    Presentation,
-    Rectification,
-    Recusal,
-)
+from juries.models import Decision, JurySession, Presentation, Rectification, Recusal
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20  # 20 × 5 bits = 100 random bits

@@ -6,8 +6,9 @@ asked for again.
 """
 
 from documents.content import session_slots
+from documents.models import BatchStatus
 from documents.services import batch_request
-from juries.models import BatchStatus, JurySession
+from juries.models import JurySession
 
 
 def create_demo_documents(*, sessions: list[JurySession], staff) -> int:

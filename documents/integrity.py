@@ -21,8 +21,10 @@ from django.db import connection
 from django.db.models import BinaryField, CharField, F, Func, Value
 from django.utils.formats import date_format
 
-from certif.models import AuditEvent, HolderDeclaration
-from juries.models import Decision, DocumentKind, IssuedDocument, JurySession, JurySessionStatus, Rectification
+from certif.models import AuditEvent
+from declarations.models import HolderDeclaration
+from documents.models import DocumentKind, IssuedDocument
+from juries.models import Decision, JurySession, JurySessionStatus, Rectification
 from juries.services import decisions_fingerprint
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from candidates.models import AcquiredBlock, Candidate, CertificationAward, Withdrawal, WithdrawnDocument
+from candidates.models import AcquiredBlock, Candidate, CertificationAward, Withdrawal
 from certif.audit import record_audit
 from certif.roles import is_staff_member
 from certif.validation import TEXT_MAX_LENGTH, check_text
@@ -41,16 +41,9 @@ from documents.content import (
     prepare,
     session_slots,
 )
+from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument, WithdrawnDocument
 from documents.worker import StopRequest, heartbeat, runner_is_gone, this_runner
-from juries.models import (
-    BatchStatus,
-    DocumentBatch,
-    DocumentKind,
-    DocumentStatus,
-    IssuedDocument,
-    JurySession,
-    Rectification,
-)
+from juries.models import JurySession, Rectification
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 verification page reached from the QR code (no login, rate-limited, shows only what the document states).
 
 Permissions: staff see and issue everything; a president downloads the documents of the sessions they preside; a
-trainer nothing, unless staff grant them the permission « juries.view_issueddocument » (to the account or a group).
+trainer nothing, unless staff grant them the permission « documents.view_issueddocument » (to the account or a group).
 """
 
 from django.conf import settings
@@ -21,15 +21,16 @@ from certif.roles import Role, roles_of
 from certif.security import PDF_CONTENT_SECURITY_POLICY
 from documents import services as services
 from documents.content import file_name, group_code, normalize_code, session_slots
+from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument
 from juries.forms import RevocationForm, VerificationForm
-from juries.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument, JurySession
+from juries.models import JurySession
 
 NO_ACCESS = "Les documents des jurys sont réservés aux gestionnaires et aux présidents de jury."
 BATCH_FIELDS = services.BATCH_BYTES
 
 
 def _can_read_all(user) -> bool:
-    return Role.STAFF in roles_of(user) or user.has_perm("juries.view_issueddocument")
+    return Role.STAFF in roles_of(user) or user.has_perm("documents.view_issueddocument")
 
 
 def _session(request, pk) -> JurySession:

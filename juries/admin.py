@@ -3,18 +3,8 @@ audited); a signed session is final everywhere. The composition rule is the fich
 
 from django.contrib import admin
 
-from juries.models import (
-    CertificateSequence,
-    Decision,
-    DocumentBatch,
-    IssuedDocument,
-    JuryCompositionRule,
-    JuryMember,
-    JurySession,
-    Presentation,
-    Rectification,
-    Recusal,
-)
+from certif.models import JuryCompositionRule
+from juries.models import CertificateSequence, Decision, JuryMember, JurySession, Presentation, Rectification, Recusal
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -94,28 +84,3 @@ class RectificationAdmin(ReadOnlyAdmin):
 @admin.register(CertificateSequence)
 class CertificateSequenceAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
-
-
-@admin.register(IssuedDocument)
-class IssuedDocumentAdmin(ReadOnlyAdmin):
-    """Issued documents, read-only (the PDF itself is downloaded from the session's documents page)."""
-
-    list_display = ["kind", "holder_name", "reference", "document_date", "status", "created_at", "created_by"]
-    list_filter = ["kind", "status"]
-    search_fields = ["holder_name", "reference", "verification_code"]
-    list_select_related = ["created_by"]
-    exclude = ["pdf"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("pdf")
-
-
-@admin.register(DocumentBatch)
-class DocumentBatchAdmin(ReadOnlyAdmin):
-    list_display = ["session", "status", "done", "total", "requested_by", "requested_at", "finished_at"]
-    list_filter = ["status"]
-    list_select_related = ["session", "requested_by"]
-    exclude = ["zip_file", "merged_pdf"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("zip_file", "merged_pdf")

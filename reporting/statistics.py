@@ -29,8 +29,8 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from candidates.models import AccessPathway, AcquiredBlock, Candidate, CertificationAward, Enrolment
-from certif.models import Block, Certification
+from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment
+from certif.models import AccessPathway, Block, Certification
 from certif.rules import Outcome
 from juries.models import Decision, DecisionOutcome, JurySession, JurySessionStatus, Presentation, Rectification
 

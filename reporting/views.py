@@ -7,8 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from candidates.models import AccessPathway
-from certif.models import Certification
+from certif.models import AccessPathway, Certification
 from certif.roles import is_staff_member
 from certif.validation import InputRulesFormMixin
 from reporting import statistics

@@ -89,8 +89,8 @@ def main() -> None:
         from certif.roles import Role
         from documents import pdf
         from documents.content import SessionData, find_slot, prepare
+        from documents.models import DocumentKind, IssuedDocument
         from documents.services import batch_request
-        from juries.models import DocumentKind, IssuedDocument
         from tests.conftest import make_user
 
         staff = make_user("gestion", Role.STAFF, is_staff=True)

@@ -97,7 +97,8 @@ def session_documents(*, session: int, batch: int) -> dict:
 
     from certif.models import AuditEvent
     from documents.content import group_code, session_slots
-    from juries.models import DocumentBatch, DocumentStatus, IssuedDocument, JurySession
+    from documents.models import DocumentBatch, DocumentStatus, IssuedDocument
+    from juries.models import JurySession
 
     # The batch and its tasks first: once the tasks are over, nothing is written after these reads (each query
     # sees what is committed when it runs).
@@ -155,7 +156,8 @@ def session_documents(*, session: int, batch: int) -> dict:
 def signed_sessions(*, sessions: list[int]) -> dict:
     from certif.models import AuditEvent
     from documents.content import session_slots
-    from juries.models import BatchStatus, DocumentBatch, DocumentStatus, IssuedDocument, JurySession, JurySessionStatus
+    from documents.models import BatchStatus, DocumentBatch, DocumentStatus, IssuedDocument
+    from juries.models import JurySession, JurySessionStatus
 
     rows = JurySession.objects.filter(pk__in=sessions)
     return {

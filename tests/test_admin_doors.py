@@ -17,11 +17,9 @@ from django.db import transaction
 from django.urls import reverse
 from pypdf import PdfReader
 
-from candidates.models import AccessPathway
-from certif.models import AuditEvent, Block, Certification, Registration
+from certif.models import AccessPathway, AuditEvent, Block, Certification, JuryCompositionRule, Registration
 from documents import services as documents
 from juries import services as juries
-from juries.models import JuryCompositionRule
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 from tests.test_candidate_admin import admin_url, form_data
 

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates import services as candidate_services
-from candidates.models import AccessPathway, AcquiredBlock, Candidate, Cohort, Enrolment
+from candidates.models import AcquiredBlock, Candidate, Cohort, Enrolment
 from candidates.services import CANDIDATE_AUDITED_FIELDS
-from certif.models import AuditEvent, PreparationPlace, Registration
+from certif.models import AccessPathway, AuditEvent, PreparationPlace, Registration
 from certif.validation import unique_violations_as_field_errors
 from tests.factories import candidate_fields, evaluated_cohort, make_candidate, make_cohort, make_jury, present_all
 
@@ -186,8 +186,8 @@ class TestCharactersXmlCannotCarry:
     def test_the_cdc_declaration_lists_a_holder_whose_name_xml_cannot_carry_as_to_fix(
         self, staff, staff_user, certification
     ):
-        from certif.models import HolderDeclaration
         from declarations import services as declarations
+        from declarations.models import HolderDeclaration
         from tests.test_declarations import award_for
 
         declarations.declarant_settings_save(
@@ -769,8 +769,8 @@ def _all_subclasses(cls):
 
 class TestDeclarantIdentifiersRecordedBeforeTheRules:
     def test_the_declaration_asks_to_correct_them_instead_of_crashing(self, staff, staff_user, certification):
-        from certif.models import CdcDeclarantSettings, HolderDeclaration
         from declarations import services as declarations
+        from declarations.models import CdcDeclarantSettings, HolderDeclaration
         from tests.test_declarations import award_for
 
         declarations.declarant_settings_save(

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from candidates import services
 from candidates.models import (
-    AccessPathway,
     AcquiredBlock,
     AcquiredBlockSource,
     Candidate,
@@ -20,7 +19,7 @@ from candidates.models import (
     Enrolment,
     EnrolmentStatus,
 )
-from certif.models import AuditEvent, PreparationPlace
+from certif.models import AccessPathway, AuditEvent, PreparationPlace
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from candidates.exports import HEADERS
 from candidates.filters import SEARCH_SESSION_KEY
-from candidates.models import AccessPathway, Candidate, Cohort, Enrolment
+from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import candidate_create, candidate_snapshot, enrol
-from certif.models import PreparationPlace
+from certif.models import AccessPathway, PreparationPlace
 
 CSV_URL = reverse("candidates:export_csv")
 XLSX_URL = reverse("candidates:export_xlsx")

@@ -20,10 +20,10 @@ from candidates.imports import (
     normalize_header,
     parse_table,
 )
-from candidates.models import AccessPathway, Candidate, Cohort, Enrolment
+from candidates.models import Candidate, Cohort, Enrolment
 from candidates.services import candidate_create
 from candidates.views_import import IMPORT_SESSION_KEY
-from certif.models import AuditEvent, PreparationPlace
+from certif.models import AccessPathway, AuditEvent, PreparationPlace
 
 UPLOAD_URL = reverse("candidates:import_upload")
 CONFIRM_URL = reverse("candidates:import_confirm")

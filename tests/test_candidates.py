@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from candidates import services
-from candidates.models import AccessPathway, Candidate, CertificationAward, Cohort, Enrolment
-from certif.models import AuditEvent, PreparationPlace
+from candidates.models import Candidate, CertificationAward, Cohort, Enrolment
+from certif.models import AccessPathway, AuditEvent, PreparationPlace
 from tests.factories import candidate_fields, make_candidate, make_cohort
 
 LIST_URL = reverse("candidates:list")

@@ -27,7 +27,7 @@ from certif.models import Block, Competence, Grid
 from certif.roles import Role
 from tests.conftest import make_user
 
-OUR_APPS = ("certif", "candidates", "evaluation", "juries")
+OUR_APPS = ("certif", "candidates", "evaluation", "juries", "documents", "declarations", "reporting", "config")
 OPERATIONS = ("add", "change", "delete")
 
 
@@ -83,11 +83,13 @@ ADMIN_POLICY: dict[str, Policy] = {
     "certif.RatingScale": read_only("edited on the scale page (rating_scale_update / rating_scale_new_version)"),
     "certif.ScaleLevel": not_registered("edited as a whole scale on the scale page"),
     "certif.AuditEvent": read_only("write-once trace"),
-    "certif.CdcDeclarantSettings": not_registered("/declarations-cdc/ (declarant_settings_save)"),
-    "certif.HolderDeclaration": not_registered("/declarations-cdc/ (holder_declaration_create), kept byte for byte"),
-    "certif.HolderDeclarationLine": not_registered("written with its declaration"),
+    "declarations.CdcDeclarantSettings": not_registered("/declarations-cdc/ (declarant_settings_save)"),
+    "declarations.HolderDeclaration": not_registered(
+        "/declarations-cdc/ (holder_declaration_create), kept byte for byte"
+    ),
+    "declarations.HolderDeclarationLine": not_registered("written with its declaration"),
     # — candidates —
-    "candidates.AccessPathway": read_only("the fiche's OUI/NON table; cohorts and the jury rule rest on it"),
+    "certif.AccessPathway": read_only("the fiche's OUI/NON table; cohorts and the jury rule rest on it"),
     "candidates.Candidate": through(
         add="candidates.services.candidate_create",
         change="candidates.services.candidate_update",
@@ -110,13 +112,13 @@ ADMIN_POLICY: dict[str, Policy] = {
     "candidates.CertificationAward": read_only("awarded at a jury's sign-off, with its number"),
     "candidates.Withdrawal": read_only("recorded from the candidate's file (withdrawal_record), write-once"),
     "candidates.WithdrawnBlock": not_registered("written with its withdrawal, shown inside it"),
-    "candidates.WithdrawnDocument": not_registered("written with its withdrawal, shown inside it"),
+    "documents.WithdrawnDocument": not_registered("written with its withdrawal, shown inside it"),
     # — evaluation —
     "evaluation.EvaluationSession": read_only("opened on its page (evaluation_session_open)"),
     "evaluation.BlockEvaluation": read_only("grid pages: save, submit, reopen (evaluation.services)"),
     "evaluation.LevelEntry": read_only("grid page (block_evaluation_save), one audit event per cell"),
     # — juries —
-    "juries.JuryCompositionRule": read_only("the fiche's rule, installed with it; sessions are composed under it"),
+    "certif.JuryCompositionRule": read_only("the fiche's rule, installed with it; sessions are composed under it"),
     "juries.JurySession": read_only("jury pages (juries.services); final once signed"),
     "juries.JuryMember": not_registered("jury pages (jury_member_save/remove); shown read-only on the session"),
     "juries.Presentation": read_only("jury pages (presentation_add/remove)"),
@@ -124,8 +126,8 @@ ADMIN_POLICY: dict[str, Policy] = {
     "juries.Recusal": read_only("computed from the candidates' files or declared on the jury page"),
     "juries.Rectification": read_only("signed by the president on the rectification page"),
     "juries.CertificateSequence": read_only("drawn under a row lock at sign-off, never reused"),
-    "juries.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
-    "juries.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
+    "documents.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
+    "documents.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
     # — outside our applications, registered in the admin —
     "auth.User": accounts(
         staff_may={"add", "change"},

@@ -13,9 +13,10 @@ from lxml import etree
 
 from candidates import services as candidate_services
 from candidates.demo import create_demo_candidates
-from candidates.models import AccessPathway, Candidate, CertificationAward
-from certif.models import AuditEvent, CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
+from candidates.models import Candidate, CertificationAward
+from certif.models import AccessPathway, AuditEvent
 from declarations import services as declarations
+from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 from tests.factories import make_candidate, make_cohort
 
 XSD = Path(__file__).resolve().parent.parent / "declarations" / "data" / "cdc" / "cpf-1.1.2.xsd"

@@ -42,17 +42,10 @@ from documents.content import (
     prepare,
     session_slots,
 )
+from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument
 from documents.pdf import PDFA_CONFORMANCE, PDFA_PART
 from juries import services
-from juries.models import (
-    BatchStatus,
-    Decision,
-    DocumentBatch,
-    DocumentKind,
-    DocumentStatus,
-    IssuedDocument,
-    JuryMember,
-)
+from juries.models import Decision, JuryMember
 from tests.conftest import make_user
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
@@ -591,7 +584,7 @@ class TestPermissions:
             not in client.get(reverse("candidates:detail", args=[document.candidate_id])).content.decode()
         )
 
-        permission = Permission.objects.get(content_type__app_label="juries", codename="view_issueddocument")
+        permission = Permission.objects.get(content_type__app_label="documents", codename="view_issueddocument")
         trainer_user.user_permissions.add(permission)
         client.force_login(trainer_user)
         assert client.get(url).status_code == 200
@@ -602,7 +595,9 @@ class TestPermissions:
     def test_trainer_granted_through_a_group(self, document, client):
         archivist = make_user("archiviste", Role.TRAINER)
         group = Group.objects.create(name="archives des documents")
-        group.permissions.add(Permission.objects.get(content_type__app_label="juries", codename="view_issueddocument"))
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label="documents", codename="view_issueddocument")
+        )
         archivist.groups.add(group)
         client.force_login(archivist)
         response = client.get(reverse("documents:download", args=[document.pk]))

@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from documents import services as documents
 from documents.integrity import integrity_report
-from juries.models import Decision, DocumentKind
+from documents.models import DocumentKind
+from juries.models import Decision
 from juries.services import decisions_fingerprint
 from tests.signed_world import signed_world
 

@@ -13,21 +13,12 @@ from django.urls import reverse
 
 from candidates import services as candidate_services
 from candidates.models import AcquiredBlock, AcquiredBlockSource, CertificationAward
-from certif.models import AuditEvent
+from certif.models import AuditEvent, JuryCompositionRule
 from certif.roles import Role
 from certif.security import check_signature_password
 from juries import services
 from juries.composition import composition_violations
-from juries.models import (
-    Decision,
-    JuryCompositionRule,
-    JuryMember,
-    JurySession,
-    JurySessionStatus,
-    MemberCategory,
-    Presentation,
-    Recusal,
-)
+from juries.models import Decision, JuryMember, JurySession, JurySessionStatus, MemberCategory, Presentation, Recusal
 from tests.conftest import make_user
 from tests.factories import (
     JURY_DAY,

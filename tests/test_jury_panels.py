@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from candidates import services as candidate_services
 from certif.models import AuditEvent
+from documents.models import IssuedDocument
 from documents.services import document_issue
 from juries import services
 from juries.composition import deliberating_panel, panel_problem
-from juries.models import IssuedDocument, JuryMember, JurySessionStatus, MemberCategory
+from juries.models import JuryMember, JurySessionStatus, MemberCategory
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
 EMP, EMPLOYER, TRAINER = MemberCategory.EMPLOYEE, MemberCategory.EMPLOYER, MemberCategory.TRAINER

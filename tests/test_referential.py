@@ -14,11 +14,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from candidates.models import AccessPathway
-from certif.models import Block, Certification, Competence, Registration
+from certif.models import AccessPathway, Block, Certification, Competence, JuryCompositionRule, Registration
 from certif.referential import export_referential, import_referential, read_referential_file
 from certif.rules import ThresholdKind
-from juries.models import JuryCompositionRule
 
 FICHE_PATH = Path(__file__).resolve().parent.parent / "certif" / "data" / "fiche-rncp-16204.txt"
 FICHE_RAW = FICHE_PATH.read_text(encoding="utf-8")

@@ -259,8 +259,8 @@ class TestHeaders:
         self, ready_jury, president_user, staff_client
     ):
         from documents import services as services_documents
+        from documents.models import DocumentKind
         from juries import services
-        from juries.models import DocumentKind
 
         services.jury_session_sign_off(session=ready_jury, signed_by=president_user)
         document = services_documents.document_issue(

@@ -22,8 +22,8 @@ import pytest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from candidates.models import AccessPathway, CertificationAward
-from certif.models import Block, Certification
+from candidates.models import CertificationAward
+from certif.models import AccessPathway, Block, Certification
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
 from juries import services as juries

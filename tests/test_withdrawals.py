@@ -17,13 +17,7 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from pypdf import PdfReader
 
-from candidates.models import (
-    AcquiredBlock,
-    CertificationAward,
-    Withdrawal,
-    WithdrawnBlock,
-    WithdrawnDocument,
-)
+from candidates.models import AcquiredBlock, CertificationAward, Withdrawal, WithdrawnBlock
 from candidates.services import acquired_block_import
 from candidates.services_withdrawals import withdrawal_record
 from certif.guards import FrozenRowError
@@ -31,10 +25,11 @@ from certif.models import AuditEvent, Block, Certification
 from declarations import services as declarations
 from documents import services as documents
 from documents.content import session_slots
+from documents.models import DocumentKind, DocumentStatus, IssuedDocument, WithdrawnDocument
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
 from juries import services
-from juries.models import Decision, DocumentKind, DocumentStatus, IssuedDocument
+from juries.models import Decision
 from reporting import statistics
 from tests.factories import decide_all, fill_and_submit, make_jury, present_all
 from tests.test_documents import PASSWORD, signed_session

@@ -1,8 +1,8 @@
 from django import template
 
 from documents.integrity import integrity_report
+from documents.models import DocumentStatus, IssuedDocument
 from documents.services import documents_stating
-from juries.models import DocumentStatus, IssuedDocument
 
 register = template.Library()
 

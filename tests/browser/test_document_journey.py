@@ -6,7 +6,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from juries.models import DocumentKind, IssuedDocument
+from documents.models import DocumentKind, IssuedDocument
 from tests.browser.conftest import log_in
 from tests.test_documents import signed_session
 

@@ -5,7 +5,7 @@ import pytest
 
 from candidates.models import Withdrawal
 from documents import services as documents
-from juries.models import DocumentKind, IssuedDocument
+from documents.models import DocumentKind, IssuedDocument
 from tests.browser.conftest import log_in
 from tests.test_documents import signed_session
 
