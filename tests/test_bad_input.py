@@ -188,7 +188,7 @@ class TestCharactersXmlCannotCarry:
     ):
         from declarations import services as declarations
         from declarations.models import HolderDeclaration
-        from tests.test_declarations import award_for
+        from tests.declarations.test_declarations import award_for
 
         declarations.declarant_settings_save(
             certification=certification,
@@ -293,7 +293,7 @@ class TestImportFiles:
 class TestGridState:
     def test_a_grid_state_nested_200000_deep_is_a_clear_400(self, staff_user, trainer_user, blocks):
         from evaluation.models import BlockEvaluation
-        from tests.test_evaluation import enrol_many, grid_data, grid_url, open_session
+        from tests.evaluation.test_evaluation import enrol_many, grid_data, grid_url, open_session
 
         cohort = make_cohort(staff_user, trainers=[trainer_user])
         enrolments = enrol_many(cohort, staff_user, 1)
@@ -476,7 +476,7 @@ class TestControlCharactersEverywhere:
 
     def test_a_grid_comment_is_refused_with_the_typed_grid_kept(self, staff_user, trainer_user, blocks):
         from evaluation.models import BlockEvaluation, LevelEntry
-        from tests.test_evaluation import enrol_many, grid_data, grid_url, open_session
+        from tests.evaluation.test_evaluation import enrol_many, grid_data, grid_url, open_session
 
         cohort = make_cohort(staff_user, trainers=[trainer_user])
         enrolment = enrol_many(cohort, staff_user, 1)[0]
@@ -665,7 +665,7 @@ class TestXlsxBounds:
 class TestOversizedGridState:
     def test_a_state_larger_than_the_grid_can_need_is_a_400(self, staff_user, trainer_user, blocks):
         from evaluation.models import BlockEvaluation, LevelEntry
-        from tests.test_evaluation import enrol_many, grid_data, grid_url, open_session
+        from tests.evaluation.test_evaluation import enrol_many, grid_data, grid_url, open_session
 
         cohort = make_cohort(staff_user, trainers=[trainer_user])
         enrolment = enrol_many(cohort, staff_user, 1)[0]
@@ -771,7 +771,7 @@ class TestDeclarantIdentifiersRecordedBeforeTheRules:
     def test_the_declaration_asks_to_correct_them_instead_of_crashing(self, staff, staff_user, certification):
         from declarations import services as declarations
         from declarations.models import CdcDeclarantSettings, HolderDeclaration
-        from tests.test_declarations import award_for
+        from tests.declarations.test_declarations import award_for
 
         declarations.declarant_settings_save(
             certification=certification,

@@ -13,8 +13,10 @@ Adding a model? Add its line: the first test fails, telling what to decide, unti
 Inlines are doors too: every inline of every admin is read-only.
 """
 
+import ast
 import inspect
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -372,3 +374,89 @@ def test_a_stale_line_is_reported(requests):
     assert admin_problems(admin.site, table, requests) == [
         "juries.Ghost: in ADMIN_POLICY but no such model in scope; remove the line."
     ]
+
+
+# — One direction: the rooms and their arrows —
+
+ROOT = Path(__file__).resolve().parents[1]
+# config → everything; declarations, reporting, documents → juries → evaluation → candidates → certif.
+LAYERS = {
+    "certif": 0,
+    "candidates": 1,
+    "evaluation": 2,
+    "juries": 3,
+    "documents": 4,
+    "reporting": 4,
+    "declarations": 4,
+    "config": 5,
+}
+# Provenance still held by the lower side (the acquired block names the decision that produced it, the award the
+# session that granted it): each pair is a known debt, listed so that it can only shrink.
+KNOWN_UPWARD_RELATIONS = {
+    ("candidates.AcquiredBlock.jury_decision", "juries"),
+    ("candidates.CertificationAward.jury_session", "juries"),
+}
+
+
+def _project_modules():
+    for room in LAYERS:
+        for path in sorted((ROOT / room).rglob("*.py")):
+            yield room, path
+
+
+def _imported_rooms(tree: ast.AST):
+    """Every room an import names, at module level or inside a function (ast.walk reaches both)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module.split(".")[0]
+
+
+def test_no_import_points_up_the_rooms():
+    upward = []
+    for room, path in _project_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for line, imported in _imported_rooms(tree):
+            if imported in LAYERS and imported != room and LAYERS[imported] >= LAYERS[room] and room != "config":
+                upward.append(f"{path.relative_to(ROOT)}:{line} imports {imported}")
+    assert upward == []
+
+
+def test_no_relation_points_up_the_rooms():
+    """Foreign keys, one-to-ones and many-to-manys, string references included (read from the loaded models)."""
+    found = set()
+    for model in apps.get_models():
+        room = model._meta.app_label
+        if room not in LAYERS:
+            continue
+        for model_field in model._meta.get_fields(include_hidden=True):
+            if not model_field.is_relation or model_field.auto_created or model_field.related_model is None:
+                continue
+            target = model_field.related_model._meta.app_label
+            if target in LAYERS and target != room and LAYERS[target] >= LAYERS[room]:
+                found.add((f"{model._meta.label}.{model_field.name}", target))
+    assert found == KNOWN_UPWARD_RELATIONS
+
+
+def _app_dependencies():
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    edges = set()
+    for key in loader.graph.nodes:
+        for parent in loader.graph.node_map[key].parents:
+            if key[0] != parent.key[0] and key[0] in LAYERS and parent.key[0] in LAYERS:
+                edges.add((key[0], parent.key[0]))
+    return edges
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the history before the rooms has app-level cycles (certif/0002 → candidates/0003, candidates/0004 ↔ "
+    "juries/0002); squashed initial migrations of the final state are still to be written",
+)
+def test_the_migration_graph_has_only_downward_dependencies():
+    edges = _app_dependencies()
+    assert sorted(edge for edge in edges if LAYERS[edge[1]] >= LAYERS[edge[0]]) == []

@@ -7,7 +7,7 @@ from candidates.models import Withdrawal
 from documents import services as documents
 from documents.models import DocumentKind, IssuedDocument
 from tests.browser.conftest import log_in
-from tests.test_documents import signed_session
+from tests.documents.test_documents import signed_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

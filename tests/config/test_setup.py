@@ -15,7 +15,7 @@ from django.utils import formats, timezone
 from certif.demo import DEMO_PASSWORD
 from certif.roles import Role, roles_of
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db

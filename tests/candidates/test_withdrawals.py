@@ -1,6 +1,6 @@
 """Withdrawal (retrait) of a certificate or of blocks obtained by fraud: a new, reasoned staff act; nothing deleted.
 
-The data: one signed session (tests.test_documents.signed_session) where `first` is certified (blocks 1 and 2 by
+The data: one signed session (tests.documents.test_documents.signed_session) where `first` is certified (blocks 1 and 2 by
 the jury, 3 and 4 from history) and `second` holds blocks 1 and 2 (attestation).
 """
 
@@ -31,8 +31,8 @@ from evaluation.models import BlockEvaluation
 from juries import services
 from juries.models import Decision
 from reporting import statistics
+from tests.documents.test_documents import PASSWORD, signed_session
 from tests.factories import decide_all, fill_and_submit, make_jury, present_all
-from tests.test_documents import PASSWORD, signed_session
 
 pytestmark = pytest.mark.django_db
 

@@ -262,7 +262,7 @@ def test_lowering_it_is_refused_on_the_block_page_next_to_the_field(staff_client
 
 
 def test_lowering_it_is_refused_in_the_admin_next_to_the_field(staff_client, blocks):
-    from tests.test_candidate_admin import admin_url, form_data
+    from tests.candidates.test_candidate_admin import admin_url, form_data
 
     url = admin_url(Block, "change", blocks[2].pk)
     data = form_data(staff_client.get(url))

@@ -18,7 +18,7 @@ from certif.models import AccessPathway, Block, Certification, Competence, JuryC
 from certif.referential import export_referential, import_referential, read_referential_file
 from certif.rules import ThresholdKind
 
-FICHE_PATH = Path(__file__).resolve().parent.parent / "certif" / "data" / "fiche-rncp-16204.txt"
+FICHE_PATH = Path(__file__).resolve().parents[2] / "certif" / "data" / "fiche-rncp-16204.txt"
 FICHE_RAW = FICHE_PATH.read_text(encoding="utf-8")
 
 MONTHS = {

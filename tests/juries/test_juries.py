@@ -852,7 +852,7 @@ class TestSignaturePassword:
 
     @pytest.fixture
     def recording(self, settings):
-        settings.PASSWORD_HASHERS = ["tests.test_juries.RecordingHasher"]
+        settings.PASSWORD_HASHERS = ["tests.juries.test_juries.RecordingHasher"]
         RecordingHasher.checked_in_transaction.clear()
         return RecordingHasher.checked_in_transaction
 

@@ -26,7 +26,7 @@ from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "mot-de-passe-de-test"
 LOCKED = "Trop d&#x27;essais de mot de passe"  # as the pages escape it
 LIMIT = 5

@@ -20,7 +20,7 @@ from juries import services
 from juries.models import JurySession
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAST = timezone.make_aware(datetime.datetime(2022, 6, 14, 17, 40))
 
 

@@ -159,7 +159,7 @@ class TestSessions:
         assert session.is_signed
 
         # The minutes say who sat for whom.
-        from tests.test_documents import assert_archival
+        from tests.documents.test_documents import assert_archival
 
         minutes = document_issue(session=session, kind="minutes", actor=session.created_by)
         text = assert_archival(IssuedDocument.objects.get(pk=minutes.pk))

@@ -20,8 +20,8 @@ from pypdf import PdfReader
 from certif.models import AccessPathway, AuditEvent, Block, Certification, JuryCompositionRule, Registration
 from documents import services as documents
 from juries import services as juries
+from tests.candidates.test_candidate_admin import admin_url, form_data
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
-from tests.test_candidate_admin import admin_url, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from declarations import services as declarations
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 from tests.factories import make_candidate, make_cohort
 
-XSD = Path(__file__).resolve().parent.parent / "declarations" / "data" / "cdc" / "cpf-1.1.2.xsd"
+XSD = Path(__file__).resolve().parents[2] / "declarations" / "data" / "cdc" / "cpf-1.1.2.xsd"
 NS = {"cpf": declarations.CPF_NS, "xsi": declarations.XSI_NS}
 XSI_NIL = f"{{{declarations.XSI_NS}}}nil"
 D = datetime.date
