@@ -89,7 +89,7 @@ def _withdraw_block_2(signed, staff):
     return withdrawal_record(
         candidate=signed.first,
         certification=Certification.objects.get(rncp_code="16204"),
-        withdraw_award=False,
+        withdraw_award=True,
         acquired_block_ids=[acquired.pk],
         reference="Décision n° 2026-14",
         decided_on=datetime.date(2026, 11, 20),
