@@ -5,18 +5,10 @@ What no service covers is not offered here: deleting a candidate, a promotion or
 deleting an acquired block (the ledger is for good); anything on an awarded certification.
 """
 
-import contextlib
-import datetime
-
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from candidates import services
 from candidates.forms import CandidateForm
@@ -30,89 +22,10 @@ from candidates.models import (
     Withdrawal,
     WithdrawnBlock,
 )
-from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
+from certif.admin_doors import ServiceModelAdmin, audit_trail_html
 from certif.admin_doors import adopt as _adopt
-from certif.audit import audit_trail
 from certif.models import AccessPathway
 from certif.roles import Role
-
-
-@admin.register(AccessPathway)
-class AccessPathwayAdmin(ReadOnlyModelAdmin):
-    """Read-only: the pathways are the fiche's table (OUI / NON), installed with it; cohorts and the jury
-    composition rule rest on them."""
-
-    list_display = ["label", "certification", "is_open"]
-
-
-AUDIT_ACTION_LABELS = {
-    "candidate.created": "Création de la fiche",
-    "candidate.updated": "Modification de la fiche",
-    "referential.threshold_changed": "Modification de la règle du bloc",
-    "referential.registration_added": "Ajout de l'enregistrement",
-    "referential.registration_changed": "Correction de l'enregistrement",
-    "referential.certification_changed": "Modification de la description",
-}
-
-
-def _display_value(model, name, value):
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return str(name), value
-    if field.choices and value not in (None, ""):
-        value = dict(field.flatchoices).get(value, value)
-    elif isinstance(field, models.DateField) and isinstance(value, str) and value:
-        with contextlib.suppress(ValueError):
-            value = date_format(datetime.date.fromisoformat(value), "d/m/Y")
-    return str(field.verbose_name), value
-
-
-def _changes_html(model, values, *, skip_empty=False):
-    """One line per field: its label and value. `skip_empty` leaves out blank fields (a creation)."""
-    if not values:
-        return "—"
-    rows = []
-    for name, value in values.items():
-        if skip_empty and value in (None, ""):
-            continue
-        label, shown = _display_value(model, name, value)
-        if shown is None:
-            shown = "—"
-        elif shown == "":
-            shown = "(vide)"
-        elif isinstance(shown, list):
-            shown = ", ".join(str(item) for item in shown) or "(aucun)"
-        rows.append((label, shown))
-    return format_html_join(mark_safe("<br>"), "{} : {}", rows)
-
-
-def audit_trail_html(obj):
-    """The object's audit trail as a small table: date, author, action, before, after."""
-    if obj is None or obj.pk is None:
-        return "—"
-    events = list(audit_trail(obj)[:100])
-    if not events:
-        return "Aucune trace."
-    rows = format_html_join(
-        "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        (
-            (
-                date_format(timezone.localtime(event.occurred_at), "d/m/Y H:i"),
-                (event.actor.get_full_name() or event.actor.get_username()) if event.actor else "—",
-                AUDIT_ACTION_LABELS.get(event.action, event.action),
-                _changes_html(type(obj), event.before),
-                _changes_html(type(obj), event.after, skip_empty=event.before is None),
-            )
-            for event in events
-        ),
-    )
-    return format_html(
-        '<table class="audit-trail"><thead><tr><th>Date</th><th>Auteur</th><th>Action</th><th>Avant</th>'
-        "<th>Après</th></tr></thead><tbody>{}</tbody></table>",
-        rows,
-    )
 
 
 class EnrolmentInline(admin.TabularInline):

@@ -299,15 +299,6 @@ class AcquiredBlock(InputRulesMixin, WriteOnceModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistré par"
     )
     recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
-    jury_decision = models.ForeignKey(
-        "juries.Decision",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="acquisitions",
-        verbose_name="décision du jury",
-        help_text="La décision de jury signée dont vient ce bloc (origine « Décision de jury »).",
-    )
     replaces = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -370,14 +361,6 @@ class CertificationAward(InputRulesMixin, WriteOnceModel):
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
     number = models.CharField("numéro de certificat", max_length=30, unique=True)
     awarded_on = models.DateField("délivrée le")
-    jury_session = models.ForeignKey(
-        "juries.JurySession",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="awards",
-        verbose_name="session de jury",
-    )
     replaces = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,

@@ -48,7 +48,7 @@ def withdrawal_options(*, candidate: Candidate, certification) -> WithdrawalOpti
     blocks = list(
         AcquiredBlock.objects.held()
         .filter(candidate=candidate, block__certification=certification)
-        .select_related("block", "jury_decision__presentation__session")
+        .select_related("block", "jury_decision_link__decision__presentation__session")
         .order_by("block__number")
     )
     return WithdrawalOptions(award=award, blocks=blocks)

@@ -9,18 +9,19 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from candidates.admin import audit_trail_html
 from certif import (
     admin_accounts,  # noqa: F401 (the accounts' administration)
     services,
 )
-from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt, audit_trail_html
 from certif.models import (
+    AccessPathway,
     AuditEvent,
     Block,
     Certification,
     Competence,
     Grid,
+    JuryCompositionRule,
     PreparationPlace,
     RatingScale,
     Registration,
@@ -224,3 +225,18 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     list_filter = ["action", "target_type"]
     search_fields = ["target_repr", "action"]
     date_hierarchy = "occurred_at"
+
+
+@admin.register(AccessPathway)
+class AccessPathwayAdmin(ReadOnlyModelAdmin):
+    """Read-only: the pathways are the fiche's table (OUI / NON), installed with it; cohorts and the jury
+    composition rule rest on them."""
+
+    list_display = ["label", "certification", "is_open"]
+
+
+@admin.register(JuryCompositionRule)
+class JuryCompositionRuleAdmin(ReadOnlyModelAdmin):
+    """The fiche's rule, installed with it (`load_fiche`); the sessions composed under it rest on it."""
+
+    list_display = ["certification", "professionals_percent", "trainers_percent"]

@@ -1,6 +1,7 @@
 """The referential: the certification as the fiche RNCP describes it, held as data."""
 
 import datetime
+from collections.abc import Callable, Iterable
 
 import pgtrigger
 from django.conf import settings
@@ -130,6 +131,25 @@ class PreparationPlace(InputRulesMixin, models.Model):
         return self.name
 
 
+# The signed jury sessions live above the referential: juries registers how to find them (juries.apps), so that a
+# registration a signed result rests on is guarded without the referential reading the jury's tables.
+_signed_sessions_finders: list[Callable[..., Iterable]] = []
+
+
+def register_signed_sessions_finder(finder: Callable[..., Iterable]) -> None:
+    """`finder(certification_id=, first_day=, last_day=)` → the signed sessions held in those days, oldest first."""
+    if finder not in _signed_sessions_finders:
+        _signed_sessions_finders.append(finder)
+
+
+def signed_sessions_between(*, certification_id, first_day, last_day) -> list:
+    return [
+        session
+        for finder in _signed_sessions_finders
+        for session in finder(certification_id=certification_id, first_day=first_day, last_day=last_day)
+    ]
+
+
 class RegistrationQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         # Checked before Django's own transaction opens, so that a refusal leaves the caller's transaction usable.
@@ -197,19 +217,14 @@ class Registration(InputRulesMixin, models.Model):
     def signed_sessions_resting_on(self):
         """The signed jury sessions of the certification held inside this registration's stored period, oldest
         first: their results and documents (which print the registration) rest on it."""
-        from juries.models import JurySession, JurySessionStatus
-
         if self.pk is None:
-            return JurySession.objects.none()
+            return []
         stored = Registration.objects.filter(pk=self.pk).values("in_force_from", "in_force_until").first()
         if stored is None:
-            return JurySession.objects.none()
-        return JurySession.objects.filter(
-            certification_id=self.certification_id,
-            status=JurySessionStatus.SIGNED,
-            date__gte=stored["in_force_from"],
-            date__lte=stored["in_force_until"],
-        ).order_by("date", "pk")
+            return []
+        return signed_sessions_between(
+            certification_id=self.certification_id, first_day=stored["in_force_from"], last_day=stored["in_force_until"]
+        )
 
     def sessions_uncovered_by_change(self) -> list:
         """The signed sessions this registration covers as stored, that its new period (and no other

@@ -84,7 +84,7 @@ def holder_queryset(certification: Certification):
     from juries.models import Presentation
 
     certified_enrolment = Presentation.objects.filter(
-        session_id=OuterRef("jury_session_id"), enrolment__candidate_id=OuterRef("candidate_id")
+        session_id=OuterRef("jury_session_link__session_id"), enrolment__candidate_id=OuterRef("candidate_id")
     ).values("enrolment_id")[:1]
     return (
         CertificationAward.objects.filter(certification=certification)

@@ -194,7 +194,7 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     withdrawn_from: set[int] = set()  # presentations whose decision gave a block since withdrawn
     for item in (
         AcquiredBlock.objects.filter(candidate_id__in=candidate_ids)
-        .annotate(withdrawn_line=F("withdrawn__pk"), decided_in=F("jury_decision__presentation_id"))
+        .annotate(withdrawn_line=F("withdrawn__pk"), decided_in=F("jury_decision_link__decision__presentation_id"))
         .only("candidate_id", "block_id", "acquired_on")
     ):
         if item.withdrawn_line is None:
@@ -204,7 +204,7 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     awards = {
         award.candidate_id: award
         for award in CertificationAward.objects.filter(
-            jury_session=session, candidate_id__in=candidate_ids
+            jury_session_link__session=session, candidate_id__in=candidate_ids
         ).select_related("withdrawal")
     }
     if documents is None:
@@ -268,7 +268,7 @@ def find_slot(session: JurySession, kind: str, candidate_id: int | None) -> Slot
         return Slot(kind=kind, issued=issued)
     if kind == DocumentKind.CERTIFICATE:
         award = (
-            CertificationAward.objects.filter(jury_session=session, candidate_id=candidate_id)
+            CertificationAward.objects.filter(jury_session_link__session=session, candidate_id=candidate_id)
             .select_related("candidate", "withdrawal")
             .first()
         )
@@ -286,10 +286,12 @@ def find_slot(session: JurySession, kind: str, candidate_id: int | None) -> Slot
     slot = Slot(kind=kind, candidate=candidate, presentation=presentation, issued=issued)
     if kind == DocumentKind.RESULTS:
         slot.withdrawn = AcquiredBlock.objects.filter(
-            jury_decision__presentation=presentation, withdrawn__isnull=False
+            jury_decision_link__decision__presentation=presentation, withdrawn__isnull=False
         ).exists()
         return slot
-    certified = CertificationAward.objects.in_force().filter(jury_session=session, candidate=candidate).exists()
+    certified = (
+        CertificationAward.objects.in_force().filter(jury_session_link__session=session, candidate=candidate).exists()
+    )
     held = {
         item.block_id
         for item in _held_on(
@@ -436,7 +438,7 @@ class SessionData:
         for item in (
             AcquiredBlock.objects.held()
             .filter(candidate_id__in=list(self.presentations))
-            .select_related("block", "jury_decision__presentation__session")
+            .select_related("block", "jury_decision_link__decision__presentation__session")
             .order_by("block__number")
         ):
             result.setdefault(item.candidate_id, []).append(item)
@@ -491,8 +493,9 @@ class SessionData:
     def acquired_rows(self, candidate_id: int) -> list[dict]:
         rows = []
         for item in _held_on(self.acquired.get(candidate_id, []), self.session.date):
-            if item.jury_decision_id:
-                session = item.jury_decision.presentation.session
+            link = getattr(item, "jury_decision_link", None)  # selected with the block (`acquired`)
+            if link is not None:
+                session = link.decision.presentation.session
                 how = f"jury du {french_date(session.date)} ({session.place})"
             else:
                 how = f"reprise d'historique : {item.import_source}" if item.import_source else "reprise d'historique"
@@ -582,7 +585,9 @@ class SessionData:
                 "signed_by": self.session.signed_by.get_full_name() or self.session.signed_by.username,
                 "fingerprint": self.session.decisions_fingerprint,
                 "awards": list(
-                    CertificationAward.objects.filter(jury_session=self.session).select_related("candidate")
+                    CertificationAward.objects.filter(jury_session_link__session=self.session).select_related(
+                        "candidate"
+                    )
                 ),
             }
         )

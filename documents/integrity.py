@@ -3,33 +3,27 @@
 For each signed session: its decisions' fingerprint is recomputed (juries.services.decisions_fingerprint, the
 session and its decisions as signed) and compared with the one stored at the signature, with the one the sign-off's
 audit trace recorded and with the one printed on its minutes; each rectification (a later act, outside that
-fingerprint) is compared with its own audit trace. Every stored document's bytes are hashed again and compared with
-the SHA-256 kept beside them (issued PDFs, and the CDC holder declarations when the whole database is checked).
+fingerprint) is compared with its own audit trace. Every issued document's bytes are hashed again and compared with
+the SHA-256 kept beside them (the CDC holder declarations are checked likewise by declarations.integrity; the
+whole database, by config.integrity).
 
 On PostgreSQL the triggers refuse these rows to any write; this check is what tells whether someone went around
 them (a superuser disabling a trigger, a restored backup, a disk fault). A fixed number of queries, whatever the
 number of sessions and documents.
 """
 
-import hashlib
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.models import BinaryField, CharField, F, Func, Value
 from django.utils.formats import date_format
 
+from certif.digests import short_digest, with_digest
 from certif.models import AuditEvent
-from declarations.models import HolderDeclaration
 from documents.models import DocumentKind, IssuedDocument
 from juries.models import Decision, JurySession, JurySessionStatus, Rectification
 from juries.services import decisions_fingerprint
-
-
-def _short(digest: str) -> str:
-    return f"{digest[:12]}…" if digest else "(vide)"
 
 
 @dataclass
@@ -99,15 +93,13 @@ class SessionIntegrity:
 @dataclass
 class IntegrityReport:
     sessions: list[SessionIntegrity]
-    declarations_checked: int = 0
-    declaration_problems: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         found = []
         for item in self.sessions:
             found += [f"{item.label} : {problem}" for problem in item.fingerprint_problems + item.document_problems]
-        return found + self.declaration_problems
+        return found
 
     @property
     def ok(self) -> bool:
@@ -116,20 +108,6 @@ class IntegrityReport:
     @property
     def documents_checked(self) -> int:
         return sum(item.documents_checked for item in self.sessions)
-
-
-def _with_digest(queryset, column: str):
-    """Rows with `computed_sha256` (hex) of their `column`: computed by PostgreSQL itself, or here on SQLite (which
-    has no SHA-256 of bytes), so that PostgreSQL never sends the documents' bytes for this check."""
-    if connection.vendor == "postgresql":
-        digest = Func(
-            Func(F(column), function="sha256", output_field=BinaryField()),
-            Value("hex"),
-            function="encode",
-            output_field=CharField(),
-        )
-        return [(row, row.computed_sha256) for row in queryset.annotate(computed_sha256=digest).defer(column)]
-    return [(row, hashlib.sha256(bytes(getattr(row, column))).hexdigest()) for row in queryset]
 
 
 def printed_fingerprint_matches(pdf: bytes, fingerprint: str) -> bool:
@@ -189,13 +167,13 @@ def _check_documents(session_ids, results: dict[int, SessionIntegrity]) -> None:
         "pk", "session_id", "kind", "title", "verification_code", "sha256", "pdf"
     )
     minutes_ok = []
-    for document, computed in _with_digest(documents.order_by("session_id", "pk"), "pdf"):
+    for document, computed in with_digest(documents.order_by("session_id", "pk"), "pdf"):
         item = results[document.session_id]
         item.documents_checked += 1
         if computed != document.sha256:
             item.document_problems.append(
                 f"le document « {document.title} » (code {document.grouped_code}) ne correspond plus à son "
-                f"empreinte SHA-256 : enregistrée {_short(document.sha256)}, recalculée {_short(computed)}."
+                f"empreinte SHA-256 : enregistrée {short_digest(document.sha256)}, recalculée {short_digest(computed)}."
             )
         elif document.kind == DocumentKind.MINUTES:
             minutes_ok.append(document.pk)
@@ -210,20 +188,9 @@ def _check_documents(session_ids, results: dict[int, SessionIntegrity]) -> None:
             )
 
 
-def _check_declarations(report: IntegrityReport) -> None:
-    for declaration, computed in _with_digest(HolderDeclaration.objects.only("pk", "flux_id", "sha256", "xml"), "xml"):
-        report.declarations_checked += 1
-        if computed != declaration.sha256:
-            report.declaration_problems.append(
-                f"Déclaration à la Caisse des Dépôts « {declaration.flux_id} » : le fichier XML ne correspond plus à "
-                f"son empreinte SHA-256 (enregistrée {_short(declaration.sha256)}, recalculée {_short(computed)})."
-            )
-
-
 def integrity_report(*, sessions=None) -> IntegrityReport:
-    """Check the given signed sessions (the whole database, CDC declarations included, when `sessions` is None)."""
-    whole_database = sessions is None
-    if whole_database:
+    """Check the given signed sessions (every signed session when `sessions` is None)."""
+    if sessions is None:
         sessions = JurySession.objects.filter(status=JurySessionStatus.SIGNED).select_related("certification")
     sessions = [session for session in sessions if session.status == JurySessionStatus.SIGNED]
     results = {session.pk: SessionIntegrity(session=session) for session in sessions}
@@ -241,18 +208,16 @@ def integrity_report(*, sessions=None) -> IntegrityReport:
             computed = decisions_fingerprint(item.session, decisions[pk])
             if computed != stored:
                 item.fingerprint_problems.append(
-                    f"l'empreinte des décisions recalculée ({_short(computed)}) ne correspond pas à celle enregistrée "
-                    f"à la signature ({_short(stored)}) : la session ou ses décisions ont changé depuis."
+                    f"l'empreinte des décisions recalculée ({short_digest(computed)}) ne correspond pas à celle enregistrée "
+                    f"à la signature ({short_digest(stored)}) : la session ou ses décisions ont changé depuis."
                 )
             if not traces[pk]:
                 item.fingerprint_problems.append("la signature n'a pas de trace d'audit.")
             elif stored not in traces[pk]:
                 item.fingerprint_problems.append(
                     "l'empreinte enregistrée sur la session n'est pas celle que la trace d'audit de la signature a "
-                    f"retenue ({_short(traces[pk][0])})."
+                    f"retenue ({short_digest(traces[pk][0])})."
                 )
         _check_rectifications(ids, results)
         _check_documents(ids, results)
-    if whole_database:
-        _check_declarations(report)
     return report

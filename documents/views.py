@@ -21,8 +21,8 @@ from certif.roles import Role, roles_of
 from certif.security import PDF_CONTENT_SECURITY_POLICY
 from documents import services as services
 from documents.content import file_name, group_code, normalize_code, session_slots
+from documents.forms import RevocationForm, VerificationForm
 from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument
-from juries.forms import RevocationForm, VerificationForm
 from juries.models import JurySession
 
 NO_ACCESS = "Les documents des jurys sont réservés aux gestionnaires et aux présidents de jury."

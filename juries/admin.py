@@ -3,8 +3,18 @@ audited); a signed session is final everywhere. The composition rule is the fich
 
 from django.contrib import admin
 
-from certif.models import JuryCompositionRule
-from juries.models import CertificateSequence, Decision, JuryMember, JurySession, Presentation, Rectification, Recusal
+from certif.admin_doors import ReadOnlyModelAdmin
+from juries.models import (
+    CertificateSequence,
+    Decision,
+    DecisionAcquiredBlock,
+    JuryMember,
+    JurySession,
+    Presentation,
+    Rectification,
+    Recusal,
+    SessionAward,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -18,13 +28,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(JuryCompositionRule)
-class JuryCompositionRuleAdmin(ReadOnlyAdmin):
-    """The fiche's rule, installed with it (`load_fiche`); the sessions composed under it rest on it."""
-
-    list_display = ["certification", "professionals_percent", "trainers_percent"]
 
 
 class MemberInline(admin.TabularInline):
@@ -84,3 +87,19 @@ class RectificationAdmin(ReadOnlyAdmin):
 @admin.register(CertificateSequence)
 class CertificateSequenceAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
+
+
+@admin.register(DecisionAcquiredBlock)
+class DecisionAcquiredBlockAdmin(ReadOnlyModelAdmin):
+    """Written once at the sign-off (or a rectification), with the acquired block it explains."""
+
+    list_display = ["acquired_block", "decision"]
+    list_select_related = ["acquired_block__candidate", "acquired_block__block", "decision__presentation__session"]
+
+
+@admin.register(SessionAward)
+class SessionAwardAdmin(ReadOnlyModelAdmin):
+    """Written once at the sign-off (or a rectification), with the award it explains."""
+
+    list_display = ["award", "session"]
+    list_select_related = ["award__candidate", "session"]

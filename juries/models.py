@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from candidates.models import ACQUIRED_BLOCK_REFUSED, AWARD_REFUSED, AcquiredBlock, CertificationAward
 from certif.guards import (
     FrozenRowError,
     FrozenRowsModel,
@@ -165,6 +166,16 @@ def refuse_blocks_change_of_signed_session(sender, instance, action, reverse, pk
         sessions = JurySession._base_manager.filter(pk__in=pk_set)
     if sessions.filter(JurySession.frozen_rows_q()).exists():
         raise FrozenRowError(SIGNED_MESSAGE)
+
+
+def signed_sessions_between(*, certification_id, first_day, last_day):
+    """The certification's signed sessions held between the two days (inclusive), oldest first."""
+    return JurySession.objects.filter(
+        certification_id=certification_id,
+        status=JurySessionStatus.SIGNED,
+        date__gte=first_day,
+        date__lte=last_day,
+    ).order_by("date", "pk")
 
 
 class MemberCategory(models.TextChoices):
@@ -400,6 +411,57 @@ class Rectification(InputRulesMixin, WriteOnceModel):
 
     def __str__(self):
         return f"Rectification du {self.signed_at:%d/%m/%Y} — {self.decision}"
+
+
+# — Provenance: the jury side knows what it produced —
+# Written once, beside the acquired block or the award they explain (a rectification adds a block after the
+# signature, when the session's own rows are frozen: a link row, not a column of the decision or the session).
+
+
+class DecisionAcquiredBlock(WriteOnceModel):
+    """The acquired block a signed decision (or its rectification) added to the candidate's ledger."""
+
+    change_refused = delete_refused = ACQUIRED_BLOCK_REFUSED
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="acquired_block_links", verbose_name="décision du jury"
+    )
+    acquired_block = models.OneToOneField(
+        AcquiredBlock, on_delete=models.PROTECT, related_name="jury_decision_link", verbose_name="bloc acquis"
+    )
+
+    class Meta:
+        verbose_name = "bloc acquis par décision du jury"
+        verbose_name_plural = "blocs acquis par décision du jury"
+        ordering = ["pk"]
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [write_once_trigger(change=ACQUIRED_BLOCK_REFUSED, delete=ACQUIRED_BLOCK_REFUSED)]
+
+    def __str__(self):
+        return f"{self.acquired_block} — {self.decision}"
+
+
+class SessionAward(WriteOnceModel):
+    """The certification a signed session (or a rectification of one of its decisions) awarded."""
+
+    change_refused = delete_refused = AWARD_REFUSED
+
+    session = models.ForeignKey(
+        JurySession, on_delete=models.PROTECT, related_name="award_links", verbose_name="session de jury"
+    )
+    award = models.OneToOneField(
+        CertificationAward, on_delete=models.PROTECT, related_name="jury_session_link", verbose_name="certification"
+    )
+
+    class Meta:
+        verbose_name = "certification délivrée par une session de jury"
+        verbose_name_plural = "certifications délivrées par une session de jury"
+        ordering = ["pk"]
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [write_once_trigger(change=AWARD_REFUSED, delete=AWARD_REFUSED)]
+
+    def __str__(self):
+        return f"{self.award} — {self.session}"
 
 
 class CertificateSequence(models.Model):

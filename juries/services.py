@@ -31,6 +31,7 @@ from juries.models import (
     SIGNED_MESSAGE,
     CertificateSequence,
     Decision,
+    DecisionAcquiredBlock,
     DecisionOutcome,
     JuryMember,
     JurySession,
@@ -39,6 +40,7 @@ from juries.models import (
     Rectification,
     Recusal,
     RecusalSource,
+    SessionAward,
 )
 from juries.signals import decision_rectified
 
@@ -824,16 +826,16 @@ def _acquire_and_award(
     acquisitions = AcquiredBlock.objects.filter(candidate_id=candidate_id, block=decision.block)
     # A block already held stays as it is; a withdrawn block is acquired again only by another decision than the one
     # it was withdrawn from, as the next link of the chain of acquisitions.
-    if not acquisitions.held().exists() and not acquisitions.filter(jury_decision=decision).exists():
+    if not acquisitions.held().exists() and not acquisitions.filter(jury_decision_link__decision=decision).exists():
         acquired = AcquiredBlock.objects.create(
             candidate_id=candidate_id,
             block=decision.block,
             acquired_on=day,
             source=AcquiredBlockSource.JURY,
-            jury_decision=decision,
             recorded_by=actor,
             replaces=acquisitions.filter(replaced_by__isnull=True).first(),
         )
+        DecisionAcquiredBlock.objects.create(decision=decision, acquired_block=acquired)
         record_audit(
             actor=actor,
             action="acquired_block.from_jury",
@@ -857,10 +859,10 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -
         certification=certification,
         number=next_certificate_number(certification, day.year),
         awarded_on=day,
-        jury_session=session,
         # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
         replaces=awards.filter(replaced_by__isnull=True).first(),
     )
+    SessionAward.objects.create(session=session, award=award)
     record_audit(
         actor=actor,
         action="certification.awarded",
@@ -974,7 +976,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         raise ValidationError({"outcome": "La rectification doit changer la décision."})
     candidate = Candidate.objects.select_for_update().get(pk=decision.presentation.enrolment.candidate_id)
     withdrawn = (
-        AcquiredBlock.objects.filter(jury_decision=decision, withdrawn__isnull=False)
+        AcquiredBlock.objects.filter(jury_decision_link__decision=decision, withdrawn__isnull=False)
         .select_related("withdrawn__withdrawal")
         .first()
     )

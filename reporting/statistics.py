@@ -123,7 +123,7 @@ def awards(certification: Certification, filters: Filters):
         queryset = queryset.filter(
             Exists(
                 Presentation.objects.filter(
-                    session_id=OuterRef("jury_session_id"),
+                    session_id=OuterRef("jury_session_link__session_id"),
                     enrolment__candidate_id=OuterRef("candidate_id"),
                     enrolment__cohort__pathway=filters.pathway,
                 )

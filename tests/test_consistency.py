@@ -128,6 +128,8 @@ ADMIN_POLICY: dict[str, Policy] = {
     "juries.Recusal": read_only("computed from the candidates' files or declared on the jury page"),
     "juries.Rectification": read_only("signed by the president on the rectification page"),
     "juries.CertificateSequence": read_only("drawn under a row lock at sign-off, never reused"),
+    "juries.DecisionAcquiredBlock": read_only("written once with the block a signed decision gave, at sign-off"),
+    "juries.SessionAward": read_only("written once with the award a signed session gave, at sign-off"),
     "documents.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
     "documents.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
     # — outside our applications, registered in the admin —
@@ -390,21 +392,12 @@ LAYERS = {
     "declarations": 4,
     "config": 5,
 }
-# Provenance still held by the lower side (the acquired block names the decision that produced it, the award the
-# session that granted it): each pair is a known debt, listed so that it can only shrink.
-KNOWN_UPWARD_RELATIONS = {
-    ("candidates.AcquiredBlock.jury_decision", "juries"),
-    ("candidates.CertificationAward.jury_session", "juries"),
-}
-
-
-# Imports that still point up, each a known debt listed so that it can only shrink: the admin's audit table lives in
-# candidates.admin; a registration's delete guard reads the jury sessions; integrity re-reads the declared fluxes.
-KNOWN_UPWARD_IMPORTS = {
-    ("certif/admin.py", "candidates"),
-    ("certif/models.py", "juries"),
-    ("documents/integrity.py", "declarations"),
-}
+# Nothing points up: each debt found while splitting the rooms was paid (the jury side holds the provenance of the
+# blocks and awards it produced; the admin's audit table lives in certif; juries registers the sessions a
+# registration guards; config gathers the integrity checks of documents and declarations). Kept as sets so that a new
+# upward link shows up by name.
+KNOWN_UPWARD_RELATIONS: set[tuple[str, str]] = set()
+KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = set()
 
 
 def _project_modules():

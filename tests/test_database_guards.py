@@ -22,8 +22,8 @@ from django.utils import timezone
 from candidates.models import AcquiredBlock, CertificationAward
 from certif.guards import FrozenRowError
 from certif.models import AuditEvent, Block, Competence, Grid, RatingScale, ScaleLevel
+from config.integrity import integrity_report
 from declarations.models import HolderDeclaration, HolderDeclarationLine
-from documents.integrity import integrity_report
 from documents.models import DocumentStatus, IssuedDocument
 from evaluation.models import BlockEvaluation, LevelEntry
 from juries.models import SIGNED_MESSAGE, Decision, JuryMember, JurySession, Presentation, Rectification, Recusal

@@ -14,8 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from config.integrity import integrity_report
 from documents import services as documents
-from documents.integrity import integrity_report
 from documents.models import DocumentKind
 from juries.models import Decision
 from juries.services import decisions_fingerprint

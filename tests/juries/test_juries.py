@@ -455,7 +455,7 @@ class TestSignOff:
         }
         acquired = AcquiredBlock.objects.get(candidate=second.candidate, block__number=1)
         assert acquired.source == AcquiredBlockSource.JURY and acquired.acquired_on == JURY_DAY
-        assert acquired.jury_decision == decision_of(session, second, 1)
+        assert acquired.jury_decision_link.decision == decision_of(session, second, 1)
         evaluation_session = evaluated[2]
         for be in evaluation_session.block_evaluations.all():
             assert be.locked_at is not None and be.grid.is_frozen and be.scale.is_in_use
@@ -612,7 +612,10 @@ class TestRectification:
         assert "Rectification signée" in html and "Erreur matérielle de report" in html
         decision.refresh_from_db()
         assert decision.outcome == "not_validated" and decision.current_outcome == "validated"
-        assert AcquiredBlock.objects.get(candidate=third.candidate, block__number=1).jury_decision == decision
+        assert (
+            AcquiredBlock.objects.get(candidate=third.candidate, block__number=1).jury_decision_link.decision
+            == decision
+        )
         assert AuditEvent.objects.filter(action="jury.decision_rectified").count() == 1
 
         acquired_decision = decision_of(session, evaluated[1][0], 1)
@@ -661,7 +664,7 @@ class TestCertification:
         result = sign(second, president_user)
         assert sorted(award.number for award in result.awards) == ["MPES-2023-0001", "MPES-2023-0002"]
         award = CertificationAward.objects.get(candidate=enrolments[0].candidate)
-        assert award.jury_session == second and award.awarded_on == datetime.date(2023, 2, 2)
+        assert award.jury_session_link.session == second and award.awarded_on == datetime.date(2023, 2, 2)
         html = staff_client.get(reverse("candidates:detail", args=[enrolments[0].candidate_id])).content.decode()
         assert "Décision du jury du 14 juin 2022" in html and "Décision du jury du 2 février 2023" in html
         assert f"certificat n° {award.number}" in html

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from documents.integrity import integrity_report
+from config.integrity import integrity_report
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
