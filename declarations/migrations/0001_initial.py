@@ -1,5 +1,7 @@
 
 import certif.validation
+import importlib
+
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
@@ -29,6 +31,47 @@ def _move_content_types(moves):
                 ContentType.objects.using(db).filter(app_label=new_label, model=model).update(app_label=old_label)
 
     return migrations.RunPython(forwards, backwards)
+
+
+def _moved_triggers(old_migrations, pgids):
+    """The triggers a moved model had on its table, installed under its old app's name (a trigger's name hashes
+    the model's label): dropped, and installed again under the new one, on PostgreSQL."""
+
+    def operations(ops):
+        for operation in ops:
+            yield operation
+            yield from operations(getattr(operation, "database_operations", []))
+            yield from operations(getattr(operation, "state_operations", []))
+
+    def triggers(module_names):
+        found = {}
+        for name in module_names:
+            for operation in operations(importlib.import_module(name).Migration.operations):
+                trigger = getattr(operation, "trigger", None)
+                if isinstance(operation, pgtrigger.migrations.AddTrigger):
+                    found[trigger.sql.pgid] = trigger
+        return found
+
+    def swap(drop, install):
+        def run(apps, schema_editor):
+            if schema_editor.connection.vendor != "postgresql":
+                return
+            for trigger in drop():
+                schema_editor.execute(trigger.uninstall_sql)
+            for trigger in install():
+                schema_editor.execute(trigger.install_sql)
+
+        return run
+
+    def old():
+        found = triggers(old_migrations)
+        return [found[pgid] for pgid in pgids]
+
+    def new():
+        found = triggers([__name__])
+        return [trigger for pgid, trigger in found.items() if pgid not in pgids]
+
+    return migrations.RunPython(swap(old, new), swap(new, old))
 
 
 class Migration(migrations.Migration):
@@ -122,4 +165,5 @@ class Migration(migrations.Migration):
                 ("certif", "declarations", "holderdeclarationline"),
             ]
         ),
+        _moved_triggers(['certif.migrations.0004_database_guards'], ['pgtrigger_write_once_2ecf8', 'pgtrigger_write_once_8d8d8']),
     ]
