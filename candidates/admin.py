@@ -8,13 +8,11 @@ deleting an acquired block (the ledger is for good); anything on an awarded cert
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 
 from candidates import services
 from candidates.forms import CandidateForm
 from candidates.models import (
     VAE_PATHWAY_CODE,
-    AccessPathway,
     AcquiredBlock,
     Candidate,
     CertificationAward,
@@ -22,40 +20,11 @@ from candidates.models import (
     Enrolment,
     Withdrawal,
     WithdrawnBlock,
-    WithdrawnDocument,
 )
-from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
+from certif.admin_doors import ServiceModelAdmin, audit_trail_html
 from certif.admin_doors import adopt as _adopt
-from certif.audit import audit_trail
-from certif.audit_display import describe_events, lines_html
+from certif.models import AccessPathway
 from certif.roles import Role, holders_of
-
-
-@admin.register(AccessPathway)
-class AccessPathwayAdmin(ReadOnlyModelAdmin):
-    """Read-only: the pathways are the fiche's table (OUI / NON), installed with it; cohorts and the jury
-    composition rule rest on them."""
-
-    list_display = ["label", "certification", "is_open"]
-
-
-def audit_trail_html(obj):
-    """The object's audit trail as a small table: date, author, action, before, after (fields' labels, values)."""
-    if obj is None or obj.pk is None:
-        return "—"
-    events = describe_events(audit_trail(obj)[:100])
-    if not events:
-        return "Aucune trace."
-    rows = format_html_join(
-        "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((event.when, event.actor, event.label, lines_html(event.before), lines_html(event.after)) for event in events),
-    )
-    return format_html(
-        '<table class="audit-trail"><thead><tr><th>Date</th><th>Auteur</th><th>Action</th><th>Avant</th>'
-        "<th>Après</th></tr></thead><tbody>{}</tbody></table>",
-        rows,
-    )
 
 
 class EnrolmentInline(admin.TabularInline):
@@ -326,11 +295,6 @@ class WithdrawnBlockInline(_ReadOnlyInline):
     fields = readonly_fields = ["acquired_block"]
 
 
-class WithdrawnDocumentInline(_ReadOnlyInline):
-    model = WithdrawnDocument
-    fields = readonly_fields = ["document"]
-
-
 @admin.register(Withdrawal)
 class WithdrawalAdmin(admin.ModelAdmin):
     """A withdrawal is a signed act recorded from the candidate's file (password and confirmation): read-only here,
@@ -349,7 +313,7 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "recorded_by",
         "recorded_at",
     ]
-    inlines = [WithdrawnBlockInline, WithdrawnDocumentInline]
+    inlines = [WithdrawnBlockInline]
 
     def has_add_permission(self, request):
         return False

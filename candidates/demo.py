@@ -20,18 +20,9 @@ import datetime
 import unicodedata
 
 from candidates import services
-from candidates.models import (
-    AccessPathway,
-    AcquiredBlock,
-    Candidate,
-    Cohort,
-    EmployerKind,
-    Enrolment,
-    EnrolmentStatus,
-    Sex,
-)
+from candidates.models import AcquiredBlock, Candidate, Cohort, EmployerKind, Enrolment, EnrolmentStatus, Sex
 from certif.demo import history_at
-from certif.models import Block, Certification, PreparationPlace
+from certif.models import AccessPathway, Block, Certification, PreparationPlace
 
 D = datetime.date
 

@@ -3,8 +3,8 @@
 from django import forms
 from django.db.models import Q
 
-from candidates.models import AccessPathway, Cohort, EnrolmentStatus
-from certif.models import PreparationPlace
+from candidates.models import Cohort, EnrolmentStatus
+from certif.models import AccessPathway, PreparationPlace
 from certif.validation import InputRulesFormMixin
 
 SEARCH_SESSION_KEY = "candidate_search"

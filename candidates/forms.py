@@ -200,8 +200,9 @@ class WithdrawalForm(InputRulesFormMixin, forms.Form):
 
 
 def _acquired_label(item) -> str:
-    if item.jury_decision_id:
-        how = f"jury du {date_format(item.jury_decision.presentation.session.date, 'j F Y')}"
+    link = getattr(item, "jury_decision_link", None)  # selected with the block (withdrawal_options)
+    if link is not None:
+        how = f"jury du {date_format(link.decision.presentation.session.date, 'j F Y')}"
     else:
         how = f"reprise d'historique{f' : {item.import_source}' if item.import_source else ''}"
     return f"Bloc {item.block.number} — acquis le {date_format(item.acquired_on, 'j F Y')} ({how})"

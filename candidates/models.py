@@ -2,12 +2,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.utils import timezone
 
 from certif.guards import FrozenRowsQuerySet, WriteOnceModel, write_once_trigger
-from certif.models import Block, Certification, PreparationPlace
+from certif.models import AccessPathway, Block, Certification, PreparationPlace
 from certif.permissions import is_staff, is_trainer
 from certif.validation import InputRulesMixin
 
@@ -17,49 +15,6 @@ AWARD_REFUSED = (
 )
 
 VAE_PATHWAY_CODE = "vae"
-
-
-class AccessPathway(InputRulesMixin, models.Model):
-    """A voie d'accès of the fiche's table "Conditions d'inscription à la certification" (OUI / NON)."""
-
-    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="pathways")
-    code = models.SlugField("code", max_length=40)
-    label = models.CharField("libellé", max_length=255)
-    is_open = models.BooleanField("ouverte", default=False)
-    position = models.PositiveSmallIntegerField("rang", default=0)
-
-    class Meta:
-        verbose_name = "voie d'accès"
-        verbose_name_plural = "voies d'accès"
-        ordering = ["certification", "position"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["certification", "code"],
-                name="unique_pathway_code",
-                violation_error_message="Une voie d'accès porte déjà ce code.",
-            )
-        ]
-
-    def __str__(self):
-        return self.label
-
-    @property
-    def closed_reason(self) -> str:
-        return (
-            f"La fiche RNCP {self.certification.rncp_code} n'ouvre pas la certification "
-            f"à cette voie d'accès (« {self.label} » : NON)."
-        )
-
-
-@receiver(pre_delete, sender=AccessPathway, dispatch_uid="access_pathway_delete_guard")
-def _refuse_deleting_a_pathway_in_use(sender, instance, **kwargs):
-    """Instance and queryset deletes alike send pre_delete for each row; the jury rule's link would otherwise
-    vanish silently with the pathway."""
-    if instance.cohorts.exists() or instance.jury_rules.exists():
-        raise ValidationError(
-            f"La voie d'accès « {instance.label} » ne peut pas être supprimée : des promotions ou la règle de "
-            "composition des jurys y renvoient. Les voies d'accès sont celles de la fiche."
-        )
 
 
 class Sex(models.TextChoices):
@@ -342,15 +297,6 @@ class AcquiredBlock(InputRulesMixin, WriteOnceModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistré par"
     )
     recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
-    jury_decision = models.ForeignKey(
-        "juries.Decision",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="acquisitions",
-        verbose_name="décision du jury",
-        help_text="La décision de jury signée dont vient ce bloc (origine « Décision de jury »).",
-    )
     replaces = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -413,14 +359,6 @@ class CertificationAward(InputRulesMixin, WriteOnceModel):
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="awards")
     number = models.CharField("numéro de certificat", max_length=30, unique=True)
     awarded_on = models.DateField("délivrée le")
-    jury_session = models.ForeignKey(
-        "juries.JurySession",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="awards",
-        verbose_name="session de jury",
-    )
     replaces = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -534,27 +472,3 @@ class WithdrawnBlock(WriteOnceModel):
 
     def __str__(self):
         return f"{self.acquired_block} (retiré)"
-
-
-class WithdrawnDocument(WriteOnceModel):
-    """One issued document a withdrawal revoked: the public verification page says « retiré », not « révoqué »."""
-
-    change_refused = Withdrawal.change_refused
-    delete_refused = Withdrawal.delete_refused
-
-    withdrawal = models.ForeignKey(
-        Withdrawal, on_delete=models.PROTECT, related_name="documents", verbose_name="retrait"
-    )
-    document = models.OneToOneField(
-        "juries.IssuedDocument", on_delete=models.PROTECT, related_name="withdrawn", verbose_name="document retiré"
-    )
-
-    class Meta:
-        verbose_name = "document retiré"
-        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
-        triggers = [write_once_trigger(change=WITHDRAWAL_CHANGE_REFUSED, delete=WITHDRAWAL_DELETE_REFUSED)]
-        verbose_name_plural = "documents retirés"
-        ordering = ["pk"]
-
-    def __str__(self):
-        return f"{self.document} (retiré)"

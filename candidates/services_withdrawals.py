@@ -5,8 +5,8 @@ certificate (`award`) and/or acquired blocks (`WithdrawnBlock`) — and every ot
 "withdrawn" from its existence: a withdrawn block is no longer held (the candidate may be evaluated and presented
 again for it), a withdrawn certificate no longer makes a holder. The documents that state a withdrawn result — the
 certificate, and the results statements and attestations that report a withdrawn block as held — are revoked through
-the ordinary revocation (`juries.services_documents.document_revoke`) and listed on the act (`WithdrawnDocument`),
-so that the public verification page answers « retiré ».
+the ordinary revocation by the documents room, which receives `candidates.signals.results_withdrawn` and lists them
+on the act (`documents.WithdrawnDocument`), so that the public verification page answers « retiré ».
 
 A certificate rests on every block: withdrawing a block of a certified candidate withdraws the certificate too (the
 staff tick both, the service refuses otherwise). Withdrawing the certificate alone keeps the blocks.
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -27,8 +26,8 @@ from candidates.models import (
     CertificationAward,
     Withdrawal,
     WithdrawnBlock,
-    WithdrawnDocument,
 )
+from candidates.signals import results_withdrawn
 from certif.audit import AuditAction, record_audit
 from certif.permissions import is_staff
 
@@ -49,29 +48,10 @@ def withdrawal_options(*, candidate: Candidate, certification) -> WithdrawalOpti
     blocks = list(
         AcquiredBlock.objects.held()
         .filter(candidate=candidate, block__certification=certification)
-        .select_related("block", "jury_decision__presentation__session")
+        .select_related("block", "jury_decision_link__decision__presentation__session")
         .order_by("block__number")
     )
     return WithdrawalOptions(award=award, blocks=blocks)
-
-
-def documents_stating(*, candidate: Candidate, award: CertificationAward | None, blocks: list[AcquiredBlock]):
-    """The valid documents of the candidate that state a result about to be withdrawn: the certificate of `award`,
-    and every results statement or attestation of a session held on or after the day a block of `blocks` was
-    acquired (such a document lists that block among the blocks held, or reports the decision that gave it)."""
-    from juries.models import DocumentKind, DocumentStatus, IssuedDocument
-
-    condition = Q(pk__in=[])
-    if award is not None:
-        condition |= Q(kind=DocumentKind.CERTIFICATE, award=award)
-    if blocks:
-        first_day = min(item.acquired_on for item in blocks)
-        condition |= Q(kind__in=[DocumentKind.RESULTS, DocumentKind.ATTESTATION], session__date__gte=first_day)
-    return (
-        IssuedDocument.objects.filter(condition, candidate=candidate, status=DocumentStatus.VALID)
-        .defer("pdf")
-        .order_by("session__date", "kind", "pk")
-    )
 
 
 def _d(day: datetime.date) -> str:
@@ -122,8 +102,6 @@ def withdrawal_record(
     The candidate row is locked first: a sign-off (which locks its candidates too) cannot add a block or award the
     certification to this candidate in between.
     """
-    from juries.services_documents import document_revoke
-
     if not is_staff(actor):
         raise PermissionDenied("Seuls les gestionnaires peuvent retirer un certificat ou un bloc.")
     candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
@@ -163,18 +141,16 @@ def withdrawal_record(
     )
     WithdrawnBlock.objects.bulk_create(WithdrawnBlock(withdrawal=withdrawal, acquired_block=item) for item in blocks)
     what = _describe(award, blocks)
-    revoked = []
-    for document in list(documents_stating(candidate=candidate, award=award, blocks=blocks)):
-        revoked.append(
-            document_revoke(
-                document=document,
-                reason=f"Retrait ({what}) — {reference} : {reason}"[:REASON_MAX_LENGTH],
-                actor=actor,
-            )
-        )
-    WithdrawnDocument.objects.bulk_create(
-        WithdrawnDocument(withdrawal=withdrawal, document=document) for document in revoked
+    answers = results_withdrawn.send(
+        sender=Withdrawal,
+        withdrawal=withdrawal,
+        candidate=candidate,
+        award=award,
+        blocks=blocks,
+        revocation_reason=f"Retrait ({what}) — {reference} : {reason}"[:REASON_MAX_LENGTH],
+        actor=actor,
     )
+    revoked = [label for _receiver, labels in answers for label in labels]
     record_audit(
         actor=actor,
         action=AuditAction.CANDIDATE_RESULTS_WITHDRAWN,
@@ -187,7 +163,7 @@ def withdrawal_record(
             "reason": reason,
             "certificate": award.number if award else None,
             "blocks": [item.block.number for item in blocks],
-            "documents_revoked": [f"{document.get_kind_display()} {document.grouped_code}" for document in revoked],
+            "documents_revoked": revoked,
         },
     )
     return withdrawal

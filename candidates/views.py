@@ -260,9 +260,6 @@ def withdrawal_create(request, pk):
             "candidate": candidate,
             "form": form,
             "options": options,
-            "valid_documents": services_withdrawals.documents_stating(
-                candidate=candidate, award=options.award, blocks=options.blocks
-            ).select_related("session"),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -9,19 +9,20 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from candidates.admin import audit_trail_html
 from certif import (
     admin_accounts,  # noqa: F401 (the accounts' administration)
     services,
 )
-from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, adopt, audit_trail_html
 from certif.audit_display import describe_event, lines_html
 from certif.models import (
+    AccessPathway,
     AuditEvent,
     Block,
     Certification,
     Competence,
     Grid,
+    JuryCompositionRule,
     PreparationPlace,
     RatingScale,
     Registration,
@@ -258,3 +259,18 @@ def _readable(event):
     if not hasattr(event, "_readable"):
         event._readable = describe_event(event)
     return event._readable
+
+
+@admin.register(AccessPathway)
+class AccessPathwayAdmin(ReadOnlyModelAdmin):
+    """Read-only: the pathways are the fiche's table (OUI / NON), installed with it; cohorts and the jury
+    composition rule rest on them."""
+
+    list_display = ["label", "certification", "is_open"]
+
+
+@admin.register(JuryCompositionRule)
+class JuryCompositionRuleAdmin(ReadOnlyModelAdmin):
+    """The fiche's rule, installed with it (`load_fiche`); the sessions composed under it rest on it."""
+
+    list_display = ["certification", "professionals_percent", "trainers_percent"]

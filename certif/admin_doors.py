@@ -9,6 +9,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from certif.audit import audit_trail
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -77,3 +80,27 @@ def adopt(obj, saved):
         setattr(obj, field.attname, getattr(saved, field.attname))
     obj._state.adding = False
     obj._state.db = saved._state.db
+
+
+# — The audit trail shown on an object's admin page —
+
+
+def audit_trail_html(obj):
+    """The object's audit trail as a small table: date, author, action, before, after (fields' labels, values)."""
+    from certif.audit_display import describe_events, lines_html
+
+    if obj is None or obj.pk is None:
+        return "—"
+    events = describe_events(audit_trail(obj)[:100])
+    if not events:
+        return "Aucune trace."
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((event.when, event.actor, event.label, lines_html(event.before), lines_html(event.after)) for event in events),
+    )
+    return format_html(
+        '<table class="audit-trail"><thead><tr><th>Date</th><th>Auteur</th><th>Action</th><th>Avant</th>'
+        "<th>Après</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )

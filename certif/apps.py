@@ -8,7 +8,7 @@ class CertifConfig(AppConfig):
     verbose_name = "Référentiel de certification"
 
     def ready(self):
-        from certif import accounts, checks, permissions, security  # noqa: F401 (signal receivers, system checks, rules)
+        from certif import accounts, permissions, security  # noqa: F401 (signal receivers, rules)
         from certif.guards import install_translation
         from certif.setup import install_after_migrate
 

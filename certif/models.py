@@ -1,12 +1,13 @@
 """The referential: the certification as the fiche RNCP describes it, held as data."""
 
 import datetime
+from collections.abc import Callable, Iterable
 
 import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.db.models.signals import pre_delete
@@ -41,10 +42,6 @@ BLOCK_FROZEN_MESSAGE = (
 )
 AUDIT_CHANGE_REFUSED = "Une trace d'audit ne peut pas être modifiée."
 AUDIT_DELETE_REFUSED = "Une trace d'audit ne peut pas être supprimée."
-DECLARATION_REFUSED = (
-    "Une déclaration des titulaires à la Caisse des Dépôts est conservée telle qu'elle a été produite : "
-    "elle ne peut être ni modifiée ni supprimée."
-)
 
 
 class Certification(InputRulesMixin, models.Model):
@@ -134,6 +131,25 @@ class PreparationPlace(InputRulesMixin, models.Model):
         return self.name
 
 
+# The signed jury sessions live above the referential: juries registers how to find them (juries.apps), so that a
+# registration a signed result rests on is guarded without the referential reading the jury's tables.
+_signed_sessions_finders: list[Callable[..., Iterable]] = []
+
+
+def register_signed_sessions_finder(finder: Callable[..., Iterable]) -> None:
+    """`finder(certification_id=, first_day=, last_day=)` → the signed sessions held in those days, oldest first."""
+    if finder not in _signed_sessions_finders:
+        _signed_sessions_finders.append(finder)
+
+
+def signed_sessions_between(*, certification_id, first_day, last_day) -> list:
+    return [
+        session
+        for finder in _signed_sessions_finders
+        for session in finder(certification_id=certification_id, first_day=first_day, last_day=last_day)
+    ]
+
+
 class RegistrationQuerySet(models.QuerySet["Registration"]):
     def bulk_update(self, objs, fields, *args, **kwargs):
         # Checked before Django's own transaction opens, so that a refusal leaves the caller's transaction usable.
@@ -201,19 +217,14 @@ class Registration(InputRulesMixin, models.Model):
     def signed_sessions_resting_on(self):
         """The signed jury sessions of the certification held inside this registration's stored period, oldest
         first: their results and documents (which print the registration) rest on it."""
-        from juries.models import JurySession, JurySessionStatus
-
         if self.pk is None:
-            return JurySession.objects.none()
+            return []
         stored = Registration.objects.filter(pk=self.pk).values("in_force_from", "in_force_until").first()
         if stored is None:
-            return JurySession.objects.none()
-        return JurySession.objects.filter(
-            certification_id=self.certification_id,
-            status=JurySessionStatus.SIGNED,
-            date__gte=stored["in_force_from"],
-            date__lte=stored["in_force_until"],
-        ).order_by("date", "pk")
+            return []
+        return signed_sessions_between(
+            certification_id=self.certification_id, first_day=stored["in_force_from"], last_day=stored["in_force_until"]
+        )
 
     def sessions_uncovered_by_change(self) -> list:
         """The signed sessions this registration covers as stored, that its new period (and no other
@@ -714,104 +725,88 @@ class AuditEvent(WriteOnceModel):
         return f"{timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M} {self.get_action_display()} — {self.target_repr}"
 
 
-# — Holder declaration to the Caisse des Dépôts (flux XML cpf-1.1.2.xsd, article L.6113-8 du Code du travail) —
-
-CDC_ID_CLIENT_VALIDATOR = RegexValidator(
-    r"^\S{8}$",
-    "L'identifiant client compte exactement 8 caractères, sans espace (celui que la Caisse des Dépôts a communiqué).",
-)
-CDC_CONTRACT_ID_VALIDATOR = RegexValidator(
-    r"^\S(?:.{0,18}\S)?$",
-    "Le numéro de contrat compte de 1 à 20 caractères, sans espace au début ni à la fin.",
-)
+# — Access pathways and the jury composition rule: fiche data (tables named when they lived in candidates and juries) —
 
 
-class CdcDeclarantSettings(InputRulesMixin, models.Model):
-    """The certifier's identifiers at the Caisse des Dépôts, recorded once by staff."""
+class AccessPathway(InputRulesMixin, models.Model):
+    """A voie d'accès of the fiche's table "Conditions d'inscription à la certification" (OUI / NON)."""
 
-    certification = models.OneToOneField(
-        Certification, on_delete=models.CASCADE, related_name="cdc_settings", verbose_name="certification"
-    )
-    sender_id_client = models.CharField(
-        "identifiant client de l'émetteur",
-        max_length=8,
-        validators=[CDC_ID_CLIENT_VALIDATOR],
-        help_text="8 caractères (emetteur/idClient) : l'organisme qui dépose le fichier.",
-    )
-    certifier_id_client = models.CharField(
-        "identifiant client du certificateur",
-        max_length=8,
-        validators=[CDC_ID_CLIENT_VALIDATOR],
-        help_text="8 caractères (certificateur/idClient) : souvent le même que celui de l'émetteur.",
-    )
-    contract_id = models.CharField(
-        "numéro de contrat",
-        max_length=20,
-        validators=[CDC_CONTRACT_ID_VALIDATOR],
-        help_text="1 à 20 caractères (certificateur/idContrat), tel qu'il figure dans la convention avec la CDC.",
-    )
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="pathways")
+    code = models.SlugField("code", max_length=40)
+    label = models.CharField("libellé", max_length=255)
+    is_open = models.BooleanField("ouverte", default=False)
+    position = models.PositiveSmallIntegerField("rang", default=0)
 
     class Meta:
-        verbose_name = "identifiants auprès de la Caisse des Dépôts"
-        verbose_name_plural = "identifiants auprès de la Caisse des Dépôts"
+        db_table = "candidates_accesspathway"
+        verbose_name = "voie d'accès"
+        verbose_name_plural = "voies d'accès"
+        ordering = ["certification", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification", "code"],
+                name="unique_pathway_code",
+                violation_error_message="Une voie d'accès porte déjà ce code.",
+            )
+        ]
 
     def __str__(self):
-        return f"Identifiants CDC — {self.certification.rncp_label}"
+        return self.label
+
+    @property
+    def closed_reason(self) -> str:
+        return (
+            f"La fiche RNCP {self.certification.rncp_code} n'ouvre pas la certification "
+            f"à cette voie d'accès (« {self.label} » : NON)."
+        )
 
 
-class HolderDeclaration(WriteOnceModel):
-    """One flux file declared to the CDC: kept byte for byte, never changed nor deleted."""
+@receiver(pre_delete, sender=AccessPathway, dispatch_uid="access_pathway_delete_guard")
+def _refuse_deleting_a_pathway_in_use(sender, instance, **kwargs):
+    """Instance and queryset deletes alike send pre_delete for each row; the jury rule's link would otherwise
+    vanish silently with the pathway."""
+    if instance.cohorts.exists() or instance.jury_rules.exists():
+        raise ValidationError(
+            f"La voie d'accès « {instance.label} » ne peut pas être supprimée : des promotions ou la règle de "
+            "composition des jurys y renvoient. Les voies d'accès sont celles de la fiche."
+        )
 
-    change_refused = delete_refused = DECLARATION_REFUSED
 
-    flux_id = models.CharField("identifiant du flux", max_length=50, unique=True)
-    certification = models.ForeignKey(
-        Certification, on_delete=models.PROTECT, related_name="holder_declarations", verbose_name="certification"
+class JuryCompositionRule(InputRulesMixin, models.Model):
+    """The fiche's jury composition, the same for every open pathway of RNCP 16204:
+    « 50% professionnels, 50% formateurs — Président : un professionnel — Les professionnels composant
+    ce jury seront des salariés et des employeurs, à parts égales »."""
+
+    certification = models.OneToOneField(Certification, on_delete=models.CASCADE, related_name="jury_rule")
+    pathways = models.ManyToManyField(
+        AccessPathway, related_name="jury_rules", blank=True, db_table="juries_jurycompositionrule_pathways"
     )
-    created_at = models.DateTimeField("produit le", default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="produit par"
+    professionals_percent = models.PositiveSmallIntegerField("part de professionnels (%)", default=50)
+    trainers_percent = models.PositiveSmallIntegerField("part de formateurs (%)", default=50)
+    president_is_professional = models.BooleanField("le président est un professionnel", default=True)
+    professionals_split_equally = models.BooleanField(
+        "professionnels salariés et employeurs à parts égales", default=True
     )
-    xml = models.BinaryField("fichier XML")
-    sha256 = models.CharField("empreinte SHA-256", max_length=64)
-    awards = models.ManyToManyField(
-        "candidates.CertificationAward",
-        through="HolderDeclarationLine",
-        related_name="holder_declarations",
-        verbose_name="titulaires déclarés",
-    )
+    text = models.TextField("composition telle que la fiche l'écrit")
 
     class Meta:
-        verbose_name = "déclaration des titulaires"
-        verbose_name_plural = "déclarations des titulaires"
-        ordering = ["-created_at", "-pk"]
-        permissions = [("declare_holders", "Peut déclarer les titulaires à la Caisse des Dépôts")]
-        triggers = [write_once_trigger(change=DECLARATION_REFUSED, delete=DECLARATION_REFUSED)]
+        db_table = "juries_jurycompositionrule"
+        verbose_name = "règle de composition des jurys"
+        verbose_name_plural = "règles de composition des jurys"
 
     def __str__(self):
-        return f"Flux {self.flux_id}"
+        return f"Composition des jurys — RNCP {self.certification.rncp_code}"
+
+    @property
+    def minimum_members(self) -> int:
+        """50/50 with professionals split in two equal halves: 2 professionals (1 + 1) and 2 trainers."""
+        return 4 if self.professionals_split_equally else 2
 
 
-class HolderDeclarationLine(WriteOnceModel):
-    """One holder (certificate) in a declared flux; `is_resend` when it had been declared before."""
-
-    change_refused = delete_refused = DECLARATION_REFUSED
-
-    declaration = models.ForeignKey(HolderDeclaration, on_delete=models.PROTECT, related_name="lines")
-    award = models.ForeignKey(
-        "candidates.CertificationAward",
-        on_delete=models.PROTECT,
-        related_name="declaration_lines",
-        verbose_name="certification délivrée",
-    )
-    is_resend = models.BooleanField("nouvel envoi", default=False)
-
-    class Meta:
-        verbose_name = "titulaire déclaré"
-        verbose_name_plural = "titulaires déclarés"
-        ordering = ["declaration", "award__number"]
-        constraints = [models.UniqueConstraint(fields=["declaration", "award"], name="unique_declaration_award")]
-        triggers = [write_once_trigger(change=DECLARATION_REFUSED, delete=DECLARATION_REFUSED)]
-
-    def __str__(self):
-        return f"{self.declaration.flux_id} — {self.award.number}"
+@receiver(pre_delete, sender=JuryCompositionRule, dispatch_uid="jury_rule_delete_guard")
+def _refuse_deleting_a_jury_rule_in_use(sender, instance, **kwargs):
+    if instance.certification.jury_sessions.exists():
+        raise ValidationError(
+            "La règle de composition des jurys ne peut pas être supprimée : des sessions de jury de la "
+            "certification ont été composées selon elle."
+        )

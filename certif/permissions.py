@@ -107,7 +107,7 @@ def is_technical_account(user, account) -> bool:
 
 # — The decisions —
 
-reads_all_documents = is_staff | _holds("juries.view_issueddocument")
+reads_all_documents = is_staff | _holds("documents.view_issueddocument")
 
 RULES = {
     # Juries: staff prepare the sessions; the session's president deliberates, signs and rectifies.
@@ -118,13 +118,13 @@ RULES = {
     "juries.sign_jurysession": is_session_president & _holds("juries.change_decision"),
     "juries.rectify_jurysession": is_session_president & _holds("juries.add_rectification"),
     # Documents: staff issue and revoke; a president reads those of the sessions presided; staff may grant a
-    # trainer reading them all (the Django permission « juries.view_issueddocument »).
-    "juries.read_all_documents": reads_all_documents,
-    "juries.read_documents": reads_all_documents | is_president,
-    "juries.read_issueddocument": reads_all_documents | is_document_president,
-    "juries.issue_documents": is_staff,
+    # trainer reading them all (the Django permission « documents.view_issueddocument »).
+    "documents.read_all_documents": reads_all_documents,
+    "documents.read_documents": reads_all_documents | is_president,
+    "documents.read_issueddocument": reads_all_documents | is_document_president,
+    "documents.issue_documents": is_staff,
     # Statistics and exports name people and results: staff only.
-    "juries.view_statistics": is_staff,
+    "reporting.view_statistics": is_staff,
     # Evaluation: staff read every grid; its session's evaluators read it and enter the levels.
     "evaluation.see_blockevaluation": is_staff | is_grid_evaluator,
     "evaluation.enter_levels": is_grid_evaluator & _holds("evaluation.change_levelentry"),

@@ -12,10 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from certif.models import (
+    AccessPathway,
     Block,
     Certification,
     Competence,
     Grid,
+    JuryCompositionRule,
     PreparationPlace,
     RatingScale,
     Registration,
@@ -76,9 +78,6 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
 
     Idempotent and conservative: a certification that already exists is left exactly as staff keep it.
     """
-    from candidates.models import AccessPathway
-    from juries.models import JuryCompositionRule
-
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"Format de référentiel inconnu : {found!r} (attendu : {FORMAT}).")

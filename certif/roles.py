@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "candidates.*",
         "evaluation.*",
         "juries.*",
+        "documents.*",
+        "declarations.*",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.csp import CSP
 
 from certif.audit import AuditAction, record_audit
-from juries.ratelimit import client_address
+from certif.ratelimit import client_address
 
 logger = logging.getLogger(__name__)
 

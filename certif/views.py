@@ -1,10 +1,8 @@
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,39 +10,9 @@ from django.views.decorators.http import require_POST
 from certif import services
 from certif.forms import BlockThresholdForm, CompetenceForm, NewCompetenceForm, RegistrationForm, ScaleLevelFormSet
 from certif.models import Block, Certification, RatingScale, Registration
-from certif.permissions import is_president, is_staff, is_trainer
 from certif.validation import apply_service
 
 manage_referential_required = permission_required("certif.manage_referential", raise_exception=True)
-
-
-def home(request):
-    certification = Certification.objects.first()
-    context: dict[str, Any] = {"certification": certification}
-    if certification and is_staff(request.user):
-        blocks = Block.objects.filter(certification=certification).with_current_grid()
-        context["incomplete_blocks"] = [block for block in blocks if not block.current_grid.is_complete]
-        context["registration_today"] = certification.registration_on(timezone.localdate())
-        context["last_registration"] = certification.registrations.order_by("-in_force_until").first()
-    if is_trainer(request.user):
-        from evaluation.models import BlockEvaluation
-
-        context["trainer_grids"] = (
-            BlockEvaluation.objects.filter(session__evaluators=request.user)
-            .with_progress()
-            .select_related("block", "session__cohort")
-            .order_by("-session__starts_on", "session_id", "block__number")
-        )
-    if is_president(request.user):
-        from juries.selectors import president_pending_sessions
-
-        context["president_sessions"] = president_pending_sessions(request.user)
-    return render(request, "certif/home.html", context)
-
-
-@login_not_required
-def healthcheck(request):
-    return HttpResponse("ok", content_type="text/plain")
 
 
 def certification_list(request):

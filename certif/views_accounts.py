@@ -4,9 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 
+from certif.ratelimit import allow
 from certif.security import PasswordThrottled, check_password_throttled, lockout_message
 from certif.validation import InputRulesFormMixin
-from juries.ratelimit import allow
 
 # Requests for a reset link per client address and per hour: each one sends a mail.
 PASSWORD_RESET_REQUESTS = (5, 3600)

@@ -3,11 +3,11 @@
 import json
 from dataclasses import dataclass
 
+from certif.badges import OUTCOME_BADGES
 from certif.rules import Outcome
 from evaluation import services
 from evaluation.forms import cell_prefix
 from evaluation.models import BlockEvaluation, LevelEntry
-from evaluation.outcomes import OUTCOME_BADGES
 from evaluation.services import Conflict
 
 

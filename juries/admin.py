@@ -3,17 +3,17 @@ audited); a signed session is final everywhere. The composition rule is the fich
 
 from django.contrib import admin
 
+from certif.admin_doors import ReadOnlyModelAdmin
 from juries.models import (
     CertificateSequence,
     Decision,
-    DocumentBatch,
-    IssuedDocument,
-    JuryCompositionRule,
+    DecisionAcquiredBlock,
     JuryMember,
     JurySession,
     Presentation,
     Rectification,
     Recusal,
+    SessionAward,
 )
 
 
@@ -28,13 +28,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(JuryCompositionRule)
-class JuryCompositionRuleAdmin(ReadOnlyAdmin):
-    """The fiche's rule, installed with it (`load_fiche`); the sessions composed under it rest on it."""
-
-    list_display = ["certification", "professionals_percent", "trainers_percent"]
 
 
 class MemberInline(admin.TabularInline):
@@ -96,26 +89,17 @@ class CertificateSequenceAdmin(ReadOnlyAdmin):
     list_display = ["year", "last_number"]
 
 
-@admin.register(IssuedDocument)
-class IssuedDocumentAdmin(ReadOnlyAdmin):
-    """Issued documents, read-only (the PDF itself is downloaded from the session's documents page)."""
+@admin.register(DecisionAcquiredBlock)
+class DecisionAcquiredBlockAdmin(ReadOnlyModelAdmin):
+    """Written once at the sign-off (or a rectification), with the acquired block it explains."""
 
-    list_display = ["kind", "holder_name", "reference", "document_date", "status", "created_at", "created_by"]
-    list_filter = ["kind", "status"]
-    search_fields = ["holder_name", "reference", "verification_code"]
-    list_select_related = ["created_by"]
-    exclude = ["pdf"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("pdf")
+    list_display = ["acquired_block", "decision"]
+    list_select_related = ["acquired_block__candidate", "acquired_block__block", "decision__presentation__session"]
 
 
-@admin.register(DocumentBatch)
-class DocumentBatchAdmin(ReadOnlyAdmin):
-    list_display = ["session", "status", "done", "total", "requested_by", "requested_at", "finished_at"]
-    list_filter = ["status"]
-    list_select_related = ["session", "requested_by"]
-    exclude = ["zip_file", "merged_pdf"]
+@admin.register(SessionAward)
+class SessionAwardAdmin(ReadOnlyModelAdmin):
+    """Written once at the sign-off (or a rectification), with the award it explains."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).defer("zip_file", "merged_pdf")
+    list_display = ["award", "session"]
+    list_select_related = ["award__candidate", "session"]

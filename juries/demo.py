@@ -19,12 +19,11 @@ the fiche ended on 17 April 2023 and the demo invents no renewal, so every jury 
   from 2021 and is examined on blocks 3 and 4; Joël Sainte-Luce does not deliberate on the candidate his mutual
   employs, and the substitute Rose-Marie Jean-Joseph replaces him.
 
-Then every document of the signed sessions (minutes, results statements, attestations, certificates) is asked of
-the background worker (`db_worker`, started by `make run`), once.
+Then `documents.demo` asks the background worker for every document of the signed sessions (called by
+`seed_demo` right after this module).
 
 Idempotent: each evaluation session and jury session is found again (promotion and blocks; place), grids already
-submitted and decisions already taken are left as they are; documents already issued or already asked for are not
-asked for again.
+submitted and decisions already taken are left as they are.
 """
 
 import datetime
@@ -38,9 +37,7 @@ from evaluation import services as evaluation
 from evaluation.demo import complete_demo_grids
 from evaluation.models import BlockEvaluation, EvaluationSession
 from juries import services
-from juries.documents import session_slots
-from juries.models import BatchStatus, Decision, DecisionOutcome, JuryMember, JurySession, MemberCategory
-from juries.services_documents import batch_request
+from juries.models import Decision, DecisionOutcome, JuryMember, JurySession, MemberCategory
 
 D = datetime.date
 EMPLOYER, EMPLOYEE, TRAINER = MemberCategory.EMPLOYER, MemberCategory.EMPLOYEE, MemberCategory.TRAINER
@@ -226,7 +223,7 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
     cohorts = {c.pathway.code: c for c in Cohort.objects.filter(certification=certification).select_related("pathway")}
     apprentices, martinique = cohorts.get("apprentissage"), cohorts.get("professionnalisation")
     if apprentices is None or martinique is None or not apprentices.enrolments.exists():
-        return {"signed": [], "ready": None, "document_batches": 0}
+        return {"signed": [], "signed_sessions": [], "ready": None}
     complete_demo_grids(staff=staff)
 
     # 2021-2023 apprenticeship: blocks 1 and 2, jury of 14 June 2022.
@@ -308,20 +305,10 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
 
     signed.refresh_from_db()
     second.refresh_from_db()
-    batches = sum(_ask_documents(session, staff) for session in (signed, second) if session.is_signed)
     ready.refresh_from_db()
+    signed_sessions = [session for session in (signed, second) if session.is_signed]
     return {
-        "signed": [session.date for session in (signed, second) if session.is_signed],
+        "signed": [session.date for session in signed_sessions],
+        "signed_sessions": signed_sessions,
         "ready": None if ready.is_signed else ready.date,
-        "document_batches": batches,
     }
-
-
-def _ask_documents(session: JurySession, staff) -> int:
-    """Ask the worker for the session's documents, unless all are issued or a batch is already on its way."""
-    if all(slot.current is not None for slot in session_slots(session)):
-        return 0
-    if session.document_batches.filter(status__in=[BatchStatus.PENDING, BatchStatus.RUNNING]).exists():
-        return 0
-    batch_request(session=session, actor=staff)
-    return 1

@@ -8,12 +8,11 @@ visible.
 
 import pgtrigger
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.signals import pre_delete
-from django.dispatch import receiver
 from django.utils import timezone
 
+from candidates.models import ACQUIRED_BLOCK_REFUSED, AWARD_REFUSED, AcquiredBlock, CertificationAward
 from certif.guards import (
     FrozenRowError,
     FrozenRowsModel,
@@ -21,22 +20,16 @@ from certif.guards import (
     WriteOnceModel,
     frozen_parent_trigger,
     frozen_rows_trigger,
-    raise_sql,
     write_once_trigger,
 )
 from certif.models import Block, Certification
-from certif.permissions import is_president, is_staff, reads_all_documents
+from certif.permissions import is_president, is_staff
 from certif.rules import Outcome
 from certif.validation import InputRulesMixin
 
 SIGNED_MESSAGE = "Cette session de jury est signée : ses décisions sont définitives et ne peuvent plus être modifiées."
 RECTIFICATION_CHANGE_REFUSED = "Une rectification signée ne peut pas être modifiée."
 RECTIFICATION_DELETE_REFUSED = "Une rectification signée ne peut pas être supprimée."
-DOCUMENT_CHANGE_REFUSED = "Un document émis ne peut pas être modifié : seul son statut change (révocation)."
-DOCUMENT_DELETE_REFUSED = "Un document émis ne peut pas être supprimé : révoquez-le."
-DOCUMENT_STATUS_REFUSED = (
-    "Un document valide peut seulement devenir révoqué ou rectifié ; un document révoqué ou rectifié le reste."
-)
 # Rows of a signed session's children, and the session row that says so (locked while read by the triggers).
 SESSION_SIGNED_SQL = "session.status = 'signed'"
 DATE_LOCKED_MESSAGE = (
@@ -44,43 +37,6 @@ DATE_LOCKED_MESSAGE = (
     "(modification de la session)."
 )
 ALREADY_PRESENTED_MESSAGE = "Ce candidat est déjà présenté pour ce bloc à un autre jury non signé."
-
-
-class JuryCompositionRule(InputRulesMixin, models.Model):
-    """The fiche's jury composition, the same for every open pathway of RNCP 16204:
-    « 50% professionnels, 50% formateurs — Président : un professionnel — Les professionnels composant
-    ce jury seront des salariés et des employeurs, à parts égales »."""
-
-    certification = models.OneToOneField(Certification, on_delete=models.CASCADE, related_name="jury_rule")
-    pathways = models.ManyToManyField("candidates.AccessPathway", related_name="jury_rules", blank=True)
-    professionals_percent = models.PositiveSmallIntegerField("part de professionnels (%)", default=50)
-    trainers_percent = models.PositiveSmallIntegerField("part de formateurs (%)", default=50)
-    president_is_professional = models.BooleanField("le président est un professionnel", default=True)
-    professionals_split_equally = models.BooleanField(
-        "professionnels salariés et employeurs à parts égales", default=True
-    )
-    text = models.TextField("composition telle que la fiche l'écrit")
-
-    class Meta:
-        verbose_name = "règle de composition des jurys"
-        verbose_name_plural = "règles de composition des jurys"
-
-    def __str__(self):
-        return f"Composition des jurys — RNCP {self.certification.rncp_code}"
-
-    @property
-    def minimum_members(self) -> int:
-        """50/50 with professionals split in two equal halves: 2 professionals (1 + 1) and 2 trainers."""
-        return 4 if self.professionals_split_equally else 2
-
-
-@receiver(pre_delete, sender=JuryCompositionRule, dispatch_uid="jury_rule_delete_guard")
-def _refuse_deleting_a_jury_rule_in_use(sender, instance, **kwargs):
-    if JurySession.objects.filter(certification_id=instance.certification_id).exists():
-        raise ValidationError(
-            "La règle de composition des jurys ne peut pas être supprimée : des sessions de jury de la "
-            "certification ont été composées selon elle."
-        )
 
 
 class JurySessionStatus(models.TextChoices):
@@ -210,6 +166,16 @@ def refuse_blocks_change_of_signed_session(sender, instance, action, reverse, pk
         sessions = JurySession._base_manager.filter(pk__in=pk_set)
     if sessions.filter(JurySession.frozen_rows_q()).exists():
         raise FrozenRowError(SIGNED_MESSAGE)
+
+
+def signed_sessions_between(*, certification_id, first_day, last_day):
+    """The certification's signed sessions held between the two days (inclusive), oldest first."""
+    return JurySession.objects.filter(
+        certification_id=certification_id,
+        status=JurySessionStatus.SIGNED,
+        date__gte=first_day,
+        date__lte=last_day,
+    ).order_by("date", "pk")
 
 
 class MemberCategory(models.TextChoices):
@@ -447,6 +413,57 @@ class Rectification(InputRulesMixin, WriteOnceModel):
         return f"Rectification du {self.signed_at:%d/%m/%Y} — {self.decision}"
 
 
+# — Provenance: the jury side knows what it produced —
+# Written once, beside the acquired block or the award they explain (a rectification adds a block after the
+# signature, when the session's own rows are frozen: a link row, not a column of the decision or the session).
+
+
+class DecisionAcquiredBlock(WriteOnceModel):
+    """The acquired block a signed decision (or its rectification) added to the candidate's ledger."""
+
+    change_refused = delete_refused = ACQUIRED_BLOCK_REFUSED
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="acquired_block_links", verbose_name="décision du jury"
+    )
+    acquired_block = models.OneToOneField(
+        AcquiredBlock, on_delete=models.PROTECT, related_name="jury_decision_link", verbose_name="bloc acquis"
+    )
+
+    class Meta:
+        verbose_name = "bloc acquis par décision du jury"
+        verbose_name_plural = "blocs acquis par décision du jury"
+        ordering = ["pk"]
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [write_once_trigger(change=ACQUIRED_BLOCK_REFUSED, delete=ACQUIRED_BLOCK_REFUSED)]
+
+    def __str__(self):
+        return f"{self.acquired_block} — {self.decision}"
+
+
+class SessionAward(WriteOnceModel):
+    """The certification a signed session (or a rectification of one of its decisions) awarded."""
+
+    change_refused = delete_refused = AWARD_REFUSED
+
+    session = models.ForeignKey(
+        JurySession, on_delete=models.PROTECT, related_name="award_links", verbose_name="session de jury"
+    )
+    award = models.OneToOneField(
+        CertificationAward, on_delete=models.PROTECT, related_name="jury_session_link", verbose_name="certification"
+    )
+
+    class Meta:
+        verbose_name = "certification délivrée par une session de jury"
+        verbose_name_plural = "certifications délivrées par une session de jury"
+        ordering = ["pk"]
+        # On PostgreSQL, raw SQL too: UPDATE and DELETE are refused by the database.
+        triggers = [write_once_trigger(change=AWARD_REFUSED, delete=AWARD_REFUSED)]
+
+    def __str__(self):
+        return f"{self.award} — {self.session}"
+
+
 class CertificateSequence(models.Model):
     """The last certificate number given each year; its row is locked while a number is drawn (never reused)."""
 
@@ -459,233 +476,3 @@ class CertificateSequence(models.Model):
 
     def __str__(self):
         return f"{self.year} : {self.last_number}"
-
-
-# — Documents (issue 6) —
-
-
-class DocumentKind(models.TextChoices):
-    MINUTES = "minutes", "Procès-verbal de délibération"
-    RESULTS = "results", "Relevé de résultats"
-    ATTESTATION = "attestation", "Attestation de validation de blocs de compétences"
-    CERTIFICATE = "certificate", "Certificat"
-
-
-class DocumentStatus(models.TextChoices):
-    VALID = "valid", "Valide"
-    REVOKED = "revoked", "Révoqué"
-    RECTIFIED = "rectified", "Rectifié"
-
-
-STATUS_FIELDS = ("status", "status_changed_at", "status_changed_by", "status_reason")
-
-
-def _document_trigger() -> pgtrigger.Trigger:
-    """A document is never deleted; an UPDATE may only move a valid document to revoked or rectified (with who,
-    when and why) and point a rectified one, once, to its replacement. Every other column, present or to come,
-    stays as issued: the PDF bytes and their SHA-256 above all."""
-    frozen_columns = "ARRAY['status', 'status_changed_at', 'status_changed_by_id', 'status_reason', 'superseded_by_id']"
-    return pgtrigger.Trigger(
-        name="issued_document",
-        when=pgtrigger.Before,
-        operation=pgtrigger.Update | pgtrigger.Delete,
-        func=(
-            f"IF TG_OP = 'DELETE' THEN {raise_sql(DOCUMENT_DELETE_REFUSED)} END IF; "
-            f"IF to_jsonb(OLD) - {frozen_columns} IS DISTINCT FROM to_jsonb(NEW) - {frozen_columns} THEN "
-            f"{raise_sql(DOCUMENT_CHANGE_REFUSED)} END IF; "
-            "IF NEW.status IS DISTINCT FROM OLD.status THEN "
-            "IF NOT (OLD.status = 'valid' AND NEW.status IN ('revoked', 'rectified')) THEN "
-            f"{raise_sql(DOCUMENT_STATUS_REFUSED)} END IF; "
-            "ELSIF ROW(OLD.status_changed_at, OLD.status_changed_by_id, OLD.status_reason) "
-            "IS DISTINCT FROM ROW(NEW.status_changed_at, NEW.status_changed_by_id, NEW.status_reason) THEN "
-            f"{raise_sql(DOCUMENT_CHANGE_REFUSED)} END IF; "
-            "IF OLD.superseded_by_id IS NOT NULL AND NEW.superseded_by_id IS DISTINCT FROM OLD.superseded_by_id THEN "
-            f"{raise_sql(DOCUMENT_CHANGE_REFUSED)} END IF; "
-            "RETURN NEW;"
-        ),
-    )
-
-
-class IssuedDocumentQuerySet(FrozenRowsQuerySet):
-    def visible_to(self, user):
-        """Staff, and anyone granted « juries.view_issueddocument », see every document; a president the
-        documents of the sessions they preside; anyone else none."""
-        from juries.selectors import sessions_presided_by
-
-        if reads_all_documents(user):
-            return self
-        if is_president(user):
-            return self.filter(session__in=sessions_presided_by(user).values("pk"))
-        return self.none()
-
-
-class IssuedDocument(InputRulesMixin, WriteOnceModel):
-    """A PDF issued by IRUP, kept byte for byte with its SHA-256: downloading it again returns the same bytes.
-
-    Immutable once created; only its status changes (revoked, or rectified when a decision it reports is
-    rectified), through juries.services_documents. `holder_name`, `document_date` and `reference` are what the
-    document prints, as the public verification page shows them.
-    """
-
-    change_refused = DOCUMENT_CHANGE_REFUSED
-    delete_refused = DOCUMENT_DELETE_REFUSED
-    mutable_fields = frozenset(STATUS_FIELDS + ("superseded_by",))
-
-    kind = models.CharField("type de document", max_length=20, choices=DocumentKind.choices)
-    session = models.ForeignKey(
-        JurySession, on_delete=models.PROTECT, related_name="documents", verbose_name="session de jury"
-    )
-    candidate = models.ForeignKey(
-        "candidates.Candidate",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="issued_documents",
-        verbose_name="candidat",
-    )
-    award = models.ForeignKey(
-        "candidates.CertificationAward",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="documents",
-        verbose_name="certification délivrée",
-    )
-    verification_code = models.CharField("code de vérification", max_length=20, unique=True)
-    title = models.CharField("titre", max_length=255)
-    holder_name = models.CharField("titulaire", max_length=255, blank=True)
-    document_date = models.DateField("date du document")
-    reference = models.CharField("numéro de certificat", max_length=30, blank=True)
-    pdf = models.BinaryField("fichier PDF")
-    sha256 = models.CharField("empreinte SHA-256", max_length=64)
-    created_at = models.DateTimeField("émis le", default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="émis par"
-    )
-    status = models.CharField("statut", max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.VALID)
-    status_changed_at = models.DateTimeField("statut changé le", null=True, blank=True)
-    status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="statut changé par",
-    )
-    status_reason = models.TextField("motif de la révocation ou de la rectification", blank=True)
-    superseded_by = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="supersedes",
-        verbose_name="remplacé par",
-    )
-
-    objects = IssuedDocumentQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = "document émis"
-        verbose_name_plural = "documents émis"
-        ordering = ["session", "candidate", "kind", "-created_at", "-pk"]
-        constraints = [
-            # At most one valid document of a kind for a candidate of a session (and one valid minutes a session).
-            models.UniqueConstraint(
-                fields=["session", "kind", "candidate"],
-                condition=models.Q(status="valid", candidate__isnull=False),
-                name="unique_valid_candidate_document",
-                violation_error_message="Un document valide de ce type existe déjà pour ce candidat et cette session.",
-            ),
-            models.UniqueConstraint(
-                fields=["session", "kind"],
-                condition=models.Q(status="valid", candidate__isnull=True),
-                name="unique_valid_session_document",
-                violation_error_message="Un document valide de ce type existe déjà pour cette session.",
-            ),
-        ]
-        triggers = [_document_trigger()]
-
-    @classmethod
-    def check_frozen_update(cls, queryset, values: dict) -> None:
-        """What the trigger says, for every database: valid → revoked or rectified, with who, when and why; the
-        replacement of a rectified document, once."""
-        if "status" in values:
-            if values["status"] not in (DocumentStatus.REVOKED, DocumentStatus.RECTIFIED) or (
-                queryset.exclude(status=DocumentStatus.VALID).exists()
-            ):
-                raise FrozenRowError(DOCUMENT_STATUS_REFUSED)
-        elif set(values) & set(STATUS_FIELDS):
-            raise FrozenRowError(DOCUMENT_CHANGE_REFUSED)
-        if "superseded_by" in values and queryset.filter(superseded_by__isnull=False).exists():
-            raise FrozenRowError(DOCUMENT_CHANGE_REFUSED)
-
-    def __str__(self):
-        holder = f" — {self.holder_name}" if self.holder_name else ""
-        return f"{self.get_kind_display()}{holder} ({self.document_date:%d/%m/%Y})"
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status == DocumentStatus.VALID
-
-    @property
-    def withdrawal_act(self):
-        """The withdrawal (retrait) that revoked this document, or None (reads `withdrawn__withdrawal` when selected)."""
-        try:
-            return self.withdrawn.withdrawal
-        except ObjectDoesNotExist:
-            return None
-
-    @property
-    def grouped_code(self) -> str:
-        code = self.verification_code
-        return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
-
-
-class BatchStatus(models.TextChoices):
-    PENDING = "pending", "En attente"
-    RUNNING = "running", "En cours"
-    DONE = "done", "Terminé"
-    FAILED = "failed", "Échec"
-
-
-class DocumentBatch(models.Model):
-    """Every document of a signed session produced in the background (django.tasks), then one ZIP and one merged
-    PDF for printing, both made of the stored documents' bytes."""
-
-    session = models.ForeignKey(
-        JurySession, on_delete=models.PROTECT, related_name="document_batches", verbose_name="session de jury"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="demandé par"
-    )
-    requested_at = models.DateTimeField("demandé le", default=timezone.now)
-    status = models.CharField("statut", max_length=20, choices=BatchStatus.choices, default=BatchStatus.PENDING)
-    total = models.PositiveIntegerField("documents", default=0)
-    done = models.PositiveIntegerField("documents prêts", default=0)
-    task_id = models.CharField("tâche", max_length=64, blank=True)
-    started_at = models.DateTimeField("commencé le", null=True, blank=True)
-    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
-    # Who runs it now ("host pid token") and when it last said so: a batch whose process died is found and
-    # put back in the queue (juries.services_documents.batches_recover).
-    runner = models.CharField("processus de production", max_length=255, blank=True)
-    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
-    interruptions = models.PositiveSmallIntegerField("interruptions", default=0)
-    error = models.TextField("erreur", blank=True)
-    zip_file = models.BinaryField("archive ZIP", null=True, blank=True)
-    merged_pdf = models.BinaryField("PDF à imprimer", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "lot de documents"
-        verbose_name_plural = "lots de documents"
-        ordering = ["-requested_at", "-pk"]
-
-    def __str__(self):
-        return f"Documents du {self.session} ({self.get_status_display().lower()})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (BatchStatus.DONE, BatchStatus.FAILED)
-
-    @property
-    def percent(self) -> int:
-        return 100 if self.total == 0 else min(100, round(100 * self.done / self.total))

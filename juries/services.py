@@ -32,6 +32,7 @@ from juries.models import (
     SIGNED_MESSAGE,
     CertificateSequence,
     Decision,
+    DecisionAcquiredBlock,
     DecisionOutcome,
     JuryMember,
     JurySession,
@@ -40,8 +41,9 @@ from juries.models import (
     Rectification,
     Recusal,
     RecusalSource,
+    SessionAward,
 )
-from juries.services_documents import documents_mark_rectified
+from juries.signals import decision_rectified
 
 REASON_MAX_LENGTH = 2000
 RECUSAL_REASON_MAX_LENGTH = 255
@@ -835,16 +837,16 @@ def _acquire_and_award(
     acquisitions = AcquiredBlock.objects.filter(candidate_id=candidate_id, block=decision.block)
     # A block already held stays as it is; a withdrawn block is acquired again only by another decision than the one
     # it was withdrawn from, as the next link of the chain of acquisitions.
-    if not acquisitions.held().exists() and not acquisitions.filter(jury_decision=decision).exists():
+    if not acquisitions.held().exists() and not acquisitions.filter(jury_decision_link__decision=decision).exists():
         acquired = AcquiredBlock.objects.create(
             candidate_id=candidate_id,
             block=decision.block,
             acquired_on=day,
             source=AcquiredBlockSource.JURY,
-            jury_decision=decision,
             recorded_by=actor,
             replaces=acquisitions.filter(replaced_by__isnull=True).first(),
         )
+        DecisionAcquiredBlock.objects.create(decision=decision, acquired_block=acquired)
         record_audit(
             actor=actor,
             action=AuditAction.ACQUIRED_BLOCK_FROM_JURY,
@@ -868,10 +870,10 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -
         certification=certification,
         number=next_certificate_number(certification, day.year),
         awarded_on=day,
-        jury_session=session,
         # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
         replaces=awards.filter(replaced_by__isnull=True).first(),
     )
+    SessionAward.objects.create(session=session, award=award)
     record_audit(
         actor=actor,
         action=AuditAction.CERTIFICATION_AWARDED,
@@ -985,7 +987,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         raise ValidationError({"outcome": "La rectification doit changer la décision."})
     candidate = Candidate.objects.select_for_update().get(pk=decision.presentation.enrolment.candidate_id)
     withdrawn = (
-        AcquiredBlock.objects.filter(jury_decision=decision, withdrawn__isnull=False)
+        AcquiredBlock.objects.filter(jury_decision_link__decision=decision, withdrawn__isnull=False)
         .select_related("withdrawn__withdrawal")
         .first()
     )
@@ -1017,7 +1019,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
         before={"outcome": current},
         after={"outcome": outcome, "reason": rectification.reason, "rectification": rectification.pk},
     )
-    documents_mark_rectified(rectification=rectification, actor=signed_by)
+    decision_rectified.send(sender=Rectification, rectification=rectification, actor=signed_by)
     if outcome == DecisionOutcome.VALIDATED:
         # Dated like the session's own decisions: the rectified decision is the jury's decision of that day.
         _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)

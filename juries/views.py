@@ -14,21 +14,18 @@ from django.views.decorators.http import require_POST
 from candidates.models import Enrolment
 from certif.audit import audit_trail_of
 from certif.audit_display import describe_events
+from certif.badges import OUTCOME_BADGES
 from certif.models import Certification
 from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
 from certif.validation import apply_service
 from certif.views_helpers import apply_service_message, form_page, require
-from evaluation.outcomes import OUTCOME_BADGES
 from juries import services
 from juries.composition import panel_problem
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
-from juries.integrity import integrity_report
 from juries.models import (
     Decision,
-    DocumentStatus,
-    IssuedDocument,
     JuryMember,
     JurySession,
     Presentation,
@@ -209,7 +206,6 @@ def session_detail(request, pk):
             "dates": services.session_date_facts(session, presented=bool(presentations)),
             "problems": [] if session.is_signed else services.sign_off_problems(session),
             "is_session_president": is_session_president(request.user, session),
-            **_signed_facts(session),
             "history": _session_history(session)
             if is_staff(request.user) or is_session_president(request.user, session)
             else [],
@@ -225,16 +221,6 @@ def _session_history(session):
     session itself), newest first, readable."""
     events = audit_trail_of(targets=[session], querysets=[Decision.objects.filter(presentation__session=session)])
     return describe_events(events[:SESSION_HISTORY_LENGTH])
-
-
-def _signed_facts(session) -> dict:
-    """What a signed session's page adds: its valid documents, and whether its stored acts are intact."""
-    if not session.is_signed:
-        return {"valid_documents": None, "integrity": None}
-    return {
-        "valid_documents": IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count(),
-        "integrity": integrity_report(sessions=[session]).sessions[0],
-    }
 
 
 # — Members —

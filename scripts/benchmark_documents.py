@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certif.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 RUNS = int(os.environ.get("BENCHMARK_RUNS", "15"))
 CANDIDATES = int(os.environ.get("BENCHMARK_CANDIDATES", "100"))
@@ -87,10 +87,10 @@ def main() -> None:
         from weasyprint.text.fonts import FontConfiguration
 
         from certif.roles import Role
-        from juries import pdf
-        from juries.documents import SessionData, find_slot, prepare
-        from juries.models import DocumentKind, IssuedDocument
-        from juries.services_documents import batch_request
+        from documents import pdf
+        from documents.content import SessionData, find_slot, prepare
+        from documents.models import DocumentKind, IssuedDocument
+        from documents.services import batch_request
         from tests.conftest import make_user
 
         staff = make_user("gestion", Role.STAFF, is_staff=True)

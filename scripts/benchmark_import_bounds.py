@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certif.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HEADER = ["Nom de naissance", "Prénom", "Sexe", "Date de naissance", "Commune de naissance", "Code INSEE"]
 ROW = ["Dupont", "Léa", "F", "12/03/1985", "Lyon", "69123"]

@@ -4,8 +4,8 @@ import datetime
 import itertools
 
 from candidates import services
-from candidates.models import AccessPathway, Cohort
-from certif.models import Certification, PreparationPlace
+from candidates.models import Cohort
+from certif.models import AccessPathway, Certification, PreparationPlace
 
 _sequence = itertools.count(1)
 

@@ -65,9 +65,9 @@ def signed_session_with_batch(*, candidates: int) -> dict:
     blocks 3 and 4: a certificate; the others an attestation), and its batch of documents asked for."""
     from candidates.services import acquired_block_import
     from certif.models import Block
+    from documents.content import session_slots
+    from documents.services import batch_request
     from juries import services
-    from juries.documents import session_slots
-    from juries.services_documents import batch_request
     from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
     staff, trainer, president = _people()
@@ -96,8 +96,9 @@ def session_documents(*, session: int, batch: int) -> dict:
     from pypdf import PdfReader
 
     from certif.models import AuditEvent
-    from juries.documents import group_code, session_slots
-    from juries.models import DocumentBatch, DocumentStatus, IssuedDocument, JurySession
+    from documents.content import group_code, session_slots
+    from documents.models import DocumentBatch, DocumentStatus, IssuedDocument
+    from juries.models import JurySession
 
     # The batch and its tasks first: once the tasks are over, nothing is written after these reads (each query
     # sees what is committed when it runs).
@@ -154,8 +155,9 @@ def session_documents(*, session: int, batch: int) -> dict:
 
 def signed_sessions(*, sessions: list[int]) -> dict:
     from certif.models import AuditEvent
-    from juries.documents import session_slots
-    from juries.models import BatchStatus, DocumentBatch, DocumentStatus, IssuedDocument, JurySession, JurySessionStatus
+    from documents.content import session_slots
+    from documents.models import BatchStatus, DocumentBatch, DocumentStatus, IssuedDocument
+    from juries.models import JurySession, JurySessionStatus
 
     rows = JurySession.objects.filter(pk__in=sessions)
     return {
@@ -181,7 +183,7 @@ def submitted_grids(*, sessions: list[int]) -> dict:
 
 def enqueue_again(*, batch: int) -> dict:
     """A second task for the same batch, as if a live worker had been taken for dead and its batch re-queued."""
-    from juries.tasks import generate_session_documents
+    from documents.tasks import generate_session_documents
 
     return {"task": str(generate_session_documents.enqueue(batch_id=batch).id)}
 
@@ -196,7 +198,7 @@ STEPS = {
 }
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certif.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -8,13 +8,14 @@ from types import SimpleNamespace
 
 from candidates.models import AcquiredBlock, CertificationAward
 from candidates.services import acquired_block_import
-from certif import declarations
 from certif import services as referential
 from certif.models import AuditEvent, Block, Certification, Grid, RatingScale
+from declarations import services as declarations
+from documents import services as documents
+from documents.models import DocumentKind
 from evaluation.models import LevelEntry
 from juries import services
-from juries import services_documents as documents
-from juries.models import Decision, DocumentKind, JuryMember, Recusal
+from juries.models import Decision, JuryMember, Recusal
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
 PASSWORD = "mot-de-passe-de-test"

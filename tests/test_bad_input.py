@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from candidates import services as candidate_services
-from candidates.models import AccessPathway, AcquiredBlock, Candidate, Cohort, Enrolment
+from candidates.models import AcquiredBlock, Candidate, Cohort, Enrolment
 from candidates.services import CANDIDATE_AUDITED_FIELDS
-from certif.models import AuditEvent, PreparationPlace, Registration
+from certif.models import AccessPathway, AuditEvent, PreparationPlace, Registration
 from certif.validation import unique_violations_as_field_errors
 from tests.factories import candidate_fields, evaluated_cohort, make_candidate, make_cohort, make_jury, present_all
 
@@ -186,9 +186,9 @@ class TestCharactersXmlCannotCarry:
     def test_the_cdc_declaration_lists_a_holder_whose_name_xml_cannot_carry_as_to_fix(
         self, staff, staff_user, certification
     ):
-        from certif import declarations
-        from certif.models import HolderDeclaration
-        from tests.test_declarations import award_for
+        from declarations import services as declarations
+        from declarations.models import HolderDeclaration
+        from tests.declarations.test_declarations import award_for
 
         declarations.declarant_settings_save(
             certification=certification,
@@ -293,7 +293,7 @@ class TestImportFiles:
 class TestGridState:
     def test_a_grid_state_nested_200000_deep_is_a_clear_400(self, staff_user, trainer_user, blocks):
         from evaluation.models import BlockEvaluation
-        from tests.test_evaluation import enrol_many, grid_data, grid_url, open_session
+        from tests.evaluation.test_evaluation import enrol_many, grid_data, grid_url, open_session
 
         cohort = make_cohort(staff_user, trainers=[trainer_user])
         enrolments = enrol_many(cohort, staff_user, 1)
@@ -476,7 +476,7 @@ class TestControlCharactersEverywhere:
 
     def test_a_grid_comment_is_refused_with_the_typed_grid_kept(self, staff_user, trainer_user, blocks):
         from evaluation.models import BlockEvaluation, LevelEntry
-        from tests.test_evaluation import enrol_many, grid_data, grid_url, open_session
+        from tests.evaluation.test_evaluation import enrol_many, grid_data, grid_url, open_session
 
         cohort = make_cohort(staff_user, trainers=[trainer_user])
         enrolment = enrol_many(cohort, staff_user, 1)[0]
@@ -665,7 +665,7 @@ class TestXlsxBounds:
 class TestOversizedGridState:
     def test_a_state_larger_than_the_grid_can_need_is_a_400(self, staff_user, trainer_user, blocks):
         from evaluation.models import BlockEvaluation, LevelEntry
-        from tests.test_evaluation import enrol_many, grid_data, grid_url, open_session
+        from tests.evaluation.test_evaluation import enrol_many, grid_data, grid_url, open_session
 
         cohort = make_cohort(staff_user, trainers=[trainer_user])
         enrolment = enrol_many(cohort, staff_user, 1)[0]
@@ -697,16 +697,17 @@ class TestEveryDoorHasTheRules:
             "candidates.filters",
             "candidates.views_import",
             "certif.forms",
-            "certif.forms_declarations",
+            "declarations.forms",
             "evaluation.forms",
             "juries.forms",
-            "juries.views_statistics",
+            "reporting.views",
         ]:
             importlib.import_module(module)
         ours = [
             form
             for form in _all_subclasses(forms.BaseForm)
-            if form.__module__.split(".")[0] in ("candidates", "certif", "evaluation", "juries")
+            if form.__module__.split(".")[0]
+            in ("candidates", "certif", "declarations", "documents", "evaluation", "juries", "reporting")
             and not form.__module__.endswith(".admin")  # the admin's forms go through the models' rules
         ]
         assert len(ours) >= 25
@@ -768,9 +769,9 @@ def _all_subclasses(cls):
 
 class TestDeclarantIdentifiersRecordedBeforeTheRules:
     def test_the_declaration_asks_to_correct_them_instead_of_crashing(self, staff, staff_user, certification):
-        from certif import declarations
-        from certif.models import CdcDeclarantSettings, HolderDeclaration
-        from tests.test_declarations import award_for
+        from declarations import services as declarations
+        from declarations.models import CdcDeclarantSettings, HolderDeclaration
+        from tests.declarations.test_declarations import award_for
 
         declarations.declarant_settings_save(
             certification=certification,

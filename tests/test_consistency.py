@@ -35,7 +35,7 @@ from certif.roles import Role
 from tests.conftest import make_user
 from tests.factories import make_candidate
 
-OUR_APPS = ("certif", "candidates", "evaluation", "juries")
+OUR_APPS = ("certif", "candidates", "evaluation", "juries", "documents", "declarations", "reporting", "config")
 OPERATIONS = ("add", "change", "delete")
 
 
@@ -91,11 +91,13 @@ ADMIN_POLICY: dict[str, Policy] = {
     "certif.RatingScale": read_only("edited on the scale page (rating_scale_update / rating_scale_new_version)"),
     "certif.ScaleLevel": not_registered("edited as a whole scale on the scale page"),
     "certif.AuditEvent": read_only("write-once trace"),
-    "certif.CdcDeclarantSettings": not_registered("/declarations-cdc/ (declarant_settings_save)"),
-    "certif.HolderDeclaration": not_registered("/declarations-cdc/ (holder_declaration_create), kept byte for byte"),
-    "certif.HolderDeclarationLine": not_registered("written with its declaration"),
+    "declarations.CdcDeclarantSettings": not_registered("/declarations-cdc/ (declarant_settings_save)"),
+    "declarations.HolderDeclaration": not_registered(
+        "/declarations-cdc/ (holder_declaration_create), kept byte for byte"
+    ),
+    "declarations.HolderDeclarationLine": not_registered("written with its declaration"),
     # — candidates —
-    "candidates.AccessPathway": read_only("the fiche's OUI/NON table; cohorts and the jury rule rest on it"),
+    "certif.AccessPathway": read_only("the fiche's OUI/NON table; cohorts and the jury rule rest on it"),
     "candidates.Candidate": through(
         add="candidates.services.candidate_create",
         change="candidates.services.candidate_update",
@@ -118,13 +120,13 @@ ADMIN_POLICY: dict[str, Policy] = {
     "candidates.CertificationAward": read_only("awarded at a jury's sign-off, with its number"),
     "candidates.Withdrawal": read_only("recorded from the candidate's file (withdrawal_record), write-once"),
     "candidates.WithdrawnBlock": not_registered("written with its withdrawal, shown inside it"),
-    "candidates.WithdrawnDocument": not_registered("written with its withdrawal, shown inside it"),
+    "documents.WithdrawnDocument": not_registered("written with its withdrawal, shown inside it"),
     # — evaluation —
     "evaluation.EvaluationSession": read_only("opened on its page (evaluation_session_open)"),
     "evaluation.BlockEvaluation": read_only("grid pages: save, submit, reopen (evaluation.services)"),
     "evaluation.LevelEntry": read_only("grid page (block_evaluation_save), one audit event per cell"),
     # — juries —
-    "juries.JuryCompositionRule": read_only("the fiche's rule, installed with it; sessions are composed under it"),
+    "certif.JuryCompositionRule": read_only("the fiche's rule, installed with it; sessions are composed under it"),
     "juries.JurySession": read_only("jury pages (juries.services); final once signed"),
     "juries.JuryMember": not_registered("jury pages (jury_member_save/remove); shown read-only on the session"),
     "juries.Presentation": read_only("jury pages (presentation_add/remove)"),
@@ -132,8 +134,10 @@ ADMIN_POLICY: dict[str, Policy] = {
     "juries.Recusal": read_only("computed from the candidates' files or declared on the jury page"),
     "juries.Rectification": read_only("signed by the president on the rectification page"),
     "juries.CertificateSequence": read_only("drawn under a row lock at sign-off, never reused"),
-    "juries.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
-    "juries.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
+    "juries.DecisionAcquiredBlock": read_only("written once with the block a signed decision gave, at sign-off"),
+    "juries.SessionAward": read_only("written once with the award a signed session gave, at sign-off"),
+    "documents.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
+    "documents.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
     # — outside our applications, registered in the admin —
     "auth.User": accounts(
         staff_may={"add", "change"},
@@ -516,3 +520,90 @@ def test_the_candidate_page_shows_the_history_in_french(staff_client, staff_user
     assert staff_user.get_full_name() in history
     assert "candidate.created" not in history and "candidate.updated" not in history
     assert "{'" not in history and "'}" not in history and "birth_date" not in history
+
+
+# — One direction: the rooms and their arrows —
+
+ROOT = Path(__file__).resolve().parents[1]
+# config → everything; declarations, reporting, documents → juries → evaluation → candidates → certif.
+LAYERS = {
+    "certif": 0,
+    "candidates": 1,
+    "evaluation": 2,
+    "juries": 3,
+    "documents": 4,
+    "reporting": 4,
+    "declarations": 4,
+    "config": 5,
+}
+# Nothing points up: each debt found while splitting the rooms was paid (the jury side holds the provenance of the
+# blocks and awards it produced; the admin's audit table lives in certif; juries registers the sessions a
+# registration guards; config gathers the integrity checks of documents and declarations). Kept as sets so that a new
+# upward link shows up by name.
+KNOWN_UPWARD_RELATIONS: set[tuple[str, str]] = set()
+KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = set()
+
+
+def _project_modules():
+    for room in LAYERS:
+        for path in sorted((ROOT / room).rglob("*.py")):
+            yield room, path
+
+
+def _imported_rooms(tree: ast.AST):
+    """Every room an import names, at module level or inside a function (ast.walk reaches both)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module.split(".")[0]
+
+
+def test_no_import_points_up_the_rooms():
+    upward = []
+    for room, path in _project_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for _line, imported in _imported_rooms(tree):
+            if imported in LAYERS and imported != room and LAYERS[imported] >= LAYERS[room] and room != "config":
+                upward.append((str(path.relative_to(ROOT)), imported))
+    assert set(upward) == KNOWN_UPWARD_IMPORTS
+
+
+def test_no_relation_points_up_the_rooms():
+    """Foreign keys, one-to-ones and many-to-manys, string references included (read from the loaded models)."""
+    found = set()
+    for model in apps.get_models():
+        room = model._meta.app_label
+        if room not in LAYERS:
+            continue
+        for model_field in model._meta.get_fields(include_hidden=True):
+            if not model_field.is_relation or model_field.auto_created or model_field.related_model is None:
+                continue
+            target = model_field.related_model._meta.app_label
+            if target in LAYERS and target != room and LAYERS[target] >= LAYERS[room]:
+                found.add((f"{model._meta.label}.{model_field.name}", target))
+    assert found == KNOWN_UPWARD_RELATIONS
+
+
+def _app_dependencies():
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    edges = set()
+    for key in loader.graph.nodes:
+        for parent in loader.graph.node_map[key].parents:
+            if key[0] != parent.key[0] and key[0] in LAYERS and parent.key[0] in LAYERS:
+                edges.add((key[0], parent.key[0]))
+    return edges
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the history before the rooms has app-level cycles (certif/0002 → candidates/0003, candidates/0004 ↔ "
+    "juries/0002), and the moves add candidates/0012 → juries/0010 → candidates/0011; per-app squashed initial "
+    "migrations of the final state (replacing every old one, depending only downward) are still to be written",
+)
+def test_the_migration_graph_has_only_downward_dependencies():
+    edges = _app_dependencies()
+    assert sorted(edge for edge in edges if LAYERS[edge[1]] >= LAYERS[edge[0]]) == []

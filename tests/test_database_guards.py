@@ -21,29 +21,12 @@ from django.utils import timezone
 
 from candidates.models import AcquiredBlock, CertificationAward
 from certif.guards import FrozenRowError
-from certif.models import (
-    AuditEvent,
-    Block,
-    Competence,
-    Grid,
-    HolderDeclaration,
-    HolderDeclarationLine,
-    RatingScale,
-    ScaleLevel,
-)
+from certif.models import AuditEvent, Block, Competence, Grid, RatingScale, ScaleLevel
+from config.integrity import integrity_report
+from declarations.models import HolderDeclaration, HolderDeclarationLine
+from documents.models import DocumentStatus, IssuedDocument
 from evaluation.models import BlockEvaluation, LevelEntry
-from juries.integrity import integrity_report
-from juries.models import (
-    SIGNED_MESSAGE,
-    Decision,
-    DocumentStatus,
-    IssuedDocument,
-    JuryMember,
-    JurySession,
-    Presentation,
-    Rectification,
-    Recusal,
-)
+from juries.models import SIGNED_MESSAGE, Decision, JuryMember, JurySession, Presentation, Rectification, Recusal
 from tests.signed_world import signed_world
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="Triggers exist on PostgreSQL only.")

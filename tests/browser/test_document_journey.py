@@ -6,9 +6,9 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from juries.models import DocumentKind, IssuedDocument
+from documents.models import DocumentKind, IssuedDocument
 from tests.browser.conftest import log_in
-from tests.test_documents import signed_session
+from tests.documents.test_documents import signed_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,7 +62,7 @@ def test_staff_download_a_certificate_and_anyone_verifies_it(
 def test_batch_progress_is_shown_while_the_worker_produces_the_documents(
     page, live_server, staff_user, trainer_user, president_user
 ):
-    from tests.test_documents import run_worker
+    from tests.documents.test_documents import run_worker
 
     signed = signed_session(staff_user, trainer_user, president_user, name="Lot navigateur")
     log_in(page, live_server, staff_user.username)

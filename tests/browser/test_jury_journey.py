@@ -113,7 +113,7 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     assert session.status == JurySessionStatus.SIGNED
     decision.refresh_from_db()
     assert decision.outcome == "validated" and decision.proposal_outcome == "not_validated"
-    assert AcquiredBlock.objects.filter(candidate=second, jury_decision__isnull=False).count() == 2
+    assert AcquiredBlock.objects.filter(candidate=second, jury_decision_link__isnull=False).count() == 2
     page.get_by_role("button", name="Se déconnecter").click()
 
     log_in(page, live_server, staff_user.username)

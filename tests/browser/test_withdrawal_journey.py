@@ -4,10 +4,10 @@ real headless Chromium, on a desktop and on a phone."""
 import pytest
 
 from candidates.models import Withdrawal
-from juries import services_documents as documents
-from juries.models import DocumentKind, IssuedDocument
+from documents import services as documents
+from documents.models import DocumentKind, IssuedDocument
 from tests.browser.conftest import log_in
-from tests.test_documents import signed_session
+from tests.documents.test_documents import signed_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,71 @@
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from candidates.demo import create_demo_candidates
+from certif import clock
+from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from certif.roles import Role
+from documents.content import french_date
+from documents.demo import create_demo_documents
+from evaluation.demo import complete_demo_grids, create_demo_evaluation
+from juries.demo import create_demo_juries
+
+
+class Command(BaseCommand):
+    help = "Crée les données et les comptes de démonstration (idempotent). Ne pas utiliser en production."
+
+    # Not one transaction: the jury sign-offs are durable transactions of their own (a signature is committed
+    # when it returns). Each step is idempotent, so a run that fails half-way is finished by the next.
+    def handle(self, *args, **options):
+        try:
+            clock.ensure_history_allowed()
+            lines = self.seed()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        # Said once everything is written: a closed output never undoes the demo.
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        for line in lines:
+            self.stdout.write(line)
+
+    def seed(self) -> list[str]:
+        # The history first (2021–2023), then today's work: the clock the services read only ever moves back,
+        # one step of the demo's history at a time (certif.clock).
+        accounts = create_demo_accounts()
+        staff, trainer = accounts[Role.STAFF], accounts[Role.TRAINER]
+        summary = create_demo_candidates(staff=staff, trainer=trainer)
+        placeholders = complete_demo_grids(staff=staff) if summary["cohorts"] else 0
+        juries = create_demo_juries(staff=staff, trainer=trainer, president=accounts[Role.PRESIDENT])
+        document_batches = create_demo_documents(sessions=juries["signed_sessions"], staff=staff)
+        evaluation = create_demo_evaluation(staff=staff, trainer=trainer)
+        lines = [
+            f"Promotions de démonstration : {summary['cohorts']} (dont {summary['created_cohorts']} créées), "
+            f"candidats : {summary['candidates']} (dont {summary['created_candidates']} créés)."
+        ]
+        if juries["signed"]:
+            days = " et du ".join(french_date(day) for day in juries["signed"])
+            lines.append(
+                f"Historique (promotion « MPES 2021-2023 — Saint-Étienne, apprentissage ») : jurys du {days}, "
+                "signés le soir même ; certifications et attestations délivrées."
+            )
+        if juries["ready"]:
+            lines.append(
+                f"À signer : le jury du {french_date(juries['ready'])} (promotion « MPES 2022-2023 — "
+                "Fort-de-France, contrat de professionnalisation »), composé, ses candidats présentés. Le président "
+                "(compte `president`) délibère et signe aujourd'hui : une session se signe le jour de son jury ou "
+                "après, jamais avant, et ce jour est dans l'enregistrement RNCP 2018-2023."
+            )
+        if evaluation["sessions"]:
+            lines.append(
+                f"Session d'évaluation en cours : {evaluation['sessions']} "
+                f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
+                f"critères de démonstration ajoutés : {placeholders + evaluation['placeholders']}."
+            )
+        if document_batches:
+            lines.append(
+                f"Documents de démonstration demandés au service de production ({document_batches} "
+                "session(s)) : `manage.py db_worker` (lancé par `make run`) les produit en arrière-plan."
+            )
+        lines.append(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
+        for spec in DEMO_ACCOUNTS:
+            lines.append(f"  - {spec['username']:<13} {spec['role'].label}")
+        return lines

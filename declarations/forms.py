@@ -1,0 +1,46 @@
+from typing import Any
+
+from django import forms
+
+from certif.validation import InputRulesFormMixin
+from declarations.models import CdcDeclarantSettings
+
+
+class DeclarantSettingsForm(InputRulesFormMixin, forms.ModelForm):
+    class Meta:
+        model = CdcDeclarantSettings
+        fields = ["sender_id_client", "certifier_id_client", "contract_id"]
+        error_messages = {
+            "sender_id_client": {"max_length": "L'identifiant client compte exactement 8 caractères."},
+            "certifier_id_client": {"max_length": "L'identifiant client compte exactement 8 caractères."},
+            "contract_id": {"max_length": "Le numéro de contrat compte au plus 20 caractères."},
+        }
+
+
+class HolderSelectionForm(InputRulesFormMixin, forms.Form):
+    """The holders ticked on the declaration page: `awards` never declared, `resend` declared before."""
+
+    awards = forms.TypedMultipleChoiceField(
+        label="Titulaires à déclarer", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    resend = forms.TypedMultipleChoiceField(
+        label="Déclarer à nouveau", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, new_ids=(), declared_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Both are TypedMultipleChoiceFields (declared above); `fields` is typed as holding any field.
+        self.fields["awards"].choices = [(pk, pk) for pk in new_ids]  # type: ignore[attr-defined]
+        self.fields["resend"].choices = [(pk, pk) for pk in declared_ids]  # type: ignore[attr-defined]
+        self.fields["awards"].error_messages["invalid_choice"] = (
+            "Un titulaire coché ne peut pas être déclaré (déjà déclaré ou dossier incomplet) : rechargez la page."
+        )
+        self.fields["resend"].error_messages["invalid_choice"] = (
+            "Un titulaire coché ne peut pas être déclaré à nouveau (dossier incomplet) : rechargez la page."
+        )
+
+    def clean(self):
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[assignment]  # Form.clean returns cleaned_data
+        if not self.errors and not cleaned.get("awards") and not cleaned.get("resend"):
+            raise forms.ValidationError("Cochez au moins un titulaire à déclarer.")
+        return cleaned

@@ -1,0 +1,189 @@
+"""Holder declaration to the Caisse des Dépôts: identifiers, choice of holders, flux file, history (staff)."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from candidates.models import CertificationAward
+from certif.models import Certification
+from certif.validation import apply_service
+from certif.views_helpers import form_page
+from declarations import services as declarations
+from declarations.forms import DeclarantSettingsForm, HolderSelectionForm
+from declarations.models import CdcDeclarantSettings, HolderDeclaration
+
+declare_holders_required = permission_required("declarations.declare_holders", raise_exception=True)
+
+
+@dataclass
+class HolderRow:
+    award: CertificationAward
+    missing: list[str]
+    access_mode: declarations.AccessMode | None
+
+
+def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[HolderRow], list[HolderRow]]:
+    """(never declared, declared before, incomplete file, withdrawn) — complete rows in force only in the first two;
+    a withdrawn certificate is never offered for declaration, only listed (flagged when it was declared before)."""
+    rows = [
+        HolderRow(award, declarations.missing_data(award), declarations.access_mode_of(award))
+        for award in declarations.holder_queryset(certification)
+    ]
+    withdrawn = [row for row in rows if row.award.is_withdrawn]
+    rows = [row for row in rows if not row.award.is_withdrawn]
+    # declared_count: annotated by the selector.
+    new = [row for row in rows if not row.missing and not row.award.declared_count]  # type: ignore[attr-defined]
+    declared = [row for row in rows if not row.missing and row.award.declared_count]  # type: ignore[attr-defined]
+    incomplete = [row for row in rows if row.missing]
+    return new, declared, incomplete, withdrawn
+
+
+@declare_holders_required
+def index(request):
+    certification = Certification.objects.order_by("pk").first()
+    if certification is None:
+        return redirect("certif:certification_list")
+    return redirect("declarations:declare", rncp_code=certification.rncp_code)
+
+
+@declare_holders_required
+def declare(request, rncp_code):
+    certification = get_object_or_404(Certification, rncp_code=rncp_code)
+    declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
+    new, declared, incomplete, withdrawn = _holder_rows(certification)
+    form = _holder_form(request, new, declared)
+    rows = {"new_rows": new, "declared_rows": declared, "incomplete_rows": incomplete, "withdrawn_rows": withdrawn}
+    if request.method == "POST" and form.is_valid():
+        try:
+            done, declaration = apply_service(
+                form,
+                lambda: declarations.holder_declaration_create(
+                    certification=certification,
+                    award_ids=form.cleaned_data["awards"],
+                    resend_ids=form.cleaned_data["resend"],
+                    actor=request.user,
+                ),
+            )
+        except declarations.FluxInvalid as error:
+            return _invalid_flux_page(request, certification, error)
+        if done:
+            messages.success(request, _declared_message(declaration))
+            return redirect("declarations:detail", pk=declaration.pk)
+    return render(
+        request,
+        "declarations/declare.html",
+        {"certification": certification, "declarant": declarant, "form": form, **rows, **_ticked(form, new)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _holder_form(request, new, declared) -> HolderSelectionForm:
+    """The holders to declare: every new one ticked; the declared ones may be sent again."""
+    return HolderSelectionForm(
+        request.POST if request.method == "POST" else None,
+        new_ids=[row.award.pk for row in new],
+        declared_ids=[row.award.pk for row in declared],
+        initial={"awards": [row.award.pk for row in new]},
+    )
+
+
+def _invalid_flux_page(request, certification, error: declarations.FluxInvalid):
+    """The flux the schema refused: nothing is stored, the page says which rules it broke."""
+    return render(
+        request,
+        "declarations/invalid.html",
+        {"certification": certification, "errors": error.errors},
+        status=500,
+    )
+
+
+def _ticked(form, new) -> dict:
+    """The boxes ticked: as posted when the page comes back refused, else every new holder."""
+    selected = set(form["awards"].value() or []) if form.is_bound else {row.award.pk for row in new}
+    selected_resend = set(form["resend"].value() or []) if form.is_bound else set()
+    return {"selected": {str(pk) for pk in selected}, "selected_resend": {str(pk) for pk in selected_resend}}
+
+
+def _declared_message(declaration) -> str:
+    count = declaration.lines.count()
+    return (
+        f"Flux {declaration.flux_id} produit et validé par le schéma de la Caisse des Dépôts : "
+        f"{count} titulaire{'s' if count > 1 else ''}. Téléchargez le fichier pour le déposer."
+    )
+
+
+@declare_holders_required
+def settings_edit(request, rncp_code):
+    certification = get_object_or_404(Certification, rncp_code=rncp_code)
+    declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
+    form = DeclarantSettingsForm(
+        request.POST if request.method == "POST" else None,
+        instance=declarant or CdcDeclarantSettings(certification=certification),
+    )
+    if request.method == "POST" and form.is_valid():
+        done, _ = apply_service(
+            form,
+            lambda: declarations.declarant_settings_save(
+                certification=certification, actor=request.user, **form.cleaned_data
+            ),
+        )
+        if done:
+            messages.success(request, "Identifiants auprès de la Caisse des Dépôts enregistrés.")
+            return redirect("declarations:declare", rncp_code=rncp_code)
+    declare_url = reverse("declarations:declare", kwargs={"rncp_code": rncp_code})
+    return form_page(
+        request,
+        title="Identifiants auprès de la Caisse des Dépôts",
+        intro="Les identifiants que la Caisse des Dépôts a communiqués à l'IRUP pour le dépôt des fichiers "
+        "de déclaration des titulaires (Passeport de compétences). Ils figurent dans chaque fichier produit.",
+        form=form,
+        cancel_url=declare_url,
+        breadcrumb=[(declare_url, "Déclaration des titulaires")],
+    )
+
+
+@declare_holders_required
+def history(request, rncp_code):
+    certification = get_object_or_404(Certification, rncp_code=rncp_code)
+    declarations_list = (
+        HolderDeclaration.objects.filter(certification=certification)
+        .select_related("created_by")
+        .annotate(holder_count=Count("lines"), resend_count=Count("lines", filter=Q(lines__is_resend=True)))
+        .defer("xml")
+    )
+    return render(
+        request,
+        "declarations/history.html",
+        {"certification": certification, "declarations": declarations_list},
+    )
+
+
+def _declaration(pk) -> HolderDeclaration:
+    return get_object_or_404(HolderDeclaration.objects.select_related("certification", "created_by"), pk=pk)
+
+
+@declare_holders_required
+def detail(request, pk):
+    declaration = _declaration(pk)
+    lines = declaration.lines.select_related("award__candidate").order_by(
+        "award__candidate__birth_name", "award__candidate__first_name"
+    )
+    return render(
+        request,
+        "declarations/detail.html",
+        {"declaration": declaration, "certification": declaration.certification, "lines": lines},
+    )
+
+
+@declare_holders_required
+def download(request, pk):
+    """The stored file, byte for byte as validated and recorded."""
+    declaration = _declaration(pk)
+    response = HttpResponse(bytes(declaration.xml), content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{declaration.flux_id}.xml"'
+    return response

@@ -1,0 +1,741 @@
+"""Figures about the certification for staff (issue 7): certified per year against the fiche's « 15 certifiés par
+an », candidates presented, success rates, acquired blocks pending a full certification — and their exports.
+
+What counts, once and for all (the dashboard prints these definitions under each table):
+
+- a *decision* is one block examined for one presented candidate by a jury session that is **signed**; sessions in
+  preparation never count. A rectified decision counts with its latest rectification's outcome;
+- the *success rate* of a group is « blocs validés ÷ décisions prises », the same ratio for a block, a year, a
+  pathway, a cohort or a preparation place; the pathway, cohort and place are those of the enrolment with which the
+  candidate was presented;
+- *candidates presented* are distinct persons among those decisions;
+- *certified* are the certifications delivered (CertificationAward), by year of delivery;
+- *pending* holders hold at least one block of the certification but not all of them, and no certification.
+
+A withdrawal (retrait for fraud) undoes a result as if it had never been obtained: a withdrawn certificate is not
+counted among the certified, a withdrawn block is not held, whatever the year shown. Decisions and success rates
+stay those the juries took (a withdrawal does not change what a jury deliberated).
+
+Filters: the year of the jury session (of the delivery for certified; « situation au 31 décembre » for pending
+holders) and the access pathway. Every figure is computed by the database (values() + annotate with conditional
+counts): the number of queries does not depend on the amount of data.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment
+from certif.models import AccessPathway, Block, Certification
+from certif.rules import Outcome
+from juries.models import Decision, DecisionOutcome, JurySession, JurySessionStatus, Presentation, Rectification
+
+VALIDATED = DecisionOutcome.VALIDATED.value
+
+RATE_DEFINITION = (
+    "Taux de réussite = blocs validés ÷ décisions prises. Une décision est un bloc examiné pour un candidat par une "
+    "session de jury signée (les sessions en préparation ne comptent pas) ; une décision rectifiée compte avec sa "
+    "dernière rectification. Candidats présentés : personnes distinctes."
+)
+GROUP_DEFINITION = (
+    " La voie d'accès, la promotion et le lieu de préparation sont ceux de l'inscription avec laquelle le candidat a "
+    "été présenté au jury."
+)
+
+
+# — Filters —
+
+
+@dataclass(frozen=True)
+class Filters:
+    year: int | None = None
+    pathway: AccessPathway | None = None
+
+    def describe(self) -> str:
+        year = f"année {self.year}" if self.year else "toutes les années"
+        pathway = f"voie « {self.pathway.label} »" if self.pathway else "toutes les voies d'accès"
+        return f"{year} ; {pathway}"
+
+    def slug(self) -> str:
+        parts = [str(self.year) if self.year else "", self.pathway.code if self.pathway else ""]
+        return "-".join(part for part in parts if part)
+
+
+def available_years(certification: Certification) -> list[int]:
+    """Years with a signed jury session or a delivered certification, newest first (two queries)."""
+    sessions = JurySession.objects.filter(certification=certification, status=JurySessionStatus.SIGNED)
+    delivered = CertificationAward.objects.in_force().filter(certification=certification)
+    years = {day.year for day in sessions.dates("date", "year")}
+    years |= {day.year for day in delivered.dates("awarded_on", "year")}
+    return sorted(years, reverse=True)
+
+
+def target_per_year(certification: Certification) -> int | None:
+    """The fiche's figure (« 15 certifiés par an ») read from `Certification.statistics`; None when it has none."""
+    match = re.search(r"\d+", certification.statistics or "")
+    return int(match.group()) if match else None
+
+
+# — Querysets —
+
+
+def final_outcome():
+    """The decision's outcome as rectified: the latest rectification's, otherwise the decision's own."""
+    latest = Rectification.objects.filter(decision=OuterRef("pk")).order_by("-signed_at", "-pk").values("outcome")[:1]
+    return Coalesce(Subquery(latest), F("outcome"), output_field=CharField())
+
+
+def signed_decisions(certification: Certification, filters: Filters):
+    """Decisions taken by signed sessions of the certification, filtered, annotated with `final_outcome`."""
+    queryset = Decision.objects.filter(
+        presentation__session__certification=certification,
+        presentation__session__status=JurySessionStatus.SIGNED,
+    )
+    if filters.year:
+        queryset = queryset.filter(presentation__session__date__year=filters.year)
+    if filters.pathway:
+        queryset = queryset.filter(presentation__enrolment__cohort__pathway=filters.pathway)
+    return queryset.annotate(final_outcome=final_outcome()).exclude(final_outcome="")
+
+
+def _counts(queryset, *group):
+    return (
+        queryset.values(*group)
+        .annotate(
+            candidates=Count("presentation__enrolment__candidate", distinct=True),
+            taken=Count("pk"),
+            validated=Count("pk", filter=Q(final_outcome=VALIDATED)),
+        )
+        .order_by()
+    )
+
+
+def awards(certification: Certification, filters: Filters):
+    queryset = CertificationAward.objects.in_force().filter(certification=certification)
+    if filters.year:
+        queryset = queryset.filter(awarded_on__year=filters.year)
+    if filters.pathway:
+        # The pathway of the enrolment presented to the session that delivered the certification.
+        queryset = queryset.filter(
+            Exists(
+                Presentation.objects.filter(
+                    session_id=OuterRef("jury_session_link__session_id"),
+                    enrolment__candidate_id=OuterRef("candidate_id"),
+                    enrolment__cohort__pathway=filters.pathway,
+                )
+            )
+        )
+    return queryset
+
+
+def pending_candidates(certification: Certification, filters: Filters, block_count: int):
+    """Candidates holding 1 to `block_count - 1` blocks and no certification, annotated with `held`.
+
+    With a year: the situation on 31 December of that year. With a pathway: candidates enrolled at least once on it.
+    """
+    held = AcquiredBlock.objects.held().filter(candidate=OuterRef("pk"), block__certification=certification)
+    delivered = CertificationAward.objects.in_force().filter(certification=certification)
+    if filters.year:
+        held = held.filter(acquired_on__year__lte=filters.year)
+        delivered = delivered.filter(awarded_on__year__lte=filters.year)
+    held_count = held.order_by().values("candidate").annotate(n=Count("pk")).values("n")
+    queryset = (
+        Candidate.objects.annotate(held=Coalesce(Subquery(held_count, output_field=IntegerField()), 0))
+        .filter(held__gte=1, held__lt=block_count)
+        .exclude(pk__in=delivered.values("candidate_id"))
+    )
+    if filters.pathway:
+        queryset = queryset.filter(pk__in=Enrolment.objects.filter(cohort__pathway=filters.pathway).values("candidate"))
+    return queryset
+
+
+# — Tables and charts —
+
+
+def rate(validated: int, taken: int) -> float | None:
+    return validated / taken if taken else None
+
+
+def format_rate(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+
+
+@dataclass
+class Column:
+    header: str
+    kind: str = "int"  # "text", "int", "rate"
+
+
+@dataclass
+class Bar:
+    label: str
+    short_label: str
+    value_text: str
+    y: float
+    width: float
+    text_y: float
+    value_x: float
+
+
+@dataclass
+class Chart:
+    """A horizontal bar chart drawn as SVG by the template: geometry computed here, in viewBox units."""
+
+    title: str
+    description: str
+    bars: list[Bar]
+    height: float
+    target_x: float | None = None
+    target_label: str = ""
+    target_anchor: str = "start"
+    target_text_x: float | None = None
+
+    WIDTH = 760  # also the charts' max-width in static/css/app.css (.stat-chart): no inline style under the CSP
+    LABEL_WIDTH = 230
+    PLOT_WIDTH = 440
+    TOP = 26
+    BAR_HEIGHT = 24
+    GAP = 12
+
+    @property
+    def label_x(self) -> int:
+        return self.LABEL_WIDTH - 8
+
+    @property
+    def axis_top(self) -> int:
+        return self.TOP - 6
+
+    @property
+    def target_top(self) -> int:
+        return self.TOP - 10
+
+    @property
+    def plot_bottom(self) -> float:
+        return self.height - 8
+
+
+def _short(label: str, limit: int = 30) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def bar_chart(
+    title: str, items: list[tuple[str, float, str]], *, maximum: float, target: float | None = None, target_label=""
+) -> Chart:
+    """`items`: (label, value, value as written on the bar); `maximum`: the value of a full-width bar."""
+    maximum = max(maximum, target or 0, 1)
+    scale = Chart.PLOT_WIDTH / maximum
+    bars = []
+    for index, (label, value, text) in enumerate(items):
+        y = Chart.TOP + index * (Chart.BAR_HEIGHT + Chart.GAP)
+        bars.append(
+            Bar(
+                label=label,
+                short_label=_short(label),
+                value_text=text,
+                y=y,
+                width=round(max(value or 0, 0) * scale, 1),
+                text_y=y + Chart.BAR_HEIGHT / 2 + 5,
+                value_x=round(Chart.LABEL_WIDTH + max(value or 0, 0) * scale + 6, 1),
+            )
+        )
+    height = Chart.TOP + len(items) * (Chart.BAR_HEIGHT + Chart.GAP) + 8
+    description = " ; ".join(f"{label} : {text}" for label, _, text in items)
+    if target is not None:
+        description += f". {target_label}"
+    chart = Chart(title=title, description=description, bars=bars, height=height, target_label=target_label)
+    if target is not None:
+        chart.target_x = round(Chart.LABEL_WIDTH + target * scale, 1)
+        # The label reads from the line towards the middle of the plot, so that it never leaves the drawing.
+        if chart.target_x > Chart.LABEL_WIDTH + Chart.PLOT_WIDTH / 2:
+            chart.target_anchor, chart.target_text_x = "end", chart.target_x - 4
+        else:
+            chart.target_anchor, chart.target_text_x = "start", chart.target_x + 4
+    return chart
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list]
+    definition: str
+    chart: Chart | None = None
+    empty: bool = False
+
+    @property
+    def display_rows(self) -> list[list[tuple[str, bool]]]:
+        """Each cell as (text, is a number): rates as « 66,7 % », a missing value as « — »."""
+
+        def show(column, value):
+            if column.kind == "rate":
+                return format_rate(value), True
+            return ("—" if value is None else str(value)), column.kind != "text"
+
+        return [[show(column, value) for column, value in zip(self.columns, row, strict=True)] for row in self.rows]
+
+
+RATE_COLUMNS = [
+    Column("Candidats présentés"),
+    Column("Décisions prises"),
+    Column("Blocs validés"),
+    Column("Taux de réussite", "rate"),
+]
+
+
+def _rate_row(label, counts: dict) -> list:
+    return [
+        label,
+        counts["candidates"],
+        counts["taken"],
+        counts["validated"],
+        rate(counts["validated"], counts["taken"]),
+    ]
+
+
+def _rate_table(key, title, first_columns: list[Column], items, definition) -> Table:
+    """`items`: (first cells, counts) — the first cell labels the chart's bar."""
+    rows = [[*cells, *_rate_row("", counts)[1:]] for cells, counts in items]
+    rates = [row[-1] for row in rows]
+    chart = None
+    if any(counts["taken"] for _, counts in items):
+        chart = bar_chart(
+            title,
+            [
+                (cells[0], (value or 0) * 100, format_rate(value))
+                for (cells, _), value in zip(items, rates, strict=True)
+            ],
+            maximum=100,
+        )
+    return Table(
+        key=key,
+        title=title,
+        columns=[*first_columns, *RATE_COLUMNS],
+        rows=rows,
+        definition=definition,
+        chart=chart,
+        empty=chart is None,
+    )
+
+
+@dataclass
+class Dashboard:
+    certification: Certification
+    filters: Filters
+    target: int | None
+    total_candidates: int
+    total_taken: int
+    total_validated: int
+    total_certified: int
+    total_pending: int
+    tables: list[Table] = field(default_factory=list)
+
+    @property
+    def total_rate(self) -> float | None:
+        return rate(self.total_validated, self.total_taken)
+
+    @property
+    def total_rate_text(self) -> str:
+        return format_rate(self.total_rate)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.total_taken or self.total_certified or self.total_pending)
+
+    def table(self, key: str) -> Table:
+        return next(table for table in self.tables if table.key == key)
+
+
+def block_label(certification: Certification, block: Block) -> str:
+    return f"Bloc {block.number} ({certification.rncp_label}BC{block.number:02d})"
+
+
+def _years_between(years) -> list[int]:
+    years = sorted(set(years))
+    return list(range(years[0], years[-1] + 1)) if years else []
+
+
+def compute(certification: Certification, filters: Filters) -> Dashboard:
+    """Every figure of the dashboard in a fixed number of queries (ten), whatever the amount of data."""
+    blocks = list(Block.objects.filter(certification=certification).order_by("number"))
+    decisions = signed_decisions(certification, filters)
+    target = target_per_year(certification)
+
+    overall = decisions.aggregate(
+        candidates=Count("presentation__enrolment__candidate", distinct=True),
+        taken=Count("pk"),
+        validated=Count("pk", filter=Q(final_outcome=VALIDATED)),
+    )
+    by_year = {
+        row["year"]: row
+        for row in _counts(decisions.annotate(year=ExtractYear("presentation__session__date")), "year").order_by("year")
+    }
+    certified_by_year = {
+        row["year"]: row["n"]
+        for row in awards(certification, filters)
+        .annotate(year=ExtractYear("awarded_on"))
+        .values("year")
+        .annotate(n=Count("pk"))
+        .order_by("year")
+    }
+    by_block = {row["block_id"]: row for row in _counts(decisions, "block_id")}
+    by_pathway = list(
+        _counts(
+            decisions,
+            "presentation__enrolment__cohort__pathway_id",
+            "presentation__enrolment__cohort__pathway__label",
+            "presentation__enrolment__cohort__pathway__position",
+        ).order_by("presentation__enrolment__cohort__pathway__position")
+    )
+    by_cohort = list(
+        _counts(
+            decisions,
+            "presentation__enrolment__cohort_id",
+            "presentation__enrolment__cohort__name",
+            "presentation__enrolment__cohort__pathway__label",
+            "presentation__enrolment__cohort__preparation_place__name",
+        ).order_by("presentation__enrolment__cohort__name", "presentation__enrolment__cohort_id")
+    )
+    by_place = list(
+        _counts(
+            decisions,
+            "presentation__enrolment__cohort__preparation_place_id",
+            "presentation__enrolment__cohort__preparation_place__name",
+        ).order_by("presentation__enrolment__cohort__preparation_place_id")
+    )
+    pending = pending_candidates(certification, filters, len(blocks))
+    pending_by_count = {
+        row["held"]: row["n"] for row in pending.order_by().values("held").annotate(n=Count("pk", distinct=True))
+    }
+    acquired = AcquiredBlock.objects.held().filter(
+        candidate__in=pending.values("pk"), block__certification=certification
+    )
+    if filters.year:
+        acquired = acquired.filter(acquired_on__year__lte=filters.year)
+    pending_by_block = {
+        row["block_id"]: row["n"]
+        for row in acquired.order_by().values("block_id").annotate(n=Count("candidate", distinct=True))
+    }
+
+    tables = []
+
+    # Certified per year, against the fiche's target
+    years = [filters.year] if filters.year else _years_between([*certified_by_year, *by_year])
+    target_text = f"{target} par an" if target is not None else "non renseigné"
+    rows = [[str(year), certified_by_year.get(year, 0), target] for year in years]
+    target_label = f"Objectif de la fiche : {target} par an" if target is not None else ""
+    tables.append(
+        Table(
+            key="certified",
+            title="Certifiés par année",
+            columns=[Column("Année", "text"), Column("Certifiés"), Column("Objectif de la fiche")],
+            rows=rows,
+            definition=(
+                "Certifications délivrées (un numéro de certificat) et non retirées, par année de délivrance : la date du jury qui a "
+                "validé le dernier des blocs du candidat. Objectif : « "
+                f"{certification.statistics or 'non renseigné'} » (fiche RNCP, rubrique Statistiques : "
+                f"{target_text}). Filtre de voie : celle de l'inscription présentée à ce jury."
+            ),
+            chart=bar_chart(
+                "Certifiés par année",
+                [(str(year), certified_by_year.get(year, 0), str(certified_by_year.get(year, 0))) for year in years],
+                maximum=max([0, *certified_by_year.values()]),
+                target=target,
+                target_label=target_label,
+            )
+            if years
+            else None,
+            empty=not years,
+        )
+    )
+
+    # Candidates presented per year
+    years = [filters.year] if filters.year else _years_between(by_year)
+    empty_counts = {"candidates": 0, "taken": 0, "validated": 0}
+    rows = [_rate_row(str(year), by_year.get(year, empty_counts)) for year in years]
+    tables.append(
+        Table(
+            key="presented",
+            title="Candidats présentés par année",
+            columns=[Column("Année", "text"), *RATE_COLUMNS],
+            rows=rows,
+            definition="Année de la session de jury signée. " + RATE_DEFINITION,
+            chart=bar_chart(
+                "Candidats présentés par année",
+                [(row[0], row[1], str(row[1])) for row in rows],
+                maximum=max([0, *(row[1] for row in rows)]),
+            )
+            if by_year
+            else None,
+            empty=not by_year,
+        )
+    )
+
+    # Success rates: per block (every block of the certification), pathway, cohort, preparation place
+    tables.append(
+        _rate_table(
+            "blocks",
+            "Taux de réussite par bloc",
+            [Column("Bloc", "text")],
+            [([block_label(certification, block)], by_block.get(block.pk, empty_counts)) for block in blocks],
+            RATE_DEFINITION,
+        )
+    )
+    tables.append(
+        _rate_table(
+            "pathways",
+            "Taux de réussite par voie d'accès",
+            [Column("Voie d'accès", "text")],
+            [([row["presentation__enrolment__cohort__pathway__label"]], row) for row in by_pathway],
+            RATE_DEFINITION + GROUP_DEFINITION,
+        )
+    )
+    tables.append(
+        _rate_table(
+            "cohorts",
+            "Taux de réussite par promotion",
+            [Column("Promotion", "text"), Column("Voie d'accès", "text"), Column("Lieu de préparation", "text")],
+            [
+                (
+                    [
+                        row["presentation__enrolment__cohort__name"],
+                        row["presentation__enrolment__cohort__pathway__label"],
+                        row["presentation__enrolment__cohort__preparation_place__name"],
+                    ],
+                    row,
+                )
+                for row in by_cohort
+            ],
+            RATE_DEFINITION + GROUP_DEFINITION,
+        )
+    )
+    tables.append(
+        _rate_table(
+            "places",
+            "Taux de réussite par lieu de préparation",
+            [Column("Lieu de préparation", "text")],
+            [([row["presentation__enrolment__cohort__preparation_place__name"]], row) for row in by_place],
+            RATE_DEFINITION + GROUP_DEFINITION,
+        )
+    )
+
+    # Acquired blocks pending a full certification
+    pending_definition = (
+        f"Candidats qui détiennent au moins un bloc sans détenir les {len(blocks)}, et à qui la certification n'a "
+        "pas été délivrée ; blocs acquis par décision de jury ou repris de l'historique, valables sans limite de "
+        "durée. Avec un filtre d'année : la situation au 31 décembre de cette année. Avec un filtre de voie : les "
+        "candidats inscrits au moins une fois sur cette voie. Un bloc ou un certificat retiré (fraude) ne compte pas."
+    )
+    counts = list(range(1, len(blocks)))
+    rows = [[f"{n} bloc{'s' if n > 1 else ''} sur {len(blocks)}", pending_by_count.get(n, 0)] for n in counts]
+    total_pending = sum(pending_by_count.values())
+    tables.append(
+        Table(
+            key="pending",
+            title="Blocs acquis en attente d'une certification complète",
+            columns=[Column("Blocs détenus", "text"), Column("Candidats")],
+            rows=rows,
+            definition=pending_definition,
+            chart=bar_chart(
+                "Candidats en attente d'une certification complète, par nombre de blocs détenus",
+                [(row[0], row[1], str(row[1])) for row in rows],
+                maximum=max([0, *(row[1] for row in rows)]),
+            )
+            if total_pending
+            else None,
+            empty=not total_pending,
+        )
+    )
+    rows = [[block_label(certification, block), pending_by_block.get(block.pk, 0)] for block in blocks]
+    tables.append(
+        Table(
+            key="pending_blocks",
+            title="Blocs détenus par les candidats en attente",
+            columns=[Column("Bloc", "text"), Column("Candidats qui le détiennent")],
+            rows=rows,
+            definition=pending_definition,
+            chart=bar_chart(
+                "Blocs détenus par les candidats en attente d'une certification complète",
+                [(row[0], row[1], str(row[1])) for row in rows],
+                maximum=max([0, *(row[1] for row in rows)]),
+            )
+            if total_pending
+            else None,
+            empty=not total_pending,
+        )
+    )
+
+    return Dashboard(
+        certification=certification,
+        filters=filters,
+        target=target,
+        total_candidates=overall["candidates"],
+        total_taken=overall["taken"],
+        total_validated=overall["validated"],
+        total_certified=sum(certified_by_year.values()),
+        total_pending=total_pending,
+        tables=tables,
+    )
+
+
+# — Results: one row per candidate × block decision of signed sessions —
+
+RESULT_HEADERS = [
+    "Nom de naissance",
+    "Nom d'usage",
+    "Prénom(s)",
+    "Voie d'accès",
+    "Promotion",
+    "Lieu de préparation",
+    "Date du jury",
+    "Lieu du jury",
+    "Bloc",
+    "Proposition",
+    "Décision du jury",
+    "Rectification",
+    "Décision retenue",
+    "Motif de l'écart à la proposition",
+    "N° de certificat",
+]
+OUTCOME_LABELS = {**dict(Outcome.choices), **dict(DecisionOutcome.choices)}
+
+
+def result_rows(certification: Certification, filters: Filters) -> list[list]:
+    """Every decision of the signed sessions (filtered), in one query, as export rows."""
+    latest = Rectification.objects.filter(decision=OuterRef("pk")).order_by("-signed_at", "-pk").values("outcome")[:1]
+    certificate = (
+        CertificationAward.objects.in_force()
+        .filter(certification=certification, candidate_id=OuterRef("presentation__enrolment__candidate_id"))
+        .values("number")[:1]
+    )
+    decisions = (
+        signed_decisions(certification, filters)
+        .annotate(rectified_outcome=Subquery(latest), certificate_number=Subquery(certificate))
+        .select_related(
+            "block__certification",
+            "presentation__session",
+            "presentation__enrolment__candidate",
+            "presentation__enrolment__cohort__pathway",
+            "presentation__enrolment__cohort__preparation_place",
+        )
+        .order_by(
+            "presentation__session__date",
+            "presentation__session_id",
+            "presentation__enrolment__candidate__birth_name",
+            "presentation__enrolment__candidate__first_name",
+            "presentation__enrolment__candidate_id",
+            "block__number",
+        )
+    )
+    rows = []
+    for decision in decisions:
+        presentation = decision.presentation
+        candidate, cohort = presentation.enrolment.candidate, presentation.enrolment.cohort
+        rows.append(
+            [
+                candidate.birth_name,
+                candidate.usage_name,
+                candidate.first_names,
+                cohort.pathway.label,
+                cohort.name,
+                cohort.preparation_place.name,
+                presentation.session.date,
+                presentation.session.place,
+                decision.block.code,
+                OUTCOME_LABELS.get(decision.proposal_outcome, decision.proposal_outcome),
+                OUTCOME_LABELS.get(decision.outcome, decision.outcome),
+                OUTCOME_LABELS.get(decision.rectified_outcome, "") if decision.rectified_outcome else "",
+                OUTCOME_LABELS.get(decision.final_outcome, decision.final_outcome),
+                decision.departure_reason,
+                decision.certificate_number or "",
+            ]
+        )
+    return rows
+
+
+# — Files —
+
+
+def _title_rows(dashboard: Dashboard) -> list[list]:
+    certification = dashboard.certification
+    return [
+        [f"Statistiques de la certification {certification.rncp_label} — {certification.title}"],
+        [f"Filtres : {dashboard.filters.describe()}"],
+        [f"Produit le {date_format(timezone.localdate(), 'j F Y')}"],
+    ]
+
+
+def statistics_csv(dashboard: Dashboard) -> bytes:
+    """All the tables in one CSV, one section per table (title, headers, rows, definition), for French Excel."""
+    from candidates.exports import csv_bytes
+
+    rows = [*_title_rows(dashboard), []]
+    for table in dashboard.tables:
+        rows.append([table.title])
+        rows.append([column.header for column in table.columns])
+        rows.extend(
+            [
+                format_rate(value) if column.kind == "rate" else value
+                for column, value in zip(table.columns, row, strict=True)
+            ]
+            for row in table.rows
+        )
+        rows.append([f"Définition : {table.definition}"])
+        rows.append([])
+    return csv_bytes(rows)
+
+
+SHEET_TITLES = {
+    "certified": "Certifiés par année",
+    "presented": "Présentés par année",
+    "blocks": "Réussite par bloc",
+    "pathways": "Réussite par voie",
+    "cohorts": "Réussite par promotion",
+    "places": "Réussite par lieu",
+    "pending": "En attente (nb de blocs)",
+    "pending_blocks": "En attente (par bloc)",
+}
+
+
+def statistics_xlsx(dashboard: Dashboard) -> bytes:
+    """One sheet per table (rates as numbers shown as percentages), the filters and definition under each."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from candidates.exports import fill_sheet, workbook_bytes
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table in dashboard.tables:
+        sheet = workbook.create_sheet(SHEET_TITLES[table.key])
+        formats = {index: "0.0 %" for index, column in enumerate(table.columns) if column.kind == "rate"}
+        fill_sheet(sheet, [column.header for column in table.columns], table.rows, number_formats=formats)
+        sheet.append([])
+        for line in (f"Définition : {table.definition}", f"Filtres : {dashboard.filters.describe()}"):
+            sheet.append([line])
+            sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
+    return workbook_bytes(workbook)
+
+
+def results_csv(rows: list[list]) -> bytes:
+    from candidates.exports import csv_bytes
+
+    return csv_bytes([RESULT_HEADERS, *rows])
+
+
+def results_xlsx(rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    from candidates.exports import fill_sheet, workbook_bytes
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Résultats"
+    fill_sheet(sheet, RESULT_HEADERS, rows)
+    return workbook_bytes(workbook)
