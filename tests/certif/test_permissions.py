@@ -19,7 +19,7 @@ from juries.models import JurySession
 from tests.conftest import make_user
 from tests.factories import evaluated_cohort, make_jury
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
