@@ -165,5 +165,5 @@ class Migration(migrations.Migration):
                 ("certif", "declarations", "holderdeclarationline"),
             ]
         ),
-        _moved_triggers(['certif.migrations.0004_database_guards'], ['pgtrigger_write_once_2ecf8', 'pgtrigger_write_once_8d8d8']),
+        _moved_triggers(['certif.migrations_legacy.0004_database_guards'], ['pgtrigger_write_once_2ecf8', 'pgtrigger_write_once_8d8d8']),
     ]

@@ -204,5 +204,5 @@ class Migration(migrations.Migration):
             ]
         ),
         migrations.RunPython(_task_paths("juries", "documents"), _task_paths("documents", "juries")),
-        _moved_triggers(['juries.migrations.0007_database_guards', 'candidates.migrations.0009_withdrawal_guards'], ['pgtrigger_issued_document_a6f09', 'pgtrigger_write_once_4429d']),
+        _moved_triggers(['juries.migrations_legacy.0007_database_guards', 'candidates.migrations_legacy.0009_withdrawal_guards'], ['pgtrigger_issued_document_a6f09', 'pgtrigger_write_once_4429d']),
     ]
