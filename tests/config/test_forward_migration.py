@@ -1,18 +1,24 @@
 """A database built before the rooms (the old leaf migrations) migrates forward with its data and its history.
 
+It is taken back through the old history (migrations_legacy, which the squashed migrations replace) and brought
+forward by the project's `migrate` command, as an existing database would be.
+
 The data is written with the historical models, where the documents still lived in juries, the declarations in
 certif, the pathways in candidates, and the acquired block and the award held their jury provenance themselves.
 """
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from certif.roles import Role
+from config.migration_history import legacy_history
 
 OLD_LEAVES = [
     ("certif", "0004_database_guards"),
@@ -31,15 +37,17 @@ MOVED = {
 D = datetime.date
 
 
-def _leaves(executor):
-    return executor.loader.graph.leaf_nodes()
+def _migrate_back_to_the_old_leaves():
+    with legacy_history():
+        executor = MigrationExecutor(connection)
+        executor.migrate(OLD_LEAVES)
+        return MigrationExecutor(connection).loader.project_state(OLD_LEAVES).apps
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
+def _migrate_forward():
+    output = io.StringIO()
+    call_command("migrate", interactive=False, stdout=output)
+    return output.getvalue()
 
 
 def _old_world(apps):
@@ -164,14 +172,13 @@ def _old_world(apps):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_database_from_before_the_rooms_migrates_forward_with_its_data_and_history():
-    new_leaves = _leaves(MigrationExecutor(connection))
     content_type_ids = {
         (app_label, model): ContentType.objects.get(app_label=MOVED[(app_label, model)], model=model).pk
         for app_label, model in MOVED
     }
     staff_permissions = set(Group.objects.get(name=Role.STAFF).permissions.values_list("pk", flat=True))
     try:
-        old_apps = _migrate(OLD_LEAVES)
+        old_apps = _migrate_back_to_the_old_leaves()
         # Going back, the moved models' content types took their old labels again, with the same ids.
         for (app_label, model), pk in content_type_ids.items():
             assert (ContentType.objects.get(pk=pk).app_label, ContentType.objects.get(pk=pk).model) == (
@@ -179,9 +186,11 @@ def test_a_database_from_before_the_rooms_migrates_forward_with_its_data_and_his
                 model,
             )
         before = _old_world(old_apps)
-        _migrate(new_leaves)
+        output = _migrate_forward()
     finally:
-        _migrate(new_leaves)
+        _migrate_forward()
+
+    assert "Base construite avant les salles" in output
 
     from candidates.models import AcquiredBlock, CertificationAward
     from certif.models import AccessPathway, AuditEvent
