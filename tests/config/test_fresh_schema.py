@@ -39,9 +39,7 @@ def _through_the_old_history():
         executor = MigrationExecutor(connection)
         executor.migrate([(room, None) for room in ROOMS_WITH_LEGACY_MIGRATIONS])
         executor = MigrationExecutor(connection)
-        executor.migrate(
-            [key for key in executor.loader.graph.leaf_nodes() if key[0] in ROOMS_WITH_LEGACY_MIGRATIONS]
-        )
+        executor.migrate([key for key in executor.loader.graph.leaf_nodes() if key[0] in ROOMS_WITH_LEGACY_MIGRATIONS])
 
 
 @pytest.mark.django_db(transaction=True)
