@@ -73,6 +73,8 @@ def _moved_triggers(old_migrations, pgids):
                 return
             for trigger in drop():
                 schema_editor.execute(trigger.uninstall_sql)
+                # pgtrigger leaves a dropped trigger's function behind; a fresh database never had it.
+                schema_editor.execute(f"DROP FUNCTION IF EXISTS {trigger.sql.pgid}()")
             for trigger in install():
                 schema_editor.execute(trigger.install_sql)
 
