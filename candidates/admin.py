@@ -32,7 +32,7 @@ from candidates.models import (
     WithdrawnBlock,
     WithdrawnDocument,
 )
-from certif.admin_doors import ReadOnlyModelAdmin, ServiceModelAdmin
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin
 from certif.admin_doors import adopt as _adopt
 from certif.audit import audit_trail
 from certif.roles import Role
@@ -116,12 +116,10 @@ def audit_trail_html(obj):
     )
 
 
-class EnrolmentInline(admin.TabularInline):
+class EnrolmentInline(ReadOnlyInline):
     """Read-only: an enrolment is created and changed on its own admin page, through the services."""
 
     model = Enrolment
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ["cohort", "enrolled_on", "status", "tutor_name", "vae_accompanist", "admissibility"]
     readonly_fields = fields
@@ -130,18 +128,10 @@ class EnrolmentInline(admin.TabularInline):
     def admissibility(self, enrolment):
         return enrolment.admissibility_label or "—"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Candidate)
 class CandidateAdmin(ServiceModelAdmin):
+    service_writes = frozenset({"add", "change"})
     form = CandidateForm
     list_display = ["full_name", "birth_date", "email", "employer_name", "employer_kind", "job_title"]
     list_filter = ["sex", "employer_kind"]
@@ -187,9 +177,6 @@ class CandidateAdmin(ServiceModelAdmin):
             saved = services.candidate_create(actor=request.user, **fields)
         _adopt(obj, saved)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class CohortAdminForm(forms.ModelForm):
     class Meta:
@@ -199,6 +186,7 @@ class CohortAdminForm(forms.ModelForm):
 
 @admin.register(Cohort)
 class CohortAdmin(ServiceModelAdmin):
+    service_writes = frozenset({"add", "change"})
     form = CohortAdminForm
     list_display = ["name", "pathway", "preparation_place", "start_date", "end_date"]
     list_filter = ["pathway", "preparation_place"]
@@ -226,9 +214,6 @@ class CohortAdmin(ServiceModelAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class EnrolmentAdminForm(forms.ModelForm):
     class Meta:
@@ -247,6 +232,8 @@ class EnrolmentAdminForm(forms.ModelForm):
 class EnrolmentAdmin(ServiceModelAdmin):
     """Created with `enrol`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
     application's own page (it must be dated and, when unfavourable, reasoned)."""
+
+    service_writes = frozenset({"add", "change"})
 
     form = EnrolmentAdminForm
     list_display = ["candidate", "cohort", "enrolled_on", "status"]
@@ -293,9 +280,6 @@ class EnrolmentAdmin(ServiceModelAdmin):
             )
         _adopt(obj, saved)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class AcquiredBlockAdminForm(forms.ModelForm):
     class Meta:
@@ -320,6 +304,8 @@ class AcquiredBlockAdmin(ServiceModelAdmin):
     """Here staff only record history (blocks acquired before the application, `acquired_block_import`); blocks
     validated by a jury join the ledger at sign-off. Once recorded, a block is neither changed nor deleted."""
 
+    service_writes = frozenset({"add"})
+
     form = AcquiredBlockAdminForm
     list_display = ["candidate", "block", "acquired_on", "source", "import_source", "recorded_by"]
     list_filter = ["source", "block"]
@@ -342,57 +328,28 @@ class AcquiredBlockAdmin(ServiceModelAdmin):
         )
         _adopt(obj, saved)
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CertificationAward)
-class CertificationAwardAdmin(admin.ModelAdmin):
+class CertificationAwardAdmin(ReadOnlyModelAdmin):
     """Awarded at a jury's sign-off, with its unique certificate number: read-only everywhere."""
 
     list_display = ["number", "candidate", "certification", "awarded_on"]
     search_fields = ["number", "candidate__birth_name", "candidate__usage_name", "candidate__first_name"]
     date_hierarchy = "awarded_on"
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class WithdrawnBlockInline(_ReadOnlyInline):
+class WithdrawnBlockInline(ReadOnlyInline):
     model = WithdrawnBlock
     fields = readonly_fields = ["acquired_block"]
 
 
-class WithdrawnDocumentInline(_ReadOnlyInline):
+class WithdrawnDocumentInline(ReadOnlyInline):
     model = WithdrawnDocument
     fields = readonly_fields = ["document"]
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(admin.ModelAdmin):
+class WithdrawalAdmin(ReadOnlyModelAdmin):
     """A withdrawal is a signed act recorded from the candidate's file (password and confirmation): read-only here,
     with the blocks it withdrew and the documents it revoked."""
 
@@ -410,12 +367,3 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "recorded_at",
     ]
     inlines = [WithdrawnBlockInline, WithdrawnDocumentInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
