@@ -13,6 +13,7 @@ from certif.audit import record_audit
 from certif.models import AuditEvent, Block, Grid, RatingScale
 from certif.roles import Role
 from certif.rules import BlockResult, block_outcome
+from certif.text import counted, plural
 from certif.validation import (
     PLANNING_HORIZON_YEARS,
     TEXT_MAX_LENGTH,
@@ -28,10 +29,6 @@ LEVEL_CHANGED = "evaluation.level_changed"
 
 class InvalidGridData(Exception):
     """A grid POST that the page cannot have produced (tampered or forged): refused whole, nothing written."""
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return singular if count in (0, 1) else plural
 
 
 def cohort_enrolments(cohort):
@@ -78,8 +75,8 @@ def incomplete_grid_message(block: Block, grid: Grid) -> str:
         )
     return (
         f"Le bloc {block.number} a une grille incomplète : {missing} "
-        f"{_plural(missing, 'compétence manque', 'compétences manquent')} "
-        f"({defined} {_plural(defined, 'définie', 'définies')} sur {block.declared_competence_count})."
+        f"{plural(missing, 'compétence manque', 'compétences manquent')} "
+        f"({counted(defined, 'définie', 'définies')} sur {block.declared_competence_count})."
     )
 
 
@@ -327,7 +324,7 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
     missing = missing_cells(block_evaluation)
     if missing:
         raise ValidationError(
-            f"La grille n'est pas complète : {missing} {_plural(missing, 'cellule', 'cellules')} sans niveau. "
+            f"La grille n'est pas complète : {counted(missing, 'cellule', 'cellules')} sans niveau. "
             "Toutes les compétences de tous les candidats doivent être évaluées avant la soumission."
         )
     block_evaluation.status = BlockEvaluationStatus.SUBMITTED

@@ -21,6 +21,7 @@ from certif.audit import record_audit
 from certif.models import Block, Grid, RatingScale
 from certif.roles import Role, may_preside, roles_of
 from certif.rules import Outcome
+from certif.text import counted
 from certif.validation import check_text, text_problem
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.services import proposal
@@ -59,10 +60,6 @@ def _refuse_if_signed(session: JurySession) -> None:
 def _locked_session(session: JurySession) -> JurySession:
     """Lock the session row (serialises every change of one session) and read its current state."""
     return JurySession.objects.select_for_update().select_related("certification").get(pk=session.pk)
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return singular if count in (0, 1) else plural
 
 
 # — Composition —
@@ -750,9 +747,7 @@ def sign_off_problems(session: JurySession) -> list[str]:
             f"{d.presentation.enrolment.candidate.full_name} (bloc {d.block.number})" for d in missing[:5]
         )
         end = " …" if len(missing) > 5 else "."
-        problems.append(
-            f"{len(missing)} {_plural(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}"
-        )
+        problems.append(f"{counted(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}")
     proposals = current_proposals([d for d in decisions if d.is_decided])
     for d in decisions:
         if not d.is_decided:

@@ -32,6 +32,7 @@ from django.utils.formats import date_format
 from candidates.models import AccessPathway, AcquiredBlock, Candidate, CertificationAward, Enrolment
 from certif.models import Block, Certification
 from certif.rules import Outcome
+from certif.text import counted
 from juries.models import Decision, DecisionOutcome, JurySession, JurySessionStatus, Presentation, Rectification
 
 VALIDATED = DecisionOutcome.VALIDATED.value
@@ -533,7 +534,7 @@ def compute(certification: Certification, filters: Filters) -> Dashboard:
         "candidats inscrits au moins une fois sur cette voie. Un bloc ou un certificat retiré (fraude) ne compte pas."
     )
     counts = list(range(1, len(blocks)))
-    rows = [[f"{n} bloc{'s' if n > 1 else ''} sur {len(blocks)}", pending_by_count.get(n, 0)] for n in counts]
+    rows = [[f"{counted(n, 'bloc', 'blocs')} sur {len(blocks)}", pending_by_count.get(n, 0)] for n in counts]
     total_pending = sum(pending_by_count.values())
     tables.append(
         Table(

@@ -19,11 +19,3 @@ def candidate_documents(context, candidate):
         .order_by("-document_date", "kind", "-created_at", "-pk")
     )
 
-
-@register.filter
-def fr_plural(count, suffix="s"):
-    """French plural: 0 and 1 take the singular (« 0 compétence », « 1 écart », « 2 écarts »)."""
-    try:
-        return suffix if abs(int(count)) > 1 else ""
-    except (TypeError, ValueError):
-        return ""
