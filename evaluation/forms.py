@@ -4,12 +4,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from candidates.models import Cohort
+from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block
 from certif.roles import Role
 from certif.validation import BoundedJsonError, InputRulesFormMixin, bounded_json, validate_planned_event_date
 from evaluation.services import COMMENT_MAX_LENGTH, CellInput, InvalidGridData
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class SessionOpenForm(InputRulesFormMixin, forms.Form):

@@ -1,12 +1,11 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block
 from certif.roles import Role
 from certif.validation import InputRulesFormMixin
 from juries.models import DecisionOutcome, JuryMember
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class SessionForm(InputRulesFormMixin, forms.Form):

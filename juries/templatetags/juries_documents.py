@@ -18,4 +18,3 @@ def candidate_documents(context, candidate):
         .select_related("session", "withdrawn__withdrawal")
         .order_by("-document_date", "kind", "-created_at", "-pk")
     )
-
