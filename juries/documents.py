@@ -466,7 +466,7 @@ class SessionData:
                 }
                 for competence in be.grid.competences.all()
             ]
-            rectifications = sorted(decision.rectifications.all(), key=lambda r: (r.signed_at, r.pk))
+            rectifications = list(decision.rectifications.all())
             rows.append(
                 {
                     "decision": decision,

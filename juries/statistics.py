@@ -24,7 +24,7 @@ counts): the number of queries does not depend on the amount of data.
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -33,7 +33,8 @@ from candidates.models import AccessPathway, AcquiredBlock, Candidate, Certifica
 from certif.models import Block, Certification
 from certif.rules import Outcome
 from certif.text import counted
-from juries.models import Decision, DecisionOutcome, JurySession, JurySessionStatus, Presentation, Rectification
+from juries.models import Decision, DecisionOutcome, JurySession, JurySessionStatus, Presentation
+from juries.selectors import latest_rectification_outcome, rectified_outcome
 
 VALIDATED = DecisionOutcome.VALIDATED.value
 
@@ -84,14 +85,8 @@ def target_per_year(certification: Certification) -> int | None:
 # — Querysets —
 
 
-def final_outcome():
-    """The decision's outcome as rectified: the latest rectification's, otherwise the decision's own."""
-    latest = Rectification.objects.filter(decision=OuterRef("pk")).order_by("-signed_at", "-pk").values("outcome")[:1]
-    return Coalesce(Subquery(latest), F("outcome"), output_field=CharField())
-
-
 def signed_decisions(certification: Certification, filters: Filters):
-    """Decisions taken by signed sessions of the certification, filtered, annotated with `final_outcome`."""
+    """Decisions taken by signed sessions of the certification, filtered, annotated with its rectified outcome (`final_outcome`)."""
     queryset = Decision.objects.filter(
         presentation__session__certification=certification,
         presentation__session__status=JurySessionStatus.SIGNED,
@@ -100,7 +95,7 @@ def signed_decisions(certification: Certification, filters: Filters):
         queryset = queryset.filter(presentation__session__date__year=filters.year)
     if filters.pathway:
         queryset = queryset.filter(presentation__enrolment__cohort__pathway=filters.pathway)
-    return queryset.annotate(final_outcome=final_outcome()).exclude(final_outcome="")
+    return queryset.annotate(final_outcome=rectified_outcome()).exclude(final_outcome="")
 
 
 def _counts(queryset, *group):
@@ -609,7 +604,6 @@ OUTCOME_LABELS = {**dict(Outcome.choices), **dict(DecisionOutcome.choices)}
 
 def result_rows(certification: Certification, filters: Filters) -> list[list]:
     """Every decision of the signed sessions (filtered), in one query, as export rows."""
-    latest = Rectification.objects.filter(decision=OuterRef("pk")).order_by("-signed_at", "-pk").values("outcome")[:1]
     certificate = (
         CertificationAward.objects.in_force()
         .filter(certification=certification, candidate_id=OuterRef("presentation__enrolment__candidate_id"))
@@ -617,7 +611,7 @@ def result_rows(certification: Certification, filters: Filters) -> list[list]:
     )
     decisions = (
         signed_decisions(certification, filters)
-        .annotate(rectified_outcome=Subquery(latest), certificate_number=Subquery(certificate))
+        .annotate(rectified_outcome=latest_rectification_outcome(), certificate_number=Subquery(certificate))
         .select_related(
             "block__certification",
             "presentation__session",
