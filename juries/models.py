@@ -255,10 +255,6 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
         return f"{self.name} ({self.get_category_display()}, {self.organisation})"
 
     @property
-    def is_professional(self) -> bool:
-        return self.category in PROFESSIONAL_CATEGORIES
-
-    @property
     def role_label(self) -> str:
         if self.is_president:
             return "Président du jury"
@@ -469,7 +465,7 @@ class CertificateSequence(models.Model):
         return f"{self.year} : {self.last_number}"
 
 
-# — Documents (issue 6) —
+# — Documents —
 
 
 class DocumentKind(models.TextChoices):

@@ -1,4 +1,4 @@
-"""Figures about the certification for staff (issue 7): certified per year against the fiche's « 15 certifiés par
+"""Figures about the certification for staff: certified per year against the fiche's « 15 certifiés par
 an », candidates presented, success rates, acquired blocks pending a full certification — and their exports.
 
 What counts, once and for all (the dashboard prints these definitions under each table):

@@ -1,4 +1,4 @@
-"""Holder declaration to the Caisse des Dépôts (issue 7, first part): the flux XML cpf-1.1.2.xsd."""
+"""Holder declaration to the Caisse des Dépôts: the flux XML cpf-1.1.2.xsd."""
 
 import datetime
 import hashlib

@@ -1,4 +1,4 @@
-"""Issue 6: documents (minutes, results statements, attestations, certificates) as PDF/A, verifiable by anyone.
+"""Documents (minutes, results statements, attestations, certificates) as PDF/A, verifiable by anyone.
 
 Every PDF is read back with pypdf: its text, page count, metadata, PDF/A claims and embedded fonts.
 """

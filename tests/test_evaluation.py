@@ -1,4 +1,4 @@
-"""Issue 4: evaluation sessions and grids — trainers enter levels, the application proposes each block's outcome."""
+"""Evaluation sessions and grids — trainers enter levels, the application proposes each block's outcome."""
 
 import datetime
 import json

@@ -1,4 +1,4 @@
-"""Issue 5: juries — composition rules, deliberation and the president's sign-off."""
+"""Juries — composition rules, deliberation and the president's sign-off."""
 
 import datetime
 import re
