@@ -65,7 +65,7 @@ def candidate_create(*, actor, **fields) -> Candidate:
 
 @transaction.atomic
 def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
-    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+    candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
     before = candidate_snapshot(candidate)
     for name, value in _strip(fields).items():
         setattr(candidate, name, value)
@@ -149,7 +149,7 @@ def enrol(
 
 @transaction.atomic
 def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_accompanist="") -> Enrolment:
-    enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
+    enrolment = Enrolment.objects.select_for_update(of=("self",)).select_related("cohort__pathway").get(pk=enrolment.pk)
     before = _enrolment_snapshot(enrolment)
     if vae_accompanist.strip() and not enrolment.is_vae:
         raise ValidationError({"vae_accompanist": "Un accompagnateur VAE ne se désigne que sur la voie VAE."})
@@ -170,7 +170,7 @@ def admissibility_record(
 ) -> Enrolment:
     """The VAE admissibility decision (recevabilité), dated the day it was taken (not in the future). An unfavourable
     decision must say why."""
-    enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
+    enrolment = Enrolment.objects.select_for_update(of=("self",)).select_related("cohort__pathway").get(pk=enrolment.pk)
     if not enrolment.is_vae:
         raise ValidationError("La recevabilité ne concerne que les candidats en VAE.")
     if problem := event_date_problem(decided_on):

@@ -28,7 +28,7 @@ def _grid_snapshot(grid: Grid) -> dict:
 
 def _current_grid(*, block: Block) -> Grid:
     """The block's latest grid version, locked: changes of one grid are serialised."""
-    return Grid.objects.select_for_update().filter(block=block).order_by("-version").first()
+    return Grid.objects.select_for_update(of=("self",)).filter(block=block).order_by("-version").first()
 
 
 def _writable(grid: Grid) -> Grid:
@@ -158,7 +158,7 @@ def block_threshold_update(
 ) -> Block:
     """Change a block's rule while no evaluation has used it (Block.clean: valid, not frozen, never below the
     competences defined). Frozen afterwards: every result stays judged, and printed, by the rule applied to it."""
-    block = Block.objects.select_for_update().get(pk=block.pk)
+    block = Block.objects.select_for_update(of=("self",)).get(pk=block.pk)
     stored = {name: getattr(block, name) for name in BLOCK_RULE_FIELDS}
     before = _block_snapshot(block)
     block.threshold_kind = threshold_kind
@@ -191,7 +191,9 @@ def _registration_snapshot(registration: Registration) -> dict:
 @transaction.atomic
 def registration_create(*, registration: Registration, actor) -> Registration:
     """Record a registration (a renewal of the certification in the RNCP). `registration` is unsaved."""
-    Certification.objects.select_for_update().get(pk=registration.certification_id)  # serialise overlap checks
+    Certification.objects.select_for_update(of=("self",)).get(
+        pk=registration.certification_id
+    )  # serialise overlap checks
     registration.full_clean()
     registration.save()
     record_audit(
@@ -210,7 +212,9 @@ def registration_update(*, registration: Registration, actor, **fields) -> Regis
     unknown = set(fields) - set(REGISTRATION_FIELDS)
     if unknown:
         raise TypeError(f"registration_update() ne modifie pas : {', '.join(sorted(unknown))}")
-    Certification.objects.select_for_update().get(pk=registration.certification_id)  # serialise overlap checks
+    Certification.objects.select_for_update(of=("self",)).get(
+        pk=registration.certification_id
+    )  # serialise overlap checks
     registration = Registration.objects.get(pk=registration.pk)
     before = _registration_snapshot(registration)
     for name, value in fields.items():
@@ -234,7 +238,7 @@ def registration_update(*, registration: Registration, actor, **fields) -> Regis
 @transaction.atomic
 def registration_delete(*, registration: Registration, actor) -> None:
     """Delete a registration recorded by mistake; refused when a signed jury was held inside it."""
-    Certification.objects.select_for_update().get(pk=registration.certification_id)
+    Certification.objects.select_for_update(of=("self",)).get(pk=registration.certification_id)
     registration = Registration.objects.get(pk=registration.pk)
     sessions = list(registration.signed_sessions_resting_on())
     if sessions:
@@ -274,7 +278,7 @@ def certification_update(*, certification: Certification, actor, **fields) -> Ce
             "Ces données viennent de la fiche RNCP et ne se modifient pas ici (une autre fiche s'installe avec "
             f"load_fiche) : {', '.join(sorted(unknown))}."
         )
-    certification = Certification.objects.select_for_update().get(pk=certification.pk)
+    certification = Certification.objects.select_for_update(of=("self",)).get(pk=certification.pk)
     before = _certification_snapshot(certification)
     for name, value in fields.items():
         setattr(certification, name, value.strip() if isinstance(value, str) else value)
@@ -335,7 +339,7 @@ def validate_scale_levels(levels: list[dict]) -> None:
 @transaction.atomic
 def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> RatingScale:
     """Replace the levels of an unused scale. `levels`: dicts with position, code, label, validates."""
-    scale = RatingScale.objects.select_for_update().get(pk=scale.pk)
+    scale = RatingScale.objects.select_for_update(of=("self",)).get(pk=scale.pk)
     if scale.is_in_use:
         raise ValidationError(
             f"L'échelle version {scale.version} est utilisée depuis le {timezone.localtime(scale.first_used_at):%d/%m/%Y} : "
@@ -363,7 +367,12 @@ def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> Rat
 @transaction.atomic
 def rating_scale_new_version(*, certification: Certification, actor) -> RatingScale:
     """A copy of the current scale, editable, for results to come; used versions stay as they were."""
-    current = RatingScale.objects.select_for_update().filter(certification=certification).order_by("-version").first()
+    current = (
+        RatingScale.objects.select_for_update(of=("self",))
+        .filter(certification=certification)
+        .order_by("-version")
+        .first()
+    )
     if not current.is_in_use:
         return current
     scale = RatingScale.objects.create(certification=certification, version=current.version + 1)

@@ -214,7 +214,9 @@ def _refuse_if_frozen(block_evaluation: BlockEvaluation) -> None:
 
 def _locked_row(block_evaluation: BlockEvaluation) -> BlockEvaluation:
     """Lock the block evaluation's row (serialises saves of one grid) and refresh its state."""
-    row = BlockEvaluation.objects.select_for_update().only("status", "locked_at").get(pk=block_evaluation.pk)
+    row = (
+        BlockEvaluation.objects.select_for_update(of=("self",)).only("status", "locked_at").get(pk=block_evaluation.pk)
+    )
     block_evaluation.status, block_evaluation.locked_at = row.status, row.locked_at
     return block_evaluation
 

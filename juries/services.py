@@ -59,7 +59,7 @@ def _refuse_if_signed(session: JurySession) -> None:
 
 def _locked_session(session: JurySession) -> JurySession:
     """Lock the session row (serialises every change of one session) and read its current state."""
-    return JurySession.objects.select_for_update().select_related("certification").get(pk=session.pk)
+    return JurySession.objects.select_for_update(of=("self",)).select_related("certification").get(pk=session.pk)
 
 
 # — Composition —
@@ -800,7 +800,7 @@ def next_certificate_number(certification, year: int) -> str:
     Must run inside the caller's transaction; the unique constraint on CertificationAward.number is the last guard.
     """
     CertificateSequence.objects.get_or_create(year=year)
-    sequence = CertificateSequence.objects.select_for_update().get(year=year)
+    sequence = CertificateSequence.objects.select_for_update(of=("self",)).get(year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     prefix = certification.acronym or f"RNCP{certification.rncp_code}"
@@ -900,7 +900,9 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
         .order_by("presentation__enrolment__candidate_id", "block__number")
     )
     candidate_ids = sorted({d.presentation.enrolment.candidate_id for d in decisions})
-    list(Candidate.objects.select_for_update().filter(pk__in=candidate_ids).order_by("pk").values_list("pk"))
+    list(
+        Candidate.objects.select_for_update(of=("self",)).filter(pk__in=candidate_ids).order_by("pk").values_list("pk")
+    )
 
     now = clock.now()
     # Written while the session is still prepared (signed decisions are immutable, down to the database): the
@@ -967,7 +969,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     current = decision.current_outcome
     if outcome == current:
         raise ValidationError({"outcome": "La rectification doit changer la décision."})
-    candidate = Candidate.objects.select_for_update().get(pk=decision.presentation.enrolment.candidate_id)
+    candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=decision.presentation.enrolment.candidate_id)
     withdrawn = (
         AcquiredBlock.objects.filter(jury_decision=decision, withdrawn__isnull=False)
         .select_related("withdrawn__withdrawal")

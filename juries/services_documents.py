@@ -121,7 +121,9 @@ def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument
             if slot.kind in RECTIFIABLE_KINDS and slot.presentation is not None:
                 # Serialises with decision_rectify (which locks the session too), then checks that no rectification
                 # was signed for this candidate since the HTML was built.
-                JurySession.objects.select_for_update().filter(pk=prepared.session.pk).values_list("pk").get()
+                JurySession.objects.select_for_update(of=("self",)).filter(pk=prepared.session.pk).values_list(
+                    "pk"
+                ).get()
                 presentation_id = slot.presentation.pk
                 if last_rectification([presentation_id]).get(presentation_id) != prepared.rectification_mark:
                     raise ValidationError(STALE_MESSAGE)
@@ -197,7 +199,7 @@ def document_issue(*, session: JurySession, kind: str, candidate=None, actor) ->
 def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDocument:
     """Revoke a valid document (a certificate issued in error, a fraud…): the verification page says so."""
     _refuse_unless_staff(actor, "révoquer un document")
-    document = IssuedDocument.objects.select_for_update().defer("pdf").get(pk=document.pk)
+    document = IssuedDocument.objects.select_for_update(of=("self",)).defer("pdf").get(pk=document.pk)
     if document.status != DocumentStatus.VALID:
         raise ValidationError(
             f"Ce document n'est plus valide ({document.get_status_display().lower()}) : rien à révoquer."
@@ -226,7 +228,7 @@ def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
     decision = rectification.decision
     presentation = decision.presentation
     documents = list(
-        IssuedDocument.objects.select_for_update()
+        IssuedDocument.objects.select_for_update(of=("self",))
         .filter(
             session_id=presentation.session_id,
             candidate_id=presentation.enrolment.candidate_id,
@@ -346,7 +348,7 @@ def batch_request(*, session: JurySession, actor) -> DocumentBatch:
     the queue if the process that ran it died)."""
     _refuse_unless_staff(actor, "produire les documents d'une session")
     session = _signed(session)
-    JurySession.objects.select_for_update().filter(pk=session.pk).values_list("pk").get()
+    JurySession.objects.select_for_update(of=("self",)).filter(pk=session.pk).values_list("pk").get()
     unfinished = (
         DocumentBatch.objects.filter(session=session, status__in=[BatchStatus.PENDING, BatchStatus.RUNNING])
         .defer(*BATCH_BYTES)
@@ -429,7 +431,7 @@ def _recover(batch: DocumentBatch) -> bool:
     if batch.status == BatchStatus.PENDING and not _task_lost(batch):
         return False
     with transaction.atomic():
-        current = DocumentBatch.objects.select_for_update().defer(*BATCH_BYTES).get(pk=batch.pk)
+        current = DocumentBatch.objects.select_for_update(of=("self",)).defer(*BATCH_BYTES).get(pk=batch.pk)
         if (current.status, current.runner, current.task_id, current.heartbeat_at) != (
             batch.status,
             batch.runner,
