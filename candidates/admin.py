@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from candidates import services
+from candidates import selectors, services
 from candidates.forms import CandidateForm
 from candidates.models import (
     VAE_PATHWAY_CODE,
@@ -170,7 +170,7 @@ class CandidateAdmin(ServiceModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Not form.model_fields(): the admin's form class also lists confirm_not_duplicate in its Meta.fields.
-        fields = {name: form.cleaned_data[name] for name in services.CANDIDATE_AUDITED_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in selectors.CANDIDATE_AUDITED_FIELDS}
         if change:
             saved = services.candidate_update(candidate=obj, actor=request.user, **fields)
         else:

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.formats import date_format
 
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.services import CANDIDATE_AUDITED_FIELDS
+from candidates.selectors import CANDIDATE_AUDITED_FIELDS
 from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block, PreparationPlace
 from certif.roles import Role

@@ -13,41 +13,11 @@ from candidates.models import (
     Candidate,
     Cohort,
     Enrolment,
-    EnrolmentStatus,
 )
+from candidates.selectors import CANDIDATE_AUDITED_FIELDS, audit_value, candidate_snapshot
 from certif.audit import record_audit
 from certif.models import Block, PreparationPlace
 from certif.validation import TEXT_MAX_LENGTH, check_text, event_date_problem, unique_violations_as_field_errors
-
-CANDIDATE_AUDITED_FIELDS = [
-    "birth_name",
-    "usage_name",
-    "first_name",
-    "second_first_name",
-    "third_first_name",
-    "sex",
-    "birth_date",
-    "birth_commune",
-    "birth_insee_code",
-    "birth_postal_code",
-    "birth_country",
-    "email",
-    "phone",
-    "address",
-    "postal_code",
-    "city",
-    "employer_name",
-    "employer_kind",
-    "job_title",
-]
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
-def candidate_snapshot(candidate: Candidate) -> dict:
-    return {field: _jsonable(getattr(candidate, field)) for field in CANDIDATE_AUDITED_FIELDS}
 
 
 def _strip(fields: dict) -> dict:
@@ -88,7 +58,7 @@ def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
 def _cohort_snapshot(cohort: Cohort) -> dict:
     data = model_to_dict(cohort, fields=["name", "pathway", "preparation_place", "start_date", "end_date"])
     data["trainers"] = sorted(cohort.trainers.values_list("username", flat=True)) if cohort.pk else []
-    return {key: _jsonable(value) for key, value in data.items()}
+    return {key: audit_value(value) for key, value in data.items()}
 
 
 @transaction.atomic
@@ -115,7 +85,7 @@ def _enrolment_snapshot(enrolment: Enrolment) -> dict:
         "status": enrolment.status,
         "tutor_name": enrolment.tutor_name,
         "vae_accompanist": enrolment.vae_accompanist,
-        "admissibility_date": _jsonable(enrolment.admissibility_date),
+        "admissibility_date": audit_value(enrolment.admissibility_date),
         "admissibility_favourable": enrolment.admissibility_favourable,
         "admissibility_reason": enrolment.admissibility_reason,
     }
@@ -247,48 +217,6 @@ def acquired_block_import(
         acquired.save()
     record_audit(actor=actor, action="acquired_block.imported", target=acquired, after=_acquired_snapshot(acquired))
     return acquired
-
-
-class BlockStatus:
-    ACQUIRED = "acquired"
-    WITHDRAWN = "withdrawn"
-    IN_PROGRESS = "in_progress"
-    NOT_STARTED = "not_started"
-
-
-def block_statuses(candidate: Candidate, blocks) -> list[dict]:
-    """For each block of the certification: acquired (when, how), withdrawn, in progress, or not started; with
-    `withdrawn_acquisitions`, the earlier acquisitions of that block withdrawn by a withdrawal (kept in view).
-
-    Uses the candidate's prefetched `acquired_blocks` (with `withdrawn__withdrawal`) and `enrolments`.
-    """
-    held, withdrawn = {}, {}
-    for item in candidate.acquired_blocks.all():
-        if item.is_withdrawn:
-            withdrawn.setdefault(item.block_id, []).append(item)
-        else:
-            held[item.block_id] = item
-    in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
-    statuses = []
-    for block in blocks:
-        if block.pk in held:
-            status = BlockStatus.ACQUIRED
-        elif block.pk in withdrawn:
-            status = BlockStatus.WITHDRAWN
-        elif in_training:
-            status = BlockStatus.IN_PROGRESS
-        else:
-            status = BlockStatus.NOT_STARTED
-        statuses.append(
-            {
-                "block": block,
-                "status": status,
-                "acquired": held.get(block.pk),
-                "withdrawn_acquisitions": withdrawn.get(block.pk, []),
-                "in_training": in_training,
-            }
-        )
-    return statuses
 
 
 @transaction.atomic

@@ -13,65 +13,24 @@ staff tick both, the service refuses otherwise). Withdrawing the certificate alo
 """
 
 import datetime
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from candidates.models import (
-    AcquiredBlock,
     Candidate,
-    CertificationAward,
     Withdrawal,
     WithdrawnBlock,
     WithdrawnDocument,
 )
+from candidates.selectors import documents_stating, withdrawal_options
 from certif.audit import record_audit
 from certif.roles import is_staff_member
 
 REFERENCE_MAX_LENGTH = 255
 REASON_MAX_LENGTH = 2000
-
-
-@dataclass
-class WithdrawalOptions:
-    """What a withdrawal can take away from a candidate in one certification, as the form lists it."""
-
-    award: CertificationAward | None
-    blocks: list[AcquiredBlock]
-
-
-def withdrawal_options(*, candidate: Candidate, certification) -> WithdrawalOptions:
-    award = CertificationAward.objects.in_force().filter(candidate=candidate, certification=certification).first()
-    blocks = list(
-        AcquiredBlock.objects.held()
-        .filter(candidate=candidate, block__certification=certification)
-        .select_related("block", "jury_decision__presentation__session")
-        .order_by("block__number")
-    )
-    return WithdrawalOptions(award=award, blocks=blocks)
-
-
-def documents_stating(*, candidate: Candidate, award: CertificationAward | None, blocks: list[AcquiredBlock]):
-    """The valid documents of the candidate that state a result about to be withdrawn: the certificate of `award`,
-    and every results statement or attestation of a session held on or after the day a block of `blocks` was
-    acquired (such a document lists that block among the blocks held, or reports the decision that gave it)."""
-    from juries.models import DocumentKind, DocumentStatus, IssuedDocument
-
-    condition = Q(pk__in=[])
-    if award is not None:
-        condition |= Q(kind=DocumentKind.CERTIFICATE, award=award)
-    if blocks:
-        first_day = min(item.acquired_on for item in blocks)
-        condition |= Q(kind__in=[DocumentKind.RESULTS, DocumentKind.ATTESTATION], session__date__gte=first_day)
-    return (
-        IssuedDocument.objects.filter(condition, candidate=candidate, status=DocumentStatus.VALID)
-        .defer("pdf")
-        .order_by("session__date", "kind", "pk")
-    )
 
 
 def _d(day: datetime.date) -> str:

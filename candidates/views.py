@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from candidates import services, services_withdrawals
+from candidates import selectors, services, services_withdrawals
 from candidates.filters import SEARCH_SESSION_KEY, filtered_candidates
 from candidates.forms import (
     AcquiredBlockForm,
@@ -120,7 +120,7 @@ def candidate_detail(request, pk):
     )
     certification = Certification.objects.first()
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
-    statuses = services.block_statuses(candidate, blocks)
+    statuses = selectors.block_statuses(candidate, blocks)
     award = candidate.award_in_force
     staff = is_staff_member(request.user)
     return render(
@@ -176,7 +176,7 @@ def candidate_personal_data(request, pk):
     candidate = get_object_or_404(_with_file(Candidate.objects.all()), pk=pk)
     data = {
         "exporte_le": timezone.now(),
-        "identite": services.candidate_snapshot(candidate),
+        "identite": selectors.candidate_snapshot(candidate),
         "inscriptions": [
             {
                 "promotion": enrolment.cohort.name,
@@ -350,7 +350,7 @@ def withdrawal_create(request, pk):
         raise PermissionDenied("Seuls les gestionnaires peuvent retirer un certificat ou un bloc.")
     candidate = get_object_or_404(Candidate, pk=pk)
     certification = Certification.objects.order_by("pk").first()
-    options = services_withdrawals.withdrawal_options(candidate=candidate, certification=certification)
+    options = selectors.withdrawal_options(candidate=candidate, certification=certification)
     form = WithdrawalForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -388,7 +388,7 @@ def withdrawal_create(request, pk):
             "candidate": candidate,
             "form": form,
             "options": options,
-            "valid_documents": services_withdrawals.documents_stating(
+            "valid_documents": selectors.documents_stating(
                 candidate=candidate, award=options.award, blocks=options.blocks
             ).select_related("session"),
         },

@@ -308,7 +308,7 @@ def _scale_snapshot(scale: RatingScale) -> dict:
     }
 
 
-def validate_scale_levels(levels: list[dict]) -> None:
+def _validate_scale_levels(levels: list[dict]) -> None:
     """A scale is a strict order, best first, whose validating levels are the best ones."""
     if len(levels) < 2:
         raise ValidationError("Une échelle compte au moins deux niveaux.")
@@ -345,7 +345,7 @@ def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> Rat
             f"L'échelle version {scale.version} est utilisée depuis le {timezone.localtime(scale.first_used_at):%d/%m/%Y} : "
             "elle ne peut plus être modifiée. Créez une nouvelle version."
         )
-    validate_scale_levels(levels)
+    _validate_scale_levels(levels)
     before = _scale_snapshot(scale)
     scale.levels.all().delete()
     ScaleLevel.objects.bulk_create(

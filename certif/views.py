@@ -35,7 +35,7 @@ def home(request):
             .order_by("-session__starts_on", "session_id", "block__number")
         )
     if Role.PRESIDENT in roles:
-        from juries.services import president_pending_sessions
+        from juries.selectors import president_pending_sessions
 
         context["president_sessions"] = president_pending_sessions(request.user)
     return render(request, "certif/home.html", context)

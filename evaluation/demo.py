@@ -17,7 +17,7 @@ from candidates.models import Cohort
 from certif import services as referential
 from certif.demo import history_at
 from certif.models import Block
-from evaluation import services
+from evaluation import selectors, services
 from evaluation.models import BlockEvaluation, EvaluationSession
 
 PLACEHOLDER = "[Démo] Critère complémentaire n°{n} (à remplacer par le référentiel de certification)"
@@ -96,7 +96,7 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
                 cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=STARTS_ON, ends_on=ENDS_ON, actor=staff
             )
         created = 1
-    enrolments = [enrolment for enrolment in services.cohort_enrolments(cohort) if enrolment.can_be_evaluated]
+    enrolments = [enrolment for enrolment in selectors.cohort_enrolments(cohort) if enrolment.can_be_evaluated]
     for block_evaluation in BlockEvaluation.objects.filter(session=session).select_related(
         "block", "grid", "scale", "session"
     ):

@@ -12,8 +12,7 @@ from certif import clock
 from certif.audit import record_audit
 from certif.models import AuditEvent, Block, Grid, RatingScale
 from certif.roles import Role
-from certif.rules import BlockResult, block_outcome
-from certif.text import counted, plural
+from certif.text import counted
 from certif.validation import (
     PLANNING_HORIZON_YEARS,
     TEXT_MAX_LENGTH,
@@ -22,6 +21,7 @@ from certif.validation import (
     forbidden_character,
 )
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, EvaluationSession, LevelEntry, evaluable_q
+from evaluation.selectors import cohort_enrolments, incomplete_grid_message, missing_cells
 
 COMMENT_MAX_LENGTH = 2000
 LEVEL_CHANGED = "evaluation.level_changed"
@@ -29,26 +29,6 @@ LEVEL_CHANGED = "evaluation.level_changed"
 
 class InvalidGridData(Exception):
     """A grid POST that the page cannot have produced (tampered or forged): refused whole, nothing written."""
-
-
-def cohort_enrolments(cohort):
-    """The enrolments of a cohort, in name order, with what `can_be_evaluated` and the grid page read."""
-    return (
-        Enrolment.objects.filter(cohort=cohort)
-        .select_related("candidate", "cohort__pathway")
-        .order_by("candidate__birth_name", "candidate__first_name", "pk")
-    )
-
-
-def proposal(block_evaluation: BlockEvaluation, levels) -> BlockResult:
-    """The proposed outcome of one candidate's row; `levels` = one code or "" per competence of the grid."""
-    scale = block_evaluation.scale
-    return block_outcome(
-        levels=[level or None for level in levels],
-        threshold=block_evaluation.block.threshold,
-        validating_levels=scale.validating_codes,
-        floor_label=scale.floor_label,
-    )
 
 
 # — Opening a session —
@@ -62,22 +42,6 @@ def _session_snapshot(session: EvaluationSession) -> dict:
         "starts_on": session.starts_on.isoformat(),
         "ends_on": session.ends_on.isoformat(),
     }
-
-
-def incomplete_grid_message(block: Block, grid: Grid) -> str:
-    missing, defined = grid.missing_count, grid.defined_count
-    if grid.surplus_count:
-        surplus = grid.surplus_count
-        return (
-            f"Le bloc {block.number} a une grille qui compte {defined} compétences alors qu'il en déclare "
-            f"{block.declared_competence_count} : retirez-en {surplus} (une grille compte exactement les "
-            "compétences que le bloc déclare)."
-        )
-    return (
-        f"Le bloc {block.number} a une grille incomplète : {missing} "
-        f"{plural(missing, 'compétence manque', 'compétences manquent')} "
-        f"({counted(defined, 'définie', 'définies')} sur {block.declared_competence_count})."
-    )
 
 
 @transaction.atomic
@@ -301,19 +265,6 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
 
 
 # — Submitting and reopening —
-
-
-def missing_cells(block_evaluation: BlockEvaluation) -> int:
-    """How many cells of the evaluable candidates still lack a level."""
-    candidates = Enrolment.objects.filter(cohort_id=block_evaluation.session.cohort_id).filter(evaluable_q()).count()
-    competences = block_evaluation.grid.competences.count()
-    filled = (
-        LevelEntry.objects.filter(block_evaluation=block_evaluation)
-        .exclude(level="")
-        .filter(evaluable_q("enrolment__"))
-        .count()
-    )
-    return candidates * competences - filled
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from certif.audit import audit_trail
 from certif.roles import is_staff_member
 from certif.rules import Outcome
 from certif.validation import show_errors
-from evaluation import services
+from evaluation import selectors, services
 from evaluation.forms import ReopenForm, SessionOpenForm, cell_prefix, parse_cells
 from evaluation.models import BlockEvaluation, EvaluationSession, LevelEntry
 from evaluation.services import Conflict, InvalidGridData
@@ -139,7 +139,7 @@ def _render_grid(
     conflict_map = {conflict.cell.key: conflict.current for conflict in conflicts}
     competences = list(block_evaluation.grid.competences.all())
     scale = block_evaluation.scale
-    enrolments = list(services.cohort_enrolments(block_evaluation.session.cohort_id))
+    enrolments = list(selectors.cohort_enrolments(block_evaluation.session.cohort_id))
     entries = {
         (entry.enrolment_id, entry.competence_id): entry
         for entry in LevelEntry.objects.filter(block_evaluation=block_evaluation).select_related("updated_by")
@@ -172,7 +172,7 @@ def _render_grid(
                 )  # fmt: skip
             filled += bool(stored_level)
             cells.append(cell)
-        result = services.proposal(block_evaluation, [cell.level for cell in cells])
+        result = selectors.proposal(block_evaluation, [cell.level for cell in cells])
         rows.append(
             {
                 "enrolment": enrolment,

@@ -34,10 +34,11 @@ from candidates.demo import LEAVES_AFTER_FIRST_JURY
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
 from certif.demo import history_at
 from certif.models import Block, Certification
+from evaluation import selectors as evaluation_selectors
 from evaluation import services as evaluation
 from evaluation.demo import complete_demo_grids, grid_cells
 from evaluation.models import BlockEvaluation, EvaluationSession
-from juries import services
+from juries import selectors, services
 from juries.documents import session_slots
 from juries.models import BatchStatus, Decision, DecisionOutcome, JuryMember, JurySession, MemberCategory
 from juries.services_documents import batch_request
@@ -118,7 +119,7 @@ def _evaluated(cohort, numbers, *, levels, opened_on, starts_on, ends_on, staff,
             session = evaluation.evaluation_session_open(
                 cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=starts_on, ends_on=ends_on, actor=staff
             )
-    enrolments = [e for e in evaluation.cohort_enrolments(cohort) if e.can_be_evaluated]
+    enrolments = [e for e in evaluation_selectors.cohort_enrolments(cohort) if e.can_be_evaluated]
     for be in BlockEvaluation.objects.filter(session=session).select_related("grid", "block", "scale"):
         if be.is_submitted or be.is_locked:
             continue
@@ -147,7 +148,7 @@ def _jury(certification, *, place, day, numbers, members, staff, president, coho
             actor=staff,
         )
     with history_at(presented_on, 9, 30):
-        for item in services.eligibilities(session):
+        for item in selectors.eligibilities(session):
             if item.eligible and item.enrolment.cohort_id == cohort.pk:
                 services.presentation_add(session=session, enrolment=item.enrolment, actor=staff)
     return session

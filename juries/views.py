@@ -18,7 +18,7 @@ from certif.rules import Outcome
 from certif.security import check_signature_password
 from certif.validation import show_errors
 from evaluation.views import OUTCOME_BADGES
-from juries import services
+from juries import selectors, services
 from juries.composition import panel_problem
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
 from juries.integrity import integrity_report
@@ -104,7 +104,7 @@ def session_list(request):
     rows = [
         {
             "session": session,
-            "violations": services.session_violations(session, list(session.members.all())),
+            "violations": selectors.session_violations(session, list(session.members.all())),
             "candidates": len(session.presentations.all()),
         }
         for session in sessions
@@ -139,7 +139,7 @@ def session_create(request):
 
 def _warn_registration(request, session):
     """Outside every registration period: said at once, on the page that follows the save."""
-    problem = services.registration_problem(session)
+    problem = selectors.registration_problem(session)
     if problem:
         messages.warning(request, f"Attention : {problem}")
 
@@ -197,8 +197,8 @@ def _presentations(session):
 
 def _panel_rows(session, members, presentations):
     """Each presentation with the members who deliberate on that candidate and, when broken, why."""
-    panels = services.presentation_panels(session, members, presentations)
-    base_ok = not services.session_violations(session, members)
+    panels = selectors.presentation_panels(session, members, presentations)
+    base_ok = not selectors.session_violations(session, members)
     rows = []
     for presentation in presentations:
         panel = panels[presentation.pk]
@@ -216,7 +216,7 @@ def session_detail(request, pk):
     roles = _roles(request)
     session = _session(request, pk)
     members = list(session.members.select_related("user"))
-    violations = services.session_violations(session, members)
+    violations = selectors.session_violations(session, members)
     presentations = _presentations(session)
     return render(
         request,
@@ -228,10 +228,10 @@ def session_detail(request, pk):
             "violations": violations,
             "presentations": presentations,
             "panel_rows": _panel_rows(session, members, presentations),
-            "dates": services.session_date_facts(session, presented=bool(presentations)),
+            "dates": selectors.session_date_facts(session, presented=bool(presentations)),
             "can_prepare": Role.STAFF in roles and not session.is_signed,
             "is_staff": Role.STAFF in roles,
-            "problems": [] if session.is_signed else services.sign_off_problems(session),
+            "problems": [] if session.is_signed else selectors.sign_off_problems(session),
             "is_session_president": _presides(members, request.user),
             "valid_documents": (
                 IssuedDocument.objects.filter(session=session, status=DocumentStatus.VALID).count()
@@ -293,7 +293,7 @@ def member_remove(request, pk, member_pk):
 
 
 def _warn_panels(request, session):
-    for problem in services.panel_problems(session).values():
+    for problem in selectors.panel_problems(session).values():
         messages.warning(request, problem)
 
 
@@ -315,7 +315,7 @@ def presentations(request, pk):
         else:
             messages.success(request, f"{enrolment.candidate.full_name} est présenté au jury.")
         return redirect("juries:presentations", pk=session.pk)
-    items = [] if session.is_signed else services.eligibilities(session)
+    items = [] if session.is_signed else selectors.eligibilities(session)
     return render(
         request,
         "juries/presentations.html",
@@ -406,7 +406,7 @@ def deliberation(request, pk):
     session = _session(request, pk)
     members = list(session.members.select_related("user"))
     is_president = _presides(members, request.user)
-    violations = services.session_violations(session, members)
+    violations = selectors.session_violations(session, members)
     posted, errors = None, []
     if request.method == "POST":
         if not is_president:
@@ -440,7 +440,7 @@ def deliberation(request, pk):
             )
             return redirect("juries:deliberation", pk=session.pk)
     presentations = _presentations(session)
-    panels = {} if violations else services.presentation_panels(session, members, presentations)
+    panels = {} if violations else selectors.presentation_panels(session, members, presentations)
     return render(
         request,
         "juries/deliberation.html",
@@ -490,8 +490,8 @@ def sign_off(request, pk):
         {
             "session": session,
             "form": form,
-            "problems": services.sign_off_problems(session),
-            "dates": services.session_date_facts(session, presented=session.presentations.exists()),
+            "problems": selectors.sign_off_problems(session),
+            "dates": selectors.session_date_facts(session, presented=session.presentations.exists()),
         },
         status=400 if request.method == "POST" else 200,
     )

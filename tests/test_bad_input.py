@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from candidates import services as candidate_services
 from candidates.models import AccessPathway, AcquiredBlock, Candidate, Cohort, Enrolment
-from candidates.services import CANDIDATE_AUDITED_FIELDS
+from candidates.selectors import CANDIDATE_AUDITED_FIELDS
 from certif.models import AuditEvent, PreparationPlace, Registration
 from certif.validation import unique_violations_as_field_errors
 from tests.factories import candidate_fields, evaluated_cohort, make_candidate, make_cohort, make_jury, present_all

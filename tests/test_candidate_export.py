@@ -14,7 +14,8 @@ from django.urls import reverse
 from candidates.exports import HEADERS
 from candidates.filters import SEARCH_SESSION_KEY
 from candidates.models import AccessPathway, Candidate, Cohort, Enrolment
-from candidates.services import candidate_create, candidate_snapshot, enrol
+from candidates.selectors import candidate_snapshot
+from candidates.services import candidate_create, enrol
 from certif.models import PreparationPlace
 
 CSV_URL = reverse("candidates:export_csv")

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from candidates import services
+from candidates import selectors, services
 from candidates.models import AccessPathway, Candidate, CertificationAward, Cohort, Enrolment
 from certif.models import AuditEvent, PreparationPlace
 from tests.factories import candidate_fields, make_candidate, make_cohort
@@ -74,7 +74,7 @@ class TestCandidateForm:
         page = staff_client.get(reverse("candidates:detail", args=[candidate.pk])).content.decode()
         assert "(code postal 42000)" in page
 
-        data = form_data(**{f: getattr(candidate, f) for f in services.CANDIDATE_AUDITED_FIELDS})
+        data = form_data(**{f: getattr(candidate, f) for f in selectors.CANDIDATE_AUDITED_FIELDS})
         data["birth_postal_code"] = "42100"
         staff_client.post(reverse("candidates:edit", args=[candidate.pk]), data)
         event = AuditEvent.objects.get(action="candidate.updated")
@@ -95,7 +95,7 @@ class TestCandidateForm:
 
     def test_edit_records_before_and_after(self, staff_client, staff_user):
         candidate = make_candidate(staff_user, email="avant@example.org")
-        data = form_data(**{**{f: getattr(candidate, f) for f in services.CANDIDATE_AUDITED_FIELDS}})
+        data = form_data(**{**{f: getattr(candidate, f) for f in selectors.CANDIDATE_AUDITED_FIELDS}})
         data["email"] = "apres@example.org"
         staff_client.post(reverse("candidates:edit", args=[candidate.pk]), data)
         event = AuditEvent.objects.get(action="candidate.updated")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from juries import services_documents as documents
 from juries.integrity import integrity_report
 from juries.models import Decision, DocumentKind
-from juries.services import decisions_fingerprint
+from juries.selectors import decisions_fingerprint
 from tests.signed_world import signed_world
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from candidates.models import AcquiredBlock, AcquiredBlockSource, CertificationA
 from certif.models import AuditEvent
 from certif.roles import Role
 from certif.security import check_signature_password
-from juries import services
+from juries import selectors, services
 from juries.composition import composition_violations
 from juries.models import (
     Decision,
@@ -321,7 +321,7 @@ class TestConflictsOfInterest:
             candidate=SimpleNamespace(employer_name=""), tutor_name="", vae_accompanist="Sophie Marchand (IRUP)"
         )
         member = JuryMember(name="sophie  marchand", organisation="IRUP", category=TRAINER)
-        assert services.file_links(member, enrolment, set()) == ["accompagnateur VAE du candidat"]
+        assert selectors.file_links(member, enrolment, set()) == ["accompagnateur VAE du candidat"]
 
 
 class TestDeliberation:
@@ -806,15 +806,15 @@ class TestDemo:
         # Thomas Giraud's tutor and employer stands aside; a substitute of her category takes her seat.
         giraud = Presentation.objects.get(session=first, enrolment__candidate__birth_name="Giraud")
         assert giraud.recusals.get().member.name == "Sylvie Rochette"
-        panel = services.presentation_panels(first, list(first.members.all()), [giraud])[giraud.pk]
+        panel = selectors.presentation_panels(first, list(first.members.all()), [giraud])[giraud.pk]
         assert panel.is_valid
         assert [(seat.member.name, seat.replaces.name) for seat in panel.replacements] == [
             ("Nadine Peyrard", "Sylvie Rochette")
         ]
 
         # Ready to deliberate: nothing but the decisions is missing, and the president signs it now.
-        assert services.session_violations(ready) == [] and ready.presentations.count() == 8
-        (problem,) = services.sign_off_problems(ready)
+        assert selectors.session_violations(ready) == [] and ready.presentations.count() == 8
+        (problem,) = selectors.sign_off_problems(ready)
         assert problem.startswith("30 décisions manquent")
         president = first.members.get(is_president=True).user
         decide_all(ready, president)

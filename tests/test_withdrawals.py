@@ -31,7 +31,7 @@ from certif.guards import FrozenRowError
 from certif.models import AuditEvent, Block, Certification
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
-from juries import services, statistics
+from juries import selectors, services, statistics
 from juries import services_documents as documents
 from juries.documents import session_slots
 from juries.models import Decision, DocumentKind, DocumentStatus, IssuedDocument
@@ -340,7 +340,7 @@ def test_a_withdrawn_block_can_be_earned_again_and_the_certificate_with_a_new_nu
     _withdraw(data.first, staff_user, award=True, numbers=(2,))
     _evaluate_again(data, staff_user, trainer_user, (2,), data.enrolments)
     jury = make_jury(staff_user, president_user, numbers=(2,), day=SECOND_JURY_DAY, place="IRUP, salle 2")
-    eligibility = {item.enrolment.candidate_id: item for item in services.eligibilities(jury)}
+    eligibility = {item.enrolment.candidate_id: item for item in selectors.eligibilities(jury)}
     # The withdrawn block is examined again; the second candidate still holds block 2.
     assert [block.number for block, _ in eligibility[data.first.pk].examined] == [2]
     assert not eligibility[data.second.pk].eligible
