@@ -230,7 +230,7 @@ class EnrolmentAdminForm(forms.ModelForm):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(ServiceModelAdmin):
-    """Created with `enrol`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
+    """Created with `enrolment_create`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
     application's own page (it must be dated and, when unfavourable, reasoned)."""
 
     service_writes = frozenset({"add", "change"})
@@ -270,7 +270,7 @@ class EnrolmentAdmin(ServiceModelAdmin):
                 vae_accompanist=data["vae_accompanist"],
             )
         else:
-            saved = services.enrol(
+            saved = services.enrolment_create(
                 candidate=data["candidate"],
                 cohort=data["cohort"],
                 actor=request.user,

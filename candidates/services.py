@@ -2,7 +2,9 @@
 transaction."""
 
 import datetime
+from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -25,7 +27,7 @@ def _strip(fields: dict) -> dict:
 
 
 @transaction.atomic
-def candidate_create(*, actor, **fields) -> Candidate:
+def candidate_create(*, actor: User, **fields) -> Candidate:
     candidate = Candidate(**_strip(fields))
     candidate.full_clean()
     candidate.save()
@@ -34,7 +36,7 @@ def candidate_create(*, actor, **fields) -> Candidate:
 
 
 @transaction.atomic
-def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
+def candidate_update(*, candidate: Candidate, actor: User, **fields) -> Candidate:
     candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
     before = candidate_snapshot(candidate)
     for name, value in _strip(fields).items():
@@ -62,7 +64,7 @@ def _cohort_snapshot(cohort: Cohort) -> dict:
 
 
 @transaction.atomic
-def cohort_save(*, cohort: Cohort, trainers, actor) -> Cohort:
+def cohort_save(*, cohort: Cohort, trainers: Iterable[User], actor: User) -> Cohort:
     """Create or update a cohort (unsaved or changed instance) and set its trainers."""
     before = _cohort_snapshot(Cohort.objects.get(pk=cohort.pk)) if cohort.pk else None
     cohort.full_clean()
@@ -92,8 +94,14 @@ def _enrolment_snapshot(enrolment: Enrolment) -> dict:
 
 
 @transaction.atomic
-def enrol(
-    *, candidate: Candidate, cohort: Cohort, actor, enrolled_on=None, tutor_name="", vae_accompanist=""
+def enrolment_create(
+    *,
+    candidate: Candidate,
+    cohort: Cohort,
+    actor: User,
+    enrolled_on: datetime.date | None = None,
+    tutor_name: str = "",
+    vae_accompanist: str = "",
 ) -> Enrolment:
     """Enrol a candidate in a cohort. Refused on a pathway the fiche closes, or twice in the same cohort."""
     if not cohort.pathway.is_open:
@@ -118,7 +126,9 @@ def enrol(
 
 
 @transaction.atomic
-def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_accompanist="") -> Enrolment:
+def enrolment_update(
+    *, enrolment: Enrolment, actor: User, status: str, tutor_name: str = "", vae_accompanist: str = ""
+) -> Enrolment:
     enrolment = Enrolment.objects.select_for_update(of=("self",)).select_related("cohort__pathway").get(pk=enrolment.pk)
     before = _enrolment_snapshot(enrolment)
     if vae_accompanist.strip() and not enrolment.is_vae:
@@ -134,9 +144,9 @@ def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_
     return enrolment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def admissibility_record(
-    *, enrolment: Enrolment, decided_on: datetime.date, favourable: bool, reason: str, actor
+    *, enrolment: Enrolment, decided_on: datetime.date, favourable: bool, reason: str, actor: User
 ) -> Enrolment:
     """The VAE admissibility decision (recevabilité), dated the day it was taken (not in the future). An unfavourable
     decision must say why."""
@@ -174,7 +184,7 @@ def _acquired_snapshot(acquired: AcquiredBlock) -> dict:
 
 @transaction.atomic
 def acquired_block_import(
-    *, candidate: Candidate, block: Block, acquired_on: datetime.date, import_source: str, actor
+    *, candidate: Candidate, block: Block, acquired_on: datetime.date, import_source: str, actor: User
 ) -> AcquiredBlock:
     """Record a block acquired before the application existed (history), with its source.
 
@@ -219,8 +229,8 @@ def acquired_block_import(
     return acquired
 
 
-@transaction.atomic
-def preparation_place_create(*, place: PreparationPlace, actor) -> PreparationPlace:
+@transaction.atomic(durable=True)
+def preparation_place_create(*, place: PreparationPlace, actor: User) -> PreparationPlace:
     place.full_clean()
     with unique_violations_as_field_errors(place):
         place.save()

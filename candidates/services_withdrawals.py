@@ -13,7 +13,9 @@ staff tick both, the service refuses otherwise). Withdrawing the certificate alo
 """
 
 import datetime
+from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +29,7 @@ from candidates.models import (
 )
 from candidates.selectors import documents_stating, withdrawal_options
 from certif.audit import record_audit
+from certif.models import Certification
 from certif.roles import is_staff_member
 
 REFERENCE_MAX_LENGTH = 255
@@ -67,13 +70,13 @@ def _validate(*, reference: str, decided_on, reason: str, award, blocks) -> dict
 def withdrawal_record(
     *,
     candidate: Candidate,
-    certification,
+    certification: Certification,
     withdraw_award: bool,
-    acquired_block_ids,
+    acquired_block_ids: Iterable[int],
     reference: str,
     decided_on: datetime.date | None,
     reason: str,
-    actor,
+    actor: User,
 ) -> Withdrawal:
     """Withdraw the candidate's certificate (`withdraw_award`) and/or the acquired blocks `acquired_block_ids`.
 

@@ -248,7 +248,7 @@ def enrolment_create(request, pk):
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.enrol(candidate=candidate, actor=request.user, **form.cleaned_data)
+            services.enrolment_create(candidate=candidate, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             show_errors(form, error)
         else:

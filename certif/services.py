@@ -1,6 +1,9 @@
 """Every change to the referential goes through one of these functions: validate, write, audit, in one
 transaction."""
 
+from decimal import Decimal
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +49,7 @@ def _writable(grid: Grid) -> Grid:
     return new_grid
 
 
-def _record_grid_change(*, actor, action: str, before: dict, grid: Grid) -> None:
+def _record_grid_change(*, actor: User, action: str, before: dict, grid: Grid) -> None:
     # `before` is the grid as it was (the frozen version when a new one was made), `after` the grid as it is now.
     record_audit(actor=actor, action=action, target=grid, before=before, after=_grid_snapshot(grid))
 
@@ -61,8 +64,8 @@ def _check_label_free(*, grid: Grid, label: str, exclude_position: int | None = 
     return label
 
 
-@transaction.atomic
-def competence_add(*, block: Block, label: str, actor) -> Competence:
+@transaction.atomic(durable=True)
+def competence_add(*, block: Block, label: str, actor: User) -> Competence:
     current = _current_grid(block=block)
     label = _check_label_free(grid=current, label=label)
     declared = current.block.declared_competence_count
@@ -81,8 +84,8 @@ def competence_add(*, block: Block, label: str, actor) -> Competence:
     return competence
 
 
-@transaction.atomic
-def competence_rename(*, block: Block, position: int, label: str, actor) -> Competence:
+@transaction.atomic(durable=True)
+def competence_rename(*, block: Block, position: int, label: str, actor: User) -> Competence:
     """Rename the competence at `position`; the same label again changes nothing (no version, no audit)."""
     current = _current_grid(block=block)
     competence = current.competences.filter(position=position).first()
@@ -100,8 +103,8 @@ def competence_rename(*, block: Block, position: int, label: str, actor) -> Comp
     return competence
 
 
-@transaction.atomic
-def competence_move(*, block: Block, position: int, offset: int, actor) -> Grid | None:
+@transaction.atomic(durable=True)
+def competence_move(*, block: Block, position: int, offset: int, actor: User) -> Grid | None:
     """Swap the competence at `position` with its neighbour above (offset -1) or below (+1).
 
     Returns the grid changed, or None when there is no such neighbour (the first moved up, the last moved down):
@@ -127,8 +130,8 @@ def competence_move(*, block: Block, position: int, offset: int, actor) -> Grid 
     return grid
 
 
-@transaction.atomic
-def competence_remove(*, block: Block, position: int, actor) -> Grid:
+@transaction.atomic(durable=True)
+def competence_remove(*, block: Block, position: int, actor: User) -> Grid:
     """Take the competence at `position` off the grid (a new version when the grid is frozen); the competences
     after it move up one rank. This is how staff bring a grid holding too many competences back to the declared
     number."""
@@ -154,7 +157,12 @@ def _block_snapshot(block: Block) -> dict:
 
 @transaction.atomic
 def block_threshold_update(
-    *, block: Block, threshold_kind: str, threshold_value, declared_competence_count: int, actor
+    *,
+    block: Block,
+    threshold_kind: str,
+    threshold_value: Decimal | int | None,
+    declared_competence_count: int,
+    actor: User,
 ) -> Block:
     """Change a block's rule while no evaluation has used it (Block.clean: valid, not frozen, never below the
     competences defined). Frozen afterwards: every result stays judged, and printed, by the rule applied to it."""
@@ -189,7 +197,7 @@ def _registration_snapshot(registration: Registration) -> dict:
 
 
 @transaction.atomic
-def registration_create(*, registration: Registration, actor) -> Registration:
+def registration_create(*, registration: Registration, actor: User) -> Registration:
     """Record a registration (a renewal of the certification in the RNCP). `registration` is unsaved."""
     Certification.objects.select_for_update(of=("self",)).get(
         pk=registration.certification_id
@@ -206,7 +214,7 @@ def registration_create(*, registration: Registration, actor) -> Registration:
 
 
 @transaction.atomic
-def registration_update(*, registration: Registration, actor, **fields) -> Registration:
+def registration_update(*, registration: Registration, actor: User, **fields) -> Registration:
     """Correct a registration (act, publication, period). A signed jury held inside its period stays inside
     (Registration.clean); a change that changes nothing records nothing."""
     unknown = set(fields) - set(REGISTRATION_FIELDS)
@@ -236,7 +244,7 @@ def registration_update(*, registration: Registration, actor, **fields) -> Regis
 
 
 @transaction.atomic
-def registration_delete(*, registration: Registration, actor) -> None:
+def registration_delete(*, registration: Registration, actor: User) -> None:
     """Delete a registration recorded by mistake; refused when a signed jury was held inside it."""
     Certification.objects.select_for_update(of=("self",)).get(pk=registration.certification_id)
     registration = Registration.objects.get(pk=registration.pk)
@@ -271,7 +279,7 @@ def _certification_snapshot(certification: Certification) -> dict:
 
 
 @transaction.atomic
-def certification_update(*, certification: Certification, actor, **fields) -> Certification:
+def certification_update(*, certification: Certification, actor: User, **fields) -> Certification:
     unknown = set(fields) - set(CERTIFICATION_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(
@@ -336,8 +344,8 @@ def _validate_scale_levels(levels: list[dict]) -> None:
         )
 
 
-@transaction.atomic
-def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> RatingScale:
+@transaction.atomic(durable=True)
+def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor: User) -> RatingScale:
     """Replace the levels of an unused scale. `levels`: dicts with position, code, label, validates."""
     scale = RatingScale.objects.select_for_update(of=("self",)).get(pk=scale.pk)
     if scale.is_in_use:
@@ -364,8 +372,8 @@ def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> Rat
     return scale
 
 
-@transaction.atomic
-def rating_scale_new_version(*, certification: Certification, actor) -> RatingScale:
+@transaction.atomic(durable=True)
+def rating_scale_new_version(*, certification: Certification, actor: User) -> RatingScale:
     """A copy of the current scale, editable, for results to come; used versions stay as they were."""
     current = (
         RatingScale.objects.select_for_update(of=("self",))

@@ -1,13 +1,16 @@
 """Every change to an evaluation goes through one of these functions: validate, write, audit, in one transaction."""
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from candidates.models import Enrolment
+from candidates.models import Cohort, Enrolment
 from certif import clock
 from certif.audit import record_audit
 from certif.models import AuditEvent, Block, Grid, RatingScale
@@ -44,8 +47,16 @@ def _session_snapshot(session: EvaluationSession) -> dict:
     }
 
 
-@transaction.atomic
-def evaluation_session_open(*, cohort, blocks, evaluators, starts_on, ends_on, actor) -> EvaluationSession:
+@transaction.atomic(durable=True)
+def evaluation_session_open(
+    *,
+    cohort: Cohort,
+    blocks: Iterable[Block],
+    evaluators: Iterable[User],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    actor: User,
+) -> EvaluationSession:
     """Open a session on complete grids only; each block evaluation keeps the grid and scale versions of today."""
     blocks = list(Block.objects.filter(pk__in=[block.pk for block in blocks]).order_by("number").with_current_grid())
     errors: dict[str, list[str]] = {}
@@ -185,8 +196,8 @@ def _locked_row(block_evaluation: BlockEvaluation) -> BlockEvaluation:
     return block_evaluation
 
 
-@transaction.atomic
-def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[CellInput], actor) -> SaveResult:
+@transaction.atomic(durable=True)
+def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[CellInput], actor: User) -> SaveResult:
     """Save a whole grid in one go, in a bounded number of queries whatever the number of candidates.
 
     A cell whose stored version changed since the page showed it is a conflict when this person changed it too:
@@ -267,8 +278,8 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
 # — Submitting and reopening —
 
 
-@transaction.atomic
-def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> BlockEvaluation:
+@transaction.atomic(durable=True)
+def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor: User) -> BlockEvaluation:
     """A complete grid becomes read-only for trainers; staff may reopen it until the jury signs off."""
     _locked_row(block_evaluation)
     _refuse_if_frozen(block_evaluation)
@@ -294,8 +305,8 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
     return block_evaluation
 
 
-@transaction.atomic
-def block_evaluation_reopen(*, block_evaluation: BlockEvaluation, reason: str, actor) -> BlockEvaluation:
+@transaction.atomic(durable=True)
+def block_evaluation_reopen(*, block_evaluation: BlockEvaluation, reason: str, actor: User) -> BlockEvaluation:
     """Staff give a submitted grid back to its evaluators, with a written reason; never after the jury signs."""
     reason = check_text(reason, field="reason", max_length=TEXT_MAX_LENGTH)
     if not reason:

@@ -11,8 +11,10 @@ dated up to the session day), never from a later session; the holder's identity 
 document is issued. Once issued, its bytes are kept and never rendered again.
 """
 
+import io
 import re
 import secrets
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -701,3 +703,25 @@ def prepare(data: SessionData, slot: Slot) -> Prepared:
         rectification_mark=data.rectification_mark(slot),
         withdrawal_mark=data.withdrawal_mark(slot),
     )
+
+
+def session_zip(documents: list[IssuedDocument]) -> bytes:
+    """The stored bytes of each document, unchanged (PDFs are already compressed: stored, not deflated)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for index, document in enumerate(documents, start=1):
+            archive.writestr(f"{index:03d}-{file_name(document)}", bytes(document.pdf))
+    return buffer.getvalue()
+
+
+def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
+    """One PDF for printing, the documents' pages one after the other (each stays verifiable by its QR code)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for document in documents:
+        writer.append(io.BytesIO(bytes(document.pdf)))
+    writer.add_metadata({"/Title": title, "/Author": "Institut régional universitaire polytechnique (IRUP)"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -4,8 +4,11 @@ Sign-off (`jury_session_sign_off`) locks the session row first: a second sign-of
 another president's session — waits for the first, then finds the session signed and records nothing more.
 """
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,7 +16,7 @@ from django.utils import timezone
 from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, CertificationAward, Enrolment
 from certif import clock
 from certif.audit import record_audit
-from certif.models import Block, Grid, RatingScale
+from certif.models import Block, Certification, Grid, RatingScale
 from certif.roles import Role, may_preside, roles_of
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
@@ -106,8 +109,10 @@ def _check_date(day) -> None:
         )
 
 
-@transaction.atomic
-def jury_session_create(*, certification, date, place, blocks, actor) -> JurySession:
+@transaction.atomic(durable=True)
+def jury_session_create(
+    *, certification: Certification, date: datetime.date, place: str, blocks: Iterable[Block], actor: User
+) -> JurySession:
     """Plan a session. Outside every registration period it is created all the same (the page warns at once:
     `registration_problem`); the sign-off will refuse it until a renewal is recorded."""
     blocks = _check_blocks(certification, blocks)
@@ -122,8 +127,16 @@ def jury_session_create(*, certification, date, place, blocks, actor) -> JurySes
     return session
 
 
-@transaction.atomic
-def jury_session_update(*, session, date, place, blocks, actor, date_change_reason: str = "") -> JurySession:
+@transaction.atomic(durable=True)
+def jury_session_update(
+    *,
+    session: JurySession,
+    date: datetime.date,
+    place: str,
+    blocks: Iterable[Block],
+    actor: User,
+    date_change_reason: str = "",
+) -> JurySession:
     """Change a prepared session. Once a candidate is presented its date moves only by staff, with a written
     reason (audited as « jury.date_moved », before and after); once signed, never."""
     session = _locked_session(session)
@@ -187,15 +200,15 @@ def _check_member(member: JuryMember) -> None:
             )
 
 
-@transaction.atomic
-def jury_member_save(*, member: JuryMember, actor) -> list[str]:
+@transaction.atomic(durable=True)
+def jury_member_save(*, member: JuryMember, actor: User) -> list[str]:
     """Add or change a member; returns the composition violations after the change (shown at once)."""
     session = _locked_session(member.session)
     _refuse_if_signed(session)
     before = _member_snapshot(JuryMember.objects.select_related("user").get(pk=member.pk)) if member.pk else None
     _check_member(member)
     member.save()
-    refresh_recusals(session)
+    recusals_refresh(session=session)
     violations = session_violations(session)
     after = {**_member_snapshot(member), "violations": violations}
     record_audit(
@@ -208,8 +221,8 @@ def jury_member_save(*, member: JuryMember, actor) -> list[str]:
     return violations
 
 
-@transaction.atomic
-def jury_member_remove(*, member: JuryMember, actor) -> list[str]:
+@transaction.atomic(durable=True)
+def jury_member_remove(*, member: JuryMember, actor: User) -> list[str]:
     session = _locked_session(member.session)
     _refuse_if_signed(session)
     before = _member_snapshot(member)
@@ -224,7 +237,7 @@ def jury_member_remove(*, member: JuryMember, actor) -> list[str]:
 # — Conflicts of interest —
 
 
-def refresh_recusals(session: JurySession) -> None:
+def recusals_refresh(*, session: JurySession) -> None:
     """Recompute the recusals the candidates' files dictate (declared ones stay as declared)."""
     members = list(session.members.all())
     presentations = list(
@@ -247,8 +260,8 @@ def refresh_recusals(session: JurySession) -> None:
     Recusal.objects.bulk_create(rows)
 
 
-@transaction.atomic
-def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: str, actor) -> Recusal:
+@transaction.atomic(durable=True)
+def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: str, actor: User) -> Recusal:
     session = _locked_session(member.session)
     _refuse_if_signed(session)
     reason = check_text(reason, field="reason", max_length=RECUSAL_REASON_MAX_LENGTH, multiline=False)
@@ -279,8 +292,8 @@ def _row_levels(block_evaluation: BlockEvaluation, enrolment_id: int) -> list[st
     return [entries.get(competence.pk, "") for competence in block_evaluation.grid.competences.all()]
 
 
-@transaction.atomic
-def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Presentation:
+@transaction.atomic(durable=True)
+def presentation_add(*, session: JurySession, enrolment: Enrolment, actor: User) -> Presentation:
     """Present a candidate (through one enrolment) on the session's blocks they can be examined on.
 
     The candidate's row is locked first: two sessions presenting the same candidate at once are served one after
@@ -318,7 +331,7 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Pr
             raise ValidationError(
                 f"{enrolment.candidate.full_name}, bloc {block.number} : {ALREADY_PRESENTED_MESSAGE}"
             ) from error
-    refresh_recusals(session)
+    recusals_refresh(session=session)
     record_audit(
         actor=actor,
         action="jury.candidate_presented",
@@ -332,8 +345,8 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Pr
     return presentation
 
 
-@transaction.atomic
-def presentation_remove(*, presentation: Presentation, actor) -> None:
+@transaction.atomic(durable=True)
+def presentation_remove(*, presentation: Presentation, actor: User) -> None:
     session = _locked_session(presentation.session)
     _refuse_if_signed(session)
     before = {"candidate": str(presentation.enrolment.candidate), "enrolment": presentation.enrolment_id}
@@ -379,8 +392,8 @@ def _decision_snapshot(decision: Decision) -> dict:
     }
 
 
-@transaction.atomic
-def decisions_record(*, session: JurySession, entries: list[DecisionInput], actor) -> int:
+@transaction.atomic(durable=True)
+def decisions_record(*, session: JurySession, entries: list[DecisionInput], actor: User) -> int:
     """Record the jury's decisions (all or nothing); returns how many changed.
 
     A departure from the proposal needs a written reason; both are kept. The proposal is recomputed from the
@@ -466,7 +479,7 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
 # — Sign-off —
 
 
-def next_certificate_number(certification, year: int) -> str:
+def certificate_number_next(*, certification: Certification, year: int) -> str:
     """Draw the next number of the year under a row lock: never twice, even under concurrent sign-offs.
 
     Must run inside the caller's transaction; the unique constraint on CertificationAward.number is the last guard.
@@ -480,7 +493,7 @@ def next_certificate_number(certification, year: int) -> str:
 
 
 def _acquire_and_award(
-    *, decision: Decision, session: JurySession, day, actor
+    *, decision: Decision, session: JurySession, day, actor: User
 ) -> tuple[bool, CertificationAward | None]:
     """Add a validated block to the candidate's ledger (unless held) and award the certification if now complete.
 
@@ -510,7 +523,7 @@ def _acquire_and_award(
     return acquired is not None, _award_if_complete(candidate_id=candidate_id, session=session, day=day, actor=actor)
 
 
-def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -> CertificationAward | None:
+def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor: User) -> CertificationAward | None:
     certification = session.certification
     all_blocks = set(Block.objects.filter(certification=certification).values_list("pk", flat=True))
     held = set(AcquiredBlock.objects.held().filter(candidate_id=candidate_id).values_list("block_id", flat=True))
@@ -522,7 +535,7 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -
     award = CertificationAward.objects.create(
         candidate_id=candidate_id,
         certification=certification,
-        number=next_certificate_number(certification, day.year),
+        number=certificate_number_next(certification=certification, year=day.year),
         awarded_on=day,
         jury_session=session,
         # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
@@ -545,7 +558,7 @@ class SignOffResult:
 
 
 @transaction.atomic(durable=True)
-def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
+def jury_session_sign_off(*, session: JurySession, signed_by: User) -> SignOffResult:
     """The president's sign-off: from this instant decisions, grids and scales are final.
 
     In the same transaction: validated blocks join the candidates' acquired blocks, candidates now holding every
@@ -561,7 +574,7 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
         )
     _refuse_unless_president(session, signed_by, "signer la session")
     # The links the candidates' files dictate today, before the deliberating panels are checked and frozen.
-    refresh_recusals(session)
+    recusals_refresh(session=session)
     problems = sign_off_problems(session)
     if problems:
         raise ValidationError(problems)
@@ -618,7 +631,7 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
 
 
 @transaction.atomic(durable=True)
-def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by) -> Rectification:
+def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by: User) -> Rectification:
     """A correction of a signed decision: a new act with a reason, signed by the president (whose password the view
     checks first, outside the transaction: certif.security.check_signature_password).
 

@@ -6,14 +6,12 @@ the session row, finds out whether another request issued the same document mean
 stores the bytes with their SHA-256. A stored document never changes: only its status does.
 """
 
-import datetime
 import hashlib
-import io
 import logging
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import as_completed
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -32,14 +30,15 @@ from juries.documents import (
     Prepared,
     SessionData,
     Slot,
-    file_name,
     find_slot,
     french_date,
     issuable,
     last_rectification,
     last_withdrawal,
+    merged_pdf,
     prepare,
     session_slots,
+    session_zip,
 )
 from juries.models import (
     BatchStatus,
@@ -50,7 +49,8 @@ from juries.models import (
     JurySession,
     Rectification,
 )
-from juries.worker import StopRequest, heartbeat, runner_is_gone, this_runner
+from juries.selectors_documents import HEARTBEAT_EVERY, STALE_AFTER, batch_is_stalled
+from juries.worker import StopRequest, heartbeat, this_runner
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +67,13 @@ WITHDRAWN_MESSAGE = (
     "conservé. Émettez-le de nouveau s'il ne rapporte aucun résultat retiré."
 )
 SLOT_WITHDRAWN_MESSAGE = "Ce document rapporte un résultat retiré (retrait pour fraude) : il ne peut plus être émis."
-# A batch's process writes a heartbeat every HEARTBEAT_EVERY seconds: silent for STALE_AFTER, it is taken for dead
-# (a process of this machine is checked at once). A session of 100 candidates takes about 15 s on 2 cores.
-HEARTBEAT_EVERY = 10
-STALE_AFTER = datetime.timedelta(seconds=6 * HEARTBEAT_EVERY)
 # A batch whose process died this many times is failed rather than retried (a document that kills its renderer).
 MAX_INTERRUPTIONS = 3
 CANDIDATE_KINDS = (DocumentKind.RESULTS, DocumentKind.ATTESTATION, DocumentKind.CERTIFICATE)
 BATCH_BYTES = ("zip_file", "merged_pdf")  # a batch's ZIP and merged PDF: read only to be downloaded
 
 
-def _refuse_unless_staff(actor, action: str) -> None:
+def _refuse_unless_staff(actor: User, action: str) -> None:
     if not is_staff_member(actor):
         raise PermissionDenied(f"Seuls les gestionnaires peuvent {action}.")
 
@@ -94,7 +90,7 @@ def _signed(session: JurySession) -> JurySession:
 # — One document —
 
 
-def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument, bool]:
+def _store(prepared: Prepared, content: bytes, *, actor: User) -> tuple[IssuedDocument, bool]:
     """Keep the rendered bytes, unless a valid document of this slot was issued meanwhile (then return it).
 
     The partial unique constraints (one valid document a slot) settle a race between two requests: the second
@@ -143,7 +139,7 @@ def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument
     return document, True
 
 
-def _after_issue(document, prepared, same_slot, candidate_id, size, actor) -> None:
+def _after_issue(document, prepared, same_slot, candidate_id, size, actor: User) -> None:
     slot = prepared.slot
     replaced = []
     if any(doc.status == DocumentStatus.RECTIFIED and doc.superseded_by_id is None for doc in slot.issued):
@@ -170,7 +166,9 @@ def _after_issue(document, prepared, same_slot, candidate_id, size, actor) -> No
     )
 
 
-def document_issue(*, session: JurySession, kind: str, candidate=None, actor) -> IssuedDocument:
+def document_issue(
+    *, session: JurySession, kind: str, candidate: Candidate | None = None, actor: User
+) -> IssuedDocument:
     """Issue the document `kind` of a signed session (for `candidate` unless minutes) and keep its bytes.
 
     Idempotent: when a valid document of this kind already exists for that candidate and session, it is returned
@@ -196,7 +194,7 @@ def document_issue(*, session: JurySession, kind: str, candidate=None, actor) ->
 
 
 @transaction.atomic
-def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDocument:
+def document_revoke(*, document: IssuedDocument, reason: str, actor: User) -> IssuedDocument:
     """Revoke a valid document (a certificate issued in error, a fraud…): the verification page says so."""
     _refuse_unless_staff(actor, "révoquer un document")
     document = IssuedDocument.objects.select_for_update(of=("self",)).defer("pdf").get(pk=document.pk)
@@ -221,7 +219,7 @@ def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDo
     return IssuedDocument.objects.defer("pdf").get(pk=document.pk)
 
 
-def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
+def documents_mark_rectified(*, rectification: Rectification, actor: User) -> int:
     """Called by juries.services.decision_rectify, inside its transaction: the valid documents of that candidate in
     that session (results, attestation, certificate) no longer say what the jury decided; they become
     « rectifié » and a corrected one can be issued. The minutes record the deliberation as held and stay valid."""
@@ -261,10 +259,10 @@ def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
 # — Every document of a session —
 
 
-def issue_missing(
-    session: JurySession,
+def documents_issue_missing(
     *,
-    actor,
+    session: JurySession,
+    actor: User,
     on_issued: Callable[[IssuedDocument], None] | None = None,
     parallel: bool = True,
     should_stop: Callable[[], bool] = lambda: False,
@@ -320,30 +318,8 @@ def _current_documents(slots: list[Slot]) -> list[IssuedDocument]:
     return [by_id[pk] for pk in ids]
 
 
-def session_zip(documents: list[IssuedDocument]) -> bytes:
-    """The stored bytes of each document, unchanged (PDFs are already compressed: stored, not deflated)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for index, document in enumerate(documents, start=1):
-            archive.writestr(f"{index:03d}-{file_name(document)}", bytes(document.pdf))
-    return buffer.getvalue()
-
-
-def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
-    """One PDF for printing, the documents' pages one after the other (each stays verifiable by its QR code)."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for document in documents:
-        writer.append(io.BytesIO(bytes(document.pdf)))
-    writer.add_metadata({"/Title": title, "/Author": "Institut régional universitaire polytechnique (IRUP)"})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-@transaction.atomic
-def batch_request(*, session: JurySession, actor) -> DocumentBatch:
+@transaction.atomic(durable=True)
+def batch_request(*, session: JurySession, actor: User) -> DocumentBatch:
     """Ask for every document of a signed session in the background; an unfinished batch is reused (and put back in
     the queue if the process that ran it died)."""
     _refuse_unless_staff(actor, "produire les documents d'une session")
@@ -400,16 +376,6 @@ def _requeue(batch: DocumentBatch, *, crashed: bool) -> str:
             total=len(slots),
         )
     return task_id
-
-
-def batch_is_stalled(batch: DocumentBatch) -> bool:
-    """A batch marked running whose process is gone: certainly (a process of this machine), or silent too long."""
-    if batch.status != BatchStatus.RUNNING:
-        return False
-    if batch.runner and runner_is_gone(batch.runner):
-        return True
-    last_sign = batch.heartbeat_at or batch.started_at
-    return last_sign is None or last_sign < timezone.now() - STALE_AFTER
 
 
 def _task_lost(batch: DocumentBatch) -> bool:
@@ -478,7 +444,7 @@ def batches_recover() -> int:
     return sum(_recover(batch) for batch in unfinished)
 
 
-def batch_run(batch_id: int) -> dict:
+def batch_run(*, batch_id: int) -> dict:
     """The task's body (juries.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
 
     Idempotent: a batch resumed after an interruption issues only the documents still missing (the partial unique
@@ -503,8 +469,8 @@ def batch_run(batch_id: int) -> dict:
     stop = StopRequest()
     try:
         with stop, heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=HEARTBEAT_EVERY):
-            slots = issue_missing(
-                batch.session,
+            slots = documents_issue_missing(
+                session=batch.session,
                 actor=batch.requested_by,
                 on_issued=lambda _document: mine.update(done=F("done") + 1, heartbeat_at=timezone.now()),
                 should_stop=stop.is_requested,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from candidates.models import Candidate
 from certif.roles import Role, roles_of
 from certif.security import PDF_CONTENT_SECURITY_POLICY
+from juries import selectors_documents
 from juries import services_documents as services
 from juries.documents import file_name, group_code, normalize_code, session_slots
 from juries.forms import RevocationForm, VerificationForm
@@ -52,7 +53,7 @@ def _staff_only(request, action: str) -> None:
 def _batch_json(batch: DocumentBatch | None) -> dict:
     if batch is None:
         return {}
-    stalled = services.batch_is_stalled(batch)
+    stalled = selectors_documents.batch_is_stalled(batch)
     data = {
         "id": batch.pk,
         "status": batch.status,
@@ -82,7 +83,7 @@ def _batch_message(batch: DocumentBatch) -> str:
             f"En attente du service de production des documents ({batch.done} sur {batch.total} déjà prêts). "
             "Si rien ne bouge, vérifiez que ce service (manage.py db_worker) tourne."
         )
-    if batch.status == BatchStatus.RUNNING and services.batch_is_stalled(batch):
+    if batch.status == BatchStatus.RUNNING and selectors_documents.batch_is_stalled(batch):
         return (
             "Production interrompue : le service de production des documents s'est arrêté. Elle reprendra "
             "d'elle-même à son redémarrage (manage.py db_worker). Documents déjà prêts, conservés : "

@@ -66,7 +66,8 @@ def complete_grids(actor, numbers=(2, 3, 4)):
 
 def enrol_many(cohort, actor, count, **overrides):
     return [
-        services.enrol(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor) for _ in range(count)
+        services.enrolment_create(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor)
+        for _ in range(count)
     ]
 
 

@@ -666,9 +666,9 @@ class TestPages:
         self, staff_user, trainer_user, president_user, client, django_assert_num_queries
     ):
         small = signed_session(staff_user, trainer_user, president_user, count=2, name="Petite")
-        documents.issue_missing(small.session, actor=staff_user, parallel=False)
+        documents.documents_issue_missing(session=small.session, actor=staff_user, parallel=False)
         large = signed_session(staff_user, trainer_user, president_user, count=6, name="Grande", numbers=(1, 2))
-        documents.issue_missing(large.session, actor=staff_user, parallel=False)
+        documents.documents_issue_missing(session=large.session, actor=staff_user, parallel=False)
         documents.document_revoke(
             document=IssuedDocument.objects.filter(session=large.session).first(), reason="essai", actor=staff_user
         )

@@ -37,7 +37,7 @@ def complete_grid(block, actor):
 
 def enrol_many(cohort, actor, count, **overrides):
     return [
-        candidate_services.enrol(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor)
+        candidate_services.enrolment_create(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor)
         for _ in range(count)
     ]
 

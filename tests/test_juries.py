@@ -677,9 +677,9 @@ class TestCertification:
         assert AuditEvent.objects.filter(action="certification.awarded").count() == 2
 
     def test_numbers_are_never_reused(self, certification):
-        assert services.next_certificate_number(certification, 2024) == "MPES-2024-0001"
-        assert services.next_certificate_number(certification, 2024) == "MPES-2024-0002"
-        assert services.next_certificate_number(certification, 2025) == "MPES-2025-0001"
+        assert services.certificate_number_next(certification=certification, year=2024) == "MPES-2024-0001"
+        assert services.certificate_number_next(certification=certification, year=2024) == "MPES-2024-0002"
+        assert services.certificate_number_next(certification=certification, year=2025) == "MPES-2025-0001"
 
 
 class TestHomeAndQueryCounts:

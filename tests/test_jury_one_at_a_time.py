@@ -75,7 +75,7 @@ def test_through_another_enrolment_of_the_same_candidate(setting, staff_user, tr
     """A candidate enrolled twice is still one person: their second enrolment cannot take them before a jury again."""
     first, _, enrolment, _, _ = setting
     cohort = make_cohort(staff_user, trainers=[trainer_user])
-    again = candidate_services.enrol(candidate=enrolment.candidate, cohort=cohort, actor=staff_user)
+    again = candidate_services.enrolment_create(candidate=enrolment.candidate, cohort=cohort, actor=staff_user)
     session = evaluation.evaluation_session_open(
         cohort=cohort,
         blocks=Block.objects.filter(certification__rncp_code="16204", number__in=(1, 2)),

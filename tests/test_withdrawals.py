@@ -59,7 +59,7 @@ def data(staff_user, trainer_user, president_user):
 
 
 def _issue_all(data, staff):
-    documents.issue_missing(data.session, actor=staff, parallel=False)
+    documents.documents_issue_missing(session=data.session, actor=staff, parallel=False)
     return {
         (document.kind, document.candidate_id): document
         for document in IssuedDocument.objects.filter(session=data.session).defer("pdf")
@@ -300,7 +300,7 @@ def test_a_withdrawn_result_is_never_issued_again_and_new_documents_leave_it_out
     assert new.status == DocumentStatus.VALID
 
     # A batch issues nothing for the withdrawn slot and finishes.
-    documents.issue_missing(data.session, actor=staff_user, parallel=False)
+    documents.documents_issue_missing(session=data.session, actor=staff_user, parallel=False)
     assert not IssuedDocument.objects.filter(
         session=data.session, candidate=data.second, kind=DocumentKind.RESULTS, status=DocumentStatus.VALID
     ).exists()
