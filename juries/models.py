@@ -221,10 +221,6 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
         return f"{self.name} ({self.get_category_display()}, {self.organisation})"
 
     @property
-    def is_professional(self) -> bool:
-        return self.category in PROFESSIONAL_CATEGORIES
-
-    @property
     def role_label(self) -> str:
         if self.is_president:
             return "Président du jury"
@@ -349,8 +345,11 @@ class Decision(InputRulesMixin, SignedSessionGuard):
 
     @property
     def current_outcome(self) -> str:
-        """The latest rectification's outcome, or the decision's own (uses prefetched `rectifications`)."""
-        rectifications = sorted(self.rectifications.all(), key=lambda r: (r.signed_at, r.pk))
+        """The latest rectification's outcome, or the decision's own (uses prefetched `rectifications`).
+
+        The Python twin of `juries.selectors.rectified_outcome`: both read the rectifications in RECTIFICATION_ORDER.
+        """
+        rectifications = list(self.rectifications.all())
         return rectifications[-1].outcome if rectifications else self.outcome
 
 
@@ -388,6 +387,11 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
         return f"{self.member.name} ne délibère pas sur {self.presentation.enrolment.candidate} ({self.reason})"
 
 
+# The order in which a decision's rectifications are read everywhere, by signature, the latest last: in Python
+# (`Decision.current_outcome`, the documents) and in SQL (`juries.selectors.latest_rectification_outcome`).
+RECTIFICATION_ORDER = ("signed_at", "pk")
+
+
 class Rectification(InputRulesMixin, WriteOnceModel):
     """A correction of a signed decision: a new act signed by the president; the original decision stays as it was."""
 
@@ -406,7 +410,7 @@ class Rectification(InputRulesMixin, WriteOnceModel):
 
     class Meta:
         verbose_name = "rectification"
-        ordering = ["decision", "signed_at", "pk"]
+        ordering = ["decision", *RECTIFICATION_ORDER]
         triggers = [write_once_trigger(change=RECTIFICATION_CHANGE_REFUSED, delete=RECTIFICATION_DELETE_REFUSED)]
 
     def __str__(self):
