@@ -86,7 +86,7 @@ def test_refused_where_debug_is_off_and_seed_demo_then_writes_nothing(db, settin
 
 
 def test_the_setting_comes_from_debug_alone():
-    text = (ROOT / "certif" / "settings.py").read_text(encoding="utf-8")
+    text = (ROOT / "config" / "settings.py").read_text(encoding="utf-8")
     assert re.search(r"^DEMO_HISTORY_ALLOWED = DEBUG$", text, re.MULTILINE)
 
 
