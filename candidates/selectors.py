@@ -62,7 +62,8 @@ def block_statuses(candidate: Candidate, blocks) -> list[dict]:
 
     Uses the candidate's prefetched `acquired_blocks` (with `withdrawn__withdrawal`) and `enrolments`.
     """
-    held, withdrawn = {}, {}
+    held: dict[int, AcquiredBlock] = {}
+    withdrawn: dict[int, list[AcquiredBlock]] = {}
     for item in candidate.acquired_blocks.all():
         if item.is_withdrawn:
             withdrawn.setdefault(item.block_id, []).append(item)

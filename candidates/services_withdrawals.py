@@ -132,7 +132,7 @@ def withdrawal_record(
         revocation_reason=f"Retrait ({what}) — {reference} : {reason}"[:REASON_MAX_LENGTH],
         actor=actor,
     )
-    revoked = [label for _receiver, labels in answers for label in labels]
+    revoked = [label for _receiver, labels in answers for label in (labels or ())]
     record_audit(
         actor=actor,
         action=AuditAction.CANDIDATE_RESULTS_WITHDRAWN,

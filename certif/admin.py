@@ -221,7 +221,7 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     list_select_related = ["actor"]
     search_fields = ["target_repr", "action"]
     date_hierarchy = "occurred_at"
-    fields = [
+    fields = (
         "occurred_at",
         "actor",
         "action",
@@ -230,7 +230,7 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         "changes",
         "readable_before",
         "readable_after",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="modifications")

@@ -160,7 +160,7 @@ def block_threshold_update(
     *,
     block: Block,
     threshold_kind: str,
-    threshold_value: Decimal | int | None,
+    threshold_value: Decimal | int,
     declared_competence_count: int,
     actor: User,
 ) -> Block:

@@ -1,6 +1,7 @@
 """Reads: what the pages, documents and services show or check, never a write."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -124,7 +125,7 @@ def _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map) -
                 "cells": cells,
                 "result": result,
                 "label": Outcome(result.outcome).label,
-                "badge": OUTCOME_BADGES[result.outcome],
+                "badge": OUTCOME_BADGES[Outcome(result.outcome)],
             }
         )
     return rows
@@ -150,7 +151,7 @@ def grid_page(
     *,
     may_enter: bool,
     typed: dict | None = None,
-    conflicts: "list[Conflict]" = (),
+    conflicts: "Sequence[Conflict]" = (),
     error: str = "",
 ) -> dict:
     """The grid page's context. `typed`: cells posted but not saved, shown as typed."""

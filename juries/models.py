@@ -99,6 +99,8 @@ def _signed_presentation_child_trigger() -> pgtrigger.Trigger:
 
 class JurySession(InputRulesMixin, SignedSessionGuard):
     frozen_when = models.Q(status=JurySessionStatus.SIGNED)
+    # Set by the service that moves a presented jury's date with a reason (and its audit trace), for this save only.
+    _date_move_recorded = False
 
     certification = models.ForeignKey(
         Certification, on_delete=models.PROTECT, related_name="jury_sessions", verbose_name="certification"
@@ -142,7 +144,7 @@ class JurySession(InputRulesMixin, SignedSessionGuard):
     def save(self, *args, **kwargs):
         # Once a candidate is presented the date moves only through `jury_session_update` (staff, a reason, an
         # audit trace), which sets `_date_move_recorded`; any other save that moves it is refused.
-        if self.pk is not None and not self._state.adding and not getattr(self, "_date_move_recorded", False):
+        if self.pk is not None and not self._state.adding and not self._date_move_recorded:
             stored = JurySession.objects.filter(pk=self.pk).values_list("date", flat=True).first()
             moved = stored is not None and stored != self.date
             if moved and not self._stored_row_is_frozen() and Presentation.objects.filter(session_id=self.pk).exists():
