@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from candidates import services
+from candidates import selectors, services
 from candidates.forms import CandidateForm
 from candidates.models import (
     VAE_PATHWAY_CODE,
@@ -21,18 +21,16 @@ from candidates.models import (
     Withdrawal,
     WithdrawnBlock,
 )
-from certif.admin_doors import ServiceModelAdmin, audit_trail_html
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, audit_trail_html
 from certif.admin_doors import adopt as _adopt
 from certif.models import AccessPathway
 from certif.roles import Role, holders_of
 
 
-class EnrolmentInline(admin.TabularInline):
+class EnrolmentInline(ReadOnlyInline):
     """Read-only: an enrolment is created and changed on its own admin page, through the services."""
 
     model = Enrolment
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ["cohort", "enrolled_on", "status", "tutor_name", "vae_accompanist", "admissibility"]
     readonly_fields = fields
@@ -41,18 +39,10 @@ class EnrolmentInline(admin.TabularInline):
     def admissibility(self, enrolment):
         return enrolment.admissibility_label or "—"
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Candidate)
 class CandidateAdmin(ServiceModelAdmin):
+    service_writes = frozenset({"add", "change"})
     form = CandidateForm
     list_display = ["full_name", "birth_date", "email", "employer_name", "employer_kind", "job_title"]
     list_filter = ["sex", "employer_kind"]
@@ -91,15 +81,12 @@ class CandidateAdmin(ServiceModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Not form.model_fields(): the admin's form class also lists confirm_not_duplicate in its Meta.fields.
-        fields = {name: form.cleaned_data[name] for name in services.CANDIDATE_AUDITED_FIELDS}
+        fields = {name: form.cleaned_data[name] for name in selectors.CANDIDATE_AUDITED_FIELDS}
         if change:
             saved = services.candidate_update(candidate=obj, actor=request.user, **fields)
         else:
             saved = services.candidate_create(actor=request.user, **fields)
         _adopt(obj, saved)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CohortAdminForm(forms.ModelForm):
@@ -110,6 +97,7 @@ class CohortAdminForm(forms.ModelForm):
 
 @admin.register(Cohort)
 class CohortAdmin(ServiceModelAdmin):
+    service_writes = frozenset({"add", "change"})
     form = CohortAdminForm
     list_display = ["name", "pathway", "preparation_place", "start_date", "end_date"]
     list_filter = ["pathway", "preparation_place"]
@@ -135,9 +123,6 @@ class CohortAdmin(ServiceModelAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class EnrolmentAdminForm(forms.ModelForm):
     class Meta:
@@ -154,8 +139,10 @@ class EnrolmentAdminForm(forms.ModelForm):
 
 @admin.register(Enrolment)
 class EnrolmentAdmin(ServiceModelAdmin):
-    """Created with `enrol`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
+    """Created with `enrolment_create`, changed with `enrolment_update`. The VAE admissibility decision is recorded on the
     application's own page (it must be dated and, when unfavourable, reasoned)."""
+
+    service_writes = frozenset({"add", "change"})
 
     form = EnrolmentAdminForm
     list_display = ["candidate", "cohort", "enrolled_on", "status"]
@@ -192,7 +179,7 @@ class EnrolmentAdmin(ServiceModelAdmin):
                 vae_accompanist=data["vae_accompanist"],
             )
         else:
-            saved = services.enrol(
+            saved = services.enrolment_create(
                 candidate=data["candidate"],
                 cohort=data["cohort"],
                 actor=request.user,
@@ -201,9 +188,6 @@ class EnrolmentAdmin(ServiceModelAdmin):
                 vae_accompanist=data["vae_accompanist"],
             )
         _adopt(obj, saved)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AcquiredBlockAdminForm(forms.ModelForm):
@@ -229,6 +213,8 @@ class AcquiredBlockAdmin(ServiceModelAdmin):
     """Here staff only record history (blocks acquired before the application, `acquired_block_import`); blocks
     validated by a jury join the ledger at sign-off. Once recorded, a block is neither changed nor deleted."""
 
+    service_writes = frozenset({"add"})
+
     form = AcquiredBlockAdminForm
     list_display = ["candidate", "block", "acquired_on", "source", "import_source", "recorded_by"]
     list_filter = ["source", "block"]
@@ -251,52 +237,23 @@ class AcquiredBlockAdmin(ServiceModelAdmin):
         )
         _adopt(obj, saved)
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CertificationAward)
-class CertificationAwardAdmin(admin.ModelAdmin):
+class CertificationAwardAdmin(ReadOnlyModelAdmin):
     """Awarded at a jury's sign-off, with its unique certificate number: read-only everywhere."""
 
     list_display = ["number", "candidate", "certification", "awarded_on"]
     search_fields = ["number", "candidate__birth_name", "candidate__usage_name", "candidate__first_name"]
     date_hierarchy = "awarded_on"
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class WithdrawnBlockInline(_ReadOnlyInline):
+class WithdrawnBlockInline(ReadOnlyInline):
     model = WithdrawnBlock
     fields = readonly_fields = ["acquired_block"]
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(admin.ModelAdmin):
+class WithdrawalAdmin(ReadOnlyModelAdmin):
     """A withdrawal is a signed act recorded from the candidate's file (password and confirmation): read-only here,
     with the blocks it withdrew and the documents it revoked."""
 
@@ -314,12 +271,3 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "recorded_at",
     ]
     inlines = [WithdrawnBlockInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

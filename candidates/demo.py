@@ -389,7 +389,7 @@ def _ensure_enrolment(candidate, spec: dict, cohort, *, staff, minute=0):
 
 
 def _new_enrolment(candidate, spec: dict, cohort, *, staff):
-    enrolment = services.enrol(
+    enrolment = services.enrolment_create(
         candidate=candidate,
         cohort=cohort,
         actor=staff,

@@ -2,12 +2,11 @@ from django import forms
 from django.utils.formats import date_format
 
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.services import CANDIDATE_AUDITED_FIELDS
+from candidates.selectors import CANDIDATE_AUDITED_FIELDS
+from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block, PreparationPlace
 from certif.roles import Role, holders_of
 from certif.validation import InputRulesFormMixin, validate_past_event_date
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class CandidateForm(InputRulesFormMixin, forms.ModelForm):

@@ -22,7 +22,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from candidates.models import Candidate, EmployerKind, Sex
-from candidates.services import candidate_create, enrol
+from candidates.services import candidate_create, enrolment_create
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_ROWS = 2000  # candidates (non-blank rows under the header)
@@ -596,6 +596,6 @@ def import_candidates(*, rows: list[dict], cohort, actor, columns: dict[str, str
             fields = {name: getattr(unsaved, name) for name in IMPORTED_FIELDS}
             candidate = candidate_create(actor=actor, **fields)
             if cohort is not None:
-                enrol(candidate=candidate, cohort=cohort, actor=actor)
+                enrolment_create(candidate=candidate, cohort=cohort, actor=actor)
             created.append(candidate)
         return created

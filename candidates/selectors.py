@@ -1,11 +1,114 @@
-"""Reads about candidates that their pages and exports share."""
+"""Reads: what the pages, documents and services show or check, never a write."""
+
+import datetime
+from dataclasses import dataclass
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from candidates import services
-from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment, Withdrawal, WithdrawnBlock
+from candidates.models import (
+    AcquiredBlock,
+    Candidate,
+    CertificationAward,
+    Enrolment,
+    EnrolmentStatus,
+    Withdrawal,
+    WithdrawnBlock,
+)
 from certif.audit import audit_trail
+
+CANDIDATE_AUDITED_FIELDS = [
+    "birth_name",
+    "usage_name",
+    "first_name",
+    "second_first_name",
+    "third_first_name",
+    "sex",
+    "birth_date",
+    "birth_commune",
+    "birth_insee_code",
+    "birth_postal_code",
+    "birth_country",
+    "email",
+    "phone",
+    "address",
+    "postal_code",
+    "city",
+    "employer_name",
+    "employer_kind",
+    "job_title",
+]
+
+
+def audit_value(value):
+    """A value as the audit trace stores it (JSON: a date as ISO text)."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def candidate_snapshot(candidate: Candidate) -> dict:
+    return {field: audit_value(getattr(candidate, field)) for field in CANDIDATE_AUDITED_FIELDS}
+
+
+class BlockStatus:
+    ACQUIRED = "acquired"
+    WITHDRAWN = "withdrawn"
+    IN_PROGRESS = "in_progress"
+    NOT_STARTED = "not_started"
+
+
+def block_statuses(candidate: Candidate, blocks) -> list[dict]:
+    """For each block of the certification: acquired (when, how), withdrawn, in progress, or not started; with
+    `withdrawn_acquisitions`, the earlier acquisitions of that block withdrawn by a withdrawal (kept in view).
+
+    Uses the candidate's prefetched `acquired_blocks` (with `withdrawn__withdrawal`) and `enrolments`.
+    """
+    held: dict[int, AcquiredBlock] = {}
+    withdrawn: dict[int, list[AcquiredBlock]] = {}
+    for item in candidate.acquired_blocks.all():
+        if item.is_withdrawn:
+            withdrawn.setdefault(item.block_id, []).append(item)
+        else:
+            held[item.block_id] = item
+    in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
+    statuses = []
+    for block in blocks:
+        if block.pk in held:
+            status = BlockStatus.ACQUIRED
+        elif block.pk in withdrawn:
+            status = BlockStatus.WITHDRAWN
+        elif in_training:
+            status = BlockStatus.IN_PROGRESS
+        else:
+            status = BlockStatus.NOT_STARTED
+        statuses.append(
+            {
+                "block": block,
+                "status": status,
+                "acquired": held.get(block.pk),
+                "withdrawn_acquisitions": withdrawn.get(block.pk, []),
+                "in_training": in_training,
+            }
+        )
+    return statuses
+
+
+@dataclass
+class WithdrawalOptions:
+    """What a withdrawal can take away from a candidate in one certification, as the form lists it."""
+
+    award: CertificationAward | None
+    blocks: list[AcquiredBlock]
+
+
+def withdrawal_options(*, candidate: Candidate, certification) -> WithdrawalOptions:
+    award = CertificationAward.objects.in_force().filter(candidate=candidate, certification=certification).first()
+    blocks = list(
+        AcquiredBlock.objects.held()
+        .filter(candidate=candidate, block__certification=certification)
+        .select_related("block", "jury_decision_link__decision__presentation__session")
+        .order_by("block__number")
+    )
+    return WithdrawalOptions(award=award, blocks=blocks)
 
 
 def with_file(queryset):
@@ -42,7 +145,7 @@ def candidate_personal_data(candidate: Candidate) -> dict:
     through `with_file`."""
     return {
         "exporte_le": timezone.now(),
-        "identite": services.candidate_snapshot(candidate),
+        "identite": candidate_snapshot(candidate),
         "inscriptions": [
             {
                 "promotion": enrolment.cohort.name,

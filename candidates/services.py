@@ -2,7 +2,9 @@
 transaction."""
 
 import datetime
+from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -13,41 +15,11 @@ from candidates.models import (
     Candidate,
     Cohort,
     Enrolment,
-    EnrolmentStatus,
 )
+from candidates.selectors import CANDIDATE_AUDITED_FIELDS, audit_value, candidate_snapshot
 from certif.audit import AuditAction, record_audit
 from certif.models import Block, PreparationPlace
 from certif.validation import TEXT_MAX_LENGTH, check_text, event_date_problem, unique_violations_as_field_errors
-
-CANDIDATE_AUDITED_FIELDS = [
-    "birth_name",
-    "usage_name",
-    "first_name",
-    "second_first_name",
-    "third_first_name",
-    "sex",
-    "birth_date",
-    "birth_commune",
-    "birth_insee_code",
-    "birth_postal_code",
-    "birth_country",
-    "email",
-    "phone",
-    "address",
-    "postal_code",
-    "city",
-    "employer_name",
-    "employer_kind",
-    "job_title",
-]
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
-def candidate_snapshot(candidate: Candidate) -> dict:
-    return {field: _jsonable(getattr(candidate, field)) for field in CANDIDATE_AUDITED_FIELDS}
 
 
 def _strip(fields: dict) -> dict:
@@ -55,7 +27,7 @@ def _strip(fields: dict) -> dict:
 
 
 @transaction.atomic
-def candidate_create(*, actor, **fields) -> Candidate:
+def candidate_create(*, actor: User, **fields) -> Candidate:
     candidate = Candidate(**_strip(fields))
     candidate.full_clean()
     candidate.save()
@@ -66,8 +38,8 @@ def candidate_create(*, actor, **fields) -> Candidate:
 
 
 @transaction.atomic
-def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
-    candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+def candidate_update(*, candidate: Candidate, actor: User, **fields) -> Candidate:
+    candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=candidate.pk)
     before = candidate_snapshot(candidate)
     for name, value in _strip(fields).items():
         setattr(candidate, name, value)
@@ -90,11 +62,11 @@ def candidate_update(*, candidate: Candidate, actor, **fields) -> Candidate:
 def _cohort_snapshot(cohort: Cohort) -> dict:
     data = model_to_dict(cohort, fields=["name", "pathway", "preparation_place", "start_date", "end_date"])
     data["trainers"] = sorted(cohort.trainers.values_list("username", flat=True)) if cohort.pk else []
-    return {key: _jsonable(value) for key, value in data.items()}
+    return {key: audit_value(value) for key, value in data.items()}
 
 
 @transaction.atomic
-def cohort_save(*, cohort: Cohort, trainers, actor) -> Cohort:
+def cohort_save(*, cohort: Cohort, trainers: Iterable[User], actor: User) -> Cohort:
     """Create or update a cohort (unsaved or changed instance) and set its trainers."""
     before = _cohort_snapshot(Cohort.objects.get(pk=cohort.pk)) if cohort.pk else None
     cohort.full_clean()
@@ -117,15 +89,21 @@ def _enrolment_snapshot(enrolment: Enrolment) -> dict:
         "status": enrolment.status,
         "tutor_name": enrolment.tutor_name,
         "vae_accompanist": enrolment.vae_accompanist,
-        "admissibility_date": _jsonable(enrolment.admissibility_date),
+        "admissibility_date": audit_value(enrolment.admissibility_date),
         "admissibility_favourable": enrolment.admissibility_favourable,
         "admissibility_reason": enrolment.admissibility_reason,
     }
 
 
 @transaction.atomic
-def enrol(
-    *, candidate: Candidate, cohort: Cohort, actor, enrolled_on=None, tutor_name="", vae_accompanist=""
+def enrolment_create(
+    *,
+    candidate: Candidate,
+    cohort: Cohort,
+    actor: User,
+    enrolled_on: datetime.date | None = None,
+    tutor_name: str = "",
+    vae_accompanist: str = "",
 ) -> Enrolment:
     """Enrol a candidate in a cohort. Refused on a pathway the fiche closes, or twice in the same cohort."""
     if not cohort.pathway.is_open:
@@ -152,8 +130,10 @@ def enrol(
 
 
 @transaction.atomic
-def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_accompanist="") -> Enrolment:
-    enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
+def enrolment_update(
+    *, enrolment: Enrolment, actor: User, status: str, tutor_name: str = "", vae_accompanist: str = ""
+) -> Enrolment:
+    enrolment = Enrolment.objects.select_for_update(of=("self",)).select_related("cohort__pathway").get(pk=enrolment.pk)
     before = _enrolment_snapshot(enrolment)
     if vae_accompanist.strip() and not enrolment.is_vae:
         raise ValidationError({"vae_accompanist": "Un accompagnateur VAE ne se désigne que sur la voie VAE."})
@@ -172,13 +152,13 @@ def enrolment_update(*, enrolment: Enrolment, actor, status, tutor_name="", vae_
     return enrolment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def admissibility_record(
-    *, enrolment: Enrolment, decided_on: datetime.date, favourable: bool, reason: str, actor
+    *, enrolment: Enrolment, decided_on: datetime.date, favourable: bool, reason: str, actor: User
 ) -> Enrolment:
     """The VAE admissibility decision (recevabilité), dated the day it was taken (not in the future). An unfavourable
     decision must say why."""
-    enrolment = Enrolment.objects.select_for_update().select_related("cohort__pathway").get(pk=enrolment.pk)
+    enrolment = Enrolment.objects.select_for_update(of=("self",)).select_related("cohort__pathway").get(pk=enrolment.pk)
     if not enrolment.is_vae:
         raise ValidationError("La recevabilité ne concerne que les candidats en VAE.")
     if problem := event_date_problem(decided_on):
@@ -212,7 +192,7 @@ def _acquired_snapshot(acquired: AcquiredBlock) -> dict:
 
 @transaction.atomic
 def acquired_block_import(
-    *, candidate: Candidate, block: Block, acquired_on: datetime.date, import_source: str, actor
+    *, candidate: Candidate, block: Block, acquired_on: datetime.date, import_source: str, actor: User
 ) -> AcquiredBlock:
     """Record a block acquired before the application existed (history), with its source.
 
@@ -259,51 +239,8 @@ def acquired_block_import(
     return acquired
 
 
-class BlockStatus:
-    ACQUIRED = "acquired"
-    WITHDRAWN = "withdrawn"
-    IN_PROGRESS = "in_progress"
-    NOT_STARTED = "not_started"
-
-
-def block_statuses(candidate: Candidate, blocks) -> list[dict]:
-    """For each block of the certification: acquired (when, how), withdrawn, in progress, or not started; with
-    `withdrawn_acquisitions`, the earlier acquisitions of that block withdrawn by a withdrawal (kept in view).
-
-    Uses the candidate's prefetched `acquired_blocks` (with `withdrawn__withdrawal`) and `enrolments`.
-    """
-    held: dict[int, AcquiredBlock] = {}
-    withdrawn: dict[int, list[AcquiredBlock]] = {}
-    for item in candidate.acquired_blocks.all():
-        if item.is_withdrawn:
-            withdrawn.setdefault(item.block_id, []).append(item)
-        else:
-            held[item.block_id] = item
-    in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
-    statuses = []
-    for block in blocks:
-        if block.pk in held:
-            status = BlockStatus.ACQUIRED
-        elif block.pk in withdrawn:
-            status = BlockStatus.WITHDRAWN
-        elif in_training:
-            status = BlockStatus.IN_PROGRESS
-        else:
-            status = BlockStatus.NOT_STARTED
-        statuses.append(
-            {
-                "block": block,
-                "status": status,
-                "acquired": held.get(block.pk),
-                "withdrawn_acquisitions": withdrawn.get(block.pk, []),
-                "in_training": in_training,
-            }
-        )
-    return statuses
-
-
-@transaction.atomic
-def preparation_place_create(*, place: PreparationPlace, actor) -> PreparationPlace:
+@transaction.atomic(durable=True)
+def preparation_place_create(*, place: PreparationPlace, actor: User) -> PreparationPlace:
     place.full_clean()
     with unique_violations_as_field_errors(place):
         place.save()

@@ -13,45 +13,27 @@ staff tick both, the service refuses otherwise). Withdrawing the certificate alo
 """
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from candidates.models import (
-    AcquiredBlock,
     Candidate,
-    CertificationAward,
     Withdrawal,
     WithdrawnBlock,
 )
+from candidates.selectors import withdrawal_options
 from candidates.signals import results_withdrawn
 from certif.audit import AuditAction, record_audit
+from certif.models import Certification
 from certif.permissions import is_staff
 
 REFERENCE_MAX_LENGTH = 255
 REASON_MAX_LENGTH = 2000
-
-
-@dataclass
-class WithdrawalOptions:
-    """What a withdrawal can take away from a candidate in one certification, as the form lists it."""
-
-    award: CertificationAward | None
-    blocks: list[AcquiredBlock]
-
-
-def withdrawal_options(*, candidate: Candidate, certification) -> WithdrawalOptions:
-    award = CertificationAward.objects.in_force().filter(candidate=candidate, certification=certification).first()
-    blocks = list(
-        AcquiredBlock.objects.held()
-        .filter(candidate=candidate, block__certification=certification)
-        .select_related("block", "jury_decision_link__decision__presentation__session")
-        .order_by("block__number")
-    )
-    return WithdrawalOptions(award=award, blocks=blocks)
 
 
 def _d(day: datetime.date) -> str:
@@ -88,13 +70,13 @@ def _validate(*, reference: str, decided_on, reason: str, award, blocks) -> dict
 def withdrawal_record(
     *,
     candidate: Candidate,
-    certification,
+    certification: Certification,
     withdraw_award: bool,
-    acquired_block_ids,
+    acquired_block_ids: Iterable[int],
     reference: str,
     decided_on: datetime.date | None,
     reason: str,
-    actor,
+    actor: User,
 ) -> Withdrawal:
     """Withdraw the candidate's certificate (`withdraw_award`) and/or the acquired blocks `acquired_block_ids`.
 
@@ -150,7 +132,7 @@ def withdrawal_record(
         revocation_reason=f"Retrait ({what}) — {reference} : {reason}"[:REASON_MAX_LENGTH],
         actor=actor,
     )
-    revoked = [label for _receiver, labels in answers for label in labels]
+    revoked = [label for _receiver, labels in answers for label in (labels or ())]
     record_audit(
         actor=actor,
         action=AuditAction.CANDIDATE_RESULTS_WITHDRAWN,

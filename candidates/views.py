@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from candidates import services, services_withdrawals
+from candidates import selectors, services, services_withdrawals
 from candidates.filters import SEARCH_SESSION_KEY, filtered_candidates
 from candidates.forms import (
     AcquiredBlockForm,
@@ -29,9 +29,11 @@ from candidates.selectors import candidate_personal_data as personal_data_of
 from candidates.selectors import with_file, with_withdrawals
 from certif.audit import AuditAction, audit_trail, record_audit
 from certif.audit_display import describe_events
-from certif.models import Block, Certification, PreparationPlace
+from certif.models import Block, PreparationPlace
 from certif.permissions import may
 from certif.security import check_signature_password
+from certif.selectors import current_certification
+from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page, rule_required
 
@@ -72,9 +74,9 @@ def candidate_list(request):
 @permission_required("candidates.view_candidate", raise_exception=True)
 def candidate_detail(request, pk):
     candidate = get_object_or_404(with_withdrawals(with_file(Candidate.objects.visible_to(request.user))), pk=pk)
-    certification = Certification.objects.first()
+    certification = current_certification()
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
-    statuses = services.block_statuses(candidate, blocks)
+    statuses = selectors.block_statuses(candidate, blocks)
     award = candidate.award_in_force
     return render(
         request,
@@ -153,7 +155,7 @@ def enrolment_create(request, pk):
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done, _ = apply_service(
-            form, lambda: services.enrol(candidate=candidate, actor=request.user, **form.cleaned_data)
+            form, lambda: services.enrolment_create(candidate=candidate, actor=request.user, **form.cleaned_data)
         )
         if done:
             messages.success(request, f"Inscription dans la promotion « {form.cleaned_data['cohort']} » enregistrée.")
@@ -240,8 +242,8 @@ def withdrawal_create(request, pk):
     """Withdraw a certificate and/or blocks obtained by fraud (staff only): a deliberate act, signed with the staff
     member's password and confirmed, with the decision's reference and the reason."""
     candidate = get_object_or_404(Candidate, pk=pk)
-    certification = Certification.objects.order_by("pk").first()
-    options = services_withdrawals.withdrawal_options(candidate=candidate, certification=certification)
+    certification = current_certification()
+    options = selectors.withdrawal_options(candidate=candidate, certification=certification)
     form = WithdrawalForm(request.POST or None, options=options)
     if request.method == "POST" and form.is_valid():
         done, withdrawal = apply_service(
@@ -284,7 +286,7 @@ def _withdrawal_message(withdrawal) -> str:
     revoked = withdrawal.documents.count()
     if not revoked:
         return f"Retrait enregistré ({withdrawal.reference}). Aucun document émis n'était à révoquer."
-    plural = "s" if revoked > 1 else ""
+    plural = plural_suffix(revoked)
     return (
         f"Retrait enregistré ({withdrawal.reference}). {revoked} document{plural} révoqué{plural} : "
         "la page publique de vérification répond « retiré »."
@@ -310,7 +312,7 @@ def _cohortform_page(request, form, cohort=None):
 
 @permission_required("candidates.add_cohort", raise_exception=True)
 def cohort_create(request):
-    certification = Certification.objects.first()
+    certification = current_certification()
     form = CohortForm(request.POST or None, instance=Cohort(certification=certification))
     if request.method == "POST" and form.is_valid():
         done, _ = apply_service(
@@ -345,7 +347,7 @@ def cohort_edit(request, pk):
 
 @permission_required("certif.manage_referential", raise_exception=True)
 def preparation_place_create(request):
-    certification = Certification.objects.first()
+    certification = current_certification()
     form = PreparationPlaceForm(request.POST or None, instance=PreparationPlace(certification=certification))
     if request.method == "POST" and form.is_valid():
         done, place = apply_service(

@@ -27,6 +27,7 @@ from candidates.imports import (
     validate_rows,
 )
 from candidates.models import Candidate, Cohort
+from certif.text import plural_suffix
 from certif.validation import InputRulesFormMixin
 
 IMPORT_SESSION_KEY = "candidate_import"
@@ -137,9 +138,9 @@ def _refused_preview(request, pending, cohort, error: CandidateImportError):
 
 
 def _imported_message(count: int, cohort) -> str:
-    message = f"{count} candidat{'s' if count > 1 else ''} importé{'s' if count > 1 else ''}"
+    message = f"{count} candidat{plural_suffix(count)} importé{plural_suffix(count)}"
     if cohort:
-        message += f" et inscrit{'s' if count > 1 else ''} dans la promotion « {cohort.name} »"
+        message += f" et inscrit{plural_suffix(count)} dans la promotion « {cohort.name} »"
     return message + "."
 
 

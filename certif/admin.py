@@ -72,6 +72,8 @@ class CertificationAdmin(AuditTrailMixin, ServiceModelAdmin):
     """A certification is installed from its fiche (`load_fiche`); what the fiche registers and the documents print
     is read-only, its description is saved through `certification_update`."""
 
+    service_writes = frozenset({"change"})
+
     list_display = ["rncp_code", "title", "level_eqf"]
     inlines = [RomeCodeInline, PreparationPlaceInline]
     readonly_fields = [*CERTIFICATION_FICHE_FIELDS, "audit_trail_table"]
@@ -91,12 +93,6 @@ class CertificationAdmin(AuditTrailMixin, ServiceModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.CERTIFICATION_EDITABLE_FIELDS}
         adopt(obj, services.certification_update(certification=obj, actor=request.user, **fields))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Registration)
@@ -131,6 +127,8 @@ class BlockAdmin(AuditTrailMixin, ServiceModelAdmin):
     """Blocks come with the fiche. Their rule is saved through `block_threshold_update`: frozen once an evaluation
     has opened on the block, never below the competences its grid defines."""
 
+    service_writes = frozenset({"change"})
+
     list_display = ["number", "certification", "threshold_kind", "threshold_value", "declared_competence_count"]
     list_filter = ["certification"]
     fields = [
@@ -162,12 +160,6 @@ class BlockAdmin(AuditTrailMixin, ServiceModelAdmin):
             declared_competence_count=form.cleaned_data["declared_competence_count"],
         )
         adopt(obj, saved)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CompetenceInline(ReadOnlyInline):
@@ -229,7 +221,7 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
     list_select_related = ["actor"]
     search_fields = ["target_repr", "action"]
     date_hierarchy = "occurred_at"
-    fields = [
+    fields = (
         "occurred_at",
         "actor",
         "action",
@@ -238,7 +230,7 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         "changes",
         "readable_before",
         "readable_after",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="modifications")

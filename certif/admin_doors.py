@@ -50,9 +50,21 @@ class ServiceModelAdmin(admin.ModelAdmin):
     refuse at save time, on what the form could not see (another person's change in between): the admin's own
     transaction is then rolled back, and the refusal is shown in French on the page the person was on.
     No bulk action: a bulk delete would bypass `delete_model`.
+
+    `service_writes` names what the services behind the admin do; the other operations are refused here.
     """
 
     actions = None
+    service_writes: frozenset[str] = frozenset({"add", "change", "delete"})
+
+    def has_add_permission(self, request):
+        return "add" in self.service_writes and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return "change" in self.service_writes and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return "delete" in self.service_writes and super().has_delete_permission(request, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -187,9 +187,11 @@ def _field(model, key: str):
             candidates.append((apps.get_model(app_label, model_name), name))
     for owner, name in candidates:
         try:
-            return owner._meta.get_field(name)
+            field = owner._meta.get_field(name)
         except FieldDoesNotExist:
             continue
+        if field.concrete or not field.auto_created:  # a reverse relation is not what a snapshot key names
+            return field
     return None
 
 

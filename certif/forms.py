@@ -1,5 +1,6 @@
 from django import forms
 
+from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block, Registration, ScaleLevel
 from certif.validation import InputRulesFormMixin
 
@@ -38,9 +39,9 @@ class RegistrationForm(InputRulesFormMixin, forms.ModelForm):
         model = Registration
         fields = ["act", "publication", "publication_date", "in_force_from", "in_force_until", "level_note"]
         widgets = {
-            "publication_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "in_force_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "in_force_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "publication_date": DATE_WIDGET,
+            "in_force_from": DATE_WIDGET,
+            "in_force_until": DATE_WIDGET,
         }
 
 

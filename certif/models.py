@@ -25,6 +25,7 @@ from certif.guards import (
     write_once_trigger,
 )
 from certif.rules import Threshold, ThresholdKind
+from certif.text import is_plural
 from certif.validation import InputRulesMixin
 
 GRID_FROZEN_MESSAGE = (
@@ -292,7 +293,7 @@ def _sessions_list(sessions) -> str:
 
 
 def _uncovered_message(sessions) -> str:
-    plural = len(sessions) > 1
+    plural = is_plural(len(sessions))
     return (
         f"{'Les jurys' if plural else 'Le jury'} du {_sessions_list(sessions)}, "
         f"{'signés' if plural else 'signé'} pendant cet enregistrement, n'en "
@@ -302,7 +303,7 @@ def _uncovered_message(sessions) -> str:
 
 
 def registration_delete_refused_message(sessions) -> str:
-    plural = len(sessions) > 1
+    plural = is_plural(len(sessions))
     return (
         f"Cet enregistrement ne peut pas être supprimé : {'les jurys' if plural else 'le jury'} du "
         f"{_sessions_list(sessions)} y {'ont' if plural else 'a'} été {'signés' if plural else 'signé'}, "

@@ -13,6 +13,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.db import models
 
+from certif.text import counted
+
 
 class ThresholdKind(models.TextChoices):
     PROPORTION = "proportion", "Proportion des compétences"
@@ -23,10 +25,6 @@ class Outcome(models.TextChoices):
     VALIDATED = "validated", "Validé"
     NOT_VALIDATED = "not_validated", "Non validé"
     INCOMPLETE = "incomplete", "Incomplet"
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return singular if count in (0, 1) else plural
 
 
 def format_decimal(value: Decimal) -> str:
@@ -117,7 +115,7 @@ def block_outcome(
         return BlockResult(
             outcome=Outcome.INCOMPLETE,
             explanation=(
-                f"Grille incomplète : {defined} {_plural(defined, 'compétence définie', 'compétences définies')} "
+                f"Grille incomplète : {counted(defined, 'compétence définie', 'compétences définies')} "
                 f"sur {threshold.out_of}"
             ),
             **common,
@@ -126,14 +124,14 @@ def block_outcome(
         return BlockResult(
             outcome=Outcome.INCOMPLETE,
             explanation=(
-                f"{missing} {_plural(missing, 'compétence sans niveau', 'compétences sans niveau')} "
+                f"{counted(missing, 'compétence sans niveau', 'compétences sans niveau')} "
                 f"sur {defined} ; toutes les compétences doivent être évaluées"
             ),
             **common,
         )
     explanation = (
-        f"{validated} {_plural(validated, 'compétence', 'compétences')} au niveau {floor_label} ou mieux "
-        f"sur {defined} ; {required} {_plural(required, 'requise', 'requises')}"
+        f"{counted(validated, 'compétence', 'compétences')} au niveau {floor_label} ou mieux "
+        f"sur {defined} ; {counted(required, 'requise', 'requises')}"
     )
     outcome = Outcome.VALIDATED if validated >= required else Outcome.NOT_VALIDATED
     return BlockResult(outcome=outcome, explanation=explanation, **common)

@@ -1,6 +1,9 @@
 """Every change to the referential goes through one of these functions: validate, write, audit, in one
 transaction."""
 
+from decimal import Decimal
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +31,7 @@ def _grid_snapshot(grid: Grid) -> dict:
 
 def _current_grid(*, block: Block) -> Grid:
     """The block's latest grid version, locked: changes of one grid are serialised."""
-    return Grid.objects.select_for_update().filter(block=block).order_by("-version").first()  # type: ignore[return-value]  # every block is created with its first grid
+    return Grid.objects.select_for_update(of=("self",)).filter(block=block).order_by("-version").first()  # type: ignore[return-value]  # every block is created with its first grid
 
 
 def _writable(grid: Grid) -> Grid:
@@ -46,7 +49,7 @@ def _writable(grid: Grid) -> Grid:
     return new_grid
 
 
-def _record_grid_change(*, actor, action: AuditAction, before: dict, grid: Grid) -> None:
+def _record_grid_change(*, actor: User, action: AuditAction, before: dict, grid: Grid) -> None:
     # `before` is the grid as it was (the frozen version when a new one was made), `after` the grid as it is now.
     record_audit(actor=actor, action=action, target=grid, before=before, after=_grid_snapshot(grid))
 
@@ -61,8 +64,8 @@ def _check_label_free(*, grid: Grid, label: str, exclude_position: int | None = 
     return label
 
 
-@transaction.atomic
-def competence_add(*, block: Block, label: str, actor) -> Competence:
+@transaction.atomic(durable=True)
+def competence_add(*, block: Block, label: str, actor: User) -> Competence:
     current = _current_grid(block=block)
     label = _check_label_free(grid=current, label=label)
     declared = current.block.declared_competence_count
@@ -81,8 +84,8 @@ def competence_add(*, block: Block, label: str, actor) -> Competence:
     return competence
 
 
-@transaction.atomic
-def competence_rename(*, block: Block, position: int, label: str, actor) -> Competence:
+@transaction.atomic(durable=True)
+def competence_rename(*, block: Block, position: int, label: str, actor: User) -> Competence:
     """Rename the competence at `position`; the same label again changes nothing (no version, no audit)."""
     current = _current_grid(block=block)
     competence = current.competences.filter(position=position).first()
@@ -100,8 +103,8 @@ def competence_rename(*, block: Block, position: int, label: str, actor) -> Comp
     return competence
 
 
-@transaction.atomic
-def competence_move(*, block: Block, position: int, offset: int, actor) -> Grid | None:
+@transaction.atomic(durable=True)
+def competence_move(*, block: Block, position: int, offset: int, actor: User) -> Grid | None:
     """Swap the competence at `position` with its neighbour above (offset -1) or below (+1).
 
     Returns the grid changed, or None when there is no such neighbour (the first moved up, the last moved down):
@@ -127,8 +130,8 @@ def competence_move(*, block: Block, position: int, offset: int, actor) -> Grid 
     return grid
 
 
-@transaction.atomic
-def competence_remove(*, block: Block, position: int, actor) -> Grid:
+@transaction.atomic(durable=True)
+def competence_remove(*, block: Block, position: int, actor: User) -> Grid:
     """Take the competence at `position` off the grid (a new version when the grid is frozen); the competences
     after it move up one rank. This is how staff bring a grid holding too many competences back to the declared
     number."""
@@ -154,11 +157,16 @@ def _block_snapshot(block: Block) -> dict:
 
 @transaction.atomic
 def block_threshold_update(
-    *, block: Block, threshold_kind: str, threshold_value, declared_competence_count: int, actor
+    *,
+    block: Block,
+    threshold_kind: str,
+    threshold_value: Decimal | int,
+    declared_competence_count: int,
+    actor: User,
 ) -> Block:
     """Change a block's rule while no evaluation has used it (Block.clean: valid, not frozen, never below the
     competences defined). Frozen afterwards: every result stays judged, and printed, by the rule applied to it."""
-    block = Block.objects.select_for_update().get(pk=block.pk)
+    block = Block.objects.select_for_update(of=("self",)).get(pk=block.pk)
     stored = {name: getattr(block, name) for name in BLOCK_RULE_FIELDS}
     before = _block_snapshot(block)
     block.threshold_kind = threshold_kind
@@ -193,9 +201,11 @@ def _registration_snapshot(registration: Registration) -> dict:
 
 
 @transaction.atomic
-def registration_create(*, registration: Registration, actor) -> Registration:
+def registration_create(*, registration: Registration, actor: User) -> Registration:
     """Record a registration (a renewal of the certification in the RNCP). `registration` is unsaved."""
-    Certification.objects.select_for_update().get(pk=registration.certification_id)  # serialise overlap checks
+    Certification.objects.select_for_update(of=("self",)).get(
+        pk=registration.certification_id
+    )  # serialise overlap checks
     registration.full_clean()
     registration.save()
     record_audit(
@@ -208,13 +218,15 @@ def registration_create(*, registration: Registration, actor) -> Registration:
 
 
 @transaction.atomic
-def registration_update(*, registration: Registration, actor, **fields) -> Registration:
+def registration_update(*, registration: Registration, actor: User, **fields) -> Registration:
     """Correct a registration (act, publication, period). A signed jury held inside its period stays inside
     (Registration.clean); a change that changes nothing records nothing."""
     unknown = set(fields) - set(REGISTRATION_FIELDS)
     if unknown:
         raise TypeError(f"registration_update() ne modifie pas : {', '.join(sorted(unknown))}")
-    Certification.objects.select_for_update().get(pk=registration.certification_id)  # serialise overlap checks
+    Certification.objects.select_for_update(of=("self",)).get(
+        pk=registration.certification_id
+    )  # serialise overlap checks
     registration = Registration.objects.get(pk=registration.pk)
     before = _registration_snapshot(registration)
     for name, value in fields.items():
@@ -236,9 +248,9 @@ def registration_update(*, registration: Registration, actor, **fields) -> Regis
 
 
 @transaction.atomic
-def registration_delete(*, registration: Registration, actor) -> None:
+def registration_delete(*, registration: Registration, actor: User) -> None:
     """Delete a registration recorded by mistake; refused when a signed jury was held inside it."""
-    Certification.objects.select_for_update().get(pk=registration.certification_id)
+    Certification.objects.select_for_update(of=("self",)).get(pk=registration.certification_id)
     registration = Registration.objects.get(pk=registration.pk)
     sessions = list(registration.signed_sessions_resting_on())
     if sessions:
@@ -271,14 +283,14 @@ def _certification_snapshot(certification: Certification) -> dict:
 
 
 @transaction.atomic
-def certification_update(*, certification: Certification, actor, **fields) -> Certification:
+def certification_update(*, certification: Certification, actor: User, **fields) -> Certification:
     unknown = set(fields) - set(CERTIFICATION_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(
             "Ces données viennent de la fiche RNCP et ne se modifient pas ici (une autre fiche s'installe avec "
             f"load_fiche) : {', '.join(sorted(unknown))}."
         )
-    certification = Certification.objects.select_for_update().get(pk=certification.pk)
+    certification = Certification.objects.select_for_update(of=("self",)).get(pk=certification.pk)
     before = _certification_snapshot(certification)
     for name, value in fields.items():
         setattr(certification, name, value.strip() if isinstance(value, str) else value)
@@ -308,7 +320,7 @@ def _scale_snapshot(scale: RatingScale) -> dict:
     }
 
 
-def validate_scale_levels(levels: list[dict]) -> None:
+def _validate_scale_levels(levels: list[dict]) -> None:
     """A scale is a strict order, best first, whose validating levels are the best ones."""
     if len(levels) < 2:
         raise ValidationError("Une échelle compte au moins deux niveaux.")
@@ -336,16 +348,16 @@ def validate_scale_levels(levels: list[dict]) -> None:
         )
 
 
-@transaction.atomic
-def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> RatingScale:
+@transaction.atomic(durable=True)
+def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor: User) -> RatingScale:
     """Replace the levels of an unused scale. `levels`: dicts with position, code, label, validates."""
-    scale = RatingScale.objects.select_for_update().get(pk=scale.pk)
+    scale = RatingScale.objects.select_for_update(of=("self",)).get(pk=scale.pk)
     if scale.is_in_use:
         raise ValidationError(
             f"L'échelle version {scale.version} est utilisée depuis le {timezone.localtime(scale.first_used_at):%d/%m/%Y} : "
             "elle ne peut plus être modifiée. Créez une nouvelle version."
         )
-    validate_scale_levels(levels)
+    _validate_scale_levels(levels)
     before = _scale_snapshot(scale)
     scale.levels.all().delete()
     ScaleLevel.objects.bulk_create(
@@ -368,12 +380,15 @@ def rating_scale_update(*, scale: RatingScale, levels: list[dict], actor) -> Rat
     return scale
 
 
-@transaction.atomic
-def rating_scale_new_version(*, certification: Certification, actor) -> RatingScale:
+@transaction.atomic(durable=True)
+def rating_scale_new_version(*, certification: Certification, actor: User) -> RatingScale:
     """A copy of the current scale, editable, for results to come; used versions stay as they were."""
     # A certification has a scale from its installation.
     current: RatingScale = (
-        RatingScale.objects.select_for_update().filter(certification=certification).order_by("-version").first()  # type: ignore[assignment]
+        RatingScale.objects.select_for_update(of=("self",))  # type: ignore[assignment]
+        .filter(certification=certification)
+        .order_by("-version")
+        .first()
     )
     if not current.is_in_use:
         return current

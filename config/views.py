@@ -8,14 +8,15 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from certif.models import Block, Certification
+from certif.models import Block
 from certif.permissions import is_president, is_staff, is_trainer
+from certif.selectors import current_certification
 from evaluation.models import BlockEvaluation
 from juries.selectors import president_pending_sessions
 
 
 def home(request):
-    certification = Certification.objects.first()
+    certification = current_certification()
     context: dict[str, Any] = {"certification": certification}
     if certification and is_staff(request.user):
         blocks = Block.objects.filter(certification=certification).with_current_grid()

@@ -319,7 +319,7 @@ def _settings_snapshot(declarant: CdcDeclarantSettings) -> dict:
 def declarant_settings_save(
     *, certification: Certification, sender_id_client: str, certifier_id_client: str, contract_id: str, actor
 ) -> CdcDeclarantSettings:
-    declarant = CdcDeclarantSettings.objects.select_for_update().filter(
+    declarant = CdcDeclarantSettings.objects.select_for_update(of=("self",)).filter(
         certification=certification
     ).first() or CdcDeclarantSettings(certification=certification)
     before = _settings_snapshot(declarant) if declarant.pk else None
@@ -346,7 +346,7 @@ def holder_declaration_create(
     holder's file lacks a datum, or without the certifier's identifiers. Raises `FluxInvalid` — and records
     nothing — when the flux built does not validate against the XSD.
     """
-    certification = Certification.objects.select_for_update().get(pk=certification.pk)  # one flux at a time
+    certification = Certification.objects.select_for_update(of=("self",)).get(pk=certification.pk)  # one flux at a time
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
     if declarant is None:
         raise ValidationError(

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from candidates.models import CertificationAward
 from certif.models import Certification
+from certif.selectors import current_certification
+from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
 from declarations import services as declarations
@@ -45,7 +47,7 @@ def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[
 
 @declare_holders_required
 def index(request):
-    certification = Certification.objects.order_by("pk").first()
+    certification = current_certification()
     if certification is None:
         return redirect("certif:certification_list")
     return redirect("declarations:declare", rncp_code=certification.rncp_code)
@@ -113,7 +115,7 @@ def _declared_message(declaration) -> str:
     count = declaration.lines.count()
     return (
         f"Flux {declaration.flux_id} produit et validé par le schéma de la Caisse des Dépôts : "
-        f"{count} titulaire{'s' if count > 1 else ''}. Téléchargez le fichier pour le déposer."
+        f"{count} titulaire{plural_suffix(count)}. Téléchargez le fichier pour le déposer."
     )
 
 

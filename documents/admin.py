@@ -3,13 +3,13 @@
 
 from django.contrib import admin
 
-from candidates.admin import WithdrawalAdmin, _ReadOnlyInline
+from candidates.admin import WithdrawalAdmin
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin
 from documents.models import DocumentBatch, IssuedDocument, WithdrawnDocument
-from juries.admin import ReadOnlyAdmin
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(ReadOnlyAdmin):
+class IssuedDocumentAdmin(ReadOnlyModelAdmin):
     """Issued documents, read-only (the PDF itself is downloaded from the session's documents page)."""
 
     list_display = ["kind", "holder_name", "reference", "document_date", "status", "created_at", "created_by"]
@@ -23,7 +23,7 @@ class IssuedDocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DocumentBatch)
-class DocumentBatchAdmin(ReadOnlyAdmin):
+class DocumentBatchAdmin(ReadOnlyModelAdmin):
     list_display = ["session", "status", "done", "total", "requested_by", "requested_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["session", "requested_by"]
@@ -33,7 +33,7 @@ class DocumentBatchAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).defer("zip_file", "merged_pdf")
 
 
-class WithdrawnDocumentInline(_ReadOnlyInline):
+class WithdrawnDocumentInline(ReadOnlyInline):
     model = WithdrawnDocument
     fields = readonly_fields = ["document"]
 

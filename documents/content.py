@@ -12,8 +12,10 @@ document is issued. Once issued, its bytes are kept and never rendered again.
 """
 
 import datetime
+import io
 import re
 import secrets
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -461,7 +463,7 @@ class SessionData:
                 }
                 for competence in be.grid.competences.all()
             ]
-            rectifications = sorted(decision.rectifications.all(), key=lambda r: (r.signed_at, r.pk))
+            rectifications = list(decision.rectifications.all())
             rows.append(
                 {
                     "decision": decision,
@@ -699,3 +701,25 @@ def prepare(data: SessionData, slot: Slot) -> Prepared:
         rectification_mark=data.rectification_mark(slot),
         withdrawal_mark=data.withdrawal_mark(slot),
     )
+
+
+def session_zip(documents: list[IssuedDocument]) -> bytes:
+    """The stored bytes of each document, unchanged (PDFs are already compressed: stored, not deflated)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for index, document in enumerate(documents, start=1):
+            archive.writestr(f"{index:03d}-{file_name(document)}", bytes(document.pdf))
+    return buffer.getvalue()
+
+
+def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
+    """One PDF for printing, the documents' pages one after the other (each stays verifiable by its QR code)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for document in documents:
+        writer.append(io.BytesIO(bytes(document.pdf)))
+    writer.add_metadata({"/Title": title, "/Author": "Institut régional universitaire polytechnique (IRUP)"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

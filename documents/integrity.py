@@ -1,6 +1,6 @@
 """Does what is stored still say what was signed? Read by `manage.py verify_integrity` and by the session page.
 
-For each signed session: its decisions' fingerprint is recomputed (juries.services.decisions_fingerprint, the
+For each signed session: its decisions' fingerprint is recomputed (juries.selectors.decisions_fingerprint, the
 session and its decisions as signed) and compared with the one stored at the signature, with the one the sign-off's
 audit trace recorded and with the one printed on its minutes; each rectification (a later act, outside that
 fingerprint) is compared with its own audit trace. Every issued document's bytes are hashed again and compared with
@@ -23,7 +23,7 @@ from certif.digests import short_digest, with_digest
 from certif.models import AuditAction, AuditEvent
 from documents.models import DocumentKind, IssuedDocument
 from juries.models import Decision, JurySession, JurySessionStatus, Rectification
-from juries.services import decisions_fingerprint
+from juries.selectors import decisions_fingerprint
 
 
 @dataclass

@@ -6,17 +6,15 @@ the session row, finds out whether another request issued the same document mean
 stores the bytes with their SHA-256. A stored document never changes: only its status does.
 """
 
-import datetime
 import hashlib
-import io
 import logging
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import as_completed
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
@@ -32,17 +30,19 @@ from documents.content import (
     Prepared,
     SessionData,
     Slot,
-    file_name,
     find_slot,
     french_date,
     issuable,
     last_rectification,
     last_withdrawal,
+    merged_pdf,
     prepare,
     session_slots,
+    session_zip,
 )
 from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument, WithdrawnDocument
-from documents.worker import StopRequest, heartbeat, runner_is_gone, this_runner
+from documents.selectors import HEARTBEAT_EVERY, STALE_AFTER, batch_is_stalled, documents_stating
+from documents.worker import StopRequest, heartbeat, this_runner
 from juries.models import JurySession, Rectification
 
 logger = logging.getLogger(__name__)
@@ -60,17 +60,13 @@ WITHDRAWN_MESSAGE = (
     "conservé. Émettez-le de nouveau s'il ne rapporte aucun résultat retiré."
 )
 SLOT_WITHDRAWN_MESSAGE = "Ce document rapporte un résultat retiré (retrait pour fraude) : il ne peut plus être émis."
-# A batch's process writes a heartbeat every HEARTBEAT_EVERY seconds: silent for STALE_AFTER, it is taken for dead
-# (a process of this machine is checked at once). A session of 100 candidates takes about 15 s on 2 cores.
-HEARTBEAT_EVERY = 10
-STALE_AFTER = datetime.timedelta(seconds=6 * HEARTBEAT_EVERY)
 # A batch whose process died this many times is failed rather than retried (a document that kills its renderer).
 MAX_INTERRUPTIONS = 3
 CANDIDATE_KINDS = (DocumentKind.RESULTS, DocumentKind.ATTESTATION, DocumentKind.CERTIFICATE)
 BATCH_BYTES = ("zip_file", "merged_pdf")  # a batch's ZIP and merged PDF: read only to be downloaded
 
 
-def _refuse_unless_staff(actor, action: str) -> None:
+def _refuse_unless_staff(actor: User, action: str) -> None:
     if not is_staff(actor):
         raise PermissionDenied(f"Seuls les gestionnaires peuvent {action}.")
 
@@ -87,7 +83,7 @@ def _signed(session: JurySession) -> JurySession:
 # — One document —
 
 
-def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument, bool]:
+def _store(prepared: Prepared, content: bytes, *, actor: User) -> tuple[IssuedDocument, bool]:
     """Keep the rendered bytes, unless a valid document of this slot was issued meanwhile (then return it).
 
     The partial unique constraints (one valid document a slot) settle a race between two requests: the second
@@ -115,7 +111,9 @@ def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument
             if slot.kind in RECTIFIABLE_KINDS and slot.presentation is not None:
                 # Serialises with decision_rectify (which locks the session too), then checks that no rectification
                 # was signed for this candidate since the HTML was built.
-                JurySession.objects.select_for_update().filter(pk=prepared.session.pk).values_list("pk").get()
+                JurySession.objects.select_for_update(of=("self",)).filter(pk=prepared.session.pk).values_list(
+                    "pk"
+                ).get()
                 presentation_id = slot.presentation.pk
                 if last_rectification([presentation_id]).get(presentation_id) != prepared.rectification_mark:
                     raise ValidationError(STALE_MESSAGE)
@@ -135,7 +133,7 @@ def _store(prepared: Prepared, content: bytes, *, actor) -> tuple[IssuedDocument
     return document, True
 
 
-def _after_issue(document, prepared, same_slot, candidate_id, size, actor) -> None:
+def _after_issue(document, prepared, same_slot, candidate_id, size, actor: User) -> None:
     slot = prepared.slot
     replaced = []
     if any(doc.status == DocumentStatus.RECTIFIED and doc.superseded_by_id is None for doc in slot.issued):
@@ -162,7 +160,9 @@ def _after_issue(document, prepared, same_slot, candidate_id, size, actor) -> No
     )
 
 
-def document_issue(*, session: JurySession, kind: str, candidate=None, actor) -> IssuedDocument:
+def document_issue(
+    *, session: JurySession, kind: str, candidate: Candidate | None = None, actor: User
+) -> IssuedDocument:
     """Issue the document `kind` of a signed session (for `candidate` unless minutes) and keep its bytes.
 
     Idempotent: when a valid document of this kind already exists for that candidate and session, it is returned
@@ -188,10 +188,10 @@ def document_issue(*, session: JurySession, kind: str, candidate=None, actor) ->
 
 
 @transaction.atomic
-def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDocument:
+def document_revoke(*, document: IssuedDocument, reason: str, actor: User) -> IssuedDocument:
     """Revoke a valid document (a certificate issued in error, a fraud…): the verification page says so."""
     _refuse_unless_staff(actor, "révoquer un document")
-    document = IssuedDocument.objects.select_for_update().defer("pdf").get(pk=document.pk)
+    document = IssuedDocument.objects.select_for_update(of=("self",)).defer("pdf").get(pk=document.pk)
     if document.status != DocumentStatus.VALID:
         raise ValidationError(
             f"Ce document n'est plus valide ({document.get_status_display().lower()}) : rien à révoquer."
@@ -213,25 +213,14 @@ def document_revoke(*, document: IssuedDocument, reason: str, actor) -> IssuedDo
     return IssuedDocument.objects.defer("pdf").get(pk=document.pk)
 
 
-def documents_stating(*, candidate: Candidate, award: CertificationAward | None, blocks: list[AcquiredBlock]):
-    """The valid documents of the candidate that state a result about to be withdrawn: the certificate of `award`,
-    and every results statement or attestation of a session held on or after the day a block of `blocks` was
-    acquired (such a document lists that block among the blocks held, or reports the decision that gave it)."""
-    condition = Q(pk__in=[])
-    if award is not None:
-        condition |= Q(kind=DocumentKind.CERTIFICATE, award=award)
-    if blocks:
-        first_day = min(item.acquired_on for item in blocks)
-        condition |= Q(kind__in=[DocumentKind.RESULTS, DocumentKind.ATTESTATION], session__date__gte=first_day)
-    return (
-        IssuedDocument.objects.filter(condition, candidate=candidate, status=DocumentStatus.VALID)
-        .defer("pdf")
-        .order_by("session__date", "kind", "pk")
-    )
-
-
 def documents_revoke_withdrawn(
-    *, withdrawal: Withdrawal, candidate: Candidate, award, blocks, revocation_reason: str, actor
+    *,
+    withdrawal: Withdrawal,
+    candidate: Candidate,
+    award: CertificationAward | None,
+    blocks: list[AcquiredBlock],
+    revocation_reason: str,
+    actor: User,
 ) -> list[IssuedDocument]:
     """Inside candidates.services_withdrawals.withdrawal_record's transaction: revoke the valid documents that state
     what the act withdraws and list them on the act, so that the verification page answers « retiré »."""
@@ -245,14 +234,14 @@ def documents_revoke_withdrawn(
     return revoked
 
 
-def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
+def documents_mark_rectified(*, rectification: Rectification, actor: User) -> int:
     """On juries.signals.decision_rectified, inside decision_rectify's transaction: the valid documents of that candidate in
     that session (results, attestation, certificate) no longer say what the jury decided; they become
     « rectifié » and a corrected one can be issued. The minutes record the deliberation as held and stay valid."""
     decision = rectification.decision
     presentation = decision.presentation
     documents = list(
-        IssuedDocument.objects.select_for_update()
+        IssuedDocument.objects.select_for_update(of=("self",))
         .filter(
             session_id=presentation.session_id,
             candidate_id=presentation.enrolment.candidate_id,
@@ -285,10 +274,10 @@ def documents_mark_rectified(*, rectification: Rectification, actor) -> int:
 # — Every document of a session —
 
 
-def issue_missing(
-    session: JurySession,
+def documents_issue_missing(
     *,
-    actor,
+    session: JurySession,
+    actor: User,
     on_issued: Callable[[IssuedDocument], object] | None = None,
     parallel: bool = True,
     should_stop: Callable[[], bool] = lambda: False,
@@ -344,35 +333,13 @@ def _current_documents(slots: list[Slot]) -> list[IssuedDocument]:
     return [by_id[pk] for pk in ids]
 
 
-def session_zip(documents: list[IssuedDocument]) -> bytes:
-    """The stored bytes of each document, unchanged (PDFs are already compressed: stored, not deflated)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for index, document in enumerate(documents, start=1):
-            archive.writestr(f"{index:03d}-{file_name(document)}", bytes(document.pdf))
-    return buffer.getvalue()
-
-
-def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
-    """One PDF for printing, the documents' pages one after the other (each stays verifiable by its QR code)."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for document in documents:
-        writer.append(io.BytesIO(bytes(document.pdf)))
-    writer.add_metadata({"/Title": title, "/Author": "Institut régional universitaire polytechnique (IRUP)"})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-@transaction.atomic
-def batch_request(*, session: JurySession, actor) -> DocumentBatch:
+@transaction.atomic(durable=True)
+def batch_request(*, session: JurySession, actor: User) -> DocumentBatch:
     """Ask for every document of a signed session in the background; an unfinished batch is reused (and put back in
     the queue if the process that ran it died)."""
     _refuse_unless_staff(actor, "produire les documents d'une session")
     session = _signed(session)
-    JurySession.objects.select_for_update().filter(pk=session.pk).values_list("pk").get()
+    JurySession.objects.select_for_update(of=("self",)).filter(pk=session.pk).values_list("pk").get()
     unfinished = (
         DocumentBatch.objects.filter(session=session, status__in=[BatchStatus.PENDING, BatchStatus.RUNNING])
         .defer(*BATCH_BYTES)
@@ -426,16 +393,6 @@ def _requeue(batch: DocumentBatch, *, crashed: bool) -> str:
     return task_id
 
 
-def batch_is_stalled(batch: DocumentBatch) -> bool:
-    """A batch marked running whose process is gone: certainly (a process of this machine), or silent too long."""
-    if batch.status != BatchStatus.RUNNING:
-        return False
-    if batch.runner and runner_is_gone(batch.runner):
-        return True
-    last_sign = batch.heartbeat_at or batch.started_at
-    return last_sign is None or last_sign < timezone.now() - STALE_AFTER
-
-
 def _task_lost(batch: DocumentBatch) -> bool:
     """A pending batch whose task will never run: gone, finished, or claimed by a worker that died at once."""
     task = DBTaskResult.objects.filter(pk=batch.task_id).only("status", "started_at").first() if batch.task_id else None
@@ -455,7 +412,7 @@ def _recover(batch: DocumentBatch) -> bool:
     if batch.status == BatchStatus.PENDING and not _task_lost(batch):
         return False
     with transaction.atomic():
-        current = DocumentBatch.objects.select_for_update().defer(*BATCH_BYTES).get(pk=batch.pk)
+        current = DocumentBatch.objects.select_for_update(of=("self",)).defer(*BATCH_BYTES).get(pk=batch.pk)
         if (current.status, current.runner, current.task_id, current.heartbeat_at) != (
             batch.status,
             batch.runner,
@@ -502,7 +459,7 @@ def batches_recover() -> int:
     return sum(_recover(batch) for batch in unfinished)
 
 
-def batch_run(batch_id: int) -> dict:
+def batch_run(*, batch_id: int) -> dict:
     """The task's body (documents.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
 
     Idempotent: a batch resumed after an interruption issues only the documents still missing (the partial unique
@@ -527,8 +484,8 @@ def batch_run(batch_id: int) -> dict:
     stop = StopRequest()
     try:
         with stop, heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=HEARTBEAT_EVERY):
-            slots = issue_missing(
-                batch.session,
+            slots = documents_issue_missing(
+                session=batch.session,
                 actor=batch.requested_by,
                 on_issued=lambda _document: mine.update(done=F("done") + 1, heartbeat_at=timezone.now()),
                 should_stop=stop.is_requested,

@@ -8,4 +8,4 @@ def generate_session_documents(batch_id: int) -> dict:
     """Every document of a signed session, rendered on every core, then the ZIP and the merged PDF for printing."""
     from documents.services import batch_run
 
-    return batch_run(batch_id)
+    return batch_run(batch_id=batch_id)

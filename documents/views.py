@@ -20,6 +20,7 @@ from certif.ratelimit import allow
 from certif.security import PDF_CONTENT_SECURITY_POLICY
 from certif.validation import apply_service
 from certif.views_helpers import apply_service_message, form_page, require
+from documents import selectors as selectors_documents
 from documents import services as services
 from documents.content import file_name, group_code, normalize_code, session_slots
 from documents.forms import RevocationForm, VerificationForm
@@ -42,7 +43,7 @@ def _session(request, pk) -> JurySession:
 def _batch_json(batch: DocumentBatch | None) -> dict:
     if batch is None:
         return {}
-    stalled = services.batch_is_stalled(batch)
+    stalled = selectors_documents.batch_is_stalled(batch)
     data = {
         "id": batch.pk,
         "status": batch.status,
@@ -72,7 +73,7 @@ def _batch_message(batch: DocumentBatch) -> str:
             f"En attente du service de production des documents ({batch.done} sur {batch.total} déjà prêts). "
             "Si rien ne bouge, vérifiez que ce service (manage.py db_worker) tourne."
         )
-    if batch.status == BatchStatus.RUNNING and services.batch_is_stalled(batch):
+    if batch.status == BatchStatus.RUNNING and selectors_documents.batch_is_stalled(batch):
         return (
             "Production interrompue : le service de production des documents s'est arrêté. Elle reprendra "
             "d'elle-même à son redémarrage (manage.py db_worker). Documents déjà prêts, conservés : "

@@ -16,9 +16,9 @@ import datetime
 from candidates.models import Cohort
 from certif import services as referential
 from certif.demo import history_at
-from certif.models import Block, Certification
-from evaluation import services
-from evaluation.models import BlockEvaluation, EvaluationSession, LevelEntry
+from certif.models import Block
+from evaluation import selectors, services
+from evaluation.models import BlockEvaluation, EvaluationSession
 
 PLACEHOLDER = "[Démo] Critère complémentaire n°{n} (à remplacer par le référentiel de certification)"
 GRIDS_COMPLETED_ON = datetime.date(2021, 6, 1)
@@ -32,17 +32,43 @@ DEMO_LEVELS = {
 }
 
 
+def grids_complete(*, blocks, label: str, actor) -> int:
+    """Complete the grids of `blocks` that define fewer competences than they declare, with criteria labelled
+    `label` (a text with {n}, which says plainly that they are placeholders); returns how many were added.
+
+    Shared by the demo and the tests' builders (tests/factories.py)."""
+    added = 0
+    for block in blocks.order_by("number").with_current_grid():
+        for n in range(block.current_grid.defined_count + 1, block.declared_competence_count + 1):
+            referential.competence_add(block=block, label=label.format(n=n), actor=actor)
+            added += 1
+    return added
+
+
+def grid_cells(block_evaluation, rows) -> list[services.CellInput]:
+    """The cells to enter on a grid: `rows` pairs an enrolment with its letters, one per competence in grid order
+    (a single letter stands for the whole row; "." leaves a cell empty). Cells already entered are left alone."""
+    competences = list(block_evaluation.grid.competences.order_by("position"))
+    entered = set(block_evaluation.entries.values_list("enrolment_id", "competence_id"))
+    cells = []
+    for enrolment, letters in rows:
+        letters = letters * len(competences) if len(letters) == 1 else letters
+        for competence, letter in zip(competences, letters, strict=False):
+            if letter != "." and (enrolment.pk, competence.pk) not in entered:
+                cells.append(
+                    services.CellInput(
+                        enrolment_id=enrolment.pk, competence_id=competence.pk, level=letter, comment="", version=0
+                    )
+                )
+    return cells
+
+
 def complete_demo_grids(*, staff) -> int:
     """Complete the incomplete grids with plainly-labelled placeholders; returns how many criteria were added."""
-    added = 0
-    certification = Certification.objects.get(rncp_code="16204")
     with history_at(GRIDS_COMPLETED_ON, 10):
-        for block in Block.objects.filter(certification=certification).order_by("number").with_current_grid():
-            grid = block.current_grid
-            for n in range(grid.defined_count + 1, block.declared_competence_count + 1):
-                referential.competence_add(block=block, label=PLACEHOLDER.format(n=n), actor=staff)
-                added += 1
-    return added
+        return grids_complete(
+            blocks=Block.objects.filter(certification__rncp_code="16204"), label=PLACEHOLDER, actor=staff
+        )
 
 
 def create_demo_evaluation(*, staff, trainer) -> dict:
@@ -70,29 +96,14 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
                 cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=STARTS_ON, ends_on=ENDS_ON, actor=staff
             )
         created = 1
-    enrolments = [enrolment for enrolment in services.cohort_enrolments(cohort) if enrolment.can_be_evaluated]
+    enrolments = [enrolment for enrolment in selectors.cohort_enrolments(cohort) if enrolment.can_be_evaluated]
     for block_evaluation in BlockEvaluation.objects.filter(session=session).select_related(
         "block", "grid", "scale", "session"
     ):
         if block_evaluation.is_submitted or block_evaluation.is_locked:
             continue
-        filled = set(
-            LevelEntry.objects.filter(block_evaluation=block_evaluation).values_list("enrolment_id", "competence_id")
-        )
-        competences = list(block_evaluation.grid.competences.order_by("position"))
-        cells = []
-        for enrolment, letters in zip(enrolments, DEMO_LEVELS.get(block_evaluation.block.number, []), strict=False):
-            for competence, letter in zip(competences, letters, strict=False):
-                if letter != "." and (enrolment.pk, competence.pk) not in filled:
-                    cells.append(
-                        services.CellInput(
-                            enrolment_id=enrolment.pk,
-                            competence_id=competence.pk,
-                            level=letter,
-                            comment="",
-                            version=0,
-                        )
-                    )
+        rows = zip(enrolments, DEMO_LEVELS.get(block_evaluation.block.number, []), strict=False)
+        cells = grid_cells(block_evaluation, rows)
         if cells:
             with history_at(FILLED_ON, 17):
                 services.block_evaluation_save(block_evaluation=block_evaluation, cells=cells, actor=trainer)

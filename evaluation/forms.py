@@ -4,12 +4,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from candidates.models import Cohort
+from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block
 from certif.roles import Role, holders_of
 from certif.validation import BoundedJsonError, InputRulesFormMixin, bounded_json, validate_planned_event_date
 from evaluation.services import COMMENT_MAX_LENGTH, CellInput, InvalidGridData
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class SessionOpenForm(InputRulesFormMixin, forms.Form):
@@ -66,10 +65,6 @@ class ReopenForm(InputRulesFormMixin, forms.Form):
 
 CELL_FIELD = re.compile(r"^c-(\d{1,10})-(\d{1,10})-(level|comment)$")
 STATE_FIELD = "grid-state"
-
-
-def cell_prefix(enrolment_id: int, competence_id: int) -> str:
-    return f"c-{enrolment_id}-{competence_id}"
 
 
 # What the page writes per cell ("<enrolment>-<competence>": [version, "<level>", "<comment>"]), comments escaped at

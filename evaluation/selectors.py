@@ -1,14 +1,73 @@
-"""Reads of the evaluation pages: the grid of one block, as the page shows it."""
+"""Reads: what the pages, documents and services show or check, never a write."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from candidates.models import Enrolment
 from certif.badges import OUTCOME_BADGES
-from certif.rules import Outcome
-from evaluation import services
-from evaluation.forms import cell_prefix
-from evaluation.models import BlockEvaluation, LevelEntry
-from evaluation.services import Conflict
+from certif.models import Block, Grid
+from certif.rules import BlockResult, Outcome, block_outcome
+from certif.text import counted, plural
+from evaluation.models import BlockEvaluation, LevelEntry, evaluable_q
+
+if TYPE_CHECKING:  # the services read these selectors: the type only, to keep the import one way
+    from evaluation.services import Conflict
+
+
+def cell_prefix(enrolment_id: int, competence_id: int) -> str:
+    """The name prefix of one cell's fields on the grid page."""
+    return f"c-{enrolment_id}-{competence_id}"
+
+
+def cohort_enrolments(cohort):
+    """The enrolments of a cohort, in name order, with what `can_be_evaluated` and the grid page read."""
+    return (
+        Enrolment.objects.filter(cohort=cohort)
+        .select_related("candidate", "cohort__pathway")
+        .order_by("candidate__birth_name", "candidate__first_name", "pk")
+    )
+
+
+def proposal(block_evaluation: BlockEvaluation, levels) -> BlockResult:
+    """The proposed outcome of one candidate's row; `levels` = one code or "" per competence of the grid."""
+    scale = block_evaluation.scale
+    return block_outcome(
+        levels=[level or None for level in levels],
+        threshold=block_evaluation.block.threshold,
+        validating_levels=scale.validating_codes,
+        floor_label=scale.floor_label,
+    )
+
+
+def incomplete_grid_message(block: Block, grid: Grid) -> str:
+    missing, defined = grid.missing_count, grid.defined_count
+    if grid.surplus_count:
+        surplus = grid.surplus_count
+        return (
+            f"Le bloc {block.number} a une grille qui compte {defined} compétences alors qu'il en déclare "
+            f"{block.declared_competence_count} : retirez-en {surplus} (une grille compte exactement les "
+            "compétences que le bloc déclare)."
+        )
+    return (
+        f"Le bloc {block.number} a une grille incomplète : {missing} "
+        f"{plural(missing, 'compétence manque', 'compétences manquent')} "
+        f"({counted(defined, 'définie', 'définies')} sur {block.declared_competence_count})."
+    )
+
+
+def missing_cells(block_evaluation: BlockEvaluation) -> int:
+    """How many cells of the evaluable candidates still lack a level."""
+    candidates = Enrolment.objects.filter(cohort_id=block_evaluation.session.cohort_id).filter(evaluable_q()).count()
+    competences = block_evaluation.grid.competences.count()
+    filled = (
+        LevelEntry.objects.filter(block_evaluation=block_evaluation)
+        .exclude(level="")
+        .filter(evaluable_q("enrolment__"))
+        .count()
+    )
+    return candidates * competences - filled
 
 
 @dataclass
@@ -59,14 +118,14 @@ def _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map) -
         for competence in competences:
             key = (enrolment.pk, competence.pk)
             cells.append(_grid_cell(key, competence, entries.get(key), typed.get(key), conflict_map.get(key)))
-        result = services.proposal(block_evaluation, [cell.level for cell in cells])
+        result = proposal(block_evaluation, [cell.level for cell in cells])
         rows.append(
             {
                 "enrolment": enrolment,
                 "cells": cells,
                 "result": result,
                 "label": Outcome(result.outcome).label,
-                "badge": OUTCOME_BADGES[result.outcome],
+                "badge": OUTCOME_BADGES[Outcome(result.outcome)],
             }
         )
     return rows
@@ -92,7 +151,7 @@ def grid_page(
     *,
     may_enter: bool,
     typed: dict | None = None,
-    conflicts: list[Conflict] = (),
+    conflicts: "Sequence[Conflict]" = (),
     error: str = "",
 ) -> dict:
     """The grid page's context. `typed`: cells posted but not saved, shown as typed."""
@@ -100,7 +159,7 @@ def grid_page(
     conflict_map = {conflict.cell.key: conflict.current for conflict in conflicts}
     competences = list(block_evaluation.grid.competences.all())
     scale = block_evaluation.scale
-    enrolments = list(services.cohort_enrolments(block_evaluation.session.cohort_id))
+    enrolments = list(cohort_enrolments(block_evaluation.session.cohort_id))
     rows = _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map)
     cells = [cell for row in rows for cell in row["cells"]]
     return {

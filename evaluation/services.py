@@ -1,16 +1,19 @@
 """Every change to an evaluation goes through one of these functions: validate, write, audit, in one transaction."""
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from candidates.models import Enrolment
+from candidates.models import Cohort, Enrolment
 from certif import clock
 from certif.audit import AuditAction, AuditChange, record_audit, record_audits
 from certif.models import Block, Grid, RatingScale
 from certif.roles import Role, holders_of
-from certif.rules import BlockResult, block_outcome
+from certif.text import counted
 from certif.validation import (
     PLANNING_HORIZON_YEARS,
     TEXT_MAX_LENGTH,
@@ -19,36 +22,13 @@ from certif.validation import (
     forbidden_character,
 )
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, EvaluationSession, LevelEntry, evaluable_q
+from evaluation.selectors import cohort_enrolments, incomplete_grid_message, missing_cells
 
 COMMENT_MAX_LENGTH = 2000
 
 
 class InvalidGridData(Exception):
     """A grid POST that the page cannot have produced (tampered or forged): refused whole, nothing written."""
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return singular if count in (0, 1) else plural
-
-
-def cohort_enrolments(cohort):
-    """The enrolments of a cohort, in name order, with what `can_be_evaluated` and the grid page read."""
-    return (
-        Enrolment.objects.filter(cohort=cohort)
-        .select_related("candidate", "cohort__pathway")
-        .order_by("candidate__birth_name", "candidate__first_name", "pk")
-    )
-
-
-def proposal(block_evaluation: BlockEvaluation, levels) -> BlockResult:
-    """The proposed outcome of one candidate's row; `levels` = one code or "" per competence of the grid."""
-    scale = block_evaluation.scale
-    return block_outcome(
-        levels=[level or None for level in levels],
-        threshold=block_evaluation.block.threshold,
-        validating_levels=scale.validating_codes,
-        floor_label=scale.floor_label,
-    )
 
 
 # — Opening a session —
@@ -64,24 +44,16 @@ def _session_snapshot(session: EvaluationSession) -> dict:
     }
 
 
-def incomplete_grid_message(block: Block, grid: Grid) -> str:
-    missing, defined = grid.missing_count, grid.defined_count
-    if grid.surplus_count:
-        surplus = grid.surplus_count
-        return (
-            f"Le bloc {block.number} a une grille qui compte {defined} compétences alors qu'il en déclare "
-            f"{block.declared_competence_count} : retirez-en {surplus} (une grille compte exactement les "
-            "compétences que le bloc déclare)."
-        )
-    return (
-        f"Le bloc {block.number} a une grille incomplète : {missing} "
-        f"{_plural(missing, 'compétence manque', 'compétences manquent')} "
-        f"({defined} {_plural(defined, 'définie', 'définies')} sur {block.declared_competence_count})."
-    )
-
-
-@transaction.atomic
-def evaluation_session_open(*, cohort, blocks, evaluators, starts_on, ends_on, actor) -> EvaluationSession:
+@transaction.atomic(durable=True)
+def evaluation_session_open(
+    *,
+    cohort: Cohort,
+    blocks: Iterable[Block],
+    evaluators: Iterable[User],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    actor: User,
+) -> EvaluationSession:
     """Open a session on complete grids only; each block evaluation keeps the grid and scale versions of today."""
     blocks = list(Block.objects.filter(pk__in=[block.pk for block in blocks]).order_by("number").with_current_grid())
     errors: dict[str, list[str]] = {}
@@ -214,13 +186,15 @@ def _refuse_if_frozen(block_evaluation: BlockEvaluation) -> None:
 
 def _locked_row(block_evaluation: BlockEvaluation) -> BlockEvaluation:
     """Lock the block evaluation's row (serialises saves of one grid) and refresh its state."""
-    row = BlockEvaluation.objects.select_for_update().only("status", "locked_at").get(pk=block_evaluation.pk)
+    row = (
+        BlockEvaluation.objects.select_for_update(of=("self",)).only("status", "locked_at").get(pk=block_evaluation.pk)
+    )
     block_evaluation.status, block_evaluation.locked_at = row.status, row.locked_at
     return block_evaluation
 
 
-@transaction.atomic
-def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[CellInput], actor) -> SaveResult:
+@transaction.atomic(durable=True)
+def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[CellInput], actor: User) -> SaveResult:
     """Save a whole grid in one go, in a bounded number of queries whatever the number of candidates.
 
     A cell whose stored version changed since the page showed it is a conflict when this person changed it too:
@@ -293,21 +267,8 @@ def block_evaluation_save(*, block_evaluation: BlockEvaluation, cells: list[Cell
 # — Submitting and reopening —
 
 
-def missing_cells(block_evaluation: BlockEvaluation) -> int:
-    """How many cells of the evaluable candidates still lack a level."""
-    candidates = Enrolment.objects.filter(cohort_id=block_evaluation.session.cohort_id).filter(evaluable_q()).count()
-    competences = block_evaluation.grid.competences.count()
-    filled = (
-        LevelEntry.objects.filter(block_evaluation=block_evaluation)
-        .exclude(level="")
-        .filter(evaluable_q("enrolment__"))
-        .count()
-    )
-    return candidates * competences - filled
-
-
-@transaction.atomic
-def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> BlockEvaluation:
+@transaction.atomic(durable=True)
+def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor: User) -> BlockEvaluation:
     """A complete grid becomes read-only for trainers; staff may reopen it until the jury signs off."""
     _locked_row(block_evaluation)
     _refuse_if_frozen(block_evaluation)
@@ -316,7 +277,7 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
     missing = missing_cells(block_evaluation)
     if missing:
         raise ValidationError(
-            f"La grille n'est pas complète : {missing} {_plural(missing, 'cellule', 'cellules')} sans niveau. "
+            f"La grille n'est pas complète : {counted(missing, 'cellule', 'cellules')} sans niveau. "
             "Toutes les compétences de tous les candidats doivent être évaluées avant la soumission."
         )
     block_evaluation.status = BlockEvaluationStatus.SUBMITTED
@@ -333,8 +294,8 @@ def block_evaluation_submit(*, block_evaluation: BlockEvaluation, actor) -> Bloc
     return block_evaluation
 
 
-@transaction.atomic
-def block_evaluation_reopen(*, block_evaluation: BlockEvaluation, reason: str, actor) -> BlockEvaluation:
+@transaction.atomic(durable=True)
+def block_evaluation_reopen(*, block_evaluation: BlockEvaluation, reason: str, actor: User) -> BlockEvaluation:
     """Staff give a submitted grid back to its evaluators, with a written reason; never after the jury signs."""
     reason = check_text(reason, field="reason", max_length=TEXT_MAX_LENGTH)
     if not reason:

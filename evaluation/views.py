@@ -10,6 +10,7 @@ from django.utils.html import escape
 from certif.audit import audit_trail
 from certif.audit_display import describe_events
 from certif.permissions import may
+from certif.text import plural_suffix
 from certif.validation import apply_service, refusal_text
 from certif.views_helpers import apply_service_message, form_page, require
 from evaluation import services
@@ -93,7 +94,7 @@ def _grid_page(request, block_evaluation, *, status=200, **shown):
 def _grid_saved_message(saved: int) -> str:
     if not saved:
         return "Grille enregistrée : aucune modification."
-    plural = "s" if saved > 1 else ""
+    plural = plural_suffix(saved)
     return f"Grille enregistrée : {saved} cellule{plural} modifiée{plural}."
 
 

@@ -3,7 +3,7 @@ audited); a signed session is final everywhere. The composition rule is the fich
 
 from django.contrib import admin
 
-from certif.admin_doors import ReadOnlyModelAdmin
+from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin
 from juries.models import (
     CertificateSequence,
     Decision,
@@ -17,36 +17,13 @@ from juries.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline):
     model = JuryMember
-    extra = 0
     fields = ["name", "organisation", "category", "is_president", "is_substitute", "user"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(JurySession)
-class JurySessionAdmin(ReadOnlyAdmin):
+class JurySessionAdmin(ReadOnlyModelAdmin):
     list_display = ["date", "place", "certification", "status", "signed_at", "signed_by"]
     list_filter = ["status"]
     list_select_related = ["certification", "signed_by"]
@@ -54,13 +31,13 @@ class JurySessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Presentation)
-class PresentationAdmin(ReadOnlyAdmin):
+class PresentationAdmin(ReadOnlyModelAdmin):
     list_display = ["session", "enrolment", "presented_at"]
     list_select_related = ["session", "enrolment__candidate", "enrolment__cohort"]
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyModelAdmin):
     list_display = ["presentation", "block", "proposal_outcome", "outcome", "is_open", "decided_by", "decided_at"]
     list_filter = ["outcome", "is_open"]
     list_select_related = [
@@ -73,19 +50,19 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Recusal)
-class RecusalAdmin(ReadOnlyAdmin):
+class RecusalAdmin(ReadOnlyModelAdmin):
     list_display = ["member", "presentation", "source", "reason"]
     list_select_related = ["member", "presentation__session", "presentation__enrolment__candidate"]
 
 
 @admin.register(Rectification)
-class RectificationAdmin(ReadOnlyAdmin):
+class RectificationAdmin(ReadOnlyModelAdmin):
     list_display = ["decision", "outcome", "signed_by", "signed_at"]
     list_select_related = ["decision__block", "decision__presentation__enrolment__candidate", "signed_by"]
 
 
 @admin.register(CertificateSequence)
-class CertificateSequenceAdmin(ReadOnlyAdmin):
+class CertificateSequenceAdmin(ReadOnlyModelAdmin):
     list_display = ["year", "last_number"]
 
 

@@ -12,11 +12,8 @@ by a substitute (suppléant) of the same category when there is one (`deliberati
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from certif.text import counted
 from juries.models import PROFESSIONAL_CATEGORIES, MemberCategory
-
-
-def _n(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count in (0, 1) else plural}"
 
 
 def composition_violations(members: Iterable, rule) -> list[str]:
@@ -34,11 +31,11 @@ def composition_violations(members: Iterable, rule) -> list[str]:
 
     if len(members) < rule.minimum_members:
         violations.append(
-            f"Un jury compte au moins {rule.minimum_members} membres ({_n(len(members), 'membre', 'membres')})."
+            f"Un jury compte au moins {rule.minimum_members} membres ({counted(len(members), 'membre', 'membres')})."
         )
     pro_share, trainer_share = rule.professionals_percent, rule.trainers_percent
     if len(professionals) * trainer_share != len(trainers) * pro_share:
-        counts = f"{_n(len(professionals), 'professionnel', 'professionnels')}, {_n(len(trainers), 'formateur', 'formateurs')}"
+        counts = f"{counted(len(professionals), 'professionnel', 'professionnels')}, {counted(len(trainers), 'formateur', 'formateurs')}"
         if pro_share == trainer_share:
             violations.append(f"Il faut autant de professionnels que de formateurs ({counts}).")
         else:
@@ -46,7 +43,7 @@ def composition_violations(members: Iterable, rule) -> list[str]:
     if rule.professionals_split_equally and employees != employers:
         violations.append(
             "Il faut autant de salariés que d'employeurs parmi les professionnels "
-            f"({_n(employees, 'salarié', 'salariés')}, {_n(employers, 'employeur', 'employeurs')})."
+            f"({counted(employees, 'salarié', 'salariés')}, {counted(employers, 'employeur', 'employeurs')})."
         )
     if not presidents:
         violations.append("Le jury n'a pas de président.")

@@ -33,10 +33,11 @@ from candidates.demo import LEAVES_AFTER_FIRST_JURY
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
 from certif.demo import history_at
 from certif.models import Block, Certification
+from evaluation import selectors as evaluation_selectors
 from evaluation import services as evaluation
-from evaluation.demo import complete_demo_grids
+from evaluation.demo import complete_demo_grids, grid_cells
 from evaluation.models import BlockEvaluation, EvaluationSession
-from juries import services
+from juries import selectors, services
 from juries.models import Decision, DecisionOutcome, JuryMember, JurySession, MemberCategory
 
 D = datetime.date
@@ -115,18 +116,11 @@ def _evaluated(cohort, numbers, *, levels, opened_on, starts_on, ends_on, staff,
             session = evaluation.evaluation_session_open(
                 cohort=cohort, blocks=blocks, evaluators=[trainer], starts_on=starts_on, ends_on=ends_on, actor=staff
             )
-    enrolments = [e for e in evaluation.cohort_enrolments(cohort) if e.can_be_evaluated]
+    enrolments = [e for e in evaluation_selectors.cohort_enrolments(cohort) if e.can_be_evaluated]
     for be in BlockEvaluation.objects.filter(session=session).select_related("grid", "block", "scale"):
         if be.is_submitted or be.is_locked:
             continue
-        competences = list(be.grid.competences.order_by("position"))
-        existing = set(be.entries.values_list("enrolment_id", "competence_id"))
-        cells = [
-            evaluation.CellInput(enrolment_id=e.pk, competence_id=c.pk, level=level, comment="", version=0)
-            for e in enrolments
-            for c, level in zip(competences, levels[e.candidate.birth_name][be.block.number], strict=True)
-            if (e.pk, c.pk) not in existing
-        ]
+        cells = grid_cells(be, [(e, levels[e.candidate.birth_name][be.block.number]) for e in enrolments])
         with history_at(ends_on - datetime.timedelta(days=7), 17):
             if cells:
                 evaluation.block_evaluation_save(block_evaluation=be, cells=cells, actor=trainer)
@@ -141,31 +135,60 @@ def _jury(certification, *, place, day, numbers, members, staff, president, coho
     if session is not None:
         return session
     with history_at(composed_on, 10):
-        session = services.jury_session_create(
+        session = jury_compose(
             certification=certification,
-            date=day,
+            day=day,
             place=place,
-            blocks=Block.objects.filter(certification=certification, number__in=numbers),
+            numbers=numbers,
+            members=members,
+            president=president,
             actor=staff,
         )
-        for name, organisation, category, is_president, is_substitute in members:
-            services.jury_member_save(
-                member=JuryMember(
-                    session=session,
-                    name=name,
-                    organisation=organisation,
-                    category=category,
-                    is_president=is_president,
-                    is_substitute=is_substitute,
-                    user=president if is_president else None,
-                ),
-                actor=staff,
-            )
     with history_at(presented_on, 9, 30):
-        for item in services.eligibilities(session):
+        for item in selectors.eligibilities(session):
             if item.eligible and item.enrolment.cohort_id == cohort.pk:
                 services.presentation_add(session=session, enrolment=item.enrolment, actor=staff)
     return session
+
+
+def jury_compose(*, certification, day, place, numbers, members, president, actor) -> JurySession:
+    """A jury session on blocks `numbers` with its members: (name, organisation, category, is president[, is
+    substitute]); the president member is the account `president`. Shared by the demo and tests/factories.py."""
+    session = services.jury_session_create(
+        certification=certification,
+        date=day,
+        place=place,
+        blocks=Block.objects.filter(certification=certification, number__in=numbers),
+        actor=actor,
+    )
+    for name, organisation, category, is_president, *substitute in members:
+        services.jury_member_save(
+            member=JuryMember(
+                session=session,
+                name=name,
+                organisation=organisation,
+                category=category,
+                is_president=is_president,
+                is_substitute=bool(substitute and substitute[0]),
+                user=president if is_president else None,
+            ),
+            actor=actor,
+        )
+    return session
+
+
+def decisions_as_proposed(session, *, president, overrides=None):
+    """Record every decision of the session as proposed, except `overrides` {decision pk: (outcome, reason)}."""
+    overrides = overrides or {}
+    entries = [
+        services.DecisionInput(
+            decision_id=decision.pk,
+            outcome=overrides.get(decision.pk, (decision.proposal_outcome, ""))[0],
+            reason=overrides.get(decision.pk, (None, ""))[1],
+        )
+        for decision in Decision.objects.filter(presentation__session=session).order_by("pk")
+    ]
+    return services.decisions_record(session=session, entries=entries, actor=president)
 
 
 def _deliberate_and_sign(session, *, president, override=None, decided_at=(16, 15), signed_at=(17, 40)):
@@ -173,17 +196,17 @@ def _deliberate_and_sign(session, *, president, override=None, decided_at=(16, 1
     afternoon of the jury's day and signs that evening."""
     if session.is_signed or not session.presentations.exists():
         return
-    decisions = Decision.objects.filter(presentation__session=session).select_related(
-        "presentation__enrolment__candidate", "block"
-    )
-    entries = []
-    for decision in decisions.order_by("pk"):
-        outcome, reason = decision.proposal_outcome, ""
-        if override and (decision.presentation.enrolment.candidate.birth_name, decision.block.number) == override[:2]:
-            outcome, reason = DecisionOutcome.VALIDATED, override[2]
-        entries.append(services.DecisionInput(decision_id=decision.pk, outcome=outcome, reason=reason))
+    overrides = {}
+    if override:
+        birth_name, number, reason = override
+        decision = Decision.objects.get(
+            presentation__session=session,
+            presentation__enrolment__candidate__birth_name=birth_name,
+            block__number=number,
+        )
+        overrides[decision.pk] = (DecisionOutcome.VALIDATED, reason)
     with history_at(session.date, *decided_at):
-        services.decisions_record(session=session, entries=entries, actor=president)
+        decisions_as_proposed(session, president=president, overrides=overrides)
     with history_at(session.date, *signed_at):
         services.jury_session_sign_off(session=session, signed_by=president)
 

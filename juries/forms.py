@@ -1,11 +1,10 @@
 from django import forms
 
+from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block
 from certif.roles import accounts_that_may_preside
 from certif.validation import InputRulesFormMixin
 from juries.models import DecisionOutcome, JuryMember
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class SessionForm(InputRulesFormMixin, forms.Form):

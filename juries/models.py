@@ -99,6 +99,8 @@ def _signed_presentation_child_trigger() -> pgtrigger.Trigger:
 
 class JurySession(InputRulesMixin, SignedSessionGuard):
     frozen_when = models.Q(status=JurySessionStatus.SIGNED)
+    # Set by the service that moves a presented jury's date with a reason (and its audit trace), for this save only.
+    _date_move_recorded = False
 
     certification = models.ForeignKey(
         Certification, on_delete=models.PROTECT, related_name="jury_sessions", verbose_name="certification"
@@ -142,7 +144,7 @@ class JurySession(InputRulesMixin, SignedSessionGuard):
     def save(self, *args, **kwargs):
         # Once a candidate is presented the date moves only through `jury_session_update` (staff, a reason, an
         # audit trace), which sets `_date_move_recorded`; any other save that moves it is refused.
-        if self.pk is not None and not self._state.adding and not getattr(self, "_date_move_recorded", False):
+        if self.pk is not None and not self._state.adding and not self._date_move_recorded:
             stored = JurySession.objects.filter(pk=self.pk).values_list("date", flat=True).first()
             moved = stored is not None and stored != self.date
             if moved and not self._stored_row_is_frozen() and Presentation.objects.filter(session_id=self.pk).exists():
@@ -219,10 +221,6 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
 
     def __str__(self):
         return f"{self.name} ({self.get_category_display()}, {self.organisation})"
-
-    @property
-    def is_professional(self) -> bool:
-        return self.category in PROFESSIONAL_CATEGORIES
 
     @property
     def role_label(self) -> str:
@@ -349,8 +347,11 @@ class Decision(InputRulesMixin, SignedSessionGuard):
 
     @property
     def current_outcome(self) -> str:
-        """The latest rectification's outcome, or the decision's own (uses prefetched `rectifications`)."""
-        rectifications = sorted(self.rectifications.all(), key=lambda r: (r.signed_at, r.pk))
+        """The latest rectification's outcome, or the decision's own (uses prefetched `rectifications`).
+
+        The Python twin of `juries.selectors.rectified_outcome`: both read the rectifications in RECTIFICATION_ORDER.
+        """
+        rectifications = list(self.rectifications.all())
         return rectifications[-1].outcome if rectifications else self.outcome
 
 
@@ -388,6 +389,11 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
         return f"{self.member.name} ne délibère pas sur {self.presentation.enrolment.candidate} ({self.reason})"
 
 
+# The order in which a decision's rectifications are read everywhere, by signature, the latest last: in Python
+# (`Decision.current_outcome`, the documents) and in SQL (`juries.selectors.latest_rectification_outcome`).
+RECTIFICATION_ORDER = ("signed_at", "pk")
+
+
 class Rectification(InputRulesMixin, WriteOnceModel):
     """A correction of a signed decision: a new act signed by the president; the original decision stays as it was."""
 
@@ -406,7 +412,7 @@ class Rectification(InputRulesMixin, WriteOnceModel):
 
     class Meta:
         verbose_name = "rectification"
-        ordering = ["decision", "signed_at", "pk"]
+        ordering = ["decision", *RECTIFICATION_ORDER]
         triggers = [write_once_trigger(change=RECTIFICATION_CHANGE_REFUSED, delete=RECTIFICATION_DELETE_REFUSED)]
 
     def __str__(self):

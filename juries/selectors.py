@@ -1,8 +1,380 @@
-"""Reads about jury sessions that more than one room needs (the pages, the home page, the documents)."""
+"""Reads of the juries' data that several rooms share (pages, documents, statistics, exports)."""
 
-from django.db.models import Count, Q, QuerySet
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
 
-from juries.models import JurySession, JurySessionStatus
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
+from django.utils.formats import date_format
+
+from candidates.models import AcquiredBlock, Enrolment
+from certif import clock
+from certif.text import counted
+from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
+from evaluation.selectors import proposal
+from juries.composition import Panel, composition_violations, deliberating_panel, panel_problem
+from juries.models import (
+    RECTIFICATION_ORDER,
+    Decision,
+    JuryMember,
+    JurySession,
+    JurySessionStatus,
+    Rectification,
+)
+
+PLANNING_HORIZON_YEARS = 2  # a jury is not planned further ahead
+
+
+def french_day(day) -> str:
+    return date_format(day, "j F Y")
+
+
+def composition_rule(session: JurySession):
+    return getattr(session.certification, "jury_rule", None)
+
+
+def _years_later(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _norm(text: str) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def _name_matches(member_name: str, recorded: str) -> bool:
+    """« Mme Sylvie Rochette » in the file matches the member « Sylvie Rochette » (case, spaces, civility)."""
+    member, recorded = _norm(member_name), _norm(recorded)
+    if not member or not recorded:
+        return False
+    for civility in ("mme ", "m. ", "mlle ", "mr ", "monsieur ", "madame "):
+        member = member.removeprefix(civility)
+        recorded = recorded.removeprefix(civility)
+    return member == recorded or recorded.startswith(member + " (")
+
+
+@dataclass
+class Eligibility:
+    enrolment: Enrolment
+    examined: list  # [(block, block_evaluation)]
+    reasons: list[str]
+    notes: list[str]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons and bool(self.examined)
+
+
+@dataclass
+class DateFacts:
+    """What the session and sign-off pages say about the session's dates."""
+
+    date: datetime.date
+    registration: object | None  # the registration in force on that date
+    registration_problem: str
+    signable_from: datetime.date
+    too_early: str
+    date_rule: str
+
+
+def latest_rectification_outcome() -> Subquery:
+    """The outcome of the decision's latest rectification (none when never rectified), to annotate decisions.
+
+    "Latest" is the last in RECTIFICATION_ORDER, as `Decision.current_outcome` reads it in Python.
+    """
+    latest_first = [f"-{name}" for name in RECTIFICATION_ORDER]
+    latest = Rectification.objects.filter(decision=OuterRef("pk")).order_by(*latest_first).values("outcome")[:1]
+    return Subquery(latest, output_field=CharField())
+
+
+def rectified_outcome() -> Coalesce:
+    """The decision's outcome as rectified: its latest rectification's, otherwise the decision's own."""
+    return Coalesce(latest_rectification_outcome(), F("outcome"), output_field=CharField())
+
+
+def session_violations(session: JurySession, members=None) -> list[str]:
+    """How the session's titular members break the fiche's composition ([] when they respect it)."""
+    rule = composition_rule(session)
+    if rule is None:
+        return ["La certification n'a pas de règle de composition des jurys."]
+    members = list(session.members.all()) if members is None else members
+    return composition_violations([member for member in members if not member.is_substitute], rule)
+
+
+def presentation_panels(session: JurySession, members, presentations) -> dict[int, Panel]:
+    """For each presentation, the members who deliberate on that candidate (recusals and substitutes applied).
+
+    `members`: the session's members; `presentations`: with their `recusals` prefetched (no query here).
+    """
+    rule = composition_rule(session)
+    return {
+        presentation.pk: deliberating_panel(
+            members, {recusal.member_id for recusal in presentation.recusals.all()}, rule
+        )
+        for presentation in presentations
+    }
+
+
+def panel_problems(session: JurySession, members=None, presentations=None) -> dict[int, str]:
+    """{presentation pk: the French sentence} for each candidate whose deliberating panel breaks the rule.
+
+    Read only when the titular composition respects the fiche (otherwise that is the problem to fix first).
+    """
+    members = list(session.members.all()) if members is None else members
+    if session_violations(session, members):
+        return {}
+    if presentations is None:
+        presentations = session.presentations.select_related("enrolment__candidate").prefetch_related("recusals")
+    presentations = list(presentations)
+    panels = presentation_panels(session, members, presentations)
+    problems = {}
+    for presentation in presentations:
+        problem = panel_problem(presentation.enrolment.candidate.full_name, panels[presentation.pk])
+        if problem:
+            problems[presentation.pk] = problem
+    return problems
+
+
+def latest_plannable_date() -> datetime.date:
+    return _years_later(clock.localdate(), PLANNING_HORIZON_YEARS)
+
+
+def file_links(member: JuryMember, enrolment: Enrolment, cohort_trainer_ids: set[int]) -> list[str]:
+    """The links between a member and a candidate that the candidate's file records."""
+    links = []
+    if member.user_id and member.user_id in cohort_trainer_ids:
+        links.append("formateur du candidat")
+    if _norm(member.organisation) and _norm(member.organisation) == _norm(enrolment.candidate.employer_name):
+        links.append("employeur du candidat")
+    if _name_matches(member.name, enrolment.tutor_name):
+        links.append("tuteur du candidat")
+    if _name_matches(member.name, enrolment.vae_accompanist):
+        links.append("accompagnateur VAE du candidat")
+    return links
+
+
+def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
+    """For each enrolment of the certification (or those given), can it be presented, and on which blocks.
+
+    A block the candidate already holds is skipped; a block for which the candidate is already before an unsigned
+    jury (this one through another enrolment, or another) makes them ineligible; every other block of the session
+    needs a submitted grid (not yet judged by a jury) with a level for each of its competences for this candidate.
+    Bounded queries.
+    """
+    blocks = list(session.blocks.order_by("number"))
+    if enrolments is None:
+        enrolments = (
+            Enrolment.objects.filter(cohort__certification=session.certification)
+            .exclude(jury_presentations__session=session)
+            .select_related("candidate", "cohort__pathway")
+            .order_by("candidate__birth_name", "candidate__first_name", "pk")
+        )
+    enrolments = list(enrolments)
+    cohort_ids = {e.cohort_id for e in enrolments}
+    candidate_ids = {e.candidate_id for e in enrolments}
+    held = set(
+        AcquiredBlock.objects.held()
+        .filter(candidate_id__in=candidate_ids, block__in=blocks)
+        .values_list("candidate_id", "block_id")
+    )
+    before_a_jury: dict[tuple[int, int], datetime.date] = {}
+    for candidate_id, block_id, day in Decision.objects.filter(
+        is_open=True, candidate_id__in=candidate_ids, block__in=blocks
+    ).values_list("candidate_id", "block_id", "presentation__session__date"):
+        before_a_jury.setdefault((candidate_id, block_id), day)
+    evaluations: dict[tuple[int, int], list[BlockEvaluation]] = {}
+    for be in (
+        BlockEvaluation.objects.filter(session__cohort_id__in=cohort_ids, block__in=blocks)
+        .select_related("block", "grid", "session")
+        .annotate(competence_count=Count("grid__competences", distinct=True))
+        .order_by("-session__starts_on", "-pk")
+    ):
+        evaluations.setdefault((be.session.cohort_id, be.block_id), []).append(be)
+    filled = {
+        (row["block_evaluation_id"], row["enrolment_id"]): row["n"]
+        for row in LevelEntry.objects.filter(enrolment__in=enrolments, block_evaluation__block__in=blocks)
+        .exclude(level="")
+        .values("block_evaluation_id", "enrolment_id")
+        .annotate(n=Count("pk"))
+    }
+    results = []
+    for enrolment in enrolments:
+        reasons, notes, examined = [], [], []
+        if not enrolment.can_be_evaluated:
+            reasons.append(enrolment.not_evaluated_reason)
+        for block in blocks:
+            if (enrolment.candidate_id, block.pk) in held:
+                notes.append(f"bloc {block.number} déjà acquis")
+                continue
+            if (enrolment.candidate_id, block.pk) in before_a_jury:
+                day = before_a_jury[(enrolment.candidate_id, block.pk)]
+                reasons.append(
+                    f"déjà présenté au jury du {french_day(day)} pour le bloc {block.number}, non encore signé"
+                )
+                continue
+            found = evaluations.get((enrolment.cohort_id, block.pk), [])
+            open_ones = [be for be in found if be.locked_at is None]
+            submitted = [be for be in open_ones if be.status == BlockEvaluationStatus.SUBMITTED]
+            if not found:
+                reasons.append(f"aucune évaluation du bloc {block.number}")
+            elif not open_ones:
+                reasons.append(
+                    f"bloc {block.number} déjà délibéré par un jury : une nouvelle évaluation est nécessaire"
+                )
+            elif not submitted:
+                reasons.append(f"grille du bloc {block.number} non soumise")
+            else:
+                be = submitted[0]  # type: ignore[assignment]  # one of the rows annotated above (competence_count)
+                if filled.get((be.pk, enrolment.pk), 0) < be.competence_count:
+                    reasons.append(f"grille du bloc {block.number} incomplète pour ce candidat")
+                else:
+                    examined.append((block, be))
+        if not reasons and not examined:
+            reasons.append("tous les blocs de la session sont déjà acquis")
+        results.append(Eligibility(enrolment=enrolment, examined=examined, reasons=reasons, notes=notes))
+    return results
+
+
+def current_proposals(decisions: list[Decision]) -> dict:
+    """`current_proposal` of many decisions, in a fixed number of queries whatever their number.
+
+    The decisions come with `block_evaluation__block` and `presentation` selected.
+    """
+    prefetch_related_objects(decisions, "block_evaluation__grid__competences", "block_evaluation__scale__levels")
+    levels = {
+        (entry.block_evaluation_id, entry.enrolment_id, entry.competence_id): entry.level
+        for entry in LevelEntry.objects.filter(
+            block_evaluation_id__in={d.block_evaluation_id for d in decisions},
+            enrolment_id__in={d.presentation.enrolment_id for d in decisions},
+        ).only("block_evaluation_id", "enrolment_id", "competence_id", "level")
+    }
+    results = {}
+    for decision in decisions:
+        be, enrolment_id = decision.block_evaluation, decision.presentation.enrolment_id
+        row = [levels.get((be.pk, enrolment_id, competence.pk), "") for competence in be.grid.competences.all()]
+        results[decision.pk] = proposal(be, row)
+    return results
+
+
+def registration_problem(session: JurySession) -> str:
+    certification = session.certification
+    if certification.registration_on(session.date) is not None:
+        return ""
+    last = certification.registrations.order_by("-in_force_until").first()
+    ended = f" : le dernier enregistrement a pris fin le {french_day(last.in_force_until)}" if last else ""
+    return (
+        f"La date du jury ({session.date:%d/%m/%Y}) est hors de toute période d'enregistrement au RNCP{ended}. "
+        "Enregistrez un renouvellement avant de signer."
+    )
+
+
+def too_early_problem(session: JurySession) -> str:
+    """A session is signed on or after the day the jury sits, never before ("" when it can be signed today)."""
+    today = clock.localdate()
+    if today >= session.date:
+        return ""
+    return (
+        f"Le jury siège le {french_day(session.date)} : sa session ne peut pas être signée avant ce jour "
+        f"(nous sommes le {french_day(today)})."
+    )
+
+
+def session_date_facts(session: JurySession, *, presented: bool) -> DateFacts:
+    if session.is_signed:
+        rule = "Session signée : sa date ne change plus."
+    elif presented:
+        rule = (
+            "Des candidats sont présentés : seul un gestionnaire peut encore déplacer la date, motif à l'appui "
+            "(tracé dans le journal d'audit)."
+        )
+    else:
+        rule = (
+            f"Modifiable jusqu'à la présentation des candidats ; au plus tard le {french_day(latest_plannable_date())}."
+        )
+    return DateFacts(
+        date=session.date,
+        registration=session.certification.registration_on(session.date),
+        registration_problem=registration_problem(session),
+        signable_from=session.date,
+        too_early="" if session.is_signed else too_early_problem(session),
+        date_rule=rule,
+    )
+
+
+def sign_off_problems(session: JurySession) -> list[str]:
+    """Why the session cannot be signed now ([] when it can). Read by the page and by the sign-off itself."""
+    problems = []
+    too_early = too_early_problem(session)
+    if too_early:
+        problems.append(too_early)
+    members = list(session.members.all())
+    violations = session_violations(session, members)
+    if violations:
+        problems.append("La composition du jury ne respecte pas la fiche : " + " ".join(violations))
+    problems.extend(panel_problems(session, members).values())
+    decisions = list(
+        Decision.objects.filter(presentation__session=session).select_related(
+            "block", "presentation__enrolment__candidate", "block_evaluation__block", "block_evaluation__scale",
+            "block_evaluation__grid",
+        )
+    )  # fmt: skip
+    if not session.presentations.exists():
+        problems.append("Aucun candidat n'est présenté.")
+    missing = [d for d in decisions if not d.is_decided]
+    if missing:
+        names = ", ".join(
+            f"{d.presentation.enrolment.candidate.full_name} (bloc {d.block.number})" for d in missing[:5]
+        )
+        end = " …" if len(missing) > 5 else "."
+        problems.append(f"{counted(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}")
+    proposals = current_proposals([d for d in decisions if d.is_decided])
+    for d in decisions:
+        if not d.is_decided:
+            continue
+        if d.block_evaluation.status != BlockEvaluationStatus.SUBMITTED:
+            problems.append(
+                f"La grille du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a été rouverte."
+            )
+        elif proposals[d.pk].outcome != d.proposal_outcome:
+            problems.append(
+                f"La proposition du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a changé "
+                "depuis la décision : enregistrez de nouveau les décisions."
+            )
+    registration = registration_problem(session)
+    if registration:
+        problems.append(registration)
+    return problems
+
+
+def decisions_fingerprint(session: JurySession, decisions: list[Decision]) -> str:
+    """SHA-256 of a canonical JSON of the session and its decisions (printed on the minutes)."""
+    payload = {
+        "session": session.pk,
+        "date": session.date.isoformat(),
+        "certification": session.certification.rncp_code,
+        "decisions": sorted(
+            (
+                {
+                    "enrolment": d.presentation.enrolment_id,
+                    "candidate": d.presentation.enrolment.candidate_id,
+                    "block": d.block.number,
+                    "grid_version": d.block_evaluation.grid.version,
+                    "scale_version": d.block_evaluation.scale.version,
+                    "proposal": d.proposal_outcome,
+                    "outcome": d.outcome,
+                    "departure_reason": d.departure_reason,
+                }
+                for d in decisions
+            ),
+            key=lambda item: (item["enrolment"], item["block"]),
+        ),
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def sessions_presided_by(user) -> QuerySet[JurySession]:

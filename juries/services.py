@@ -5,27 +5,24 @@ another president's session — waits for the first, then finds the session sign
 """
 
 import datetime
-import hashlib
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, prefetch_related_objects
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, CertificationAward, Enrolment
 from certif import clock
 from certif.audit import AuditAction, record_audit
-from certif.models import Block, Grid, RatingScale
+from certif.models import Block, Certification, Grid, RatingScale
 from certif.permissions import is_president, is_staff
 from certif.roles import may_preside
 from certif.rules import Outcome
 from certif.validation import check_text, text_problem
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
-from evaluation.services import proposal
-from juries.composition import Panel, composition_violations, deliberating_panel, panel_problem
+from evaluation.selectors import proposal
 from juries.models import (
     ALREADY_PRESENTED_MESSAGE,
     DATE_LOCKED_MESSAGE,
@@ -43,15 +40,21 @@ from juries.models import (
     RecusalSource,
     SessionAward,
 )
+from juries.selectors import (
+    current_proposals,
+    decisions_fingerprint,
+    eligibilities,
+    file_links,
+    french_day,
+    latest_plannable_date,
+    panel_problems,
+    session_violations,
+    sign_off_problems,
+)
 from juries.signals import decision_rectified
 
 REASON_MAX_LENGTH = 2000
 RECUSAL_REASON_MAX_LENGTH = 255
-PLANNING_HORIZON_YEARS = 2  # a jury is not planned further ahead
-
-
-def _d(day) -> str:
-    return date_format(day, "j F Y")
 
 
 def _refuse_if_signed(session: JurySession) -> None:
@@ -61,61 +64,10 @@ def _refuse_if_signed(session: JurySession) -> None:
 
 def _locked_session(session: JurySession) -> JurySession:
     """Lock the session row (serialises every change of one session) and read its current state."""
-    return JurySession.objects.select_for_update().select_related("certification").get(pk=session.pk)
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return singular if count in (0, 1) else plural
+    return JurySession.objects.select_for_update(of=("self",)).select_related("certification").get(pk=session.pk)
 
 
 # — Composition —
-
-
-def _rule(session: JurySession):
-    return getattr(session.certification, "jury_rule", None)
-
-
-def session_violations(session: JurySession, members=None) -> list[str]:
-    """How the session's titular members break the fiche's composition ([] when they respect it)."""
-    rule = _rule(session)
-    if rule is None:
-        return ["La certification n'a pas de règle de composition des jurys."]
-    members = list(session.members.all()) if members is None else members
-    return composition_violations([member for member in members if not member.is_substitute], rule)
-
-
-def presentation_panels(session: JurySession, members, presentations) -> dict[int, Panel]:
-    """For each presentation, the members who deliberate on that candidate (recusals and substitutes applied).
-
-    `members`: the session's members; `presentations`: with their `recusals` prefetched (no query here).
-    """
-    rule = _rule(session)
-    return {
-        presentation.pk: deliberating_panel(
-            members, {recusal.member_id for recusal in presentation.recusals.all()}, rule
-        )
-        for presentation in presentations
-    }
-
-
-def panel_problems(session: JurySession, members=None, presentations=None) -> dict[int, str]:
-    """{presentation pk: the French sentence} for each candidate whose deliberating panel breaks the rule.
-
-    Read only when the titular composition respects the fiche (otherwise that is the problem to fix first).
-    """
-    members = list(session.members.all()) if members is None else members
-    if session_violations(session, members):
-        return {}
-    if presentations is None:
-        presentations = session.presentations.select_related("enrolment__candidate").prefetch_related("recusals")
-    presentations = list(presentations)
-    panels = presentation_panels(session, members, presentations)
-    problems = {}
-    for presentation in presentations:
-        problem = panel_problem(presentation.enrolment.candidate.full_name, panels[presentation.pk])
-        if problem:
-            problems[presentation.pk] = problem
-    return problems
 
 
 def _session_snapshot(session: JurySession) -> dict:
@@ -147,17 +99,6 @@ def _check_blocks(certification, blocks) -> list[Block]:
     return blocks
 
 
-def _years_later(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def latest_plannable_date() -> datetime.date:
-    return _years_later(clock.localdate(), PLANNING_HORIZON_YEARS)
-
-
 def _check_date(day) -> None:
     if day is None:
         raise ValidationError({"date": "Indiquez la date du jury."})
@@ -166,13 +107,15 @@ def _check_date(day) -> None:
         raise ValidationError(
             {
                 "date": f"Un jury ne se prévoit pas plus de deux ans à l'avance : choisissez une date au plus tard "
-                f"le {_d(latest)}."
+                f"le {french_day(latest)}."
             }
         )
 
 
-@transaction.atomic
-def jury_session_create(*, certification, date, place, blocks, actor) -> JurySession:
+@transaction.atomic(durable=True)
+def jury_session_create(
+    *, certification: Certification, date: datetime.date, place: str, blocks: Iterable[Block], actor: User
+) -> JurySession:
     """Plan a session. Outside every registration period it is created all the same (the page warns at once:
     `registration_problem`); the sign-off will refuse it until a renewal is recorded."""
     blocks = _check_blocks(certification, blocks)
@@ -187,8 +130,16 @@ def jury_session_create(*, certification, date, place, blocks, actor) -> JurySes
     return session
 
 
-@transaction.atomic
-def jury_session_update(*, session, date, place, blocks, actor, date_change_reason: str = "") -> JurySession:
+@transaction.atomic(durable=True)
+def jury_session_update(
+    *,
+    session: JurySession,
+    date: datetime.date,
+    place: str,
+    blocks: Iterable[Block],
+    actor: User,
+    date_change_reason: str = "",
+) -> JurySession:
     """Change a prepared session. Once a candidate is presented its date moves only by staff, with a written
     reason (audited as « jury.date_moved », before and after); once signed, never."""
     session = _locked_session(session)
@@ -256,15 +207,15 @@ def _check_member(member: JuryMember) -> None:
             )
 
 
-@transaction.atomic
-def jury_member_save(*, member: JuryMember, actor) -> list[str]:
+@transaction.atomic(durable=True)
+def jury_member_save(*, member: JuryMember, actor: User) -> list[str]:
     """Add or change a member; returns the composition violations after the change (shown at once)."""
     session = _locked_session(member.session)
     _refuse_if_signed(session)
     before = _member_snapshot(JuryMember.objects.select_related("user").get(pk=member.pk)) if member.pk else None
     _check_member(member)
     member.save()
-    refresh_recusals(session)
+    recusals_refresh(session=session)
     violations = session_violations(session)
     after = {**_member_snapshot(member), "violations": violations}
     record_audit(
@@ -277,8 +228,8 @@ def jury_member_save(*, member: JuryMember, actor) -> list[str]:
     return violations
 
 
-@transaction.atomic
-def jury_member_remove(*, member: JuryMember, actor) -> list[str]:
+@transaction.atomic(durable=True)
+def jury_member_remove(*, member: JuryMember, actor: User) -> list[str]:
     session = _locked_session(member.session)
     _refuse_if_signed(session)
     before = _member_snapshot(member)
@@ -297,36 +248,7 @@ def jury_member_remove(*, member: JuryMember, actor) -> list[str]:
 # — Conflicts of interest —
 
 
-def _norm(text: str) -> str:
-    return " ".join((text or "").split()).casefold()
-
-
-def _name_matches(member_name: str, recorded: str) -> bool:
-    """« Mme Sylvie Rochette » in the file matches the member « Sylvie Rochette » (case, spaces, civility)."""
-    member, recorded = _norm(member_name), _norm(recorded)
-    if not member or not recorded:
-        return False
-    for civility in ("mme ", "m. ", "mlle ", "mr ", "monsieur ", "madame "):
-        member = member.removeprefix(civility)
-        recorded = recorded.removeprefix(civility)
-    return member == recorded or recorded.startswith(member + " (")
-
-
-def file_links(member: JuryMember, enrolment: Enrolment, cohort_trainer_ids: set[int]) -> list[str]:
-    """The links between a member and a candidate that the candidate's file records."""
-    links = []
-    if member.user_id and member.user_id in cohort_trainer_ids:
-        links.append("formateur du candidat")
-    if _norm(member.organisation) and _norm(member.organisation) == _norm(enrolment.candidate.employer_name):
-        links.append("employeur du candidat")
-    if _name_matches(member.name, enrolment.tutor_name):
-        links.append("tuteur du candidat")
-    if _name_matches(member.name, enrolment.vae_accompanist):
-        links.append("accompagnateur VAE du candidat")
-    return links
-
-
-def refresh_recusals(session: JurySession) -> None:
+def recusals_refresh(*, session: JurySession) -> None:
     """Recompute the recusals the candidates' files dictate (declared ones stay as declared)."""
     members = list(session.members.all())
     presentations = list(
@@ -349,8 +271,8 @@ def refresh_recusals(session: JurySession) -> None:
     Recusal.objects.bulk_create(rows)
 
 
-@transaction.atomic
-def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: str, actor) -> Recusal:
+@transaction.atomic(durable=True)
+def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: str, actor: User) -> Recusal:
     session = _locked_session(member.session)
     _refuse_if_signed(session)
     reason = check_text(reason, field="reason", max_length=RECUSAL_REASON_MAX_LENGTH, multiline=False)
@@ -373,98 +295,6 @@ def recusal_declare(*, member: JuryMember, presentation: Presentation, reason: s
 # — Presenting candidates —
 
 
-@dataclass
-class Eligibility:
-    enrolment: Enrolment
-    examined: list  # [(block, block_evaluation)]
-    reasons: list[str]
-    notes: list[str]
-
-    @property
-    def eligible(self) -> bool:
-        return not self.reasons and bool(self.examined)
-
-
-def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
-    """For each enrolment of the certification (or those given), can it be presented, and on which blocks.
-
-    A block the candidate already holds is skipped; a block for which the candidate is already before an unsigned
-    jury (this one through another enrolment, or another) makes them ineligible; every other block of the session
-    needs a submitted grid (not yet judged by a jury) with a level for each of its competences for this candidate.
-    Bounded queries.
-    """
-    blocks = list(session.blocks.order_by("number"))
-    if enrolments is None:
-        enrolments = (
-            Enrolment.objects.filter(cohort__certification=session.certification)
-            .exclude(jury_presentations__session=session)
-            .select_related("candidate", "cohort__pathway")
-            .order_by("candidate__birth_name", "candidate__first_name", "pk")
-        )
-    enrolments = list(enrolments)
-    cohort_ids = {e.cohort_id for e in enrolments}
-    candidate_ids = {e.candidate_id for e in enrolments}
-    held = set(
-        AcquiredBlock.objects.held()
-        .filter(candidate_id__in=candidate_ids, block__in=blocks)
-        .values_list("candidate_id", "block_id")
-    )
-    before_a_jury: dict[tuple[int, int], datetime.date] = {}
-    for candidate_id, block_id, day in Decision.objects.filter(
-        is_open=True, candidate_id__in=candidate_ids, block__in=blocks
-    ).values_list("candidate_id", "block_id", "presentation__session__date"):
-        before_a_jury.setdefault((candidate_id, block_id), day)
-    evaluations: dict[tuple[int, int], list[BlockEvaluation]] = {}
-    for be in (
-        BlockEvaluation.objects.filter(session__cohort_id__in=cohort_ids, block__in=blocks)
-        .select_related("block", "grid", "session")
-        .annotate(competence_count=Count("grid__competences", distinct=True))
-        .order_by("-session__starts_on", "-pk")
-    ):
-        evaluations.setdefault((be.session.cohort_id, be.block_id), []).append(be)
-    filled = {
-        (row["block_evaluation_id"], row["enrolment_id"]): row["n"]
-        for row in LevelEntry.objects.filter(enrolment__in=enrolments, block_evaluation__block__in=blocks)
-        .exclude(level="")
-        .values("block_evaluation_id", "enrolment_id")
-        .annotate(n=Count("pk"))
-    }
-    results = []
-    for enrolment in enrolments:
-        reasons, notes, examined = [], [], []
-        if not enrolment.can_be_evaluated:
-            reasons.append(enrolment.not_evaluated_reason)
-        for block in blocks:
-            if (enrolment.candidate_id, block.pk) in held:
-                notes.append(f"bloc {block.number} déjà acquis")
-                continue
-            if (enrolment.candidate_id, block.pk) in before_a_jury:
-                day = before_a_jury[(enrolment.candidate_id, block.pk)]
-                reasons.append(f"déjà présenté au jury du {_d(day)} pour le bloc {block.number}, non encore signé")
-                continue
-            found = evaluations.get((enrolment.cohort_id, block.pk), [])
-            open_ones = [be for be in found if be.locked_at is None]
-            submitted = [be for be in open_ones if be.status == BlockEvaluationStatus.SUBMITTED]
-            if not found:
-                reasons.append(f"aucune évaluation du bloc {block.number}")
-            elif not open_ones:
-                reasons.append(
-                    f"bloc {block.number} déjà délibéré par un jury : une nouvelle évaluation est nécessaire"
-                )
-            elif not submitted:
-                reasons.append(f"grille du bloc {block.number} non soumise")
-            else:
-                be = submitted[0]  # type: ignore[assignment]  # one of the rows annotated above (competence_count)
-                if filled.get((be.pk, enrolment.pk), 0) < be.competence_count:
-                    reasons.append(f"grille du bloc {block.number} incomplète pour ce candidat")
-                else:
-                    examined.append((block, be))
-        if not reasons and not examined:
-            reasons.append("tous les blocs de la session sont déjà acquis")
-        results.append(Eligibility(enrolment=enrolment, examined=examined, reasons=reasons, notes=notes))
-    return results
-
-
 def _row_levels(block_evaluation: BlockEvaluation, enrolment_id: int) -> list[str]:
     entries = {
         entry.competence_id: entry.level
@@ -473,29 +303,8 @@ def _row_levels(block_evaluation: BlockEvaluation, enrolment_id: int) -> list[st
     return [entries.get(competence.pk, "") for competence in block_evaluation.grid.competences.all()]
 
 
-def current_proposals(decisions: list[Decision]) -> dict:
-    """`current_proposal` of many decisions, in a fixed number of queries whatever their number.
-
-    The decisions come with `block_evaluation__block` and `presentation` selected.
-    """
-    prefetch_related_objects(decisions, "block_evaluation__grid__competences", "block_evaluation__scale__levels")
-    levels = {
-        (entry.block_evaluation_id, entry.enrolment_id, entry.competence_id): entry.level
-        for entry in LevelEntry.objects.filter(
-            block_evaluation_id__in={d.block_evaluation_id for d in decisions},
-            enrolment_id__in={d.presentation.enrolment_id for d in decisions},
-        ).only("block_evaluation_id", "enrolment_id", "competence_id", "level")
-    }
-    results = {}
-    for decision in decisions:
-        be, enrolment_id = decision.block_evaluation, decision.presentation.enrolment_id
-        row = [levels.get((be.pk, enrolment_id, competence.pk), "") for competence in be.grid.competences.all()]
-        results[decision.pk] = proposal(be, row)
-    return results
-
-
-@transaction.atomic
-def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Presentation:
+@transaction.atomic(durable=True)
+def presentation_add(*, session: JurySession, enrolment: Enrolment, actor: User) -> Presentation:
     """Present a candidate (through one enrolment) on the session's blocks they can be examined on.
 
     The candidate's row is locked first: two sessions presenting the same candidate at once are served one after
@@ -533,7 +342,7 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Pr
             raise ValidationError(
                 f"{enrolment.candidate.full_name}, bloc {block.number} : {ALREADY_PRESENTED_MESSAGE}"
             ) from error
-    refresh_recusals(session)
+    recusals_refresh(session=session)
     record_audit(
         actor=actor,
         action=AuditAction.JURY_CANDIDATE_PRESENTED,
@@ -547,8 +356,8 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor) -> Pr
     return presentation
 
 
-@transaction.atomic
-def presentation_remove(*, presentation: Presentation, actor) -> None:
+@transaction.atomic(durable=True)
+def presentation_remove(*, presentation: Presentation, actor: User) -> None:
     session = _locked_session(presentation.session)
     _refuse_if_signed(session)
     before = {"candidate": str(presentation.enrolment.candidate), "enrolment": presentation.enrolment_id}
@@ -594,8 +403,8 @@ def _decision_snapshot(decision: Decision) -> dict:
     }
 
 
-@transaction.atomic
-def decisions_record(*, session: JurySession, entries: list[DecisionInput], actor) -> int:
+@transaction.atomic(durable=True)
+def decisions_record(*, session: JurySession, entries: list[DecisionInput], actor: User) -> int:
     """Record the jury's decisions (all or nothing); returns how many changed.
 
     A departure from the proposal needs a written reason; both are kept. The proposal is recomputed from the
@@ -683,142 +492,13 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
 # — Sign-off —
 
 
-def registration_problem(session: JurySession) -> str:
-    certification = session.certification
-    if certification.registration_on(session.date) is not None:
-        return ""
-    last = certification.registrations.order_by("-in_force_until").first()
-    ended = f" : le dernier enregistrement a pris fin le {_d(last.in_force_until)}" if last else ""
-    return (
-        f"La date du jury ({session.date:%d/%m/%Y}) est hors de toute période d'enregistrement au RNCP{ended}. "
-        "Enregistrez un renouvellement avant de signer."
-    )
-
-
-def too_early_problem(session: JurySession) -> str:
-    """A session is signed on or after the day the jury sits, never before ("" when it can be signed today)."""
-    today = clock.localdate()
-    if today >= session.date:
-        return ""
-    return (
-        f"Le jury siège le {_d(session.date)} : sa session ne peut pas être signée avant ce jour "
-        f"(nous sommes le {_d(today)})."
-    )
-
-
-@dataclass
-class DateFacts:
-    """What the session and sign-off pages say about the session's dates."""
-
-    date: datetime.date
-    registration: object | None  # the registration in force on that date
-    registration_problem: str
-    signable_from: datetime.date
-    too_early: str
-    date_rule: str
-
-
-def session_date_facts(session: JurySession, *, presented: bool) -> DateFacts:
-    if session.is_signed:
-        rule = "Session signée : sa date ne change plus."
-    elif presented:
-        rule = (
-            "Des candidats sont présentés : seul un gestionnaire peut encore déplacer la date, motif à l'appui "
-            "(tracé dans le journal d'audit)."
-        )
-    else:
-        rule = f"Modifiable jusqu'à la présentation des candidats ; au plus tard le {_d(latest_plannable_date())}."
-    return DateFacts(
-        date=session.date,
-        registration=session.certification.registration_on(session.date),
-        registration_problem=registration_problem(session),
-        signable_from=session.date,
-        too_early="" if session.is_signed else too_early_problem(session),
-        date_rule=rule,
-    )
-
-
-def sign_off_problems(session: JurySession) -> list[str]:
-    """Why the session cannot be signed now ([] when it can). Read by the page and by the sign-off itself."""
-    problems = []
-    too_early = too_early_problem(session)
-    if too_early:
-        problems.append(too_early)
-    members = list(session.members.all())
-    violations = session_violations(session, members)
-    if violations:
-        problems.append("La composition du jury ne respecte pas la fiche : " + " ".join(violations))
-    problems.extend(panel_problems(session, members).values())
-    decisions = list(
-        Decision.objects.filter(presentation__session=session).select_related(
-            "block", "presentation__enrolment__candidate", "block_evaluation__block", "block_evaluation__scale",
-            "block_evaluation__grid",
-        )
-    )  # fmt: skip
-    if not session.presentations.exists():
-        problems.append("Aucun candidat n'est présenté.")
-    missing = [d for d in decisions if not d.is_decided]
-    if missing:
-        names = ", ".join(
-            f"{d.presentation.enrolment.candidate.full_name} (bloc {d.block.number})" for d in missing[:5]
-        )
-        end = " …" if len(missing) > 5 else "."
-        problems.append(
-            f"{len(missing)} {_plural(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}"
-        )
-    proposals = current_proposals([d for d in decisions if d.is_decided])
-    for d in decisions:
-        if not d.is_decided:
-            continue
-        if d.block_evaluation.status != BlockEvaluationStatus.SUBMITTED:
-            problems.append(
-                f"La grille du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a été rouverte."
-            )
-        elif proposals[d.pk].outcome != d.proposal_outcome:
-            problems.append(
-                f"La proposition du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a changé "
-                "depuis la décision : enregistrez de nouveau les décisions."
-            )
-    registration = registration_problem(session)
-    if registration:
-        problems.append(registration)
-    return problems
-
-
-def decisions_fingerprint(session: JurySession, decisions: list[Decision]) -> str:
-    """SHA-256 of a canonical JSON of the session and its decisions (printed on the minutes)."""
-    payload = {
-        "session": session.pk,
-        "date": session.date.isoformat(),
-        "certification": session.certification.rncp_code,
-        "decisions": sorted(
-            (
-                {
-                    "enrolment": d.presentation.enrolment_id,
-                    "candidate": d.presentation.enrolment.candidate_id,
-                    "block": d.block.number,
-                    "grid_version": d.block_evaluation.grid.version,
-                    "scale_version": d.block_evaluation.scale.version,
-                    "proposal": d.proposal_outcome,
-                    "outcome": d.outcome,
-                    "departure_reason": d.departure_reason,
-                }
-                for d in decisions
-            ),
-            key=lambda item: (item["enrolment"], item["block"]),
-        ),
-    }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def next_certificate_number(certification, year: int) -> str:
+def certificate_number_next(*, certification: Certification, year: int) -> str:
     """Draw the next number of the year under a row lock: never twice, even under concurrent sign-offs.
 
     Must run inside the caller's transaction; the unique constraint on CertificationAward.number is the last guard.
     """
     CertificateSequence.objects.get_or_create(year=year)
-    sequence = CertificateSequence.objects.select_for_update().get(year=year)
+    sequence = CertificateSequence.objects.select_for_update(of=("self",)).get(year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     prefix = certification.acronym or f"RNCP{certification.rncp_code}"
@@ -826,7 +506,7 @@ def next_certificate_number(certification, year: int) -> str:
 
 
 def _acquire_and_award(
-    *, decision: Decision, session: JurySession, day, actor
+    *, decision: Decision, session: JurySession, day, actor: User
 ) -> tuple[bool, CertificationAward | None]:
     """Add a validated block to the candidate's ledger (unless held) and award the certification if now complete.
 
@@ -856,7 +536,7 @@ def _acquire_and_award(
     return acquired is not None, _award_if_complete(candidate_id=candidate_id, session=session, day=day, actor=actor)
 
 
-def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -> CertificationAward | None:
+def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor: User) -> CertificationAward | None:
     certification = session.certification
     all_blocks = set(Block.objects.filter(certification=certification).values_list("pk", flat=True))
     held = set(AcquiredBlock.objects.held().filter(candidate_id=candidate_id).values_list("block_id", flat=True))
@@ -868,7 +548,7 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor) -
     award = CertificationAward.objects.create(
         candidate_id=candidate_id,
         certification=certification,
-        number=next_certificate_number(certification, day.year),
+        number=certificate_number_next(certification=certification, year=day.year),
         awarded_on=day,
         # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
         replaces=awards.filter(replaced_by__isnull=True).first(),
@@ -891,7 +571,7 @@ class SignOffResult:
 
 
 @transaction.atomic(durable=True)
-def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
+def jury_session_sign_off(*, session: JurySession, signed_by: User) -> SignOffResult:
     """The president's sign-off: from this instant decisions, grids and scales are final.
 
     In the same transaction: validated blocks join the candidates' acquired blocks, candidates now holding every
@@ -907,7 +587,7 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
         )
     _refuse_unless_president(session, signed_by, "signer la session")
     # The links the candidates' files dictate today, before the deliberating panels are checked and frozen.
-    refresh_recusals(session)
+    recusals_refresh(session=session)
     problems = sign_off_problems(session)
     if problems:
         raise ValidationError(problems)
@@ -918,7 +598,9 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
         .order_by("presentation__enrolment__candidate_id", "block__number")
     )
     candidate_ids = sorted({d.presentation.enrolment.candidate_id for d in decisions})
-    list(Candidate.objects.select_for_update().filter(pk__in=candidate_ids).order_by("pk").values_list("pk"))
+    list(
+        Candidate.objects.select_for_update(of=("self",)).filter(pk__in=candidate_ids).order_by("pk").values_list("pk")
+    )
 
     now = clock.now()
     # Written while the session is still prepared (signed decisions are immutable, down to the database): the
@@ -962,7 +644,7 @@ def jury_session_sign_off(*, session: JurySession, signed_by) -> SignOffResult:
 
 
 @transaction.atomic(durable=True)
-def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by) -> Rectification:
+def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by: User) -> Rectification:
     """A correction of a signed decision: a new act with a reason, signed by the president (whose password the view
     checks first, outside the transaction: certif.security.check_signature_password).
 
@@ -985,7 +667,7 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     current = decision.current_outcome
     if outcome == current:
         raise ValidationError({"outcome": "La rectification doit changer la décision."})
-    candidate = Candidate.objects.select_for_update().get(pk=decision.presentation.enrolment.candidate_id)
+    candidate = Candidate.objects.select_for_update(of=("self",)).get(pk=decision.presentation.enrolment.candidate_id)
     withdrawn = (
         AcquiredBlock.objects.filter(jury_decision_link__decision=decision, withdrawn__isnull=False)
         .select_related("withdrawn__withdrawal")

@@ -19,9 +19,10 @@ from certif.models import Certification
 from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
+from certif.text import counted
 from certif.validation import apply_service
 from certif.views_helpers import apply_service_message, form_page, require
-from juries import services
+from juries import selectors, services
 from juries.composition import panel_problem
 from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
 from juries.models import (
@@ -84,7 +85,7 @@ def session_list(request):
     rows = [
         {
             "session": session,
-            "violations": services.session_violations(session, list(session.members.all())),
+            "violations": selectors.session_violations(session, list(session.members.all())),
             "candidates": len(session.presentations.all()),
         }
         for session in sessions
@@ -118,7 +119,7 @@ def session_create(request):
 
 def _warn_registration(request, session):
     """Outside every registration period: said at once, on the page that follows the save."""
-    problem = services.registration_problem(session)
+    problem = selectors.registration_problem(session)
     if problem:
         messages.warning(request, f"Attention : {problem}")
 
@@ -174,8 +175,8 @@ def _presentations(session):
 
 def _panel_rows(session, members, presentations):
     """Each presentation with the members who deliberate on that candidate and, when broken, why."""
-    panels = services.presentation_panels(session, members, presentations)
-    base_ok = not services.session_violations(session, members)
+    panels = selectors.presentation_panels(session, members, presentations)
+    base_ok = not selectors.session_violations(session, members)
     rows = []
     for presentation in presentations:
         panel = panels[presentation.pk]
@@ -200,11 +201,11 @@ def session_detail(request, pk):
             "session": session,
             "blocks": list(session.blocks.order_by("number")),
             "members": members,
-            "violations": services.session_violations(session, members),
+            "violations": selectors.session_violations(session, members),
             "presentations": presentations,
             "panel_rows": _panel_rows(session, members, presentations),
-            "dates": services.session_date_facts(session, presented=bool(presentations)),
-            "problems": [] if session.is_signed else services.sign_off_problems(session),
+            "dates": selectors.session_date_facts(session, presented=bool(presentations)),
+            "problems": [] if session.is_signed else selectors.sign_off_problems(session),
             "is_session_president": is_session_president(request.user, session),
             "history": _session_history(session)
             if is_staff(request.user) or is_session_president(request.user, session)
@@ -274,7 +275,7 @@ def _tell_composition(request, session, violations, *, conform=""):
 
 
 def _warn_panels(request, session):
-    for problem in services.panel_problems(session).values():
+    for problem in selectors.panel_problems(session).values():
         messages.warning(request, problem)
 
 
@@ -295,7 +296,7 @@ def presentations(request, pk):
         if done:
             messages.success(request, f"{enrolment.candidate.full_name} est présenté au jury.")
         return redirect("juries:presentations", pk=session.pk)
-    items = [] if session.is_signed else services.eligibilities(session)
+    items = [] if session.is_signed else selectors.eligibilities(session)
     return render(
         request,
         "juries/presentations.html",
@@ -396,7 +397,7 @@ def _posted_decisions(post) -> list[services.DecisionInput] | None:
 def _decisions_saved_message(changed: int) -> str:
     if not changed:
         return "Décisions enregistrées : aucune modification."
-    return f"Décisions enregistrées ({changed} modifiée{'s' if changed > 1 else ''})."
+    return f"Décisions enregistrées ({counted(changed, 'modifiée', 'modifiées')})."
 
 
 def deliberation(request, pk):
@@ -422,9 +423,9 @@ def deliberation(request, pk):
 
 def _deliberation_page(request, session, *, may_deliberate, posted, errors):
     members = list(session.members.all())
-    violations = services.session_violations(session, members)
+    violations = selectors.session_violations(session, members)
     presentations = _presentations(session)
-    panels = {} if violations else services.presentation_panels(session, members, presentations)
+    panels = {} if violations else selectors.presentation_panels(session, members, presentations)
     return render(
         request,
         "juries/deliberation.html",
@@ -468,8 +469,8 @@ def sign_off(request, pk):
         {
             "session": session,
             "form": form,
-            "problems": services.sign_off_problems(session),
-            "dates": services.session_date_facts(session, presented=session.presentations.exists()),
+            "problems": selectors.sign_off_problems(session),
+            "dates": selectors.session_date_facts(session, presented=session.presentations.exists()),
         },
         status=400 if request.method == "POST" else 200,
     )

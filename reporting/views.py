@@ -6,7 +6,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from certif.models import AccessPathway, Certification
+from certif.models import AccessPathway
+from certif.selectors import current_certification
 from certif.validation import InputRulesFormMixin
 from certif.views_helpers import rule_required
 from reporting import statistics
@@ -45,10 +46,6 @@ class StatisticsFilterForm(InputRulesFormMixin, forms.Form):
         return statistics.Filters(year=self.cleaned_data["year"], pathway=self.cleaned_data["pathway"])
 
 
-def _certification():
-    return Certification.objects.order_by("pk").first()
-
-
 def _form(request, certification) -> StatisticsFilterForm:
     data = request.GET if any(request.GET.get(name) for name in ("year", "pathway")) else None
     return StatisticsFilterForm(data, certification=certification, years=statistics.available_years(certification))
@@ -57,7 +54,7 @@ def _form(request, certification) -> StatisticsFilterForm:
 @require_safe
 @rule_required("reporting.view_statistics")
 def dashboard(request):
-    certification = _certification()
+    certification = current_certification()
     if certification is None:
         return render(request, "reporting/dashboard.html", {"certification": None})
     form = _form(request, certification)
@@ -86,7 +83,7 @@ def _download(content: bytes, *, content_type: str, name: str, filters: statisti
 
 @rule_required("reporting.view_statistics")
 def _export(request, builder):
-    certification = _certification()
+    certification = current_certification()
     if certification is None:
         return HttpResponseBadRequest("Aucune certification n'est installée.", content_type="text/plain; charset=utf-8")
     form = _form(request, certification)

@@ -5,7 +5,12 @@ import itertools
 
 from candidates import services
 from candidates.models import Cohort
-from certif.models import AccessPathway, Certification, PreparationPlace
+from certif.models import AccessPathway, Block, Certification, PreparationPlace
+from evaluation import services as evaluation
+from evaluation.demo import grid_cells, grids_complete
+from evaluation.models import BlockEvaluation
+from juries import services as juries
+from juries.demo import decisions_as_proposed, jury_compose
 
 _sequence = itertools.count(1)
 
@@ -47,7 +52,7 @@ def make_cohort(actor, *, pathway_code="formation-continue", place_name="IRUP", 
     return services.cohort_save(cohort=cohort, trainers=list(trainers), actor=actor)
 
 
-# — Evaluations and juries (issue 5) —
+# — Evaluations and juries: the demo's own builders (evaluation.demo, juries.demo), with test data —
 
 JURY_DAY = datetime.date(2022, 6, 14)  # inside the 2018–2023 registration of the fiche
 DEMO_PLACEHOLDER = "[Test] Critère complémentaire n°{n}"
@@ -55,18 +60,14 @@ DEMO_PLACEHOLDER = "[Test] Critère complémentaire n°{n}"
 
 def complete_grids(actor, numbers=(2, 3, 4)):
     """Complete the grids the fiche leaves incomplete (blocks 2 to 4) with plainly-labelled test criteria."""
-    from certif import services as referential
-    from certif.models import Block
-
-    for block in Block.objects.filter(certification__rncp_code="16204", number__in=numbers).with_current_grid():
-        grid = block.current_grid
-        for n in range(grid.defined_count + 1, block.declared_competence_count + 1):
-            referential.competence_add(block=block, label=DEMO_PLACEHOLDER.format(n=n), actor=actor)
+    blocks = Block.objects.filter(certification__rncp_code="16204", number__in=numbers)
+    grids_complete(blocks=blocks, label=DEMO_PLACEHOLDER, actor=actor)
 
 
 def enrol_many(cohort, actor, count, **overrides):
     return [
-        services.enrol(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor) for _ in range(count)
+        services.enrolment_create(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor)
+        for _ in range(count)
     ]
 
 
@@ -76,20 +77,10 @@ def fill_and_submit(block_evaluation, enrolments, trainer, codes):
     `codes`: one letter for the whole row ("A" validates everything, "D" nothing), or a dict {enrolment pk: letter
     or row string}.
     """
-    from evaluation import services as evaluation
-
-    competences = list(block_evaluation.grid.competences.order_by("position"))
-    cells = []
-    for enrolment in enrolments:
-        row = codes.get(enrolment.pk, "A") if isinstance(codes, dict) else codes
-        letters = row * len(competences) if len(row) == 1 else row
-        for competence, letter in zip(competences, letters, strict=True):
-            cells.append(
-                evaluation.CellInput(
-                    enrolment_id=enrolment.pk, competence_id=competence.pk, level=letter, comment="", version=0
-                )
-            )
-    evaluation.block_evaluation_save(block_evaluation=block_evaluation, cells=cells, actor=trainer)
+    rows = [(enrolment, codes.get(enrolment.pk, "A") if isinstance(codes, dict) else codes) for enrolment in enrolments]
+    evaluation.block_evaluation_save(
+        block_evaluation=block_evaluation, cells=grid_cells(block_evaluation, rows), actor=trainer
+    )
     evaluation.block_evaluation_submit(block_evaluation=block_evaluation, actor=trainer)
 
 
@@ -99,10 +90,6 @@ def evaluated_cohort(actor, trainer, *, numbers=(1, 2), count=3, codes="A", subm
     `codes`: a letter for every cell ("A"), or {block number: letter, or [one row string per candidate]}.
     Returns (cohort, enrolments, evaluation session).
     """
-    from certif.models import Block
-    from evaluation import services as evaluation
-    from evaluation.models import BlockEvaluation
-
     complete_grids(actor)
     cohort = make_cohort(actor, trainers=[trainer], name=name)
     enrolments = enrol_many(cohort, actor, count)
@@ -134,51 +121,21 @@ VALID_MEMBERS = [
 
 def make_jury(actor, president, *, numbers=(1, 2), day=JURY_DAY, members=VALID_MEMBERS, place="IRUP, Saint-Étienne"):
     """A jury session with a composition that respects the fiche (the president member is `president`)."""
-    from certif.models import Block, Certification
-    from juries import services as juries
-    from juries.models import JuryMember
-
-    certification = Certification.objects.get(rncp_code="16204")
-    session = juries.jury_session_create(
-        certification=certification,
-        date=day,
+    return jury_compose(
+        certification=Certification.objects.get(rncp_code="16204"),
+        day=day,
         place=place,
-        blocks=Block.objects.filter(certification=certification, number__in=numbers),
+        numbers=numbers,
+        members=members,
+        president=president,
         actor=actor,
     )
-    for name, organisation, category, is_president in members:
-        juries.jury_member_save(
-            member=JuryMember(
-                session=session,
-                name=name,
-                organisation=organisation,
-                category=category,
-                is_president=is_president,
-                user=president if is_president else None,
-            ),
-            actor=actor,
-        )
-    return session
 
 
 def present_all(session, enrolments, actor):
-    from juries import services as juries
-
     return [juries.presentation_add(session=session, enrolment=enrolment, actor=actor) for enrolment in enrolments]
 
 
 def decide_all(session, president, overrides=None):
     """Record every decision as proposed, except `overrides` {decision pk: (outcome, reason)}."""
-    from juries import services as juries
-    from juries.models import Decision
-
-    overrides = overrides or {}
-    entries = [
-        juries.DecisionInput(
-            decision_id=decision.pk,
-            outcome=overrides.get(decision.pk, (decision.proposal_outcome, ""))[0],
-            reason=overrides.get(decision.pk, (None, ""))[1],
-        )
-        for decision in Decision.objects.filter(presentation__session=session)
-    ]
-    return juries.decisions_record(session=session, entries=entries, actor=president)
+    return decisions_as_proposed(session, president=president, overrides=overrides)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from candidates import services as candidate_services
 from candidates.models import AcquiredBlock, Candidate, Cohort, Enrolment
-from candidates.services import CANDIDATE_AUDITED_FIELDS
+from candidates.selectors import CANDIDATE_AUDITED_FIELDS
 from certif.models import AccessPathway, AuditEvent, PreparationPlace, Registration
 from certif.validation import unique_violations_as_field_errors
 from tests.factories import candidate_fields, evaluated_cohort, make_candidate, make_cohort, make_jury, present_all
@@ -106,7 +106,7 @@ class TestUnknownPositions:
 
 def vae_enrolment(staff_user):
     cohort = make_cohort(staff_user, pathway_code="vae")
-    return candidate_services.enrol(candidate=make_candidate(staff_user), cohort=cohort, actor=staff_user)
+    return candidate_services.enrolment_create(candidate=make_candidate(staff_user), cohort=cohort, actor=staff_user)
 
 
 class TestImplausibleDates:
@@ -199,10 +199,10 @@ class TestCharactersXmlCannotCarry:
         )
         cohort = make_cohort(staff_user)
         clean = make_candidate(staff_user, birth_name="Dupont")
-        candidate_services.enrol(candidate=clean, cohort=cohort, actor=staff_user)
+        candidate_services.enrolment_create(candidate=clean, cohort=cohort, actor=staff_user)
         award_for(clean, certification)
         old = make_candidate(staff_user, birth_name="Martin")
-        candidate_services.enrol(candidate=old, cohort=cohort, actor=staff_user)
+        candidate_services.enrolment_create(candidate=old, cohort=cohort, actor=staff_user)
         Candidate.objects.filter(pk=old.pk).update(birth_name="Mar\x0btin")  # recorded before the rule
         old_award = award_for(old, certification)
         url = reverse("declarations:declare", args=["16204"])
@@ -341,7 +341,7 @@ class TestUniqueEverywhere:
     def test_enrolling_twice_in_a_cohort_is_refused_next_to_the_cohort(self, staff, staff_user):
         cohort = make_cohort(staff_user)
         candidate = make_candidate(staff_user)
-        candidate_services.enrol(candidate=candidate, cohort=cohort, actor=staff_user)
+        candidate_services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
         response = staff.post(reverse("candidates:enrol", args=[candidate.pk]), {"cohort": cohort.pk})
         assert response.status_code == 400
         assert field_error(page(response), "cohort") and "déjà inscrit dans cette promotion" in page(response)
@@ -782,7 +782,7 @@ class TestDeclarantIdentifiersRecordedBeforeTheRules:
         )
         CdcDeclarantSettings.objects.update(contract_id="MCF\x01CER")
         candidate = make_candidate(staff_user)
-        candidate_services.enrol(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
+        candidate_services.enrolment_create(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
         award = award_for(candidate, certification)
         response = staff.post(reverse("declarations:declare", args=["16204"]), {"awards": [award.pk]})
         assert response.status_code == 400

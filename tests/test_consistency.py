@@ -109,7 +109,7 @@ ADMIN_POLICY: dict[str, Policy] = {
         reason="trainers and pathway checked and audited; never deleted",
     ),
     "candidates.Enrolment": through(
-        add="candidates.services.enrol",
+        add="candidates.services.enrolment_create",
         change="candidates.services.enrolment_update",
         reason="closed pathways refused, audited; the VAE admissibility is recorded on its page",
     ),

@@ -2,7 +2,7 @@ from django import template
 
 from documents.integrity import integrity_report
 from documents.models import DocumentStatus, IssuedDocument
-from documents.services import documents_stating
+from documents.selectors import documents_stating
 
 register = template.Library()
 
@@ -20,15 +20,6 @@ def candidate_documents(context, candidate):
         .select_related("session", "withdrawn__withdrawal")
         .order_by("-document_date", "kind", "-created_at", "-pk")
     )
-
-
-@register.filter
-def fr_plural(count, suffix="s"):
-    """French plural: 0 and 1 take the singular (« 0 compétence », « 1 écart », « 2 écarts »)."""
-    try:
-        return suffix if abs(int(count)) > 1 else ""
-    except (TypeError, ValueError):
-        return ""
 
 
 @register.simple_tag

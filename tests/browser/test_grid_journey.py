@@ -23,7 +23,7 @@ def test_trainer_fills_a_grid_with_the_keyboard(page, live_server, staff_user, t
     names = []
     for birth_name in ("Arnaud", "Bernard", "Charpin"):
         candidate = make_candidate(staff_user, birth_name=birth_name, first_name="Lou")
-        candidate_services.enrol(candidate=candidate, cohort=cohort, actor=staff_user)
+        candidate_services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
         names.append(candidate.full_name)
     services.evaluation_session_open(
         cohort=cohort,

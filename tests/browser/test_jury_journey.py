@@ -9,7 +9,7 @@ import pytest
 
 from candidates import services as candidate_services
 from candidates.models import AcquiredBlock
-from juries import services
+from juries import selectors, services
 from juries.models import Decision, JurySession, JurySessionStatus
 from tests.browser.conftest import log_in
 from tests.factories import evaluated_cohort
@@ -126,7 +126,7 @@ def test_staff_plan_a_jury_and_read_what_its_date_allows(page, live_server, staf
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, live_server, staff_user.username)
     page.goto(f"{live_server.url}/jurys/nouvelle/")
-    too_far = services.latest_plannable_date() + datetime.timedelta(days=1)
+    too_far = selectors.latest_plannable_date() + datetime.timedelta(days=1)
     page.get_by_label("Date du jury").fill(too_far.isoformat())
     page.get_by_label("Lieu").fill("IRUP, Saint-Étienne")
     page.get_by_label(re.compile(r"Bloc 1 —")).check()

@@ -21,7 +21,7 @@ def test_staff_withdraw_a_certificate_and_the_verification_page_says_withdrawn(
     page.set_viewport_size({"width": width, "height": 900})
     signed = signed_session(staff_user, trainer_user, president_user, name=f"Retrait {width}")
     holder = signed.first
-    documents.issue_missing(signed.session, actor=staff_user, parallel=False)
+    documents.documents_issue_missing(session=signed.session, actor=staff_user, parallel=False)
     certificate = IssuedDocument.objects.get(kind=DocumentKind.CERTIFICATE, candidate=holder)
 
     log_in(page, live_server, staff_user.username)

@@ -169,7 +169,7 @@ def test_admin_refuses_a_likely_duplicate_unless_confirmed(staff_client, candida
 def test_candidate_change_page_shows_the_audit_trail_and_readonly_enrolments(
     staff_client, staff_user, candidate, cohort
 ):
-    services.enrol(candidate=candidate, cohort=cohort, actor=staff_user)
+    services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
     services.candidate_update(candidate=candidate, actor=staff_user, job_title="Responsable de secteur")
     response = staff_client.get(admin_url(Candidate, "change", candidate.pk))
     assert response.status_code == 200
@@ -206,7 +206,7 @@ def test_cohort_trainers_change_is_audited(staff_client, staff_user, trainer_use
 
 
 def test_enrolment_change_through_admin_is_audited(staff_client, staff_user, candidate, cohort):
-    enrolment = services.enrol(candidate=candidate, cohort=cohort, actor=staff_user)
+    enrolment = services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
     url = admin_url(Enrolment, "change", enrolment.pk)
     data = form_data(staff_client.get(url))
     data["status"] = EnrolmentStatus.WITHDRAWN

@@ -14,7 +14,8 @@ from django.urls import reverse
 from candidates.exports import HEADERS
 from candidates.filters import SEARCH_SESSION_KEY
 from candidates.models import Candidate, Cohort, Enrolment
-from candidates.services import candidate_create, candidate_snapshot, enrol
+from candidates.selectors import candidate_snapshot
+from candidates.services import candidate_create, enrolment_create
 from certif.models import AccessPathway, PreparationPlace
 
 CSV_URL = reverse("candidates:export_csv")
@@ -110,9 +111,9 @@ def make_candidates(staff_user, cohorts):
     petit = make_candidate(
         staff_user, "Petit", first_name="Jean", sex="M", phone="06 12 34 56 78", birth_postal_code="07000"
     )
-    enrol(candidate=dupont, cohort=continuing, actor=staff_user)
-    enrol(candidate=dupont, cohort=vae, actor=staff_user)
-    enrol(candidate=nguyen, cohort=vae, actor=staff_user)
+    enrolment_create(candidate=dupont, cohort=continuing, actor=staff_user)
+    enrolment_create(candidate=dupont, cohort=vae, actor=staff_user)
+    enrolment_create(candidate=nguyen, cohort=vae, actor=staff_user)
     return dupont, nguyen, petit
 
 
@@ -185,7 +186,7 @@ class TestCsvExport:
         def add_candidates(count):
             for _ in range(count):
                 candidate = make_candidate(staff_user, f"Nom{Candidate.objects.count()}")
-                enrol(candidate=candidate, cohort=cohorts[0], actor=staff_user)
+                enrolment_create(candidate=candidate, cohort=cohorts[0], actor=staff_user)
 
         def queries(url):
             staff_client.get(url)  # warm up (session, user, roles)

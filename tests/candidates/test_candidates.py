@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from candidates import services
+from candidates import selectors, services
 from candidates.models import Candidate, CertificationAward, Cohort, Enrolment
 from certif.models import AccessPathway, AuditEvent, PreparationPlace
 from tests.factories import candidate_fields, make_candidate, make_cohort
@@ -74,7 +74,7 @@ class TestCandidateForm:
         page = staff_client.get(reverse("candidates:detail", args=[candidate.pk])).content.decode()
         assert "(code postal 42000)" in page
 
-        data = form_data(**{f: getattr(candidate, f) for f in services.CANDIDATE_AUDITED_FIELDS})
+        data = form_data(**{f: getattr(candidate, f) for f in selectors.CANDIDATE_AUDITED_FIELDS})
         data["birth_postal_code"] = "42100"
         staff_client.post(reverse("candidates:edit", args=[candidate.pk]), data)
         event = AuditEvent.objects.get(action="candidate.updated")
@@ -95,7 +95,7 @@ class TestCandidateForm:
 
     def test_edit_records_before_and_after(self, staff_client, staff_user):
         candidate = make_candidate(staff_user, email="avant@example.org")
-        data = form_data(**{**{f: getattr(candidate, f) for f in services.CANDIDATE_AUDITED_FIELDS}})
+        data = form_data(**{**{f: getattr(candidate, f) for f in selectors.CANDIDATE_AUDITED_FIELDS}})
         data["email"] = "apres@example.org"
         staff_client.post(reverse("candidates:edit", args=[candidate.pk]), data)
         event = AuditEvent.objects.get(action="candidate.updated")
@@ -135,7 +135,7 @@ class TestEnrolment:
             end_date=datetime.date(2026, 6, 30),
         )
         with pytest.raises(ValidationError) as error:
-            services.enrol(candidate=candidate, cohort=cohort, actor=staff_user)
+            services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
         assert "« Après un parcours de formation sous statut d'élève ou d'étudiant » : NON" in str(error.value)
         assert not Enrolment.objects.exists()
 
@@ -152,7 +152,9 @@ class TestEnrolment:
     def test_vae_candidates_wait_for_a_favourable_admissibility(self, staff_client, staff_user):
         candidate = make_candidate(staff_user)
         cohort = make_cohort(staff_user, pathway_code="vae")
-        enrolment = services.enrol(candidate=candidate, cohort=cohort, actor=staff_user, vae_accompanist="Mme Aide")
+        enrolment = services.enrolment_create(
+            candidate=candidate, cohort=cohort, actor=staff_user, vae_accompanist="Mme Aide"
+        )
         assert not enrolment.can_be_evaluated
         url = reverse("candidates:admissibility", args=[enrolment.pk])
         response = staff_client.post(url, {"decided_on": "2026-01-10", "favourable": "non", "reason": ""})
@@ -167,11 +169,11 @@ class TestEnrolment:
         candidate = make_candidate(staff_user)
         cohort = make_cohort(staff_user, pathway_code="apprentissage")
         with pytest.raises(ValidationError, match="accompagnateur VAE"):
-            services.enrol(candidate=candidate, cohort=cohort, actor=staff_user, vae_accompanist="X")
+            services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user, vae_accompanist="X")
 
     def test_enrolling_again_keeps_acquired_blocks(self, staff_client, staff_user, blocks):
         candidate = make_candidate(staff_user)
-        services.enrol(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
+        services.enrolment_create(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
         for number in (1, 2):
             services.acquired_block_import(
                 candidate=candidate,
@@ -180,7 +182,9 @@ class TestEnrolment:
                 import_source="PV du jury du 14 juin 2022",
                 actor=staff_user,
             )
-        services.enrol(candidate=candidate, cohort=make_cohort(staff_user, pathway_code="vae"), actor=staff_user)
+        services.enrolment_create(
+            candidate=candidate, cohort=make_cohort(staff_user, pathway_code="vae"), actor=staff_user
+        )
         html = staff_client.get(reverse("candidates:detail", args=[candidate.pk])).content.decode()
         assert html.count('badge text-bg-success">Acquis') == 2
         assert html.count("En cours</span>") == 2
@@ -236,8 +240,8 @@ class TestScopeAndPermissions:
         other = make_cohort(staff_user, name="Autre promotion")
         alice = make_candidate(staff_user, birth_name="Alpha")
         bob = make_candidate(staff_user, birth_name="Bravo")
-        services.enrol(candidate=alice, cohort=mine, actor=staff_user)
-        services.enrol(candidate=bob, cohort=other, actor=staff_user)
+        services.enrolment_create(candidate=alice, cohort=mine, actor=staff_user)
+        services.enrolment_create(candidate=bob, cohort=other, actor=staff_user)
         return alice, bob
 
     def test_trainer_sees_only_the_candidates_of_their_cohorts(self, trainer_client, two_cohorts):
@@ -289,8 +293,8 @@ class TestList:
         cohort_b = make_cohort(staff_user, pathway_code="vae", place_name="GRETA", name="B")
         a = make_candidate(staff_user, birth_name="Apprenti")
         b = make_candidate(staff_user, birth_name="Experience")
-        services.enrol(candidate=a, cohort=cohort_a, actor=staff_user)
-        enrolment = services.enrol(candidate=b, cohort=cohort_b, actor=staff_user)
+        services.enrolment_create(candidate=a, cohort=cohort_a, actor=staff_user)
+        enrolment = services.enrolment_create(candidate=b, cohort=cohort_b, actor=staff_user)
         services.enrolment_update(enrolment=enrolment, actor=staff_user, status="abandon")
 
         def names(query):
@@ -321,7 +325,7 @@ class TestList:
         def add(count):
             for index in range(count):
                 candidate = make_candidate(staff_user)
-                services.enrol(candidate=candidate, cohort=vae if index % 2 else cohort, actor=staff_user)
+                services.enrolment_create(candidate=candidate, cohort=vae if index % 2 else cohort, actor=staff_user)
                 services.acquired_block_import(
                     candidate=candidate,
                     block=blocks[1],
@@ -343,7 +347,7 @@ class TestList:
     ):
         candidate = make_candidate(staff_user)
         for _index in range(3):
-            services.enrol(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
+            services.enrolment_create(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
         staff_client.get(reverse("candidates:detail", args=[candidate.pk]))
         with django_assert_max_num_queries(16):
             staff_client.get(reverse("candidates:detail", args=[candidate.pk]))
@@ -352,7 +356,7 @@ class TestList:
 @pytest.mark.django_db
 def test_personal_data_export(staff_client, staff_user, blocks):
     candidate = make_candidate(staff_user, birth_name="Export")
-    services.enrol(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
+    services.enrolment_create(candidate=candidate, cohort=make_cohort(staff_user), actor=staff_user)
     services.acquired_block_import(
         candidate=candidate,
         block=blocks[2],

@@ -28,7 +28,7 @@ from documents.content import session_slots
 from documents.models import DocumentKind, DocumentStatus, IssuedDocument, WithdrawnDocument
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
-from juries import services
+from juries import selectors, services
 from juries.models import Decision
 from reporting import statistics
 from tests.documents.test_documents import PASSWORD, signed_session
@@ -55,7 +55,7 @@ def data(staff_user, trainer_user, president_user):
 
 
 def _issue_all(data, staff):
-    documents.issue_missing(data.session, actor=staff, parallel=False)
+    documents.documents_issue_missing(session=data.session, actor=staff, parallel=False)
     return {
         (document.kind, document.candidate_id): document
         for document in IssuedDocument.objects.filter(session=data.session).defer("pdf")
@@ -296,7 +296,7 @@ def test_a_withdrawn_result_is_never_issued_again_and_new_documents_leave_it_out
     assert new.status == DocumentStatus.VALID
 
     # A batch issues nothing for the withdrawn slot and finishes.
-    documents.issue_missing(data.session, actor=staff_user, parallel=False)
+    documents.documents_issue_missing(session=data.session, actor=staff_user, parallel=False)
     assert not IssuedDocument.objects.filter(
         session=data.session, candidate=data.second, kind=DocumentKind.RESULTS, status=DocumentStatus.VALID
     ).exists()
@@ -336,7 +336,7 @@ def test_a_withdrawn_block_can_be_earned_again_and_the_certificate_with_a_new_nu
     _withdraw(data.first, staff_user, award=True, numbers=(2,))
     _evaluate_again(data, staff_user, trainer_user, (2,), data.enrolments)
     jury = make_jury(staff_user, president_user, numbers=(2,), day=SECOND_JURY_DAY, place="IRUP, salle 2")
-    eligibility = {item.enrolment.candidate_id: item for item in services.eligibilities(jury)}
+    eligibility = {item.enrolment.candidate_id: item for item in selectors.eligibilities(jury)}
     # The withdrawn block is examined again; the second candidate still holds block 2.
     assert [block.number for block, _ in eligibility[data.first.pk].examined] == [2]
     assert not eligibility[data.second.pk].eligible

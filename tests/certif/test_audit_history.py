@@ -130,6 +130,19 @@ class TestSessionHistory:
         client.force_login(president_user)
         assert "Enregistrement d'une décision" in section(page_text(client.get(url)), "Historique")
 
+    def test_a_count_named_like_a_reverse_relation_is_read_as_a_count(self, deliberated, staff_client, staff_user):
+        # « documents » is also the session's reverse relation to its issued documents: the page must not take it
+        # for a field of the session (the demo's batch request records exactly this).
+        record_audit(
+            actor=staff_user,
+            action=AuditAction.DOCUMENTS_BATCH_REQUESTED,
+            target=deliberated,
+            after={"documents": 15},
+        )
+        history = section(page_text(staff_client.get(reverse("juries:detail", args=[deliberated.pk]))), "Historique")
+        assert AuditAction.DOCUMENTS_BATCH_REQUESTED.label in history
+        assert "15" in history
+
     def test_the_history_costs_the_same_queries_with_more_events(
         self, deliberated, staff_client, staff_user, django_assert_num_queries
     ):

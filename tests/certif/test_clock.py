@@ -16,7 +16,7 @@ from candidates.models import Candidate, Cohort
 from certif import clock
 from certif.demo import history_at
 from certif.models import AuditEvent
-from juries import services
+from juries import selectors, services
 from juries.models import JurySession
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
 
@@ -86,7 +86,7 @@ def test_refused_where_debug_is_off_and_seed_demo_then_writes_nothing(db, settin
 
 
 def test_the_setting_comes_from_debug_alone():
-    text = (ROOT / "certif" / "settings.py").read_text(encoding="utf-8")
+    text = (ROOT / "config" / "settings.py").read_text(encoding="utf-8")
     assert re.search(r"^DEMO_HISTORY_ALLOWED = DEBUG$", text, re.MULTILINE)
 
 
@@ -119,7 +119,7 @@ def test_the_services_date_what_they_write_by_that_clock(staff_user, trainer_use
     present_all(session, enrolments, staff_user)
     with clock.replaying_history(at=PAST - datetime.timedelta(days=1)):
         decide_all(session, president_user)
-        assert any("ne peut pas être signée avant ce jour" in p for p in services.sign_off_problems(session))
+        assert any("ne peut pas être signée avant ce jour" in p for p in selectors.sign_off_problems(session))
     with clock.replaying_history(at=PAST):
         services.jury_session_sign_off(session=session, signed_by=president_user)
     session = JurySession.objects.get(pk=session.pk)

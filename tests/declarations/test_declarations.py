@@ -1,4 +1,4 @@
-"""Holder declaration to the Caisse des Dépôts (issue 7, first part): the flux XML cpf-1.1.2.xsd."""
+"""Holder declaration to the Caisse des Dépôts: the flux XML cpf-1.1.2.xsd."""
 
 import datetime
 import hashlib
@@ -60,7 +60,7 @@ def award_for(candidate, certification, *, number=None, awarded_on=AWARDED_ON):
 def holder(staff_user, certification, *, pathway="formation-continue", cohort=None, **identity):
     candidate = make_candidate(staff_user, **identity)
     cohort = cohort or make_cohort(staff_user, pathway_code=pathway)
-    candidate_services.enrol(candidate=candidate, cohort=cohort, actor=staff_user, enrolled_on=D(2025, 9, 1))
+    candidate_services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user, enrolled_on=D(2025, 9, 1))
     return award_for(candidate, certification)
 
 

@@ -1,4 +1,4 @@
-"""Issue 6: documents (minutes, results statements, attestations, certificates) as PDF/A, verifiable by anyone.
+"""Documents (minutes, results statements, attestations, certificates) as PDF/A, verifiable by anyone.
 
 Every PDF is read back with pypdf: its text, page count, metadata, PDF/A claims and embedded fonts.
 """
@@ -661,9 +661,9 @@ class TestPages:
         self, staff_user, trainer_user, president_user, client, django_assert_num_queries
     ):
         small = signed_session(staff_user, trainer_user, president_user, count=2, name="Petite")
-        documents.issue_missing(small.session, actor=staff_user, parallel=False)
+        documents.documents_issue_missing(session=small.session, actor=staff_user, parallel=False)
         large = signed_session(staff_user, trainer_user, president_user, count=6, name="Grande", numbers=(1, 2))
-        documents.issue_missing(large.session, actor=staff_user, parallel=False)
+        documents.documents_issue_missing(session=large.session, actor=staff_user, parallel=False)
         documents.document_revoke(
             document=IssuedDocument.objects.filter(session=large.session).first(), reason="essai", actor=staff_user
         )

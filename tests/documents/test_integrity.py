@@ -18,7 +18,7 @@ from config.integrity import integrity_report
 from documents import services as documents
 from documents.models import DocumentKind
 from juries.models import Decision
-from juries.services import decisions_fingerprint
+from juries.selectors import decisions_fingerprint
 from tests.signed_world import signed_world
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Issue 4: evaluation sessions and grids — trainers enter levels, the application proposes each block's outcome."""
+"""Evaluation sessions and grids — trainers enter levels, the application proposes each block's outcome."""
 
 import datetime
 import json
@@ -18,7 +18,7 @@ from certif import services as referential
 from certif.demo import create_demo_accounts
 from certif.models import AuditEvent, Grid, RatingScale
 from certif.roles import Role
-from evaluation import services
+from evaluation import selectors, services
 from evaluation.demo import PLACEHOLDER, create_demo_evaluation
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, EvaluationSession, LevelEntry
 from tests.conftest import make_user
@@ -37,7 +37,7 @@ def complete_grid(block, actor):
 
 def enrol_many(cohort, actor, count, **overrides):
     return [
-        candidate_services.enrol(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor)
+        candidate_services.enrolment_create(candidate=make_candidate(actor, **overrides), cohort=cohort, actor=actor)
         for _ in range(count)
     ]
 
@@ -62,7 +62,7 @@ def grid_data(block_evaluation, levels: dict, comments: dict | None = None, vers
         (e.enrolment_id, e.competence_id): e for e in LevelEntry.objects.filter(block_evaluation=block_evaluation)
     }
     data, state = {}, {}
-    enrolments = [e for e in services.cohort_enrolments(block_evaluation.session.cohort) if e.can_be_evaluated]
+    enrolments = [e for e in selectors.cohort_enrolments(block_evaluation.session.cohort) if e.can_be_evaluated]
     for enrolment in enrolments:
         for competence in block_evaluation.grid.competences.all():
             entry = entries.get((enrolment.pk, competence.pk))
@@ -125,7 +125,7 @@ def be2(session):
 
 @pytest.fixture
 def enrolments(cohort):
-    return list(services.cohort_enrolments(cohort))
+    return list(selectors.cohort_enrolments(cohort))
 
 
 class TestOpeningASession:

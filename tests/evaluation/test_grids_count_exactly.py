@@ -26,6 +26,7 @@ from certif import services as referential
 from certif.models import AuditEvent, Block, Competence, Grid
 from certif.referential import read_referential_file
 from certif.rules import GridOverfullError, Outcome, Threshold, ThresholdKind, block_outcome
+from evaluation import selectors as evaluation_selectors
 from evaluation import services as evaluation
 from evaluation.models import EvaluationSession
 from tests.factories import complete_grids, enrol_many, make_cohort
@@ -186,7 +187,7 @@ def test_three_of_five_at_c_is_never_proposed_as_validated(blocks, cohort, staff
             [block_evaluation.grid_id],
         )
     with pytest.raises(GridOverfullError):
-        evaluation.proposal(block_evaluation, ["C", "C", "C", "D", "D"])
+        evaluation_selectors.proposal(block_evaluation, ["C", "C", "C", "D", "D"])
 
 
 def test_removing_the_surplus_competence_on_the_block_page_completes_the_grid(staff_client, staff_user, blocks):

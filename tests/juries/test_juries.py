@@ -1,4 +1,4 @@
-"""Issue 5: juries — composition rules, deliberation and the president's sign-off."""
+"""Juries — composition rules, deliberation and the president's sign-off."""
 
 import datetime
 import re
@@ -16,7 +16,7 @@ from candidates.models import AcquiredBlock, AcquiredBlockSource, CertificationA
 from certif.models import AuditEvent, JuryCompositionRule
 from certif.roles import Role
 from certif.security import check_signature_password
-from juries import services
+from juries import selectors, services
 from juries.composition import composition_violations
 from juries.models import Decision, JuryMember, JurySession, JurySessionStatus, MemberCategory, Presentation, Recusal
 from tests.conftest import make_user
@@ -312,7 +312,7 @@ class TestConflictsOfInterest:
             candidate=SimpleNamespace(employer_name=""), tutor_name="", vae_accompanist="Sophie Marchand (IRUP)"
         )
         member = JuryMember(name="sophie  marchand", organisation="IRUP", category=TRAINER)
-        assert services.file_links(member, enrolment, set()) == ["accompagnateur VAE du candidat"]
+        assert selectors.file_links(member, enrolment, set()) == ["accompagnateur VAE du candidat"]
 
 
 class TestDeliberation:
@@ -671,9 +671,9 @@ class TestCertification:
         assert AuditEvent.objects.filter(action="certification.awarded").count() == 2
 
     def test_numbers_are_never_reused(self, certification):
-        assert services.next_certificate_number(certification, 2024) == "MPES-2024-0001"
-        assert services.next_certificate_number(certification, 2024) == "MPES-2024-0002"
-        assert services.next_certificate_number(certification, 2025) == "MPES-2025-0001"
+        assert services.certificate_number_next(certification=certification, year=2024) == "MPES-2024-0001"
+        assert services.certificate_number_next(certification=certification, year=2024) == "MPES-2024-0002"
+        assert services.certificate_number_next(certification=certification, year=2025) == "MPES-2025-0001"
 
 
 class TestHomeAndQueryCounts:
@@ -800,15 +800,15 @@ class TestDemo:
         # Thomas Giraud's tutor and employer stands aside; a substitute of her category takes her seat.
         giraud = Presentation.objects.get(session=first, enrolment__candidate__birth_name="Giraud")
         assert giraud.recusals.get().member.name == "Sylvie Rochette"
-        panel = services.presentation_panels(first, list(first.members.all()), [giraud])[giraud.pk]
+        panel = selectors.presentation_panels(first, list(first.members.all()), [giraud])[giraud.pk]
         assert panel.is_valid
         assert [(seat.member.name, seat.replaces.name) for seat in panel.replacements] == [
             ("Nadine Peyrard", "Sylvie Rochette")
         ]
 
         # Ready to deliberate: nothing but the decisions is missing, and the president signs it now.
-        assert services.session_violations(ready) == [] and ready.presentations.count() == 8
-        (problem,) = services.sign_off_problems(ready)
+        assert selectors.session_violations(ready) == [] and ready.presentations.count() == 8
+        (problem,) = selectors.sign_off_problems(ready)
         assert problem.startswith("30 décisions manquent")
         president = first.members.get(is_president=True).user
         decide_all(ready, president)

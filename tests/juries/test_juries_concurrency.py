@@ -1,4 +1,4 @@
-"""Issue 5: sign-off under concurrency, on PostgreSQL (two real connections, row locks)."""
+"""Sign-off under concurrency, on PostgreSQL (two real connections, row locks)."""
 
 import datetime
 import threading

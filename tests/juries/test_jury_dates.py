@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from certif import services as referential
 from certif.models import AuditEvent, Registration
-from juries import services
+from juries import selectors, services
 from juries.models import JurySession, JurySessionStatus
 from tests.factories import JURY_DAY, decide_all, evaluated_cohort, make_jury, present_all
 
@@ -61,10 +61,10 @@ class TestNotSignedBeforeItsDay:
         session = prepared(staff_user, president_user, evaluated, later)
         decide_all(session, president_user)
         message = (
-            f"Le jury siège le {services._d(later)} : sa session ne peut pas être signée avant ce jour "
-            f"(nous sommes le {services._d(TODAY)})."
+            f"Le jury siège le {selectors.french_day(later)} : sa session ne peut pas être signée avant ce jour "
+            f"(nous sommes le {selectors.french_day(TODAY)})."
         )
-        assert services.sign_off_problems(session) == [message]
+        assert selectors.sign_off_problems(session) == [message]
         with pytest.raises(ValidationError) as error:
             services.jury_session_sign_off(session=session, signed_by=president_user)
         assert error.value.messages == [message]
@@ -93,7 +93,7 @@ class TestNotSignedBeforeItsDay:
     def test_signing_after_the_jurys_day_is_allowed(self, staff_user, president_user, evaluated):
         session = prepared(staff_user, president_user, evaluated, JURY_DAY)
         decide_all(session, president_user)
-        assert services.sign_off_problems(session) == []
+        assert selectors.sign_off_problems(session) == []
         services.jury_session_sign_off(session=session, signed_by=president_user)
         assert JurySession.objects.get(pk=session.pk).signed_at.date() > JURY_DAY
 
@@ -101,8 +101,8 @@ class TestNotSignedBeforeItsDay:
 class TestPlanning:
     def test_not_more_than_two_years_ahead_error_next_to_the_date(self, staff_client, certification, staff_user):
         latest = TODAY.replace(year=TODAY.year + 2) if (TODAY.month, TODAY.day) != (2, 29) else None
-        assert latest is None or services.latest_plannable_date() == latest
-        too_far = services.latest_plannable_date() + datetime.timedelta(days=1)
+        assert latest is None or selectors.latest_plannable_date() == latest
+        too_far = selectors.latest_plannable_date() + datetime.timedelta(days=1)
         response = staff_client.post(
             reverse("juries:create"),
             {"date": too_far.isoformat(), "place": "IRUP", "blocks": [certification.blocks.get(number=1).pk]},
@@ -111,13 +111,13 @@ class TestPlanning:
         form = response.context["form"]
         assert form.errors["date"] == [
             "Un jury ne se prévoit pas plus de deux ans à l'avance : choisissez une date au plus tard le "
-            f"{services._d(services.latest_plannable_date())}."
+            f"{selectors.french_day(selectors.latest_plannable_date())}."
         ]
         assert 'id="error_1_id_date"' in response.content.decode()  # under the date field
         assert not JurySession.objects.exists()
         session = services.jury_session_create(
             certification=certification,
-            date=services.latest_plannable_date(),
+            date=selectors.latest_plannable_date(),
             place="IRUP",
             blocks=certification.blocks.filter(number=1),
             actor=staff_user,

@@ -12,7 +12,7 @@ from candidates import services as candidate_services
 from certif.models import Block
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
-from juries import services
+from juries import selectors, services
 from juries.models import Decision, Presentation
 from tests.factories import decide_all, evaluated_cohort, fill_and_submit, make_cohort, make_jury
 
@@ -50,7 +50,7 @@ def _open_decision(presentation, number, **extra):
 
 def test_the_service_refuses_and_says_where(setting, staff_user):
     first, second, enrolment, other, _ = setting
-    by_enrolment = {item.enrolment.pk: item for item in services.eligibilities(second)}
+    by_enrolment = {item.enrolment.pk: item for item in selectors.eligibilities(second)}
     assert not by_enrolment[enrolment.pk].eligible
     assert " ; ".join(by_enrolment[enrolment.pk].reasons) == REASONS
     assert by_enrolment[other.pk].eligible
@@ -75,7 +75,7 @@ def test_through_another_enrolment_of_the_same_candidate(setting, staff_user, tr
     """A candidate enrolled twice is still one person: their second enrolment cannot take them before a jury again."""
     first, _, enrolment, _, _ = setting
     cohort = make_cohort(staff_user, trainers=[trainer_user])
-    again = candidate_services.enrol(candidate=enrolment.candidate, cohort=cohort, actor=staff_user)
+    again = candidate_services.enrolment_create(candidate=enrolment.candidate, cohort=cohort, actor=staff_user)
     session = evaluation.evaluation_session_open(
         cohort=cohort,
         blocks=Block.objects.filter(certification__rncp_code="16204", number__in=(1, 2)),
@@ -86,7 +86,7 @@ def test_through_another_enrolment_of_the_same_candidate(setting, staff_user, tr
     )
     for be in BlockEvaluation.objects.filter(session=session).select_related("grid"):
         fill_and_submit(be, [again], trainer_user, "A")
-    (item,) = services.eligibilities(first, [again])
+    (item,) = selectors.eligibilities(first, [again])
     assert " ; ".join(item.reasons) == REASONS
     with pytest.raises(ValidationError, match="déjà présenté au jury du 14 juin 2022"):
         services.presentation_add(session=first, enrolment=again, actor=staff_user)
@@ -131,7 +131,7 @@ def test_the_sign_off_closes_the_decisions_before_the_session_is_signed(setting,
     services.jury_session_sign_off(session=first, signed_by=president_user)
     assert not Decision.objects.filter(presentation__session=first, is_open=True).exists()
     # Signed, the first jury no longer holds the candidate: what stops them now is that the blocks are acquired.
-    (item,) = services.eligibilities(second, [enrolment])
+    (item,) = selectors.eligibilities(second, [enrolment])
     assert item.reasons == ["tous les blocs de la session sont déjà acquis"]
     presentation = Presentation.objects.create(session=second, enrolment=enrolment, presented_by=staff_user)
     assert _open_decision(presentation, 1).is_open  # the constraint no longer stands in the way

@@ -12,7 +12,7 @@ from candidates import services as candidate_services
 from certif.models import AuditEvent
 from documents.models import IssuedDocument
 from documents.services import document_issue
-from juries import services
+from juries import selectors, services
 from juries.composition import deliberating_panel, panel_problem
 from juries.models import JuryMember, JurySessionStatus, MemberCategory
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
@@ -102,7 +102,7 @@ class TestSessions:
     ):
         session, (first, second) = linked
         name = second.candidate.full_name
-        problem, missing = services.sign_off_problems(session)
+        problem, missing = selectors.sign_off_problems(session)
         assert missing.startswith("4 décisions manquent")
         assert problem.startswith(f"{name} : le jury qui délibère sur ce candidat ne respecte pas la fiche")
         assert "Marc Dumas (professionnel salarié) ne délibère pas sur ce candidat" in problem

@@ -1,4 +1,4 @@
-"""Issue 7, statistics and exports: every figure of the dashboard checked against a dataset whose answers are
+"""Statistics and exports: every figure of the dashboard checked against a dataset whose answers are
 known by construction, the filters, the charts, the files, the permissions and a query count that does not grow.
 
 The dataset (`build_dataset`), every write through the application's services:

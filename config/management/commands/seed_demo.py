@@ -5,6 +5,7 @@ from candidates.demo import create_demo_candidates
 from certif import clock
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
 from certif.roles import Role
+from certif.text import counted
 from documents.content import french_date
 from documents.demo import create_demo_documents
 from evaluation.demo import complete_demo_grids, create_demo_evaluation
@@ -57,13 +58,14 @@ class Command(BaseCommand):
         if evaluation["sessions"]:
             lines.append(
                 f"Session d'évaluation en cours : {evaluation['sessions']} "
-                f"(dont {evaluation['created_sessions']} créée), grilles partiellement remplies ; "
+                f"(dont {counted(evaluation['created_sessions'], 'créée', 'créées')}), grilles partiellement remplies ; "
                 f"critères de démonstration ajoutés : {placeholders + evaluation['placeholders']}."
             )
         if document_batches:
             lines.append(
-                f"Documents de démonstration demandés au service de production ({document_batches} "
-                "session(s)) : `manage.py db_worker` (lancé par `make run`) les produit en arrière-plan."
+                "Documents de démonstration demandés au service de production "
+                f"({counted(document_batches, 'session', 'sessions')}) : `manage.py db_worker` (lancé par `make run`) "
+                "les produit en arrière-plan."
             )
         lines.append(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for spec in DEMO_ACCOUNTS:

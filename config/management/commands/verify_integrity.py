@@ -1,10 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from certif.text import counted
 from config.integrity import integrity_report
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count in (0, 1) else plural}"
 
 
 class Command(BaseCommand):
@@ -17,15 +14,15 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = integrity_report()
         self.stdout.write(
-            f"Vérification de l'intégrité : {_plural(len(report.sessions), 'session de jury signée', 'sessions de jury signées')}, "
-            f"{_plural(report.documents_checked, 'document émis', 'documents émis')}, "
-            f"{_plural(report.declarations_checked, 'déclaration à la Caisse des Dépôts', 'déclarations à la Caisse des Dépôts')}."
+            f"Vérification de l'intégrité : {counted(len(report.sessions), 'session de jury signée', 'sessions de jury signées')}, "
+            f"{counted(report.documents_checked, 'document émis', 'documents émis')}, "
+            f"{counted(report.declarations_checked, 'déclaration à la Caisse des Dépôts', 'déclarations à la Caisse des Dépôts')}."
         )
         for item in report.sessions:
             if item.ok:
                 self.stdout.write(
                     f"OK  {item.label} : empreinte des décisions vérifiée, "
-                    f"{_plural(item.documents_checked, 'document vérifié', 'documents vérifiés')}."
+                    f"{counted(item.documents_checked, 'document vérifié', 'documents vérifiés')}."
                 )
             for problem in item.fingerprint_problems + item.document_problems:
                 self.stdout.write(self.style.ERROR(f"ÉCART  {item.label} : {problem}"))
@@ -33,7 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"ÉCART  {problem}"))
         if not report.ok:
             raise CommandError(
-                f"{_plural(len(report.problems), 'anomalie trouvée', 'anomalies trouvées')} : ce qui est conservé ne "
+                f"{counted(len(report.problems), 'anomalie trouvée', 'anomalies trouvées')} : ce qui est conservé ne "
                 "correspond plus à ce qui a été signé. Conservez la base en l'état et comparez-la à la dernière "
                 "sauvegarde avant toute correction."
             )
