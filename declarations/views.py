@@ -15,6 +15,7 @@ from certif.selectors import current_certification
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
+from declarations import selectors
 from declarations import services as declarations
 from declarations.forms import DeclarantSettingsForm, HolderSelectionForm
 from declarations.models import CdcDeclarantSettings, HolderDeclaration
@@ -26,15 +27,15 @@ declare_holders_required = permission_required("declarations.declare_holders", r
 class HolderRow:
     award: CertificationAward
     missing: list[str]
-    access_mode: declarations.AccessMode | None
+    access_mode: selectors.AccessMode | None
 
 
 def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[HolderRow], list[HolderRow]]:
     """(never declared, declared before, incomplete file, withdrawn) — complete rows in force only in the first two;
     a withdrawn certificate is never offered for declaration, only listed (flagged when it was declared before)."""
     rows = [
-        HolderRow(award, declarations.missing_data(award), declarations.access_mode_of(award))
-        for award in declarations.holder_queryset(certification)
+        HolderRow(award, selectors.missing_data(award), selectors.access_mode_of(award))
+        for award in selectors.holder_queryset(certification)
     ]
     withdrawn = [row for row in rows if row.award.is_withdrawn]
     rows = [row for row in rows if not row.award.is_withdrawn]

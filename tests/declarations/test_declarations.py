@@ -15,6 +15,7 @@ from candidates import services as candidate_services
 from candidates.demo import create_demo_candidates
 from candidates.models import Candidate, CertificationAward
 from certif.models import AccessPathway, AuditEvent
+from declarations import selectors as declaration_selectors
 from declarations import services as declarations
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 from tests.factories import make_candidate, make_cohort
@@ -180,8 +181,8 @@ def test_every_pathway_maps_to_a_modalite_of_the_xsd(certification):
     allowed = set(tree.xpath("//xsd:simpleType[@name='modaliteAcces']//xsd:enumeration/@value", namespaces=xsd))
     vae_routes = set(tree.xpath("//xsd:simpleType[@name='voieAccesVAE']//xsd:enumeration/@value", namespaces=xsd))
     codes = set(AccessPathway.objects.filter(certification=certification).values_list("code", flat=True))
-    assert codes == set(declarations.PATHWAY_ACCESS_MODES)
-    for mode in declarations.PATHWAY_ACCESS_MODES.values():
+    assert codes == set(declaration_selectors.PATHWAY_ACCESS_MODES)
+    for mode in declaration_selectors.PATHWAY_ACCESS_MODES.values():
         assert mode.modalite in allowed
         assert (mode.vae_route in vae_routes) if mode.modalite == "VAE" else mode.vae_route is None
 
@@ -230,17 +231,17 @@ def test_incomplete_holder_is_listed_and_excluded(staff_client, staff_user, cert
 
 def test_missing_data_says_what_is_missing(staff_user, certification):
     award = holder(staff_user, certification, birth_insee_code="")
-    award = declarations.holder_queryset(certification).get(pk=award.pk)
-    assert declarations.missing_data(award) == [
+    award = declaration_selectors.holder_queryset(certification).get(pk=award.pk)
+    assert declaration_selectors.missing_data(award) == [
         "code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"
     ]
     award.candidate.birth_country = "Belgique"
-    assert declarations.missing_data(award) == []
+    assert declaration_selectors.missing_data(award) == []
     award.candidate.birth_country = " "  # not stored by the model (required), but never trusted either
-    assert declarations.missing_data(award) == ["pays de naissance"]
+    assert declaration_selectors.missing_data(award) == ["pays de naissance"]
     award.candidate.birth_country = "Belgique"
     award.candidate.birth_name = "X" * 61
-    assert declarations.missing_data(award) == ["nom de naissance trop long (61 caractères ; 60 au plus)"]
+    assert declaration_selectors.missing_data(award) == ["nom de naissance trop long (61 caractères ; 60 au plus)"]
 
 
 # — Birth commune: the INSEE code, or the postal code when the INSEE code is unknown —

@@ -121,7 +121,7 @@ def test_a_stored_pdf_whose_bytes_changed_is_reported(world, staff_client):
     tamper(
         "UPDATE juries_issueddocument SET pdf = %s WHERE id = %s",
         [b"%PDF-1.7 faux", world.results.pk],
-        "juries.IssuedDocument:issued_document",
+        "documents.IssuedDocument:issued_document",
     )
     output, error = verify()
     assert error is not None
@@ -150,7 +150,7 @@ def test_a_holder_declaration_whose_flux_changed_is_reported(world):
     tamper(
         "UPDATE certif_holderdeclaration SET xml = %s WHERE id = %s",
         [b"<flux/>", world.declaration.pk],
-        "certif.HolderDeclaration:write_once",
+        "declarations.HolderDeclaration:write_once",
     )
     output, error = verify()
     assert error is not None

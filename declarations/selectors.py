@@ -1,0 +1,141 @@
+"""Reads of the holders' declaration: which awards a page or a flux lists, what each holder's file lacks, and the
+access mode each holder is declared under."""
+
+import unicodedata
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
+
+from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
+from certif.models import Certification
+from certif.validation import forbidden_character
+
+
+@dataclass(frozen=True)
+class AccessMode:
+    modalite: str  # modalitesInscription/modaliteAcces
+    vae_route: str | None = None  # modalitesInscription/voieAccessVAE, only with VAE
+    label: str = ""
+
+
+# AccessPathway.code → modaliteAcces (enumeration `modaliteAcces` of the XSD).
+PATHWAY_ACCESS_MODES: dict[str, AccessMode] = {
+    "formation-initiale": AccessMode("FORMATION_INITIALE_HORS_APPRENTISSAGE", label="Formation initiale"),
+    "apprentissage": AccessMode("FORMATION_INITIALE_APPRENTISSAGE", label="Apprentissage"),
+    "formation-continue": AccessMode(
+        "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION", label="Formation continue"
+    ),
+    "professionnalisation": AccessMode(
+        "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION", label="Contrat de professionnalisation"
+    ),
+    "candidature-individuelle": AccessMode("CANDIDAT_LIBRE", label="Candidat libre"),
+    # The application records no congé VAE: a VAE is declared as the ordinary route.
+    "vae": AccessMode("VAE", vae_route="VAE_CLASSIQUE", label="VAE"),
+}
+
+FRANCE = "france"
+MISSING_BIRTH_COMMUNE_CODE = "code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"
+
+
+def holder_queryset(certification: Certification):
+    """The certification's awards with what a declaration page and a flux need, in a fixed number of queries.
+
+    `certified_enrolment_id`: the enrolment presented to the jury session that awarded the certification
+    (None for an award without a session, e.g. history taken over); `declared_count` / `last_declared_at`:
+    earlier declarations of this award.
+    """
+    from juries.models import Presentation
+
+    certified_enrolment = Presentation.objects.filter(
+        session_id=OuterRef("jury_session_link__session_id"), enrolment__candidate_id=OuterRef("candidate_id")
+    ).values("enrolment_id")[:1]
+    return (
+        CertificationAward.objects.filter(certification=certification)
+        .select_related("candidate", "withdrawal")
+        .prefetch_related(
+            Prefetch(
+                "candidate__enrolments",
+                queryset=Enrolment.objects.select_related("cohort__pathway").order_by("-enrolled_on", "-pk"),
+            )
+        )
+        .annotate(
+            certified_enrolment_id=Subquery(certified_enrolment),
+            declared_count=Count("declaration_lines"),
+            last_declared_at=Max("declaration_lines__declaration__created_at"),
+        )
+        .order_by("candidate__birth_name", "candidate__first_name", "number")
+    )
+
+
+def enrolment_of(award: CertificationAward) -> Enrolment | None:
+    """The enrolment the holder was certified through; when unknown, the most recent one not withdrawn."""
+    enrolments = list(award.candidate.enrolments.all())  # prefetched, newest first
+    certified_id = getattr(award, "certified_enrolment_id", None)
+    for enrolment in enrolments:
+        if enrolment.pk == certified_id:
+            return enrolment
+    active = [enrolment for enrolment in enrolments if enrolment.status != EnrolmentStatus.WITHDRAWN]
+    return next(iter(active or enrolments), None)
+
+
+def access_mode_of(award: CertificationAward) -> AccessMode | None:
+    enrolment = enrolment_of(award)
+    return PATHWAY_ACCESS_MODES.get(enrolment.cohort.pathway.code) if enrolment else None
+
+
+def _born_abroad(candidate) -> bool:
+    return bool(candidate.birth_country.strip()) and _fold(candidate.birth_country) != FRANCE
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.strip()).encode("ascii", "ignore").decode().casefold()
+
+
+def _too_long(label: str, value: str, limit: int) -> str | None:
+    return f"{label} trop long ({len(value)} caractères ; {limit} au plus)" if len(value) > limit else None
+
+
+def missing_data(award: CertificationAward) -> list[str]:
+    """What the holder's file lacks for the flux (in French), empty when the holder can be declared."""
+    candidate = award.candidate
+    problems = []
+    if not candidate.birth_name.strip():
+        problems.append("nom de naissance")
+    if not candidate.first_name.strip():
+        problems.append("prénom")
+    if candidate.sex not in ("F", "M"):
+        problems.append("sexe")
+    if candidate.birth_date is None:
+        problems.append("date de naissance")
+    elif not 1900 <= candidate.birth_date.year <= 2099:
+        problems.append("date de naissance (année entre 1900 et 2099 attendue)")
+    if not candidate.birth_insee_code and not candidate.birth_postal_code:
+        if not candidate.birth_country.strip():
+            problems.append("pays de naissance")
+        elif not _born_abroad(candidate):
+            problems.append(MISSING_BIRTH_COMMUNE_CODE)
+    for label, value, limit in (
+        ("nom de naissance", candidate.birth_name.strip(), 60),
+        ("nom d'usage", candidate.usage_name.strip(), 60),
+        ("pays de naissance", candidate.birth_country.strip() if _born_abroad(candidate) else "", 60),
+    ):
+        if problem := _too_long(label, value, limit):
+            problems.append(problem)
+    if not award.number.strip():
+        problems.append("numéro de certificat")
+    # Recorded before the input rules refused them, a control character would make lxml refuse the whole flux.
+    for label, value in (
+        ("nom de naissance", candidate.birth_name),
+        ("nom d'usage", candidate.usage_name),
+        ("prénom", candidate.first_name),
+        ("deuxième prénom", candidate.second_first_name),
+        ("troisième prénom", candidate.third_first_name),
+        ("commune de naissance", candidate.birth_commune),
+        ("code INSEE de naissance", candidate.birth_insee_code),
+        ("code postal de naissance", candidate.birth_postal_code),
+        ("pays de naissance", candidate.birth_country),
+        ("numéro de certificat", award.number),
+    ):
+        if problem := forbidden_character(value):
+            problems.append(f"{label} ({problem})")
+    return problems
