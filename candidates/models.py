@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from certif.guards import FrozenRowsQuerySet, WriteOnceModel, write_once_trigger
-from certif.models import AccessPathway, Block, Certification, PreparationPlace
+from certif.models import AccessPathway, Block, BlockCorrespondence, Certification, PreparationPlace
 from certif.permissions import is_staff, is_trainer
 from certif.validation import InputRulesMixin
 
@@ -266,6 +266,7 @@ class Enrolment(InputRulesMixin, models.Model):
 class AcquiredBlockSource(models.TextChoices):
     JURY = "jury", "Décision de jury"
     IMPORT = "import", "Reprise d'historique"
+    CORRESPONDENCE = "correspondence", "Correspondance avec une fiche précédente"
 
 
 class AcquiredBlockQuerySet(FrozenRowsQuerySet):
@@ -289,7 +290,7 @@ class AcquiredBlock(InputRulesMixin, WriteOnceModel):
     candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="acquired_blocks")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="acquisitions", verbose_name="bloc")
     acquired_on = models.DateField("acquis le")
-    source = models.CharField("origine", max_length=10, choices=AcquiredBlockSource.choices)
+    source = models.CharField("origine", max_length=20, choices=AcquiredBlockSource.choices)
     import_source = models.CharField(
         "source de la reprise", max_length=255, blank=True, help_text="Par exemple « PV du jury du 12 juin 2019 »."
     )
@@ -472,3 +473,39 @@ class WithdrawnBlock(WriteOnceModel):
 
     def __str__(self):
         return f"{self.acquired_block} (retiré)"
+
+
+ORIGIN_REFUSED = (
+    "L'origine d'un bloc acquis par correspondance est définitive : elle ne peut être ni modifiée ni supprimée."
+)
+
+
+class AcquiredBlockOrigin(WriteOnceModel):
+    """What a block held by correspondence rests on: one acquisition of the previous fiche, through one row of the
+    correspondence table (a block given by several previous blocks has one origin per previous block)."""
+
+    change_refused = delete_refused = ORIGIN_REFUSED
+
+    acquired_block = models.ForeignKey(
+        AcquiredBlock, on_delete=models.PROTECT, related_name="origins", verbose_name="bloc acquis par correspondance"
+    )
+    correspondence = models.ForeignKey(
+        BlockCorrespondence, on_delete=models.PROTECT, related_name="uses", verbose_name="correspondance"
+    )
+    previous_acquisition = models.ForeignKey(
+        AcquiredBlock, on_delete=models.PROTECT, related_name="carried_into", verbose_name="bloc acquis d'origine"
+    )
+
+    class Meta:
+        verbose_name = "origine d'un bloc acquis par correspondance"
+        verbose_name_plural = "origines des blocs acquis par correspondance"
+        ordering = ["acquired_block", "previous_acquisition__block__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["acquired_block", "previous_acquisition"], name="unique_acquired_block_origin"
+            )
+        ]
+        triggers = [write_once_trigger(change=ORIGIN_REFUSED, delete=ORIGIN_REFUSED)]
+
+    def __str__(self):
+        return f"{self.acquired_block} ← {self.previous_acquisition.block.code}"

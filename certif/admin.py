@@ -19,6 +19,7 @@ from certif.models import (
     AccessPathway,
     AuditEvent,
     Block,
+    BlockCorrespondence,
     Certification,
     Competence,
     Grid,
@@ -266,3 +267,12 @@ class JuryCompositionRuleAdmin(ReadOnlyModelAdmin):
     """The fiche's rule, installed with it (`load_fiche`); the sessions composed under it rest on it."""
 
     list_display = ["certification", "professionals_percent", "trainers_percent"]
+
+
+@admin.register(BlockCorrespondence)
+class BlockCorrespondenceAdmin(ReadOnlyModelAdmin):
+    """Recorded on the successor fiche's page, where each change is audited; frozen once a block was acquired
+    through it."""
+
+    list_display = ["previous_block", "block", "recorded_at", "first_used_at"]
+    list_select_related = ["block__certification", "previous_block__certification"]

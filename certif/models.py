@@ -41,6 +41,9 @@ BLOCK_FROZEN_MESSAGE = (
     "Une évaluation est ouverte ou des résultats ont été signés sur ce bloc : sa règle (seuil, nombre de "
     "compétences) ne peut plus être modifiée, ni le bloc supprimé."
 )
+CORRESPONDENCE_FROZEN_MESSAGE = (
+    "Un bloc a été acquis par cette correspondance : elle ne peut plus être modifiée ni supprimée."
+)
 AUDIT_CHANGE_REFUSED = "Une trace d'audit ne peut pas être modifiée."
 AUDIT_DELETE_REFUSED = "Une trace d'audit ne peut pas être supprimée."
 
@@ -68,6 +71,22 @@ class Certification(InputRulesMixin, models.Model):
     acquired_blocks_validity = models.CharField("validité des composantes acquises", max_length=50)
     statistics = models.CharField("statistiques", max_length=255, blank=True)
     website = models.URLField("site", blank=True)
+    # What France Compétences says of the fiche's place in a line of renewals, as RNCP codes (« RNCP16204 »): a
+    # predecessor or successor need not be installed here.
+    previous_rncp_codes = models.JSONField("fiches précédentes (codes RNCP)", default=list, blank=True)
+    next_rncp_codes = models.JSONField("fiches suivantes (codes RNCP)", default=list, blank=True)
+    last_delivery_date = models.DateField(
+        "date limite de délivrance",
+        null=True,
+        blank=True,
+        help_text="Après ce jour, aucun jury de cette certification ne signe (France Compétences la donne à la fin "
+        "d'un enregistrement).",
+    )
+    is_example = models.BooleanField(
+        "fiche d'exemple",
+        default=False,
+        help_text="Une fiche illustrative (la démonstration en installe une), signalée comme telle sur chaque page.",
+    )
 
     class Meta:
         verbose_name = "certification"
@@ -176,7 +195,7 @@ class Registration(InputRulesMixin, models.Model):
     (« jusqu'au 05 mars 2018 » and « avec effet au 05 mars 2018 »), which is not an overlap.
     """
 
-    past_event_dates = ("publication_date",)
+    past_event_dates = ("publication_date", "decision_date")
     planned_event_dates = ("in_force_from", "in_force_until")
     planning_horizon_years = 10  # a renewal is recorded ahead of a period of up to five years, sometimes extended
 
@@ -186,6 +205,7 @@ class Registration(InputRulesMixin, models.Model):
         "publication", max_length=255, blank=True, help_text="Par exemple « Journal Officiel du 17 avril 2018 »."
     )
     publication_date = models.DateField("date de publication", null=True, blank=True)
+    decision_date = models.DateField("date de la décision", null=True, blank=True)
     in_force_from = models.DateField("en vigueur du")
     in_force_until = models.DateField("jusqu'au")
     level_note = models.CharField("niveau enregistré", max_length=50, blank=True)
@@ -633,6 +653,61 @@ class ScaleLevel(InputRulesMixin, FrozenRowsModel):
         return self.label
 
 
+class BlockCorrespondenceQuerySet(FrozenRowsQuerySet["BlockCorrespondence"]):
+    def in_use(self):
+        return self.filter(first_used_at__isnull=False)
+
+
+class BlockCorrespondence(FrozenRowsModel):
+    """One block of a previous fiche that gives a block of its successor, as the certifier declares it.
+
+    A new block with several rows is given by holding all their previous blocks together; a new block with none has
+    no correspondence. A row is frozen from the first time a candidate holds the new block through it.
+    """
+
+    frozen_when = models.Q(first_used_at__isnull=False)
+    change_refused = delete_refused = CORRESPONDENCE_FROZEN_MESSAGE
+
+    block = models.ForeignKey(
+        Block, on_delete=models.PROTECT, related_name="correspondences", verbose_name="bloc de la nouvelle fiche"
+    )
+    previous_block = models.ForeignKey(
+        Block,
+        on_delete=models.PROTECT,
+        related_name="successor_correspondences",
+        verbose_name="bloc de la fiche précédente",
+    )
+    recorded_at = models.DateTimeField("enregistrée le", default=timezone.now)
+    first_used_at = models.DateTimeField("première utilisation", null=True, blank=True)
+
+    objects = BlockCorrespondenceQuerySet.as_manager()  # type: ignore[misc]
+
+    class Meta:
+        verbose_name = "correspondance de blocs"
+        verbose_name_plural = "correspondances de blocs"
+        ordering = ["block__certification", "block__number", "previous_block__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["block", "previous_block"],
+                name="unique_block_correspondence",
+                violation_error_message="Cette correspondance est déjà enregistrée.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(block=models.F("previous_block")), name="block_correspondence_two_blocks"
+            ),
+        ]
+        triggers = [
+            frozen_rows_trigger(
+                condition="OLD.first_used_at IS NOT NULL",
+                change=CORRESPONDENCE_FROZEN_MESSAGE,
+                delete=CORRESPONDENCE_FROZEN_MESSAGE,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.previous_block.code} → {self.block.code}"
+
+
 class AuditAction(models.TextChoices):
     """Every action an audit trace may record, with the label the history shows. The values are the codes stored in
     `AuditEvent.action` since the first trace: never rename one, add a member instead."""
@@ -650,6 +725,8 @@ class AuditAction(models.TextChoices):
     ENROLMENT_ADMISSIBILITY_DECIDED = "enrolment.admissibility_decided", "Décision de recevabilité"
     ACQUIRED_BLOCK_IMPORTED = "acquired_block.imported", "Reprise d'historique d'un bloc acquis"
     ACQUIRED_BLOCK_FROM_JURY = "acquired_block.from_jury", "Bloc acquis sur décision du jury"
+    ACQUIRED_BLOCK_BY_CORRESPONDENCE = "acquired_block.by_correspondence", "Bloc acquis par correspondance"
+    ENROLMENT_TRANSFERRED = "enrolment.transferred", "Transfert vers la nouvelle fiche"
     CERTIFICATION_AWARDED = "certification.awarded", "Délivrance de la certification"
     # Referential
     REFERENTIAL_CERTIFICATION_CHANGED = "referential.certification_changed", "Modification de la description"
@@ -663,6 +740,12 @@ class AuditAction(models.TextChoices):
     REFERENTIAL_COMPETENCE_REMOVED = "referential.competence_removed", "Retrait d'une compétence de la grille"
     REFERENTIAL_SCALE_CHANGED = "referential.scale_changed", "Modification de l'échelle de niveaux"
     REFERENTIAL_SCALE_VERSIONED = "referential.scale_versioned", "Nouvelle version de l'échelle de niveaux"
+    REFERENTIAL_FICHE_IMPORTED = "referential.fiche_imported", "Installation de la fiche depuis France Compétences"
+    REFERENTIAL_FICHE_UPDATED = "referential.fiche_updated", "Mise à jour de la fiche depuis France Compétences"
+    REFERENTIAL_CORRESPONDENCE_CHANGED = (
+        "referential.correspondence_changed",
+        "Modification des correspondances de blocs",
+    )
     # Evaluation
     EVALUATION_SESSION_OPENED = "evaluation.session_opened", "Ouverture de la session d'évaluation"
     EVALUATION_LEVEL_CHANGED = "evaluation.level_changed", "Saisie d'un niveau"

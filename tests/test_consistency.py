@@ -91,6 +91,9 @@ ADMIN_POLICY: dict[str, Policy] = {
     "certif.RatingScale": read_only("edited on the scale page (rating_scale_update / rating_scale_new_version)"),
     "certif.ScaleLevel": not_registered("edited as a whole scale on the scale page"),
     "certif.AuditEvent": read_only("write-once trace"),
+    "certif.BlockCorrespondence": read_only(
+        "recorded on the successor fiche's page (block_correspondences_set), audited; frozen once used"
+    ),
     "declarations.CdcDeclarantSettings": not_registered("/declarations-cdc/ (declarant_settings_save)"),
     "declarations.HolderDeclaration": not_registered(
         "/declarations-cdc/ (holder_declaration_create), kept byte for byte"
@@ -120,6 +123,9 @@ ADMIN_POLICY: dict[str, Policy] = {
     "candidates.CertificationAward": read_only("awarded at a jury's sign-off, with its number"),
     "candidates.Withdrawal": read_only("recorded from the candidate's file (withdrawal_record), write-once"),
     "candidates.WithdrawnBlock": not_registered("written with its withdrawal, shown inside it"),
+    "candidates.AcquiredBlockOrigin": not_registered(
+        "written with the block acquired by correspondence, at the sign-off that awards it; shown on the file"
+    ),
     "documents.WithdrawnDocument": not_registered("written with its withdrawal, shown inside it"),
     # — evaluation —
     "evaluation.EvaluationSession": read_only("opened on its page (evaluation_session_open)"),
