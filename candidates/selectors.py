@@ -1,13 +1,17 @@
 """Reads: what the pages, documents and services show or check, never a write."""
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from candidates.models import (
     AcquiredBlock,
+    AcquiredBlockSource,
     Candidate,
     CertificationAward,
     Enrolment,
@@ -16,6 +20,7 @@ from candidates.models import (
     WithdrawnBlock,
 )
 from certif.audit import audit_trail
+from certif.models import Block, BlockCorrespondence, Certification
 
 CANDIDATE_AUDITED_FIELDS = [
     "birth_name",
@@ -196,3 +201,114 @@ def _withdrawal_data(withdrawal: Withdrawal | None) -> dict | None:
     if withdrawal is None:
         return None
     return {"decision": withdrawal.reference, "date_decision": withdrawal.decided_on, "motif": withdrawal.reason}
+
+
+# — Renewals: blocks of a new fiche held through the correspondence with a previous one —
+
+
+@dataclass(frozen=True)
+class PreviousAcquisition:
+    """A block of the previous fiche the candidate holds, and the correspondence row through which it counts."""
+
+    acquired: AcquiredBlock
+    correspondence: BlockCorrespondence
+
+    @property
+    def code(self) -> str:
+        return self.acquired.block.code
+
+    @property
+    def jury_date(self) -> datetime.date | None:
+        """The date of the signed jury that decided it (None for a block taken over from history)."""
+        try:
+            return self.acquired.jury_decision_link.decision.presentation.session.date  # type: ignore[attr-defined]  # reverse link declared by juries
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def where(self) -> str:
+        """« jury du 21 mars 2023 », or what the taking over from history says."""
+        if self.jury_date is not None:
+            return f"jury du {date_format(self.jury_date, 'j F Y')}"
+        if self.acquired.import_source:
+            return f"{self.acquired.import_source}, repris le {date_format(self.acquired.acquired_on, 'j F Y')}"
+        return f"acquis le {date_format(self.acquired.acquired_on, 'j F Y')}"
+
+
+@dataclass
+class HeldByCorrespondence:
+    """A block of the new fiche the candidate holds because they hold every previous block the table lists for it."""
+
+    block: Block
+    origins: list[PreviousAcquisition]
+
+    @property
+    def acquired_on(self) -> datetime.date:
+        """The day the last of its previous blocks was acquired: from then on the candidate held them all."""
+        return max(origin.acquired.acquired_on for origin in self.origins)
+
+    @property
+    def text(self) -> str:
+        """« acquis par correspondance avec RNCP16204BC02, jury du 21 mars 2023 » (each previous block listed)."""
+        return "acquis par correspondance avec " + " ; ".join(f"{o.code}, {o.where}" for o in self.origins)
+
+    @property
+    def document_text(self) -> str:
+        """« acquis par correspondance avec RNCP16204BC02 (jury du 21 mars 2023) », as the documents print it."""
+        return "acquis par correspondance avec " + ", ".join(f"{o.code} ({o.where})" for o in self.origins)
+
+
+def blocks_held_by_correspondence(candidate_ids, certification) -> dict[int, dict[int, HeldByCorrespondence]]:
+    """{candidate id: {block id of `certification`: what it rests on}} for the blocks each candidate holds through
+    the correspondence table: every previous block listed for it held (in force, not withdrawn). Two queries
+    (none for a fiche that succeeds no other), however many candidates and blocks."""
+    candidate_ids = list(candidate_ids)
+    if not candidate_ids or not certification.previous_rncp_codes:
+        return {}
+    rows = list(
+        BlockCorrespondence.objects.filter(block__certification=certification).select_related(
+            "block__certification", "previous_block__certification"
+        )
+    )
+    if not rows:
+        return {}
+    needed: dict[int, list[BlockCorrespondence]] = defaultdict(list)
+    for row in rows:
+        needed[row.block_id].append(row)
+    held: dict[tuple[int, int], AcquiredBlock] = {
+        (acquired.candidate_id, acquired.block_id): acquired
+        for acquired in AcquiredBlock.objects.held()
+        .filter(candidate_id__in=candidate_ids, block_id__in={row.previous_block_id for row in rows})
+        .select_related("block__certification", "jury_decision_link__decision__presentation__session")
+    }
+    result: dict[int, dict[int, HeldByCorrespondence]] = {}
+    for candidate_id in candidate_ids:
+        for block_rows in needed.values():
+            origins = [
+                PreviousAcquisition(acquired=held[(candidate_id, row.previous_block_id)], correspondence=row)
+                for row in sorted(block_rows, key=lambda row: row.previous_block.number)
+                if (candidate_id, row.previous_block_id) in held
+            ]
+            if len(origins) == len(block_rows):
+                block = block_rows[0].block
+                result.setdefault(candidate_id, {})[block.pk] = HeldByCorrespondence(block=block, origins=origins)
+    return result
+
+
+def correspondence_sections(candidate: Candidate) -> list[dict]:
+    """For the candidate file: under each fiche that succeeds another, the blocks the candidate holds through the
+    correspondence and not otherwise (a block of the new fiche acquired from its own jury shows as such). Reads the
+    candidate's prefetched `acquired_blocks` (`with_file`)."""
+    sections: list[dict] = []
+    if not candidate.held_acquisitions:
+        return sections  # nothing held, nothing carried: not even a query
+    for certification in Certification.objects.exclude(previous_rncp_codes=[]).order_by("rncp_code"):
+        by_block = blocks_held_by_correspondence([candidate.pk], certification).get(candidate.pk, {})
+        direct = {
+            item.block_id for item in candidate.held_acquisitions if item.source != AcquiredBlockSource.CORRESPONDENCE
+        }
+        held = [by_block[block_id] for block_id in sorted(by_block, key=lambda pk: by_block[pk].block.number)]
+        held = [item for item in held if item.block.pk not in direct]
+        if held:
+            sections.append({"certification": certification, "held": held})
+    return sections

@@ -93,6 +93,7 @@ def candidate_detail(request, pk):
             and (award is not None or any(item["acquired"] for item in statuses)),
             "audit_events": _history(request.user, candidate),
             "can_edit": may(request.user, "candidates.edit_candidate"),
+            "blocks_by_correspondence": selectors.correspondence_sections(candidate),
         },
     )
 

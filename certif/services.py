@@ -1,6 +1,7 @@
 """Every change to the referential goes through one of these functions: validate, write, audit, in one
 transaction."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -12,6 +13,7 @@ from certif.audit import AuditAction, record_audit
 from certif.models import (
     BLOCK_RULE_FIELDS,
     Block,
+    BlockCorrespondence,
     Certification,
     Competence,
     Grid,
@@ -20,6 +22,7 @@ from certif.models import (
     ScaleLevel,
     registration_delete_refused_message,
 )
+from certif.selectors import rncp_number
 from certif.validation import check_text
 
 COMPETENCE_LABEL_MAX_LENGTH = 500
@@ -401,3 +404,63 @@ def rating_scale_new_version(*, certification: Certification, actor: User) -> Ra
         actor=actor, action=AuditAction.REFERENTIAL_SCALE_VERSIONED, target=scale, after=_scale_snapshot(scale)
     )
     return scale
+
+
+# — Renewals: the correspondence table between a previous fiche and its successor —
+
+
+def _codes(blocks) -> list[str]:
+    return sorted(block.code for block in blocks)
+
+
+@transaction.atomic(durable=True)
+def block_correspondences_set(
+    *, block: Block, previous_blocks: Iterable[Block], actor: User
+) -> list[BlockCorrespondence]:
+    """Declare which blocks of the previous fiche(s) give `block` of the successor: holding all of them gives it (an
+    empty list: no correspondence). A request that changes nothing records nothing. Once a candidate acquired a
+    block through one of its rows, the block's correspondence is frozen: what was acquired rests on it."""
+    block = Block.objects.select_for_update(of=("self",)).select_related("certification").get(pk=block.pk)
+    chosen = list(
+        Block.objects.filter(pk__in={previous.pk for previous in previous_blocks}).select_related("certification")
+    )
+    predecessors = {rncp_number(code) for code in block.certification.previous_rncp_codes or []}
+    strangers = [previous for previous in chosen if previous.certification.rncp_code not in predecessors]
+    if strangers:
+        named = ", ".join(f"RNCP{code}" for code in sorted(predecessors)) or "aucune"
+        raise ValidationError(
+            {
+                "previous_blocks": f"{', '.join(_codes(strangers))} : un bloc ne correspond qu'à un bloc d'une fiche "
+                f"précédente de {block.certification.rncp_label} (fiches précédentes : {named})."
+            }
+        )
+    existing = list(block.correspondences.select_related("previous_block__certification"))
+    before = _codes(row.previous_block for row in existing)
+    after = _codes(chosen)
+    if before == after:
+        return existing
+    used = sorted((row for row in existing if row.first_used_at), key=lambda row: row.first_used_at)
+    if used:
+        raise ValidationError(
+            {
+                "previous_blocks": f"La correspondance du bloc {block.code} ne peut plus changer : un bloc a été acquis "
+                f"par cette correspondance ({used[0].previous_block.code} → {block.code}) le "
+                f"{timezone.localtime(used[0].first_used_at):%d/%m/%Y}, et ce bloc acquis en dépend."
+            }
+        )
+    kept = {previous.pk for previous in chosen}
+    for row in existing:
+        if row.previous_block_id not in kept:
+            row.delete()
+    present = {row.previous_block_id for row in existing}
+    for previous in chosen:
+        if previous.pk not in present:
+            BlockCorrespondence.objects.create(block=block, previous_block=previous)
+    record_audit(
+        actor=actor,
+        action=AuditAction.REFERENTIAL_CORRESPONDENCE_CHANGED,
+        target=block,
+        before={"previous_blocks": before},
+        after={"previous_blocks": after},
+    )
+    return list(block.correspondences.select_related("previous_block__certification"))

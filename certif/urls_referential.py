@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certif import views
+from certif import views, views_correspondences
 
 app_name = "certif"
 
@@ -27,4 +27,9 @@ urlpatterns = [
     path("<str:rncp_code>/blocs/<int:number>/seuil/", views.threshold_update, name="threshold_update"),
     path("<str:rncp_code>/enregistrements/ajouter/", views.registration_add, name="registration_add"),
     path("<str:rncp_code>/echelle/", views.scale_edit, name="scale_edit"),
+    path(
+        "<str:rncp_code>/correspondances/",
+        views_correspondences.correspondences_edit,
+        name="correspondences",
+    ),
 ]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from certif import services
 from certif.forms import BlockThresholdForm, CompetenceForm, NewCompetenceForm, RegistrationForm, ScaleLevelFormSet
 from certif.models import Block, Certification, RatingScale, Registration
+from certif.selectors import correspondence_table
 from certif.validation import apply_service
 
 manage_referential_required = permission_required("certif.manage_referential", raise_exception=True)
@@ -53,6 +54,7 @@ def fiche(request, rncp_code):
             "last_registration": max(registrations, key=lambda r: r.in_force_until) if registrations else None,
             "jury_rule": jury_rule,
             "jury_rule_pathways": set(jury_rule.pathways.values_list("pk", flat=True)) if jury_rule else set(),
+            "correspondence_table": correspondence_table(certification),
         },
     )
 
