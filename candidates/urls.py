@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from candidates import views
+from candidates import views, views_transfers
 
 app_name = "candidates"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("promotions/", views.cohort_list, name="cohort_list"),
     path("promotions/nouvelle/", views.cohort_create, name="cohort_create"),
     path("promotions/<int:pk>/", views.cohort_edit, name="cohort_edit"),
+    path("promotions/<int:pk>/transferer/", views_transfers.cohort_transfer, name="cohort_transfer"),
     path("lieux/nouveau/", views.preparation_place_create, name="place_create"),
     path("", include("candidates.urls_import")),
 ]

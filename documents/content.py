@@ -28,7 +28,16 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
-from candidates.models import AcquiredBlock, Candidate, CertificationAward, Sex, Withdrawal
+from candidates.models import (
+    AcquiredBlock,
+    AcquiredBlockOrigin,
+    AcquiredBlockSource,
+    Candidate,
+    CertificationAward,
+    Sex,
+    Withdrawal,
+)
+from candidates.selectors import HeldByCorrespondence, PreviousAcquisition, blocks_held_by_correspondence
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
 from documents.models import DocumentKind, DocumentStatus, IssuedDocument
@@ -132,6 +141,16 @@ def holder_name(candidate: Candidate) -> str:
         else ""
     )
     return f"{candidate.first_names} {candidate.birth_name.upper()}{usage}"
+
+
+def correspondence_text(acquired: AcquiredBlock) -> str:
+    """« acquis par correspondance avec RNCP16204BC02 (jury du 21 mars 2023) », each previous block listed (reads the
+    block's prefetched `origins`)."""
+    origins = [
+        PreviousAcquisition(acquired=origin.previous_acquisition, correspondence=origin.correspondence)
+        for origin in acquired.origins.all()
+    ]
+    return HeldByCorrespondence(block=acquired.block, origins=origins).document_text
 
 
 def file_name(document: IssuedDocument) -> str:
@@ -438,10 +457,18 @@ class SessionData:
     @cached_property
     def acquired(self) -> dict[int, list[AcquiredBlock]]:
         result: dict[int, list[AcquiredBlock]] = {}
+        # The blocks of the fiche the document is issued under; those of a previous fiche appear as the origins of
+        # the blocks held through the correspondence.
+        origins = AcquiredBlockOrigin.objects.select_related(
+            "correspondence",
+            "previous_acquisition__block__certification",
+            "previous_acquisition__jury_decision_link__decision__presentation__session",
+        ).order_by("previous_acquisition__block__number")
         for item in (
             AcquiredBlock.objects.held()
-            .filter(candidate_id__in=list(self.presentations))
-            .select_related("block", "jury_decision_link__decision__presentation__session")
+            .filter(candidate_id__in=list(self.presentations), block__certification=self.certification)
+            .select_related("block__certification", "jury_decision_link__decision__presentation__session")
+            .prefetch_related(Prefetch("origins", queryset=origins))
             .order_by("block__number")
         ):
             result.setdefault(item.candidate_id, []).append(item)
@@ -497,13 +524,27 @@ class SessionData:
         rows = []
         for item in _held_on(self.acquired.get(candidate_id, []), self.session.date):
             link = getattr(item, "jury_decision_link", None)  # selected with the block (`acquired`)
-            if link is not None:
+            if item.source == AcquiredBlockSource.CORRESPONDENCE:
+                how = correspondence_text(item)
+            elif link is not None:
                 session = link.decision.presentation.session
                 how = f"jury du {french_date(session.date)} ({session.place})"
             else:
                 how = f"reprise d'historique : {item.import_source}" if item.import_source else "reprise d'historique"
             rows.append({"block": item.block, "date": french_date(item.acquired_on), "how": how})
-        return rows
+        # Blocks held through the correspondence but not yet written (the candidate is not certified yet) are held
+        # all the same: the document says so, and where they come from.
+        written = {row["block"].pk for row in rows}
+        for carried in self.held_by_correspondence.get(candidate_id, {}).values():
+            if carried.block.pk not in written and carried.acquired_on <= self.session.date:
+                rows.append(
+                    {"block": carried.block, "date": french_date(carried.acquired_on), "how": carried.document_text}
+                )
+        return sorted(rows, key=lambda row: row["block"].number)
+
+    @cached_property
+    def held_by_correspondence(self) -> dict[int, dict[int, HeldByCorrespondence]]:
+        return blocks_held_by_correspondence(list(self.presentations), self.certification)
 
     # — Contexts —
 
@@ -655,7 +696,12 @@ class SessionData:
         context = self._candidate_context(
             DocumentKind.CERTIFICATE, code, candidate, f"Certificat {award.number} — {holder_name(candidate)}"
         )
-        context.update({"award": award, "award_date": french_date(award.awarded_on)})
+        carried = [
+            f"{item.block.code} {correspondence_text(item)}"
+            for item in _held_on(self.acquired.get(candidate.pk, []), self.session.date)
+            if item.source == AcquiredBlockSource.CORRESPONDENCE
+        ]
+        context.update({"award": award, "award_date": french_date(award.awarded_on), "carried": carried})
         return context
 
     def context_for(self, slot: Slot, code: str) -> dict:

@@ -261,14 +261,42 @@ def current_proposals(decisions: list[Decision]) -> dict:
 
 
 def registration_problem(session: JurySession) -> str:
+    """Why no certificate can be issued on the jury's date ("" when it can): outside every registration of the
+    fiche, or after France Compétences' last delivery date. Moving a jury to another fiche, or recording a
+    registration, is a staff act: the message says so to whoever reads it, a president included."""
     certification = session.certification
-    if certification.registration_on(session.date) is not None:
-        return ""
-    last = certification.registrations.order_by("-in_force_until").first()
-    ended = f" : le dernier enregistrement a pris fin le {french_day(last.in_force_until)}" if last else ""
+    if certification.registration_on(session.date) is None:
+        last = certification.registrations.order_by("-in_force_until").first()
+        intro = f"La date du jury ({session.date:%d/%m/%Y}) est hors de toute période d'enregistrement au RNCP"
+        if last is None or last.in_force_until >= session.date:
+            return (
+                f"{intro}. Un gestionnaire doit corriger la date du jury ou enregistrer la période qui la couvre "
+                "avant la signature."
+            )
+        return (
+            f"{intro} : l'enregistrement de la fiche {certification.rncp_label} a pris fin le "
+            f"{french_day(last.in_force_until)}. {_move_to_successor(certification)}"
+        )
+    limit = certification.last_delivery_date
+    if limit is not None and session.date > limit:
+        return (
+            f"La date du jury ({session.date:%d/%m/%Y}) est postérieure à la date limite de délivrance de la fiche "
+            f"{certification.rncp_label}, le {french_day(limit)} : aucun jury de cette fiche ne signe après ce jour. "
+            f"{_move_to_successor(certification)}"
+        )
+    return ""
+
+
+def _move_to_successor(certification) -> str:
+    successors = [code.strip().upper() for code in certification.next_rncp_codes or [] if code.strip()]
+    if successors:
+        return (
+            f"Un gestionnaire doit rattacher le jury à la fiche qui lui succède ({' ou '.join(successors)}) : ses "
+            "candidats y sont transférés et leurs blocs acquis comptent par correspondance."
+        )
     return (
-        f"La date du jury ({session.date:%d/%m/%Y}) est hors de toute période d'enregistrement au RNCP{ended}. "
-        "Enregistrez un renouvellement avant de signer."
+        "Un gestionnaire doit rattacher le jury à la fiche qui lui succède, une fois celle-ci installée : ses "
+        "candidats y sont transférés et leurs blocs acquis comptent par correspondance."
     )
 
 

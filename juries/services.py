@@ -13,10 +13,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from candidates.models import AcquiredBlock, AcquiredBlockSource, Candidate, CertificationAward, Enrolment
+from candidates.models import (
+    AcquiredBlock,
+    AcquiredBlockOrigin,
+    AcquiredBlockSource,
+    Candidate,
+    CertificationAward,
+    Enrolment,
+)
+from candidates.selectors import HeldByCorrespondence, blocks_held_by_correspondence
 from certif import clock
-from certif.audit import AuditAction, record_audit
-from certif.models import Block, Certification, Grid, RatingScale
+from certif.audit import AuditAction, AuditChange, record_audit, record_audits
+from certif.models import Block, BlockCorrespondence, Certification, Grid, RatingScale
 from certif.permissions import is_president, is_staff
 from certif.roles import may_preside
 from certif.rules import Outcome
@@ -117,7 +125,7 @@ def jury_session_create(
     *, certification: Certification, date: datetime.date, place: str, blocks: Iterable[Block], actor: User
 ) -> JurySession:
     """Plan a session. Outside every registration period it is created all the same (the page warns at once:
-    `registration_problem`); the sign-off will refuse it until a renewal is recorded."""
+    `registration_problem`); the sign-off refuses it while the date stays there."""
     blocks = _check_blocks(certification, blocks)
     _check_date(date)
     session = JurySession(
@@ -537,14 +545,25 @@ def _acquire_and_award(
 
 
 def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor: User) -> CertificationAward | None:
+    """Award the certification to a candidate now holding every block of the session's fiche, some of them perhaps
+    through the correspondence with a previous fiche: those are written first, in the same transaction, as blocks
+    acquired by correspondence (what the award rests on). A candidate who is not complete gets nothing written."""
     certification = session.certification
     all_blocks = set(Block.objects.filter(certification=certification).values_list("pk", flat=True))
     held = set(AcquiredBlock.objects.held().filter(candidate_id=candidate_id).values_list("block_id", flat=True))
-    if not all_blocks or not all_blocks <= held:
+    missing = all_blocks - held
+    carried: list[HeldByCorrespondence] = []
+    if missing and certification.previous_rncp_codes:
+        through = blocks_held_by_correspondence([candidate_id], certification).get(candidate_id, {})
+        if missing <= through.keys():
+            carried = [through[pk] for pk in sorted(missing, key=lambda pk: through[pk].block.number)]
+    if not all_blocks or (missing and not carried):
         return None
     awards = CertificationAward.objects.filter(candidate_id=candidate_id, certification=certification)
     if awards.in_force().exists():
         return None
+    if carried:
+        _acquire_by_correspondence(candidate_id=candidate_id, carried=carried, actor=actor)
     award = CertificationAward.objects.create(
         candidate_id=candidate_id,
         certification=certification,
@@ -561,6 +580,49 @@ def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor: U
         after={"number": award.number, "awarded_on": day.isoformat(), "session": session.pk},
     )
     return award
+
+
+def _acquire_by_correspondence(*, candidate_id: int, carried: list[HeldByCorrespondence], actor: User) -> None:
+    """Write the blocks of the new fiche the candidate holds through the correspondence, each dated the day the
+    last of its previous blocks was acquired, with one origin per previous acquisition; the rows used are frozen
+    from now on (what was acquired rests on them)."""
+    chains = {
+        acquired.block_id: acquired
+        for acquired in AcquiredBlock.objects.filter(
+            candidate_id=candidate_id, block_id__in=[item.block.pk for item in carried], replaced_by__isnull=True
+        )
+    }
+    origins, audits = [], []
+    for item in carried:
+        acquired = AcquiredBlock.objects.create(
+            candidate_id=candidate_id,
+            block=item.block,
+            acquired_on=item.acquired_on,
+            source=AcquiredBlockSource.CORRESPONDENCE,
+            recorded_by=actor,
+            replaces=chains.get(item.block.pk),
+        )
+        origins.extend(
+            AcquiredBlockOrigin(
+                acquired_block=acquired, correspondence=origin.correspondence, previous_acquisition=origin.acquired
+            )
+            for origin in item.origins
+        )
+        audits.append(
+            AuditChange(
+                target=acquired,
+                after={
+                    "block": item.block.code,
+                    "acquired_on": item.acquired_on.isoformat(),
+                    "origins": [f"{origin.code} ({origin.where})" for origin in item.origins],
+                },
+            )
+        )
+    AcquiredBlockOrigin.objects.bulk_create(origins)
+    record_audits(actor=actor, action=AuditAction.ACQUIRED_BLOCK_BY_CORRESPONDENCE, changes=audits)
+    BlockCorrespondence.objects.filter(
+        pk__in={origin.correspondence_id for origin in origins}, first_used_at__isnull=True
+    ).update(first_used_at=clock.now())
 
 
 @dataclass

@@ -142,7 +142,10 @@ def test_staff_plan_a_jury_and_read_what_its_date_allows(page, live_server, staf
         re.compile("^Attention : La date du jury .15/06/2026. est hors de toute période")
     ).is_visible()
     warning = page.locator("#registration-warning")
-    assert warning.is_visible() and "le dernier enregistrement a pris fin le 17 avril 2023" in warning.inner_text()
+    assert (
+        warning.is_visible()
+        and "l'enregistrement de la fiche RNCP16204 a pris fin le 17 avril 2023" in warning.inner_text()
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing overflows the screen
 
 

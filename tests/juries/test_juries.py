@@ -382,8 +382,10 @@ class TestSignOffRefusals:
         present_all(session, evaluated[1], staff_user)
         decide_all(session, president_user)
         message = (
-            "La date du jury (15/06/2026) est hors de toute période d'enregistrement au RNCP : le dernier "
-            "enregistrement a pris fin le 17 avril 2023. Enregistrez un renouvellement avant de signer."
+            "La date du jury (15/06/2026) est hors de toute période d'enregistrement au RNCP : l'enregistrement de la "
+            "fiche RNCP16204 a pris fin le 17 avril 2023. Un gestionnaire doit rattacher le jury à la fiche qui lui "
+            "succède, une fois celle-ci installée : ses candidats y sont transférés et leurs blocs acquis comptent par "
+            "correspondance."
         )
         with pytest.raises(ValidationError) as error:
             sign(session, president_user)

@@ -136,8 +136,8 @@ class TestPlanning:
         )
         html = response.content.decode()
         warning = (
-            "La date du jury (15/06/2026) est hors de toute période d&#x27;enregistrement au RNCP : le dernier "
-            "enregistrement a pris fin le 17 avril 2023."
+            "La date du jury (15/06/2026) est hors de toute période d&#x27;enregistrement au RNCP : "
+            "l&#x27;enregistrement de la fiche RNCP16204 a pris fin le 17 avril 2023."
         )
         assert f"Attention : {warning}" in html  # the message right after saving
         assert 'id="registration-warning"' in html.split("Attention :")[1]  # and the session's dates section
