@@ -440,3 +440,87 @@ def test_raw_sql_on_a_second_connection_cannot_touch_what_a_signature_froze(staf
     assert len({table for table, _, _ in frozen_statements(world)}) == 19
     assert Decision.objects.get(pk=world.open_decision.pk).outcome == "not_validated"
     assert IssuedDocument.objects.get(pk=world.minutes.pk).status == DocumentStatus.REVOKED
+
+
+# — A renewal: the correspondence rows a block was acquired through, and that block's origins —
+
+
+def carried_world(staff):
+    """RNCP99901's BC04 acquired through the correspondence with 16204's BC04 (its row frozen), BC01's row unused."""
+    from candidates.models import AcquiredBlockOrigin, AcquiredBlockSource
+    from candidates.services import acquired_block_import
+    from certif.models import BlockCorrespondence
+    from tests.factories import make_candidate
+    from tests.renewal import install_successor, new_blocks, old_blocks, record_table
+
+    successor = install_successor()
+    record_table(successor, staff)
+    new, old = new_blocks(successor), old_blocks()
+    candidate = make_candidate(staff)
+    previous = acquired_block_import(
+        candidate=candidate,
+        block=old[4],
+        acquired_on=datetime.date(2021, 6, 17),
+        import_source="Procès-verbal du jury du 17 juin 2021",
+        actor=staff,
+    )
+    used = BlockCorrespondence.objects.get(block=new[4])
+    carried = AcquiredBlock.objects.create(
+        candidate=candidate,
+        block=new[4],
+        acquired_on=previous.acquired_on,
+        source=AcquiredBlockSource.CORRESPONDENCE,
+        recorded_by=staff,
+    )
+    origin = AcquiredBlockOrigin.objects.create(
+        acquired_block=carried, correspondence=used, previous_acquisition=previous
+    )
+    BlockCorrespondence.objects.filter(pk=used.pk).update(first_used_at=timezone.now())
+    unused = BlockCorrespondence.objects.get(block=new[1])
+    return used, unused, origin, old
+
+
+@pytest.mark.django_db
+def test_a_used_correspondence_and_an_origin_are_refused_through_the_orm(staff_user, certification):
+    from candidates.models import AcquiredBlockOrigin
+    from certif.models import BlockCorrespondence
+
+    used, unused, origin, old = carried_world(staff_user)
+    with orm_guard_alone():
+        doors = {
+            "update": lambda: BlockCorrespondence.objects.filter(pk=used.pk).update(previous_block=old[3]),
+            "save": lambda: BlockCorrespondence.objects.get(pk=used.pk).save(),
+            "delete": lambda: BlockCorrespondence.objects.get(pk=used.pk).delete(),
+            "queryset delete": lambda: BlockCorrespondence.objects.filter(pk=used.pk).delete(),
+            "origin update": lambda: AcquiredBlockOrigin.objects.filter(pk=origin.pk).update(previous_acquisition=None),
+            "origin delete": lambda: AcquiredBlockOrigin.objects.get(pk=origin.pk).delete(),
+        }
+        assert {name: attempt(door) for name, door in doors.items()} == dict.fromkeys(doors, REFUSED)
+        assert attempt(lambda: BlockCorrespondence.objects.filter(pk=unused.pk).delete()) == ACCEPTED
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_raw_sql_cannot_touch_a_used_correspondence_nor_an_origin(staff_user):
+    used, unused, origin, old = carried_world(staff_user)
+    frozen = [
+        ("UPDATE certif_blockcorrespondence SET previous_block_id = %s WHERE id = %s", (old[3].pk, used.pk)),
+        ("UPDATE certif_blockcorrespondence SET first_used_at = NULL WHERE id = %s", (used.pk,)),
+        ("DELETE FROM certif_blockcorrespondence WHERE id = %s", (used.pk,)),
+        ("UPDATE candidates_acquiredblockorigin SET correspondence_id = %s WHERE id = %s", (unused.pk, origin.pk)),
+        ("DELETE FROM candidates_acquiredblockorigin WHERE id = %s", (origin.pk,)),
+    ]
+    with second_connection() as psql, psql.cursor() as cursor:
+        results = [run_sql(cursor, sql, params) for sql, params in frozen]
+        assert [result[0] for result in results] == [REFUSED] * len(frozen)
+        assert (
+            results[0][1]
+            == "Un bloc a été acquis par cette correspondance : elle ne peut plus être modifiée ni supprimée."
+        )
+        assert results[-1][1].startswith("L'origine d'un bloc acquis par correspondance est définitive")
+        assert run_sql(
+            cursor, "UPDATE certif_blockcorrespondence SET recorded_at = now() WHERE id = %s", (unused.pk,)
+        ) == (
+            ACCEPTED,
+            "UPDATE 1",
+        )
