@@ -221,7 +221,7 @@ class PreviousAcquisition:
     def jury_date(self) -> datetime.date | None:
         """The date of the signed jury that decided it (None for a block taken over from history)."""
         try:
-            return self.acquired.jury_decision_link.decision.presentation.session.date  # type: ignore[attr-defined]  # reverse link declared by juries
+            return self.acquired.jury_decision_link.decision.presentation.session.date
         except ObjectDoesNotExist:
             return None
 

@@ -439,7 +439,10 @@ def block_correspondences_set(
     after = _codes(chosen)
     if before == after:
         return existing
-    used = sorted((row for row in existing if row.first_used_at), key=lambda row: row.first_used_at)
+    used = sorted(
+        (row for row in existing if row.first_used_at is not None),
+        key=lambda row: row.first_used_at or timezone.now(),
+    )
     if used:
         raise ValidationError(
             {

@@ -592,7 +592,8 @@ def _acquire_by_correspondence(*, candidate_id: int, carried: list[HeldByCorresp
             candidate_id=candidate_id, block_id__in=[item.block.pk for item in carried], replaced_by__isnull=True
         )
     }
-    origins, audits = [], []
+    origins: list[AcquiredBlockOrigin] = []
+    audits: list[AuditChange] = []
     for item in carried:
         acquired = AcquiredBlock.objects.create(
             candidate_id=candidate_id,

@@ -162,3 +162,17 @@ class TestPage:
 
     def test_a_fiche_without_predecessor_has_no_such_page(self, certification, staff_client):
         assert staff_client.get(reverse("certif:correspondences", args=["16204"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_page_costs_the_same_queries_with_a_full_table(
+    successor, staff_user, staff_client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as empty:
+        staff_client.get(PAGE)
+    record_table(successor, staff_user)
+    with django_assert_num_queries(len(empty.captured_queries)):
+        assert "RNCP16204BC01 — Organiser" in staff_client.get(PAGE).content.decode()

@@ -173,6 +173,10 @@ def test_the_candidate_file_shows_the_blocks_held_by_correspondence(renewal, sta
     assert f"RNCP16204BC04, {HISTORY}, repris le 17 juin 2021" in section
     assert "valable sans limite de durée" in section
     assert "RNCP99901BC03" not in section.split("</section>")[0]
+    history = page[page.index("Historique des modifications") :]
+    assert "Transfert vers la nouvelle fiche" in history
+    assert "promotion : Promotion 2022-2023 → Promotion renouvelée" in history
+    assert "fiche : RNCP16204 → RNCP99901" in history
 
 
 @pytest.mark.django_db
