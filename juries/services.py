@@ -592,10 +592,8 @@ def _acquire_by_correspondence(*, candidate_id: int, carried: list[HeldByCorresp
             candidate_id=candidate_id, block_id__in=[item.block.pk for item in carried], replaced_by__isnull=True
         )
     }
-    origins: list[AcquiredBlockOrigin] = []
-    audits: list[AuditChange] = []
-    for item in carried:
-        acquired = AcquiredBlock.objects.create(
+    written = AcquiredBlock.objects.bulk_create(
+        AcquiredBlock(
             candidate_id=candidate_id,
             block=item.block,
             acquired_on=item.acquired_on,
@@ -603,22 +601,26 @@ def _acquire_by_correspondence(*, candidate_id: int, carried: list[HeldByCorresp
             recorded_by=actor,
             replaces=chains.get(item.block.pk),
         )
-        origins.extend(
-            AcquiredBlockOrigin(
-                acquired_block=acquired, correspondence=origin.correspondence, previous_acquisition=origin.acquired
-            )
-            for origin in item.origins
+        for item in carried
+    )
+    origins = [
+        AcquiredBlockOrigin(
+            acquired_block=acquired, correspondence=origin.correspondence, previous_acquisition=origin.acquired
         )
-        audits.append(
-            AuditChange(
-                target=acquired,
-                after={
-                    "block": item.block.code,
-                    "acquired_on": item.acquired_on.isoformat(),
-                    "origins": [f"{origin.code} ({origin.where})" for origin in item.origins],
-                },
-            )
+        for acquired, item in zip(written, carried, strict=True)
+        for origin in item.origins
+    ]
+    audits = [
+        AuditChange(
+            target=acquired,
+            after={
+                "block": item.block.code,
+                "acquired_on": item.acquired_on.isoformat(),
+                "origins": [f"{origin.code} ({origin.where})" for origin in item.origins],
+            },
         )
+        for acquired, item in zip(written, carried, strict=True)
+    ]
     AcquiredBlockOrigin.objects.bulk_create(origins)
     record_audits(actor=actor, action=AuditAction.ACQUIRED_BLOCK_BY_CORRESPONDENCE, changes=audits)
     BlockCorrespondence.objects.filter(
