@@ -296,7 +296,9 @@ def _withdrawal_message(withdrawal) -> str:
 
 @permission_required("candidates.view_cohort", raise_exception=True)
 def cohort_list(request):
-    cohorts = Cohort.objects.select_related("pathway", "preparation_place").prefetch_related("trainers")
+    cohorts = Cohort.objects.select_related("certification", "pathway", "preparation_place").prefetch_related(
+        "trainers"
+    )
     return render(request, "candidates/cohort_list.html", {"cohorts": cohorts})
 
 

@@ -8,6 +8,7 @@ from candidates.models import Cohort, Enrolment
 from candidates.services_transfers import enrolments_transfer
 from certif.models import Certification
 from certif.selectors import rncp_number
+from certif.text import counted
 from certif.validation import refusal_text
 from certif.views_helpers import rule_required
 
@@ -53,9 +54,9 @@ def cohort_transfer(request, pk):
             else:
                 messages.success(
                     request,
-                    f"{len(created)} candidat{'s' if len(created) > 1 else ''} transféré{'s' if len(created) > 1 else ''}"
-                    f" vers la promotion « {target.name} » ({target.certification.rncp_label}) ; leurs inscriptions "
-                    f"à {cohort.certification.rncp_label} restent dans leur parcours.",
+                    f"{counted(len(created), 'candidat transféré', 'candidats transférés')} vers la promotion "
+                    f"« {target.name} » ({target.certification.rncp_label}) ; leurs inscriptions à "
+                    f"{cohort.certification.rncp_label} restent dans leur parcours.",
                 )
                 return redirect("candidates:cohort_list")
         status = 400

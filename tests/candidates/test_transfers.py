@@ -80,6 +80,8 @@ class TestService:
 @pytest.mark.django_db
 class TestPage:
     def test_all_ticked_by_default_and_transferred_in_one_post(self, old_cohort, target, staff_client):
+        cohorts = staff_client.get(reverse("candidates:cohort_list")).content.decode()
+        assert cohorts.count("transférer vers la nouvelle fiche") == 1  # the cohort of 16204, not the new one
         html = staff_client.get(url(old_cohort)).content.decode()
         assert html.count('name="enrolments"') == 3 and html.count(" checked") == 3
         assert "Promotion renouvelée — RNCP99901, Après un parcours de formation continue" in html
