@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils.formats import date_format
 
 from candidates.models import AcquiredBlock, Enrolment
+from candidates.selectors import blocks_held_by_correspondence
 from certif import clock
 from certif.text import counted
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
@@ -181,6 +182,12 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
         .filter(candidate_id__in=candidate_ids, block__in=blocks)
         .values_list("candidate_id", "block_id")
     )
+    # A block given by the correspondence table is held too: the jury of the new fiche does not examine it again.
+    carried = {
+        (candidate_id, block_id): held_block
+        for candidate_id, by_block in blocks_held_by_correspondence(candidate_ids, session.certification).items()
+        for block_id, held_block in by_block.items()
+    }
     before_a_jury: dict[tuple[int, int], datetime.date] = {}
     for candidate_id, block_id, day in Decision.objects.filter(
         is_open=True, candidate_id__in=candidate_ids, block__in=blocks
@@ -209,6 +216,10 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
         for block in blocks:
             if (enrolment.candidate_id, block.pk) in held:
                 notes.append(f"bloc {block.number} déjà acquis")
+                continue
+            if (enrolment.candidate_id, block.pk) in carried:
+                origins = ", ".join(origin.code for origin in carried[(enrolment.candidate_id, block.pk)].origins)
+                notes.append(f"bloc {block.number} acquis par correspondance avec {origins}")
                 continue
             if (enrolment.candidate_id, block.pk) in before_a_jury:
                 day = before_a_jury[(enrolment.candidate_id, block.pk)]

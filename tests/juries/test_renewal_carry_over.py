@@ -299,3 +299,39 @@ def test_the_documents_say_where_the_blocks_held_by_correspondence_come_from(
     assert "(RNCP99901," in attestation
     assert "acquis par correspondance avec RNCP16204BC01 (jury du 21 mars 2023), RNCP16204BC02" in attestation
     assert "RNCP99901BC04 (bloc 4)" in attestation
+
+
+@pytest.mark.django_db
+def test_a_jury_of_the_new_fiche_does_not_examine_the_blocks_the_correspondence_gives(
+    renewal, staff_user, trainer_user, president_user
+):
+    from juries import selectors
+
+    successor, _, _, new_enrolments = renewal
+    complete, partial = new_enrolments
+    new = new_blocks(successor)
+    session = evaluation.evaluation_session_open(
+        cohort=complete.cohort,
+        blocks=list(new.values()),
+        evaluators=[trainer_user],
+        starts_on=datetime.date(2026, 3, 2),
+        ends_on=datetime.date(2026, 5, 29),
+        actor=staff_user,
+    )
+    for block_evaluation in BlockEvaluation.objects.filter(session=session):
+        fill_and_submit(block_evaluation, new_enrolments, trainer_user, "A")
+    jury = jury_compose(
+        certification=successor,
+        day=SUCCESSOR_JURY_DAY,
+        place="IRUP, Saint-Étienne",
+        numbers=(1, 2, 3, 4),
+        members=VALID_MEMBERS,
+        president=president_user,
+        actor=staff_user,
+    )
+    by_enrolment = {item.enrolment.pk: item for item in selectors.eligibilities(jury)}
+    # Old BC01..BC04 held: new 1, 2 and 4 come through the table, only the new BC03 is examined.
+    assert [block.number for block, _ in by_enrolment[complete.pk].examined] == [3]
+    assert "bloc 2 acquis par correspondance avec RNCP16204BC01, RNCP16204BC02" in by_enrolment[complete.pk].notes
+    # Old BC01 and BC02 only: new 1 and 2 carried, 3 and 4 examined.
+    assert [block.number for block, _ in by_enrolment[partial.pk].examined] == [3, 4]
