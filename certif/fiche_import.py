@@ -575,7 +575,7 @@ def _plan_registration(plan: FichePreview, certification: Certification, fiche: 
         refusal = _refusal_of(registration)
         plan.changes.append(Change("nouvel enregistrement", "—", period, refusal))
         if not refusal:
-            plan._after["registration_added"] = _registration_facts(registration)
+            plan._after["nouvel enregistrement"] = _registration_facts(registration)
             plan._operations.append(lambda _actor: _saved(registration) and None)
         return
     wanted: dict[str, object] = {"in_force_until": fiche.end_date}
@@ -608,8 +608,10 @@ def _plan_registration(plan: FichePreview, certification: Certification, fiche: 
     for name, value in changed.items():
         plan.changes.append(Change(labels[name], _shown(_date_or(before[name])), _shown(value), refusal))
     if not refusal:
-        plan._before[f"registration {before.get('act', installed.act)}"] = before
-        plan._after[f"registration {installed.act}"] = {name: _jsonable(value) for name, value in changed.items()}
+        plan._before[f"enregistrement du {fiche.effect_date:%d/%m/%Y}"] = before
+        plan._after[f"enregistrement du {fiche.effect_date:%d/%m/%Y}"] = {
+            name: _jsonable(value) for name, value in changed.items()
+        }
         plan._operations.append(lambda _actor: _saved(installed) and None)
 
 
@@ -645,14 +647,14 @@ def _plan_pathways(plan: FichePreview, certification: Certification, fiche: Pars
                 position=position,
             )
             plan.changes.append(Change(f"voie d'accès « {parsed.label} »", "—", "ouverte" if new.is_open else "fermée"))
-            plan._after[f"pathway {parsed.code}"] = {"is_open": parsed.is_open}
+            plan._after[f"voie d'accès « {parsed.label} »"] = {"is_open": parsed.is_open}
             plan._operations.append(lambda _actor, new=new: _saved(new) and None)
         elif pathway.is_open != parsed.is_open:
             plan.changes.append(
                 Change(f"voie d'accès « {pathway.label} » ouverte", _shown(pathway.is_open), _shown(parsed.is_open))
             )
-            plan._before[f"pathway {parsed.code}"] = {"is_open": pathway.is_open}
-            plan._after[f"pathway {parsed.code}"] = {"is_open": parsed.is_open}
+            plan._before[f"voie d'accès « {parsed.label} »"] = {"is_open": pathway.is_open}
+            plan._after[f"voie d'accès « {parsed.label} »"] = {"is_open": parsed.is_open}
 
             def set_open(_actor, pathway=pathway, is_open=parsed.is_open):
                 pathway.is_open = is_open
