@@ -558,6 +558,7 @@ def read_fiches(source: str | Path | BinaryIO, codes: list[str] | None = None, *
     if missing:
         raise RncpExportError(
             f"{'Les fiches' if len(missing) > 1 else 'La fiche'} {', '.join(missing)} "
-            f"{'ne figurent' if len(missing) > 1 else 'ne figure'} pas dans ce fichier."
+            f"{'ne figurent' if len(missing) > 1 else 'ne figure'} pas dans ce fichier.",
+            code="absent_fiche",
         )
     return [found[code] for code in dict.fromkeys(wanted)]
