@@ -9,7 +9,7 @@ registration is refused in the preview, with its reason, and left out.
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -42,7 +42,7 @@ DEFAULT_SIGNATORY = "Directeur général"
 DEFAULT_VALIDITY = "illimitée"
 DEFAULT_SCALE = [("A", True), ("B", True), ("C", True), ("D", False)]
 
-ThresholdInput = tuple[str, Decimal | int | float | str, int]
+ThresholdInput = tuple[str, Decimal | int | float | str, int | str]
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -249,7 +249,7 @@ def _signed_sessions(certification: Certification) -> list:
     )
 
 
-def _threshold_for(block: ParsedBlock, thresholds: dict[str, ThresholdInput]) -> tuple[ParsedThreshold | None, str]:
+def _threshold_for(block: ParsedBlock, thresholds: Mapping[str, ThresholdInput]) -> tuple[ParsedThreshold | None, str]:
     entered = thresholds.get(block.code)
     if entered is not None:
         return threshold_from_input(code=block.code, value=entered, competences=len(block.competences)), ""
@@ -303,7 +303,7 @@ def _plan_links(plan: FichePreview, others: list[Certification], previous: list[
                 plan._operations.append(link)
 
 
-def _plan_creation(plan: FichePreview, thresholds: dict[str, ThresholdInput], others: list[Certification]) -> None:
+def _plan_creation(plan: FichePreview, thresholds: Mapping[str, ThresholdInput], others: list[Certification]) -> None:
     fiche = plan.fiche
     for parsed in fiche.blocks:
         try:
@@ -333,13 +333,24 @@ def _plan_creation(plan: FichePreview, thresholds: dict[str, ThresholdInput], ot
             f"{predecessor.rncp_label}."
         )
     _plan_links(plan, others, previous, following)
-    plan._operations.insert(0, lambda actor: _create(plan, predecessor, previous, following, actor) and None)
+
+    def create(actor: User) -> None:
+        _create(plan, predecessor, previous, following, actor)
+
+    plan._operations.insert(0, create)
 
 
 def _saved(instance):
     instance.full_clean()
     instance.save()
     return instance
+
+
+def _save_later(instance) -> Callable[[User], None]:
+    def save(_actor: User) -> None:
+        _saved(instance)
+
+    return save
 
 
 def _create(
@@ -448,6 +459,7 @@ def _create(
 
 
 def _new_registration(fiche: ParsedFiche, certification: Certification) -> Registration:
+    assert fiche.effect_date and fiche.end_date  # called only for a fiche that gives its period
     level = f"niveau {fiche.level_1969}" if fiche.decision_date and fiche.decision_date.year < 2019 else ""
     return Registration(
         certification=certification,
@@ -476,7 +488,7 @@ COMPARED_FIELDS = [
 
 
 def _plan_update(
-    plan: FichePreview, certification: Certification, thresholds: dict[str, ThresholdInput], others
+    plan: FichePreview, certification: Certification, thresholds: Mapping[str, ThresholdInput], others
 ) -> None:
     fiche = plan.fiche
     signed = _signed_sessions(certification)
@@ -576,7 +588,7 @@ def _plan_registration(plan: FichePreview, certification: Certification, fiche: 
         plan.changes.append(Change("nouvel enregistrement", "—", period, refusal))
         if not refusal:
             plan._after["nouvel enregistrement"] = _registration_facts(registration)
-            plan._operations.append(lambda _actor: _saved(registration) and None)
+            plan._operations.append(_save_later(registration))
         return
     wanted: dict[str, object] = {"in_force_until": fiche.end_date}
     if fiche.decision_date:
@@ -612,7 +624,7 @@ def _plan_registration(plan: FichePreview, certification: Certification, fiche: 
         plan._after[f"enregistrement du {fiche.effect_date:%d/%m/%Y}"] = {
             name: _jsonable(value) for name, value in changed.items()
         }
-        plan._operations.append(lambda _actor: _saved(installed) and None)
+        plan._operations.append(_save_later(installed))
 
 
 def _date_or(value):
@@ -648,7 +660,7 @@ def _plan_pathways(plan: FichePreview, certification: Certification, fiche: Pars
             )
             plan.changes.append(Change(f"voie d'accès « {parsed.label} »", "—", "ouverte" if new.is_open else "fermée"))
             plan._after[f"voie d'accès « {parsed.label} »"] = {"is_open": parsed.is_open}
-            plan._operations.append(lambda _actor, new=new: _saved(new) and None)
+            plan._operations.append(_save_later(new))
         elif pathway.is_open != parsed.is_open:
             plan.changes.append(
                 Change(f"voie d'accès « {pathway.label} » ouverte", _shown(pathway.is_open), _shown(parsed.is_open))
@@ -723,7 +735,7 @@ def _set_rule(certification: Certification, installed: JuryCompositionRule | Non
 
 
 def _plan_blocks(
-    plan: FichePreview, certification: Certification, fiche: ParsedFiche, thresholds: dict[str, ThresholdInput]
+    plan: FichePreview, certification: Certification, fiche: ParsedFiche, thresholds: Mapping[str, ThresholdInput]
 ) -> None:
     installed = {block.number: block for block in Block.objects.filter(certification=certification).with_current_grid()}
     for parsed in fiche.blocks:
@@ -750,9 +762,11 @@ def _plan_blocks(
                 "competences": parsed.competences,
                 "threshold": threshold_text(threshold),
             }
-            plan._operations.append(
-                lambda _actor, parsed=parsed, preview=preview: _create_block(certification, parsed, preview)
-            )
+
+            def create_block(_actor: User, parsed: ParsedBlock = parsed, preview: BlockPreview = preview) -> None:
+                _create_block(certification, parsed, preview)
+
+            plan._operations.append(create_block)
             continue
         preview = BlockPreview(
             code=parsed.code,
@@ -904,7 +918,7 @@ def _rule_from_input(code: str, value) -> ParsedJuryRule:
         raise ValidationError(f"Fiche {code} : la règle de composition des jurys saisie est incomplète.") from None
 
 
-def _plan(fiche: ParsedFiche, thresholds: dict[str, ThresholdInput], rules: dict) -> FichePreview:
+def _plan(fiche: ParsedFiche, thresholds: Mapping[str, ThresholdInput], rules: dict) -> FichePreview:
     others = list(Certification.objects.exclude(rncp_code=fiche.rncp_code))
     certification = (
         Certification.objects.filter(rncp_code=fiche.rncp_code).prefetch_related("rome_codes", "registrations").first()
@@ -929,7 +943,7 @@ def _plan(fiche: ParsedFiche, thresholds: dict[str, ThresholdInput], rules: dict
 
 
 def fiche_import_preview(
-    *, fiches: list[ParsedFiche], thresholds: dict[str, ThresholdInput] | None = None, rules: dict | None = None
+    *, fiches: list[ParsedFiche], thresholds: Mapping[str, ThresholdInput] | None = None, rules: dict | None = None
 ) -> ImportPreview:
     """What importing `fiches` would do (nothing is written). `thresholds`: block code → (kind, value, out_of)
     entered by staff; `rules`: fiche code → the jury rule entered by staff (a ParsedJuryRule or its fields)."""
@@ -940,7 +954,7 @@ def fiche_import_preview(
 def fiche_import_apply(
     *,
     fiches: list[ParsedFiche],
-    thresholds: dict[str, ThresholdInput] | None,
+    thresholds: Mapping[str, ThresholdInput] | None,
     actor: User,
     rules: dict | None = None,
 ) -> ImportPreview:

@@ -394,7 +394,6 @@ def parse_fiche(element) -> ParsedFiche:
     certifier = _text(element, "CERTIFICATEURS/CERTIFICATEUR/NOM_CERTIFICATEUR")
     match = _CERTIFIER.match(certifier)
     certifier_name, certifier_acronym = (match.group(1), match.group(2).strip()) if match else (certifier, "")
-    dates = {name: _date(element, tag, rncp_label) for name, tag in DATE_FIELDS.items()}
     blocks = [
         _block(block, rncp_label, position)
         for position, block in enumerate(element.iterfind("BLOCS_COMPETENCES/BLOC_COMPETENCES"), start=1)
@@ -437,7 +436,11 @@ def parse_fiche(element) -> ParsedFiche:
         pathways=pathways,
         jury_rule=jury_rule,
         jury_rule_problem=jury_problem,
-        **dates,
+        decision_date=_date(element, DATE_FIELDS["decision_date"], rncp_label),
+        effect_date=_date(element, DATE_FIELDS["effect_date"], rncp_label),
+        end_date=_date(element, DATE_FIELDS["end_date"], rncp_label),
+        last_delivery_date=_date(element, DATE_FIELDS["last_delivery_date"], rncp_label),
+        last_jo_date=_date(element, DATE_FIELDS["last_jo_date"], rncp_label),
     )
 
 

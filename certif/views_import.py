@@ -163,13 +163,13 @@ def fiche_import_preview_page(request):
         return redirect("certif:fiche_import_upload")
     thresholds, typed = _entered_thresholds(request.POST, fiches) if request.method == "POST" else ({}, {})
     preview = fiche_import_preview(fiches=fiches, thresholds=thresholds)
-    error = ""
+    problem = ""
     if request.method == "POST" and "confirm" in request.POST:
         if preview.can_apply:
             try:
                 fiche_import_apply(fiches=fiches, thresholds=thresholds, actor=request.user)
             except ValidationError as refused:
-                error = refusal_text(refused)
+                problem = refusal_text(refused)
             else:
                 _forget(request)
                 created = [plan.rncp_label for plan in preview.fiches if plan.is_creation]
@@ -187,7 +187,7 @@ def fiche_import_preview_page(request):
                 )
                 return redirect("certif:fiche", rncp_code=preview.fiches[0].fiche.rncp_code)
         else:
-            error = "Saisissez d'abord ce qui manque : " + " ".join(preview.missing)
+            problem = "Saisissez d'abord ce qui manque : " + " ".join(preview.missing)
     rows = [(plan, [(block, typed.get(block.code, {})) for block in plan.blocks]) for plan in preview.fiches]
     return render(
         request,
@@ -196,8 +196,8 @@ def fiche_import_preview_page(request):
             "preview": preview,
             "rows": rows,
             "file_name": state.get("name", ""),
-            "error": error,
+            "error": problem,
             "kinds": ThresholdKind.choices,
         },
-        status=400 if error else 200,
+        status=400 if problem else 200,
     )
