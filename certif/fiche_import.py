@@ -139,6 +139,7 @@ class FichePreview:
     jury_rule: ParsedJuryRule | None = None
     jury_rule_missing: str = ""
     notes: list[str] = field(default_factory=list)
+    is_example: bool = False  # for a creation: the certification is an illustrative fiche
     _operations: list[Callable[[User], None]] = field(default_factory=list, repr=False)
     _before: dict = field(default_factory=dict, repr=False)
     _after: dict = field(default_factory=dict, repr=False)
@@ -384,6 +385,7 @@ def _create(
             previous_rncp_codes=previous,
             next_rncp_codes=following,
             last_delivery_date=fiche.last_delivery_date,
+            is_example=plan.is_example,
         )
     )
     for code, label in fiche.rome_codes:
@@ -451,6 +453,7 @@ def _create(
             "blocks": [f"{block.code} : {threshold_text(block.threshold)}" for block in plan.blocks],
             "pathways": [pathway.label for pathway in fiche.pathways if pathway.is_open],
             "jury_rule": rule.text,
+            "is_example": plan.is_example,
             "previous_rncp_codes": previous,
             "next_rncp_codes": following,
         },
@@ -957,10 +960,15 @@ def fiche_import_apply(
     thresholds: Mapping[str, ThresholdInput] | None,
     actor: User,
     rules: dict | None = None,
+    is_example: bool = False,
 ) -> ImportPreview:
     """Install or update the certifications of `fiches`: only what changed, one audit trace per fiche. Refused while
-    a threshold or the jury rule is missing; changes the preview refuses (frozen, signed) are left out."""
+    a threshold or the jury rule is missing; changes the preview refuses (frozen, signed) are left out.
+
+    `is_example`: the fiches created are illustrative (flagged as such on every page), as the demo's successor."""
     preview = fiche_import_preview(fiches=fiches, thresholds=thresholds, rules=rules)
+    for plan in preview.fiches:
+        plan.is_example = is_example
     if preview.missing:
         raise ValidationError(
             "L'installation attend encore ces saisies : " + " ".join(preview.missing),

@@ -288,6 +288,7 @@ def test_command_apply_creates_99901_with_one_trace(certification):
     out = StringIO()
     call_command("import_rncp", str(SAMPLE), "--fiche", "RNCP99901", "--apply", stdout=out)
     successor = Certification.objects.get(rncp_code="99901")
+    assert successor.is_example is False
     assert Block.objects.filter(certification=successor).count() == 4
     assert [event.action for event in audit_trail(successor)] == [AuditAction.REFERENTIAL_FICHE_IMPORTED]
     assert "installée" in out.getvalue()
@@ -327,3 +328,10 @@ def test_command_refuses_a_file_that_is_no_export(certification, tmp_path):
     path.write_bytes(b"%PDF")
     with pytest.raises(CommandError, match="ni une archive ZIP ni un fichier XML"):
         call_command("import_rncp", str(path), stdout=StringIO())
+
+
+def test_command_example_flag_marks_the_created_fiche(certification):
+    call_command("import_rncp", str(SAMPLE), "--fiche", "RNCP99901", "--apply", "--example", stdout=StringIO())
+    assert Certification.objects.get(rncp_code="99901").is_example is True
+    certification.refresh_from_db()
+    assert certification.is_example is False

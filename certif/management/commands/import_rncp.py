@@ -43,9 +43,14 @@ class Command(BaseCommand):
             help="Seuil d'un bloc que la fiche n'écrit pas clairement : RNCP99901BC02=count:4/5 (répétable)",
         )
         parser.add_argument("--apply", action="store_true", help="Installer (sinon : aperçu, rien n'est écrit)")
+        parser.add_argument(
+            "--example",
+            action="store_true",
+            help="Les fiches créées sont des fiches d'exemple, signalées comme telles sur chaque page",
+        )
         parser.add_argument("--actor", help="Identifiant du compte au nom duquel l'installation est tracée")
 
-    def handle(self, *args, path, fiche, threshold, apply, actor, **options):
+    def handle(self, *args, path, fiche, threshold, apply, example, actor, **options):
         thresholds = dict(parse_threshold_option(text) for text in threshold)
         actor_user = None
         if actor:
@@ -60,7 +65,7 @@ class Command(BaseCommand):
             if not apply:
                 self.stdout.write("Aperçu seulement : rien n'a été écrit (ajoutez --apply pour installer).")
                 return
-            fiche_import_apply(fiches=fiches, thresholds=thresholds, actor=actor_user)  # type: ignore[arg-type]  # a command acts as the system when no --actor is given
+            fiche_import_apply(fiches=fiches, thresholds=thresholds, actor=actor_user, is_example=example)  # type: ignore[arg-type]  # a command acts as the system when no --actor is given
         except OSError as error:
             raise CommandError(f"Fichier illisible ({path}) : {error.strerror or error}.") from error
         except ValidationError as error:
