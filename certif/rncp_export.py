@@ -436,12 +436,27 @@ def parse_fiche(element) -> ParsedFiche:
         pathways=pathways,
         jury_rule=jury_rule,
         jury_rule_problem=jury_problem,
+        statistics=_statistics(element),
         decision_date=_date(element, DATE_FIELDS["decision_date"], rncp_label),
         effect_date=_date(element, DATE_FIELDS["effect_date"], rncp_label),
         end_date=_date(element, DATE_FIELDS["end_date"], rncp_label),
         last_delivery_date=_date(element, DATE_FIELDS["last_delivery_date"], rncp_label),
         last_jo_date=_date(element, DATE_FIELDS["last_jo_date"], rncp_label),
     )
+
+
+def _statistics(element) -> str:
+    """The latest year's figures (« 14 certifiés en 2025, dont 3 par la VAE »), or ""."""
+    latest = None
+    for row in element.iterfind("STATISTIQUES_PROMOTIONS/STATISTIQUES_PROMOTION"):
+        year, certified = _text(row, "ANNEE"), _text(row, "NOMBRE_CERTIFIES")
+        if year.isdigit() and certified.isdigit() and (latest is None or int(year) > int(latest[0])):
+            latest = (year, certified, _text(row, "NOMBRE_CERTIFIES_VAE"))
+    if latest is None:
+        return ""
+    year, certified, by_vae = latest
+    text = f"{certified} certifié{'s' if int(certified) > 1 else ''} en {year}"
+    return f"{text}, dont {by_vae} par la VAE" if by_vae.isdigit() and int(by_vae) else text
 
 
 def _codes(element, path: str) -> list[str]:

@@ -323,11 +323,44 @@ def test_command_errors_are_french(certification, arguments, message):
     assert counts() == before
 
 
-def test_command_refuses_a_file_that_is_no_export(certification, tmp_path):
-    path = tmp_path / "x.pdf"
-    path.write_bytes(b"%PDF")
-    with pytest.raises(CommandError, match="ni une archive ZIP ni un fichier XML"):
-        call_command("import_rncp", str(path), stdout=StringIO())
+BLOCK_WITHOUT_CODE = b"<CODE>RNCP99901BC03</CODE>"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"%PDF-1.7", "ni une archive ZIP ni un fichier XML"),
+        (SAMPLE.read_bytes().replace(b">4.1<", b">5.0<"), "Version du flux « 5.0 » trouvée, version 4.1 attendue"),
+        (SAMPLE.read_bytes().replace(BLOCK_WITHOUT_CODE, b""), "Fiche RNCP99901 : le bloc « Mettre en œuvre"),
+        (
+            SAMPLE.read_bytes().replace(b"<DATE_EFFET>20/12/2024<", b"<DATE_EFFET>31/02/2024<"),
+            "Fiche RNCP99901 : la date DATE_EFFET « 31/02/2024 » est illisible",
+        ),
+        (SAMPLE.read_bytes()[:-200], "mal formé"),
+    ],
+)
+def test_command_refuses_an_unreadable_export_and_writes_nothing(certification, tmp_path, content, message):
+    path = tmp_path / "export.xml"
+    path.write_bytes(content)
+    before = counts()
+    with pytest.raises(CommandError, match=message):
+        call_command("import_rncp", str(path), "--fiche", "RNCP99901", "--apply", stdout=StringIO())
+    assert counts() == before
+
+
+def test_command_apply_refuses_a_missing_threshold_and_writes_nothing(certification, tmp_path):
+    path = tmp_path / "export.xml"
+    path.write_bytes(SAMPLE.read_bytes().replace(b"valider 80 % des comp", b"valider les comp"))
+    before = counts()
+    with pytest.raises(CommandError, match="Bloc RNCP99901BC02 : seuil à saisir"):
+        call_command("import_rncp", str(path), "--fiche", "RNCP99901", "--apply", stdout=StringIO())
+    assert counts() == before
+
+
+def test_command_without_fiche_reads_a_small_file_whole(certification):
+    out = StringIO()
+    call_command("import_rncp", str(SAMPLE), stdout=out)
+    assert "Fiche RNCP16204" in out.getvalue() and "Fiche RNCP99901" in out.getvalue()
 
 
 def test_command_example_flag_marks_the_created_fiche(certification):

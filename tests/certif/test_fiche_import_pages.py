@@ -3,6 +3,7 @@ the fiche's words do not give, confirm; nothing is written before; other roles a
 
 import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,16 @@ def test_upload_preview_confirm_creates_the_fiche(staff_client, certification, u
     assert list(upload_dir.glob("*.export")) == []
     page = staff_client.get(done["Location"])
     assert "installée : RNCP99901" in page.content.decode()
+
+
+def test_the_zip_as_published_is_read_too(staff_client, certification):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export_fiches_RNCP_V4_1_2026-12-01.xml", SAMPLE.read_bytes())
+    upload = SimpleUploadedFile("export.zip", buffer.getvalue(), content_type="application/zip")
+    response = staff_client.post(UPLOAD, {"export": upload, "codes": "RNCP99901"})
+    assert response.status_code == 302
+    assert "Fiche RNCP99901" in staff_client.get(PREVIEW).content.decode()
 
 
 def test_a_missing_threshold_is_entered_next_to_its_block(staff_client, certification):

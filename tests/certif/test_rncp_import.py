@@ -156,6 +156,7 @@ def test_99901_blocks_thresholds_and_dates(source):
     assert fiche.previous_rncp_codes == ["RNCP16204"]
     assert fiche.act == "Décision de France compétences du 20 décembre 2024"
     assert fiche.blocks[0].title == "Réaliser un diagnostic territorial et interne d’une entreprise de l’ESS"
+    assert fiche.statistics == "14 certifiés en 2025, dont 3 par la VAE"
 
 
 def test_several_codes_come_in_the_order_asked():
