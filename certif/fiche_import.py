@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from certif.audit import AuditAction, record_audit
 from certif.models import (
@@ -740,7 +741,11 @@ def _set_rule(certification: Certification, installed: JuryCompositionRule | Non
 def _plan_blocks(
     plan: FichePreview, certification: Certification, fiche: ParsedFiche, thresholds: Mapping[str, ThresholdInput]
 ) -> None:
-    installed = {block.number: block for block in Block.objects.filter(certification=certification).with_current_grid()}
+    frozen = Grid.objects.filter(block=OuterRef("pk"), frozen_at__isnull=False)
+    blocks = (
+        Block.objects.filter(certification=certification).with_current_grid().annotate(has_frozen_grid=Exists(frozen))
+    )
+    installed = {block.number: block for block in blocks}
     for parsed in fiche.blocks:
         block = installed.pop(parsed.number, None)
         try:
@@ -795,7 +800,7 @@ def _plan_blocks(
 
 
 def _plan_block_update(plan: FichePreview, preview: BlockPreview, block: Block, parsed: ParsedBlock) -> None:
-    frozen = block.rule_is_frozen
+    frozen = block.has_frozen_grid  # type: ignore[attr-defined]  # annotated by _plan_blocks: one query for all blocks
     frozen_refusal = (
         f"le bloc {parsed.code} a servi à une évaluation : sa règle et ses textes ne changent plus (chaque résultat "
         "reste jugé selon eux) ; une autre règle s'installe avec une nouvelle fiche"
