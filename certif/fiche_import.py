@@ -910,20 +910,34 @@ def _create_block(certification: Certification, parsed: ParsedBlock, preview: Bl
         _saved(Competence(grid=grid, position=position, label=label))
 
 
-def _rule_from_input(code: str, value) -> ParsedJuryRule:
+def _rule_from_input(fiche: ParsedFiche, value) -> ParsedJuryRule:
+    """The jury rule staff entered for `fiche` (a ParsedJuryRule or its fields), checked."""
+    code = fiche.rncp_label
     if isinstance(value, ParsedJuryRule):
-        return value
-    try:
-        return ParsedJuryRule(
-            professionals_percent=int(value["professionals_percent"]),
-            trainers_percent=int(value["trainers_percent"]),
-            president_is_professional=bool(value["president_is_professional"]),
-            professionals_split_equally=bool(value["professionals_split_equally"]),
-            applies_to=list(value["applies_to"]),
-            text=str(value["text"]).strip(),
-        )
-    except (KeyError, TypeError, ValueError):
-        raise ValidationError(f"Fiche {code} : la règle de composition des jurys saisie est incomplète.") from None
+        rule = value
+    else:
+        try:
+            rule = ParsedJuryRule(
+                professionals_percent=int(value["professionals_percent"]),
+                trainers_percent=int(value["trainers_percent"]),
+                president_is_professional=bool(value["president_is_professional"]),
+                professionals_split_equally=bool(value["professionals_split_equally"]),
+                applies_to=list(value["applies_to"]),
+                text=str(value["text"]).strip(),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(f"Fiche {code} : la règle de composition des jurys saisie est incomplète.") from None
+    if (
+        rule.professionals_percent + rule.trainers_percent != 100
+        or min(rule.professionals_percent, rule.trainers_percent) < 0
+    ):
+        raise ValidationError(f"Fiche {code} : les parts de professionnels et de formateurs doivent faire 100 %.")
+    open_codes = [pathway.code for pathway in fiche.pathways if pathway.is_open]
+    if not rule.applies_to or set(rule.applies_to) - set(open_codes):
+        raise ValidationError(f"Fiche {code} : la règle s'applique à une ou plusieurs des voies d'accès ouvertes.")
+    if not rule.text:
+        raise ValidationError(f"Fiche {code} : écrivez la composition du jury telle que la fiche l'énonce.")
+    return rule
 
 
 def _plan(fiche: ParsedFiche, thresholds: Mapping[str, ThresholdInput], rules: dict) -> FichePreview:
@@ -934,7 +948,10 @@ def _plan(fiche: ParsedFiche, thresholds: Mapping[str, ThresholdInput], rules: d
     plan = FichePreview(fiche=fiche, certification=certification)
     entered = rules.get(fiche.rncp_label) or rules.get(fiche.rncp_code)
     if entered is not None:
-        plan.jury_rule = _rule_from_input(fiche.rncp_label, entered)
+        try:
+            plan.jury_rule = _rule_from_input(fiche, entered)
+        except ValidationError as error:
+            plan.jury_rule, plan.jury_rule_missing = None, " ".join(error.messages)
     else:
         plan.jury_rule, plan.jury_rule_missing = fiche.jury_rule, fiche.jury_rule_problem
     if certification is None:

@@ -148,6 +148,24 @@ def _entered_thresholds(post, fiches) -> tuple[dict, dict]:
     return thresholds, typed
 
 
+def _entered_rules(post, fiches) -> dict:
+    """The jury rules staff typed, for the fiches whose rule the export does not give clearly."""
+    rules = {}
+    for fiche in fiches:
+        prefix = f"jury-{fiche.rncp_label}"
+        if f"{prefix}-texte" not in post:
+            continue
+        rules[fiche.rncp_label] = {
+            "professionals_percent": post.get(f"{prefix}-professionnels", "").strip() or "x",
+            "trainers_percent": post.get(f"{prefix}-formateurs", "").strip() or "x",
+            "president_is_professional": post.get(f"{prefix}-president") == "1",
+            "professionals_split_equally": post.get(f"{prefix}-parts-egales") == "1",
+            "applies_to": post.getlist(f"{prefix}-voies"),
+            "text": post.get(f"{prefix}-texte", ""),
+        }
+    return rules
+
+
 @import_required
 def fiche_import_preview_page(request):
     state = request.session.get(SESSION_KEY) or {}
@@ -162,12 +180,13 @@ def fiche_import_preview_page(request):
         messages.error(request, refusal_text(error))
         return redirect("certif:fiche_import_upload")
     thresholds, typed = _entered_thresholds(request.POST, fiches) if request.method == "POST" else ({}, {})
-    preview = fiche_import_preview(fiches=fiches, thresholds=thresholds)
+    rules = _entered_rules(request.POST, fiches) if request.method == "POST" else {}
+    preview = fiche_import_preview(fiches=fiches, thresholds=thresholds, rules=rules)
     problem = ""
     if request.method == "POST" and "confirm" in request.POST:
         if preview.can_apply:
             try:
-                fiche_import_apply(fiches=fiches, thresholds=thresholds, actor=request.user)
+                fiche_import_apply(fiches=fiches, thresholds=thresholds, rules=rules, actor=request.user)
             except ValidationError as refused:
                 problem = refusal_text(refused)
             else:
@@ -188,7 +207,10 @@ def fiche_import_preview_page(request):
                 return redirect("certif:fiche", rncp_code=preview.fiches[0].fiche.rncp_code)
         else:
             problem = "Saisissez d'abord ce qui manque : " + " ".join(preview.missing)
-    rows = [(plan, [(block, typed.get(block.code, {})) for block in plan.blocks]) for plan in preview.fiches]
+    rows = [
+        (plan, [(block, typed.get(block.code, {})) for block in plan.blocks], rules.get(plan.rncp_label, {}))
+        for plan in preview.fiches
+    ]
     return render(
         request,
         "certif/fiche_import_preview.html",

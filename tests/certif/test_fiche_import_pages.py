@@ -174,3 +174,43 @@ def test_the_preview_page_reads_in_bounded_queries(staff_client, certification, 
     staff_client.post(UPLOAD, {"export": sample_upload(), "codes": "RNCP99901 RNCP16204"})
     with django_assert_num_queries(TWO_FICHES_QUERIES):
         staff_client.get(PREVIEW)
+
+
+def test_a_jury_rule_the_fiche_does_not_state_clearly_is_entered_by_staff(staff_client, certification):
+    # The VAE jury of RNCP99901 says something else than the other pathways'.
+    parts = SAMPLE.read_bytes().split(b"<FICHE>")
+    parts[2] = parts[2].replace(
+        b"<SI_JURY_VAE><ACTIF>Oui</ACTIF><COMPOSITION>&lt;p&gt;50% professionnels, 50% formateurs",
+        b"<SI_JURY_VAE><ACTIF>Oui</ACTIF><COMPOSITION>&lt;p&gt;60% professionnels, 40% formateurs",
+    )
+    staff_client.post(UPLOAD, {"export": sample_upload(b"<FICHE>".join(parts)), "codes": "RNCP99901"})
+    preview = staff_client.get(PREVIEW).content.decode()
+    assert "Règle de composition des jurys à saisir : la composition du jury diffère selon les voies" in preview
+    prefix = "jury-RNCP99901"
+    wrong = staff_client.post(
+        PREVIEW,
+        {"confirm": "1", f"{prefix}-professionnels": "60", f"{prefix}-formateurs": "50", f"{prefix}-texte": "x"},
+    )
+    assert wrong.status_code == 400
+    assert "doivent faire 100 %" in wrong.content.decode()
+    assert not Certification.objects.filter(rncp_code="99901").exists()
+    done = staff_client.post(
+        PREVIEW,
+        {
+            "confirm": "1",
+            f"{prefix}-professionnels": "50",
+            f"{prefix}-formateurs": "50",
+            f"{prefix}-president": "1",
+            f"{prefix}-parts-egales": "1",
+            f"{prefix}-voies": ["apprentissage", "formation-continue", "professionnalisation"],
+            f"{prefix}-texte": "50% professionnels, 50% formateurs",
+        },
+    )
+    assert done.status_code == 302
+    rule = Certification.objects.get(rncp_code="99901").jury_rule
+    assert (rule.professionals_percent, rule.president_is_professional) == (50, True)
+    assert sorted(rule.pathways.values_list("code", flat=True)) == [
+        "apprentissage",
+        "formation-continue",
+        "professionnalisation",
+    ]
