@@ -141,6 +141,7 @@ class FichePreview:
     jury_rule_missing: str = ""
     notes: list[str] = field(default_factory=list)
     is_example: bool = False  # for a creation: the certification is an illustrative fiche
+    problems: list[str] = field(default_factory=list)  # what the models refuse in a creation
     _operations: list[Callable[[User], None]] = field(default_factory=list, repr=False)
     _before: dict = field(default_factory=dict, repr=False)
     _after: dict = field(default_factory=dict, repr=False)
@@ -179,7 +180,7 @@ class FichePreview:
         ]
         if self.jury_rule_missing:
             missing.append(f"Règle de composition des jurys à saisir ({self.jury_rule_missing}).")
-        return missing
+        return missing + self.problems
 
     @property
     def refusals(self) -> list[str]:
@@ -335,6 +336,18 @@ def _plan_creation(plan: FichePreview, thresholds: Mapping[str, ThresholdInput],
             f"{predecessor.rncp_label}."
         )
     _plan_links(plan, others, previous, following)
+    # What the models would refuse at the installation is said now, beside what staff must enter.
+    certification = _new_certification(plan, predecessor, previous, following)
+    checks: list[tuple[Certification | Registration, list[str]]] = [(certification, [])]
+    if fiche.effect_date and fiche.end_date:
+        checks.append((_new_registration(fiche, certification), ["certification"]))
+    for instance, exclude in checks:
+        try:
+            instance.full_clean(exclude=exclude)
+        except ValidationError as error:
+            plan.problems.append(
+                f"Données de la fiche refusées ({instance._meta.verbose_name}) : {' '.join(error.messages)}"
+            )
 
     def create(actor: User) -> None:
         _create(plan, predecessor, previous, following, actor)
@@ -355,40 +368,45 @@ def _save_later(instance) -> Callable[[User], None]:
     return save
 
 
+def _new_certification(
+    plan: FichePreview, predecessor: Certification | None, previous: list[str], following: list[str]
+) -> Certification:
+    fiche = plan.fiche
+    return Certification(
+        rncp_code=fiche.rncp_code,
+        title=fiche.title,
+        acronym=predecessor.acronym if predecessor else "",
+        level_1969=fiche.level_1969,
+        level_eqf=fiche.level_eqf,
+        nsf_code=fiche.nsf_code,
+        nsf_label=fiche.nsf_label,
+        summary=fiche.summary or (predecessor.summary if predecessor else ""),
+        sectors=fiche.sectors,
+        example_jobs=fiche.example_jobs,
+        certifier_name=fiche.certifier_name,
+        certifier_acronym=fiche.certifier_acronym,
+        signatory_title=predecessor.signatory_title if predecessor else DEFAULT_SIGNATORY,
+        certification_place=predecessor.certification_place if predecessor else "",
+        regulation=predecessor.regulation if predecessor else "",
+        accessible_new_caledonia=fiche.accessible_new_caledonia,
+        accessible_french_polynesia=fiche.accessible_french_polynesia,
+        acquired_blocks_validity=predecessor.acquired_blocks_validity if predecessor else DEFAULT_VALIDITY,
+        statistics=fiche.statistics,
+        website=fiche.website,
+        previous_rncp_codes=previous,
+        next_rncp_codes=following,
+        last_delivery_date=fiche.last_delivery_date,
+        is_example=plan.is_example,
+    )
+
+
 def _create(
     plan: FichePreview, predecessor: Certification | None, previous: list[str], following: list[str], actor: User
 ) -> Certification:
     fiche = plan.fiche
     if Certification.objects.filter(rncp_code=fiche.rncp_code).exists():
         raise ValidationError(f"La fiche {fiche.rncp_label} vient d'être installée par ailleurs : relancez l'import.")
-    certification = _saved(
-        Certification(
-            rncp_code=fiche.rncp_code,
-            title=fiche.title,
-            acronym=predecessor.acronym if predecessor else "",
-            level_1969=fiche.level_1969,
-            level_eqf=fiche.level_eqf,
-            nsf_code=fiche.nsf_code,
-            nsf_label=fiche.nsf_label,
-            summary=fiche.summary or (predecessor.summary if predecessor else ""),
-            sectors=fiche.sectors,
-            example_jobs=fiche.example_jobs,
-            certifier_name=fiche.certifier_name,
-            certifier_acronym=fiche.certifier_acronym,
-            signatory_title=predecessor.signatory_title if predecessor else DEFAULT_SIGNATORY,
-            certification_place=predecessor.certification_place if predecessor else "",
-            regulation=predecessor.regulation if predecessor else "",
-            accessible_new_caledonia=fiche.accessible_new_caledonia,
-            accessible_french_polynesia=fiche.accessible_french_polynesia,
-            acquired_blocks_validity=predecessor.acquired_blocks_validity if predecessor else DEFAULT_VALIDITY,
-            statistics=fiche.statistics,
-            website=fiche.website,
-            previous_rncp_codes=previous,
-            next_rncp_codes=following,
-            last_delivery_date=fiche.last_delivery_date,
-            is_example=plan.is_example,
-        )
-    )
+    certification = _saved(_new_certification(plan, predecessor, previous, following))
     for code, label in fiche.rome_codes:
         _saved(RomeCode(certification=certification, code=code, label=label))
     if fiche.effect_date and fiche.end_date:

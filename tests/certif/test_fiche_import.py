@@ -368,3 +368,14 @@ def test_command_example_flag_marks_the_created_fiche(certification):
     assert Certification.objects.get(rncp_code="99901").is_example is True
     certification.refresh_from_db()
     assert certification.is_example is False
+
+
+def test_what_the_models_refuse_is_said_in_the_preview_and_refuses_the_apply(certification, staff_user):
+    parsed = dataclasses.replace(fiche("RNCP99901"), decision_date=datetime.date(2099, 1, 1))
+    preview = fiche_import_preview(fiches=[parsed])
+    assert not preview.can_apply
+    assert "Données de la fiche refusées (enregistrement au RNCP)" in preview.missing[0]
+    before = counts()
+    with pytest.raises(ValidationError):
+        fiche_import_apply(fiches=[parsed], thresholds=None, actor=staff_user)
+    assert counts() == before

@@ -15,8 +15,8 @@ from certif.models import AuditAction, AuditEvent, Block, Certification
 SAMPLE = Path(__file__).resolve().parents[2] / "certif" / "data" / "export-fiches-rncp-v4-1-exemple.xml"
 UPLOAD = reverse("certif:fiche_import_upload")
 PREVIEW = reverse("certif:fiche_import_preview")
-ONE_FICHE_QUERIES = 5
-TWO_FICHES_QUERIES = 24
+ONE_FICHE_QUERIES = 9
+TWO_FICHES_QUERIES = 28
 
 
 @pytest.fixture(autouse=True)
@@ -165,7 +165,8 @@ def test_other_roles_are_refused(request, certification, who, url):
 
 
 def test_the_preview_page_reads_in_bounded_queries(staff_client, certification, django_assert_num_queries):
-    # Per fiche: the certification and the other fiches (for their links); for an installed one, its ROME codes,
+    # Per fiche: the certification, the other fiches (for their links) and, for a new one, the checks of its
+    # certification and registration; for an installed one, its ROME codes,
     # registrations (and their checks), signed juries, pathways, rule, and its blocks with their grids in three
     # queries whatever their number; the session and the user besides.
     staff_client.post(UPLOAD, {"export": sample_upload(), "codes": "RNCP99901"})
