@@ -137,6 +137,8 @@ RULES = {
     # Accounts: staff manage them, except the technical ones, which only a superuser changes (Django's
     # `user.has_perm` lets every superuser through).
     "certif.manage_accounts": is_staff,
+    # Installing a fiche from France Compétences' export: staff only.
+    "certif.import_fiche": is_staff,
     "certif.change_account": ~is_technical_account,
 }
 

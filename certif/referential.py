@@ -5,6 +5,7 @@ shipped in `certif/data/rncp-16204.json` is transcribed from the fiche `certif/d
 """
 
 import datetime
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.db import transaction
 from certif.models import (
     AccessPathway,
     Block,
+    BlockCorrespondence,
     Certification,
     Competence,
     Grid,
@@ -52,6 +54,8 @@ CERTIFICATION_FIELDS = [
     "statistics",
     "website",
 ]
+# Added with renewals; a file written before them loads with their defaults.
+RENEWAL_FIELDS = ["previous_rncp_codes", "next_rncp_codes", "is_example"]
 
 
 def _number(value: Decimal) -> int | float:
@@ -86,7 +90,12 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
     if existing:
         return existing, False
 
-    certification = _create_valid(Certification, **{name: fields[name] for name in CERTIFICATION_FIELDS})
+    certification = _create_valid(
+        Certification,
+        **{name: fields[name] for name in CERTIFICATION_FIELDS},
+        **{name: fields[name] for name in RENEWAL_FIELDS if name in fields},
+        last_delivery_date=_date_or_none(fields.get("last_delivery_date")),
+    )
     for rome in data["rome_codes"]:
         _create_valid(RomeCode, certification=certification, **rome)
     for place in data["preparation_places"]:
@@ -98,11 +107,21 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
             act=registration["act"],
             publication=registration.get("publication", ""),
             publication_date=_date_or_none(registration.get("publication_date")),
+            decision_date=_date_or_none(registration.get("decision_date")),
             in_force_from=datetime.date.fromisoformat(registration["in_force_from"]),
             in_force_until=datetime.date.fromisoformat(registration["in_force_until"]),
             level_note=registration.get("level_note", ""),
         )
+    blocks_by_code = {}
     for block_data in data["blocks"]:
+        expected_code = f"RNCP{certification.rncp_code}BC{block_data['number']:02d}"
+        # A block's code is its fiche's code and its number: a file copied under another fiche code keeps old
+        # codes, which say nothing then; a code naming another number is a file contradicting itself.
+        if not block_data.get("code", expected_code).endswith(f"BC{block_data['number']:02d}"):
+            raise ValueError(
+                f"bloc de compétences {block_data['number']} : le code {block_data['code']} ne correspond pas à son "
+                f"numéro (attendu : {expected_code})."
+            )
         threshold = block_data["threshold"]
         if len(block_data["competences"]) > threshold["out_of"]:
             raise ValueError(
@@ -120,9 +139,12 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
             threshold_value=Decimal(str(threshold["value"])),
             declared_competence_count=threshold["out_of"],
         )
+        blocks_by_code[expected_code] = block
         grid = Grid.objects.create(block=block, version=1)
         for position, label in enumerate(block_data["competences"], start=1):
             _create_valid(Competence, grid=grid, position=position, label=label)
+    for correspondence in data.get("correspondences", []):
+        _install_correspondence(correspondence, blocks_by_code)
     scale = RatingScale.objects.create(certification=certification, version=1)
     for position, level in enumerate(data["rating_scale"]["levels"], start=1):
         _create_valid(ScaleLevel, scale=scale, position=position, **level)
@@ -151,6 +173,33 @@ def import_referential(data: dict) -> tuple[Certification, bool]:
     return certification, True
 
 
+_BLOCK_CODE = re.compile(r"^RNCP(\d+)BC(\d+)$")
+
+
+def _install_correspondence(correspondence: dict, blocks_by_code: dict[str, Block]) -> None:
+    """The previous fiche's blocks that give one of this fiche's blocks; the previous fiche must be installed."""
+    code = correspondence["block"]
+    block = blocks_by_code.get(code)
+    if block is None:
+        raise ValueError(f"correspondance pour le bloc {code}, qui n'est pas un bloc de cette fiche.")
+    for previous_code in correspondence["previous_blocks"]:
+        match = _BLOCK_CODE.match(previous_code)
+        if not match:
+            raise ValueError(f"correspondance du bloc {code} : code de bloc « {previous_code} » illisible.")
+        previous_certification = Certification.objects.filter(rncp_code=match.group(1)).first()
+        if previous_certification is None:
+            raise ValueError(
+                f"correspondance du bloc {code} : la fiche précédente RNCP{match.group(1)} n'est pas installée ; "
+                "installez-la d'abord."
+            )
+        previous_block = Block.objects.filter(certification=previous_certification, number=int(match.group(2))).first()
+        if previous_block is None:
+            raise ValueError(
+                f"correspondance du bloc {code} : la fiche RNCP{match.group(1)} n'a pas de bloc {previous_code}."
+            )
+        _create_valid(BlockCorrespondence, block=block, previous_block=previous_block)
+
+
 def _create_valid(model, **fields):
     """Create after the model's own validation (texts, dates, uniqueness), so a file cannot install what the forms
     would refuse."""
@@ -175,7 +224,12 @@ def export_referential(certification: Certification) -> dict:
     rule = getattr(certification, "jury_rule", None)
     return {
         "format": FORMAT,
-        "certification": {name: getattr(certification, name) for name in CERTIFICATION_FIELDS},
+        "certification": {name: getattr(certification, name) for name in CERTIFICATION_FIELDS + RENEWAL_FIELDS}
+        | {
+            "last_delivery_date": certification.last_delivery_date.isoformat()
+            if certification.last_delivery_date
+            else None
+        },
         "rome_codes": [{"code": rome.code, "label": rome.label} for rome in certification.rome_codes.all()],
         "preparation_places": [
             {"name": place.name, "address": place.address} for place in certification.preparation_places.all()
@@ -187,6 +241,7 @@ def export_referential(certification: Certification) -> dict:
                 "publication_date": registration.publication_date.isoformat()
                 if registration.publication_date
                 else None,
+                "decision_date": registration.decision_date.isoformat() if registration.decision_date else None,
                 "in_force_from": registration.in_force_from.isoformat(),
                 "in_force_until": registration.in_force_until.isoformat(),
                 "level_note": registration.level_note,
@@ -208,6 +263,7 @@ def export_referential(certification: Certification) -> dict:
             }
             for block in blocks
         ],
+        "correspondences": _correspondences(blocks),
         "rating_scale": {
             "version": scale.version,
             "levels": [
@@ -230,3 +286,13 @@ def export_referential(certification: Certification) -> dict:
         if rule
         else None,
     }
+
+
+def _correspondences(blocks) -> list[dict]:
+    rows = BlockCorrespondence.objects.filter(block__in=blocks).select_related(
+        "block__certification", "previous_block__certification"
+    )
+    previous: dict[str, list[str]] = {}
+    for row in rows.order_by("block__number", "previous_block__certification__rncp_code", "previous_block__number"):
+        previous.setdefault(row.block.code, []).append(row.previous_block.code)
+    return [{"block": code, "previous_blocks": codes} for code, codes in previous.items()]

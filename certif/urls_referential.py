@@ -1,11 +1,14 @@
 from django.urls import path
 
-from certif import views, views_correspondences
+from certif import views, views_correspondences, views_import
 
 app_name = "certif"
 
 urlpatterns = [
     path("", views.certification_list, name="certification_list"),
+    # Before the fiche's pattern, which would read « import » as an RNCP code.
+    path("import/", views_import.fiche_import_upload, name="fiche_import_upload"),
+    path("import/apercu/", views_import.fiche_import_preview_page, name="fiche_import_preview"),
     path("<str:rncp_code>/", views.fiche, name="fiche"),
     path("<str:rncp_code>/blocs/<int:number>/", views.block_edit, name="block_edit"),
     path("<str:rncp_code>/blocs/<int:number>/competences/", views.competence_add, name="competence_add"),
