@@ -275,6 +275,7 @@ CERTIFICATION_EDITABLE_FIELDS = [
     "accessible_french_polynesia",
     "statistics",
     "website",
+    "is_example",
 ]
 
 
