@@ -24,7 +24,7 @@ correspondence table (certif/demo.py) and never with an invented registration.
   new, for all). Jury of 17 June 2025, signed that evening: all three are awarded RNCP99901, Minh Nguyen with three
   of its four blocks carried over from RNCP 16204.
 - « VAE 2026 — Saint-Étienne » (RNCP99901). The candidates whose admissibility was favourable are evaluated from
-  September to November 2026; jury of 26 November 2026 composed and its candidates presented, ready to deliberate:
+  October to November 2026; jury of 26 November 2026 composed and its candidates presented, ready to deliberate:
   the demo president deliberates and signs it today, under a fiche in force. Valérie Besson holds the new block 1
   through her old block 2 (jury of 2019) and Karine Mercier the new block 4 through her old block 4.
 
@@ -417,8 +417,8 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
             vae,
             (1, 2, 3, 4),
             levels=VAE_LEVELS,
-            opened_on=D(2026, 8, 31),
-            starts_on=D(2026, 9, 7),
+            opened_on=D(2026, 9, 30),
+            starts_on=D(2026, 10, 5),
             ends_on=D(2026, 11, 13),
             staff=staff,
             trainer=trainer,
