@@ -19,9 +19,9 @@ from certif import clock
 from certif.fiche_import import fiche_import_apply
 from certif.models import Block, BlockCorrespondence, Certification
 from certif.referential import DATA_DIR
-from certif.rncp_export import read_export
+from certif.rncp_export import read_fiches
 from certif.roles import Role
-from certif.services import block_correspondences_set, certification_update
+from certif.services import block_correspondences_set
 
 DEMO_PASSWORD = "mpes-demo-2026"
 
@@ -84,9 +84,9 @@ def create_demo_successor(*, staff) -> Certification:
     successor = Certification.objects.filter(rncp_code=DEMO_SUCCESSOR).first()
     if successor is None:
         with history_at(SUCCESSOR_INSTALLED_ON, 11):
-            fiches = read_export(SUCCESSOR_EXPORT, codes=[f"RNCP{DEMO_SUCCESSOR}"])
-            successor = fiche_import_apply(fiches=fiches, thresholds=None, actor=staff)[0]
-            successor = certification_update(certification=successor, actor=staff, is_example=True)
+            fiches = read_fiches(SUCCESSOR_EXPORT, [f"RNCP{DEMO_SUCCESSOR}"])
+            fiche_import_apply(fiches=fiches, thresholds=None, actor=staff, is_example=True)
+        successor = Certification.objects.get(rncp_code=DEMO_SUCCESSOR)
     if not BlockCorrespondence.objects.filter(block__certification=successor).exists():
         previous = {block.number: block for block in Block.objects.filter(certification__rncp_code=DEMO_FICHE)}
         with history_at(CORRESPONDENCES_RECORDED_ON, 15):

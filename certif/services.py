@@ -275,7 +275,6 @@ CERTIFICATION_EDITABLE_FIELDS = [
     "accessible_french_polynesia",
     "statistics",
     "website",
-    "is_example",
 ]
 
 
