@@ -4,9 +4,11 @@ Every identity, employer, tutor and accompanist below is fictitious; birth commu
 real so that the data looks like what staff will type. The list is written out (no random draw), and every
 write goes through `candidates.services`, so each demo object has its audit trace like a real one.
 
-Two promotions belong to the past, the history the demo juries tell (juries/demo.py): « MPES 2021-2023 —
-Saint-Étienne, apprentissage » and « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation »; two are
-today's: « MPES 2026-2027 — Saint-Étienne, formation continue » and « VAE 2026 ». Each write is dated when it
+Two promotions belong to the past of RNCP 16204, the history the demo juries tell (juries/demo.py): « MPES
+2021-2023 — Saint-Étienne, apprentissage » and « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation ».
+The others belong to its successor, the example fiche RNCP99901 (certif/demo.py): « MPES 2025 — Saint-Étienne,
+reprise de parcours », where apprentices who lacked a block finish under the new fiche, and today's « MPES
+2026-2027 — Saint-Étienne, formation continue » and « VAE 2026 ». Each write is dated when it
 happened (certif.demo.history_at): a promotion a few months before it starts, a candidate on their enrolment day,
 a VAE admissibility on its decision day. Blocks held from before the application (juries of 2019 and 2021) are
 history imports, with their source.
@@ -21,7 +23,7 @@ import unicodedata
 
 from candidates import services
 from candidates.models import AcquiredBlock, Candidate, Cohort, EmployerKind, Enrolment, EnrolmentStatus, Sex
-from certif.demo import history_at
+from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import AccessPathway, Block, Certification, PreparationPlace
 
 D = datetime.date
@@ -38,10 +40,11 @@ COHORT_OPENED_DAYS_BEFORE_START = 120
 # in 2026: the blocks 1 and 2 that jury gave stay theirs.
 LEAVES_AFTER_FIRST_JURY = ("Haddad", "Yanis")
 
-# key: (name, pathway code, preparation place, start, end, the demo trainer teaches it)
+# key: (name, fiche, pathway code, preparation place, start, end, the demo trainer teaches it)
 DEMO_COHORTS = {
     "fc": (
         "MPES 2026-2027 — Saint-Étienne, formation continue",
+        DEMO_SUCCESSOR,
         "formation-continue",
         IRUP,
         D(2026, 9, 14),
@@ -50,6 +53,7 @@ DEMO_COHORTS = {
     ),
     "app": (
         "MPES 2021-2023 — Saint-Étienne, apprentissage",
+        DEMO_FICHE,
         "apprentissage",
         IRUP,
         D(2021, 9, 13),
@@ -58,14 +62,25 @@ DEMO_COHORTS = {
     ),
     "pro": (
         "MPES 2022-2023 — Fort-de-France, contrat de professionnalisation",
+        DEMO_FICHE,
         "professionnalisation",
         GRETA,
         D(2022, 1, 17),
         D(2023, 3, 31),
         False,
     ),
+    "reprise": (
+        "MPES 2025 — Saint-Étienne, reprise de parcours",
+        DEMO_SUCCESSOR,
+        "formation-continue",
+        IRUP,
+        D(2025, 2, 3),
+        D(2025, 6, 27),
+        True,
+    ),
     "vae": (
         "VAE 2026 — Saint-Étienne",
+        DEMO_SUCCESSOR,
         "vae",
         IRUP,
         D(2026, 2, 2),
@@ -73,6 +88,8 @@ DEMO_COHORTS = {
         False,
     ),
 }
+# A promotion is opened a few months before it starts, but never before its fiche is installed here.
+SUCCESSOR_PLACES_ADDED_ON = D(2025, 1, 7)
 
 UNFAVOURABLE_REASON = (
     "Les activités décrites dans le livret de recevabilité (livret 1) ne sont pas en rapport direct avec le "
@@ -346,7 +363,7 @@ def demo_phone(index: int, postal_code: str) -> str:
 
 
 def _get_or_create_cohort(spec, *, certification, staff, trainer):
-    name, pathway_code, place_name, start, end, taught = spec
+    name, _, pathway_code, place_name, start, end, taught = spec
     existing = Cohort.objects.filter(certification=certification, name=name).first()
     if existing:
         return existing, False
@@ -408,16 +425,37 @@ def _new_enrolment(candidate, spec: dict, cohort, *, staff):
     return enrolment
 
 
+def _copy_preparation_places(previous, successor, *, staff) -> None:
+    """The successor is prepared where its predecessor was (the France Compétences export lists no places)."""
+    present = set(PreparationPlace.objects.filter(certification=successor).values_list("name", flat=True))
+    with history_at(SUCCESSOR_PLACES_ADDED_ON, 9):
+        for place in PreparationPlace.objects.filter(certification=previous).order_by("pk"):
+            if place.name not in present:
+                services.preparation_place_create(
+                    place=PreparationPlace(certification=successor, name=place.name, address=place.address),
+                    actor=staff,
+                )
+
+
 def create_demo_candidates(*, staff, trainer) -> dict:
     """Create the demo promotions, candidates, enrolments and imported blocks that are missing.
 
     Returns the counts of demo promotions and candidates, and how many of each this run created.
     """
-    certification = Certification.objects.get(rncp_code="16204")
-    blocks = {block.number: block for block in Block.objects.filter(certification=certification)}
+    certifications = {c.rncp_code: c for c in Certification.objects.filter(rncp_code__in=[DEMO_FICHE, DEMO_SUCCESSOR])}
+    blocks = {block.number: block for block in Block.objects.filter(certification=certifications[DEMO_FICHE])}
+    successor = certifications.get(DEMO_SUCCESSOR)
+    if successor is not None:
+        _copy_preparation_places(certifications[DEMO_FICHE], successor, staff=staff)
     cohorts, created_cohorts = {}, 0
     for key, spec in DEMO_COHORTS.items():
-        with history_at(spec[3] - datetime.timedelta(days=COHORT_OPENED_DAYS_BEFORE_START), 10):
+        certification = certifications.get(spec[1])
+        if certification is None:
+            continue
+        opened_on = spec[4] - datetime.timedelta(days=COHORT_OPENED_DAYS_BEFORE_START)
+        if spec[1] == DEMO_SUCCESSOR:
+            opened_on = max(opened_on, SUCCESSOR_PLACES_ADDED_ON)
+        with history_at(opened_on, 10):
             cohorts[key], created = _get_or_create_cohort(
                 spec, certification=certification, staff=staff, trainer=trainer
             )
@@ -440,7 +478,8 @@ def create_demo_candidates(*, staff, trainer) -> dict:
                     )
         created_candidates += created
         for spec in person["enrolments"]:
-            _ensure_enrolment(candidate, spec, cohorts[spec["cohort"]], staff=staff, minute=index)
+            if spec["cohort"] in cohorts:
+                _ensure_enrolment(candidate, spec, cohorts[spec["cohort"]], staff=staff, minute=index)
 
     return {
         "cohorts": len(cohorts),

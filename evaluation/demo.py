@@ -3,8 +3,8 @@
 The fiche lists fewer competences than blocks 2 to 4 declare (the full list is in the référentiel de
 certification, which is not public); the demo completes those grids only with criteria that say plainly that they
 are placeholders — in 2021, before the first evaluation of the demo's history (juries/demo.py). It then opens one
-session on blocks 1 and 2 for the demo trainer's current promotion (formation continue 2026-2027, evaluated from
-November 2026 to January 2027), and fills part of the grids. Every write goes through the services, dated when it happened
+session on blocks 1 and 2 of the example successor fiche RNCP99901 for the demo trainer's current promotion
+(formation continue 2026-2027, evaluated from November 2026 to January 2027), and fills part of the grids. Every write goes through the services, dated when it happened
 (certif.demo.history_at), so each demo object has its audit trace.
 
 Idempotent: placeholders are added only while a grid is incomplete; the session is found again by its promotion
@@ -15,7 +15,7 @@ import datetime
 
 from candidates.models import Cohort
 from certif import services as referential
-from certif.demo import history_at
+from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import Block
 from evaluation import selectors, services
 from evaluation.models import BlockEvaluation, EvaluationSession
@@ -28,7 +28,7 @@ OPENED_ON, FILLED_ON = datetime.date(2026, 11, 2), datetime.date(2026, 11, 27)
 # Levels for the first candidates (one string per candidate, one letter per competence; "." = not yet entered).
 DEMO_LEVELS = {
     1: ["ABCB", "CDDC", "BB.."],
-    2: ["ABBCCBCDA", "CCDDCBDCD", "BBA......"],
+    2: ["ABBCC", "CCDDC", "BBA.."],
 }
 
 
@@ -67,7 +67,7 @@ def complete_demo_grids(*, staff) -> int:
     """Complete the incomplete grids with plainly-labelled placeholders; returns how many criteria were added."""
     with history_at(GRIDS_COMPLETED_ON, 10):
         return grids_complete(
-            blocks=Block.objects.filter(certification__rncp_code="16204"), label=PLACEHOLDER, actor=staff
+            blocks=Block.objects.filter(certification__rncp_code=DEMO_FICHE), label=PLACEHOLDER, actor=staff
         )
 
 
@@ -75,7 +75,7 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
     """Open the demo session with partly filled grids on the demo trainer's latest promotion; creates nothing when
     the demo promotions are absent."""
     cohort = (
-        Cohort.objects.filter(trainers=trainer, certification__rncp_code="16204")
+        Cohort.objects.filter(trainers=trainer, certification__rncp_code=DEMO_SUCCESSOR)
         .exclude(pathway__code="vae")
         .order_by("-start_date", "name")
         .first()
@@ -83,7 +83,7 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
     if cohort is None or not cohort.enrolments.exists():
         return {"sessions": 0, "created_sessions": 0, "placeholders": 0}
     placeholders = complete_demo_grids(staff=staff)
-    blocks = list(Block.objects.filter(certification__rncp_code="16204", number__in=DEMO_BLOCKS).order_by("number"))
+    blocks = list(Block.objects.filter(certification=cohort.certification, number__in=DEMO_BLOCKS).order_by("number"))
     session = (
         EvaluationSession.objects.filter(cohort=cohort, block_evaluations__block__number=DEMO_BLOCKS[0])
         .order_by("pk")

@@ -2,22 +2,31 @@
 
 A history told through the services, every step dated when it happened (the services' clock moved back by
 `certif.demo.history_at`, see certif.clock), each with its audit trace; all names fictitious. Both registrations of
-the fiche ended on 17 April 2023 and the demo invents no renewal, so every jury sits inside the 2018–2023 one:
+RNCP 16204 ended on 17 April 2023: its juries sit inside the 2018–2023 one, and the later ones are juries of its
+successor, the example fiche RNCP99901 (in force from 20 December 2024), which the demo installs with a
+correspondence table (certif/demo.py) and never with an invented registration.
 
-- « MPES 2021-2023 — Saint-Étienne, apprentissage » (enrolled in September 2021). Blocks 1 and 2 evaluated from
-  March to May 2022; jury of 14 June 2022, signed that evening. Its one departure from a proposal is on a
-  borderline case (2 competences of 4 at level C or better, 3 required), with the reason a jury writes. Sylvie
+- « MPES 2021-2023 — Saint-Étienne, apprentissage » (RNCP 16204, enrolled in September 2021). Blocks 1 and 2
+  evaluated from March to May 2022; jury of 14 June 2022, signed that evening. Its one departure from a proposal is
+  on a borderline case (2 competences of 4 at level C or better, 3 required), with the reason a jury writes. Sylvie
   Rochette, employer and tutor of Thomas Giraud, does not deliberate on him: the substitute Nadine Peyrard, also a
   salaried professional, takes her seat. Yanis Haddad leaves the promotion in September 2022 (he enrols again in
   2026; his blocks stay his). Blocks 3 and 4 evaluated from September 2022 to February 2023; jury of 21 March 2023,
   signed that evening: three apprentices then hold the four blocks and are awarded the certification, the others
   hold some (attestations). The enrolments end with the promotion, on 30 June 2023.
-- « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation » (enrolled in January 2022). The four blocks
-  evaluated from January to March 2023; jury of 4 April 2023 composed and its candidates presented, ready to
-  deliberate: the demo president deliberates and signs it today (a session is signed on or after its jury's day,
-  never before, and that day lies inside the registration then in force). Laetitia Célestin holds blocks 1 and 2
-  from 2021 and is examined on blocks 3 and 4; Joël Sainte-Luce does not deliberate on the candidate his mutual
-  employs, and the substitute Rose-Marie Jean-Joseph replaces him.
+- « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation » (RNCP 16204, enrolled in January 2022). The
+  four blocks evaluated from January to March 2023; jury of 4 April 2023, signed that evening. Laetitia Célestin
+  holds blocks 1 and 2 from 2021 and is examined on blocks 3 and 4; Joël Sainte-Luce does not deliberate on the
+  candidate his mutual employs, and the substitute Rose-Marie Jean-Joseph replaces him.
+- « MPES 2025 — Saint-Étienne, reprise de parcours » (RNCP99901). Three apprentices of 2021-2023 who lacked one
+  block are transferred to the successor in January 2025, keeping their history: through the correspondence table
+  they hold the new blocks their old ones give, and are evaluated from February to May 2025 on the others (block 3,
+  new, for all). Jury of 17 June 2025, signed that evening: all three are awarded RNCP99901, Minh Nguyen with three
+  of its four blocks carried over from RNCP 16204.
+- « VAE 2026 — Saint-Étienne » (RNCP99901). The candidates whose admissibility was favourable are evaluated from
+  October to November 2026; jury of 26 November 2026 composed and its candidates presented, ready to deliberate:
+  the demo president deliberates and signs it today, under a fiche in force. Valérie Besson holds the new block 1
+  through her old block 2 (jury of 2019) and Karine Mercier the new block 4 through her old block 4.
 
 Then `documents.demo` asks the background worker for every document of the signed sessions (called by
 `seed_demo` right after this module).
@@ -31,7 +40,7 @@ import datetime
 from candidates import services as candidate_services
 from candidates.demo import LEAVES_AFTER_FIRST_JURY
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
-from certif.demo import history_at
+from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import Block, Certification
 from evaluation import selectors as evaluation_selectors
 from evaluation import services as evaluation
@@ -45,10 +54,17 @@ EMPLOYER, EMPLOYEE, TRAINER = MemberCategory.EMPLOYER, MemberCategory.EMPLOYEE, 
 
 SIGNED_PLACE = "IRUP, Campus Industriel, Saint-Étienne — salle du conseil"
 SECOND_PLACE = "IRUP, Campus Industriel, Saint-Étienne — amphithéâtre Copernic"
-READY_PLACE = "GRETA de la Martinique / GIP-FCIP, Fort-de-France"
+MARTINIQUE_PLACE = "GRETA de la Martinique / GIP-FCIP, Fort-de-France"
+RESUMED_PLACE = SIGNED_PLACE
+READY_PLACE = "IRUP, Campus Industriel, Saint-Étienne — salle Jean Monnet"
 SIGNED_DAY = D(2022, 6, 14)
 SECOND_DAY = D(2023, 3, 21)
-READY_DAY = D(2023, 4, 4)
+MARTINIQUE_DAY = D(2023, 4, 4)
+RESUMED_DAY = D(2025, 6, 17)
+READY_DAY = D(2026, 11, 26)
+# Apprentices of 2021-2023 who lacked one block when the registration ended: transferred to the successor.
+TRANSFERRED = ("Giraud", "Nguyen", "Poncet")
+TRANSFERRED_ON = D(2025, 1, 20)
 
 OVERRIDE_CANDIDATE = "Guillot"  # block 1: 2 competences of 4 at C or better on the grid, 3 required
 OVERRIDE_BLOCK = 1
@@ -66,7 +82,7 @@ SIGNED_MEMBERS = [
     ("Isabelle Faure-Brac", "IRUP", TRAINER, False, False),
     ("Nadine Peyrard", "Union régionale des Scop Auvergne-Rhône-Alpes", EMPLOYEE, False, True),
 ]
-READY_MEMBERS = [
+MARTINIQUE_MEMBERS = [
     ("Hélène Garnier", "Fondation Les Hauts du Pilat", EMPLOYER, True, False),
     ("Joël Sainte-Luce", "Mutuelle Entraide Caraïbe", EMPLOYEE, False, False),
     ("Marie-Josée Théodore", "GRETA de la Martinique", TRAINER, False, False),
@@ -100,6 +116,25 @@ MARTINIQUE_LEVELS = {
     "Lapierre": {1: B1[1], 2: SHORT[2], 3: B3[1], 4: B4[2]},
     "Médard": {1: B1[2], 2: B2[0], 3: B3[2], 4: B4[0]},
     "Marie-Luce": {1: B1[3], 2: B2[2], 3: B3[0], 4: SHORT[4]},
+}
+# RNCP99901: blocks of 4, 5, 6 and 6 competences; 3 of 4, 80 % (4 of 5), 5 of 6 and 5 of 6 required.
+N1 = ("ABCB", "BACC", "CBAB")
+N2 = ("ABCBA", "BACCB", "CBBAC")
+N3 = ("ABCBAC", "BACCBA", "CBACBB")
+N4 = ("ABCBAB", "BACCBB", "CABBCA")
+NEW_SHORT = {1: "CDDB", 2: "CDBDC", 3: "CDBDDA", 4: "BDCDAD"}  # 2 of 4, 3 of 5, 3 of 6, 3 of 6
+# Every row of a grid is filled, a block held already included: the jury only decides on the others.
+RESUMED_LEVELS = {
+    "Giraud": {2: N2[0], 3: N3[0], 4: N4[1]},
+    "Nguyen": {2: N2[1], 3: N3[1], 4: N4[0]},
+    "Poncet": {2: N2[2], 3: N3[2], 4: N4[2]},
+}
+VAE_LEVELS = {
+    "Morel": {1: N1[0], 2: N2[0], 3: N3[0], 4: N4[0]},
+    "Lacroix": {1: N1[1], 2: N2[1], 3: NEW_SHORT[3], 4: N4[1]},
+    "Mercier": {1: N1[2], 2: N2[2], 3: N3[1], 4: N4[2]},
+    "El Amrani": {1: N1[0], 2: N2[1], 3: N3[2], 4: N4[0]},
+    "Durand": {1: N1[1], 2: NEW_SHORT[2], 3: N3[0], 4: N4[1]},
 }
 
 
@@ -241,8 +276,23 @@ def _leave(cohort, birth_name_first_name, *, on, staff):
         )
 
 
+def _transfer(source, target, birth_names, *, on, staff):
+    """Enrol the candidates of `source` named in `birth_names` in `target`, on the successor fiche (once)."""
+    done = set(Enrolment.objects.filter(cohort=target).values_list("candidate_id", flat=True))
+    enrolments = [
+        enrolment
+        for enrolment in Enrolment.objects.filter(cohort=source, candidate__birth_name__in=birth_names)
+        .select_related("candidate")
+        .order_by("candidate__birth_name")
+        if enrolment.candidate_id not in done
+    ]
+    if enrolments:
+        with history_at(on, 10):
+            candidate_services.enrolments_transfer(enrolments=enrolments, cohort=target, actor=staff)
+
+
 def create_demo_juries(*, staff, trainer, president) -> dict:
-    certification = Certification.objects.get(rncp_code="16204")
+    certification = Certification.objects.get(rncp_code=DEMO_FICHE)
     cohorts = {c.pathway.code: c for c in Cohort.objects.filter(certification=certification).select_related("pathway")}
     apprentices, martinique = cohorts.get("apprentissage"), cohorts.get("professionnalisation")
     if apprentices is None or martinique is None or not apprentices.enrolments.exists():
@@ -301,7 +351,7 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
     _deliberate_and_sign(second, president=president, decided_at=(16, 5), signed_at=(17, 25))
     _end_enrolments(apprentices, on=apprentices.end_date, staff=staff)
 
-    # 2022-2023 Fort-de-France: the four blocks, jury of 4 April 2023, ready to deliberate.
+    # 2022-2023 Fort-de-France: the four blocks, jury of 4 April 2023.
     _evaluated(
         martinique,
         (1, 2, 3, 4),
@@ -312,26 +362,86 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
         staff=staff,
         trainer=trainer,
     )
-    ready = _jury(
+    third = _jury(
         certification,
-        place=READY_PLACE,
-        day=READY_DAY,
+        place=MARTINIQUE_PLACE,
+        day=MARTINIQUE_DAY,
         numbers=(1, 2, 3, 4),
-        members=READY_MEMBERS,
+        members=MARTINIQUE_MEMBERS,
         staff=staff,
         president=president,
         cohort=martinique,
         composed_on=D(2023, 2, 6),
         presented_on=D(2023, 3, 27),
     )
+    _deliberate_and_sign(third, president=president, decided_at=(15, 50), signed_at=(18, 5))
     _end_enrolments(martinique, on=martinique.end_date, staff=staff)
+    sessions = [signed, second, third]
 
-    signed.refresh_from_db()
-    second.refresh_from_db()
-    ready.refresh_from_db()
-    signed_sessions = [session for session in (signed, second) if session.is_signed]
+    successor = Certification.objects.filter(rncp_code=DEMO_SUCCESSOR).first()
+    new_cohorts = {c.name: c for c in Cohort.objects.filter(certification=successor)} if successor else {}
+    resumed = next((c for name, c in new_cohorts.items() if "reprise" in name), None)
+    vae = next((c for c in new_cohorts.values() if c.pathway.code == "vae"), None)
+    ready = None
+    if successor is not None and resumed is not None:
+        # 2025: three apprentices finish under the successor, their old blocks carried over.
+        _transfer(apprentices, resumed, TRANSFERRED, on=TRANSFERRED_ON, staff=staff)
+        _evaluated(
+            resumed,
+            (2, 3, 4),
+            levels=RESUMED_LEVELS,
+            opened_on=D(2025, 1, 27),
+            starts_on=D(2025, 2, 3),
+            ends_on=D(2025, 5, 30),
+            staff=staff,
+            trainer=trainer,
+        )
+        fourth = _jury(
+            successor,
+            place=RESUMED_PLACE,
+            day=RESUMED_DAY,
+            numbers=(2, 3, 4),
+            members=SIGNED_MEMBERS,
+            staff=staff,
+            president=president,
+            cohort=resumed,
+            composed_on=D(2025, 4, 14),
+            presented_on=D(2025, 6, 10),
+        )
+        _deliberate_and_sign(fourth, president=president, decided_at=(16, 20), signed_at=(17, 35))
+        _end_enrolments(resumed, on=resumed.end_date, staff=staff)
+        sessions.append(fourth)
+    if successor is not None and vae is not None:
+        # VAE 2026: the four blocks of the successor, jury of 26 November 2026, ready to deliberate.
+        _evaluated(
+            vae,
+            (1, 2, 3, 4),
+            levels=VAE_LEVELS,
+            opened_on=D(2026, 9, 30),
+            starts_on=D(2026, 10, 5),
+            ends_on=D(2026, 11, 13),
+            staff=staff,
+            trainer=trainer,
+        )
+        ready = _jury(
+            successor,
+            place=READY_PLACE,
+            day=READY_DAY,
+            numbers=(1, 2, 3, 4),
+            members=SIGNED_MEMBERS,
+            staff=staff,
+            president=president,
+            cohort=vae,
+            composed_on=D(2026, 10, 5),
+            presented_on=D(2026, 11, 19),
+        )
+        ready.refresh_from_db()
+
+    for session in sessions:
+        session.refresh_from_db()
+    signed_sessions = [session for session in sessions if session.is_signed]
     return {
         "signed": [session.date for session in signed_sessions],
         "signed_sessions": signed_sessions,
-        "ready": None if ready.is_signed else ready.date,
+        "ready": None if ready is None or ready.is_signed else ready.date,
     }

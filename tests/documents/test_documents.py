@@ -845,15 +845,23 @@ class TestBatch:
 @pytest.mark.django_db(transaction=True)
 def test_demo_gives_every_kind_of_document():
     call_command("seed_demo", stdout=io.StringIO())
-    assert DocumentBatch.objects.filter(status=BatchStatus.PENDING).count() == 2
+    # One batch per signed session: three juries of RNCP 16204 and one of its successor.
+    assert DocumentBatch.objects.filter(status=BatchStatus.PENDING).count() == 4
     run_worker()
     assert set(DocumentBatch.objects.values_list("status", flat=True)) == {BatchStatus.DONE}
     kinds = set(IssuedDocument.objects.values_list("kind", flat=True))
     assert kinds == set(DocumentKind.values)
-    certificates = IssuedDocument.objects.filter(kind=DocumentKind.CERTIFICATE).order_by("reference")
+    certificates = IssuedDocument.objects.filter(
+        kind=DocumentKind.CERTIFICATE, session__date=datetime.date(2023, 3, 21)
+    ).order_by("reference")
     assert [c.reference for c in certificates] == ["MPES-2023-0001", "MPES-2023-0002", "MPES-2023-0003"]
-    assert {c.document_date for c in certificates} == {datetime.date(2023, 3, 21)}
     assert_archival(certificates[0], pages=(1, 1))
+    # Under the successor, the certificate names its fiche and where the blocks carried over come from.
+    nguyen = IssuedDocument.objects.get(
+        kind=DocumentKind.CERTIFICATE, session__certification__rncp_code="99901", candidate__birth_name="Nguyen"
+    )
+    text = assert_archival(nguyen)
+    assert "RNCP99901" in text and "acquis par correspondance avec RNCP16204BC04" in text
     # The minutes say when each jury sat and when it was signed: that evening, not the day the demo was seeded.
     first, second = (
         assert_archival(IssuedDocument.objects.get(kind=DocumentKind.MINUTES, session__date=day))
@@ -866,4 +874,4 @@ def test_demo_gives_every_kind_of_document():
     assert "Nadine Peyrard (suppléant)" in first  # sits for Sylvie Rochette on Thomas Giraud
     count = IssuedDocument.objects.count()
     call_command("seed_demo", stdout=io.StringIO())  # `make run` twice: nothing asked again, nothing duplicated
-    assert DocumentBatch.objects.count() == 2 and IssuedDocument.objects.count() == count
+    assert DocumentBatch.objects.count() == 4 and IssuedDocument.objects.count() == count

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from candidates import services as candidate_services
-from candidates.models import AcquiredBlock, AcquiredBlockSource, CertificationAward
-from certif.models import AuditEvent, JuryCompositionRule
+from candidates.models import AcquiredBlock, AcquiredBlockOrigin, AcquiredBlockSource, Candidate, CertificationAward
+from certif.models import AuditEvent, BlockCorrespondence, JuryCompositionRule, Registration
 from certif.roles import Role
 from certif.security import check_signature_password
 from juries import selectors, services
@@ -772,15 +772,26 @@ class TestDemo:
         call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
         assert (AuditEvent.objects.count(), AcquiredBlock.objects.count(), Decision.objects.count()) == counts
 
-        first, second = JurySession.objects.filter(status=JurySessionStatus.SIGNED).order_by("date")
+        first, second, third, fourth = JurySession.objects.filter(status=JurySessionStatus.SIGNED).order_by("date")
         ready = JurySession.objects.get(status=JurySessionStatus.PREPARED)
-        assert (first.date, second.date, ready.date) == (
-            datetime.date(2022, 6, 14),
-            datetime.date(2023, 3, 21),
-            datetime.date(2023, 4, 4),
-        )
+        assert [(s.date, s.certification.rncp_code) for s in (first, second, third, fourth, ready)] == [
+            (datetime.date(2022, 6, 14), "16204"),
+            (datetime.date(2023, 3, 21), "16204"),
+            (datetime.date(2023, 4, 4), "16204"),
+            (datetime.date(2025, 6, 17), "99901"),
+            (datetime.date(2026, 11, 26), "99901"),
+        ]
+        # Every jury sits inside a registration France Compétences gave: none is invented.
+        for session in (first, second, third, fourth, ready):
+            assert session.certification.registration_on(session.date) is not None
+        assert not Registration.objects.filter(certification__rncp_code="16204", in_force_until__gt="2023-04-17")
         # Signed that evening, in the past: never on the day the demo was seeded.
-        for session, at in ((first, "14/06/2022 17:40"), (second, "21/03/2023 17:25")):
+        for session, at in (
+            (first, "14/06/2022 17:40"),
+            (second, "21/03/2023 17:25"),
+            (third, "04/04/2023 18:05"),
+            (fourth, "17/06/2025 17:35"),
+        ):
             assert f"{timezone.localtime(session.signed_at):%d/%m/%Y %H:%M}" == at
             assert session.members.get(is_president=True).user.username == "president"
             assert (
@@ -789,9 +800,28 @@ class TestDemo:
                 ).date()
                 == session.date
             )
-        assert sorted(CertificationAward.objects.values_list("number", "awarded_on")) == [
-            (f"MPES-2023-000{n}", datetime.date(2023, 3, 21)) for n in (1, 2, 3)
-        ]
+        awards = CertificationAward.objects.select_related("certification", "candidate").order_by(
+            "awarded_on", "number"
+        )
+        assert [(a.certification.rncp_code, a.awarded_on) for a in awards][:3] == [
+            ("16204", datetime.date(2023, 3, 21))
+        ] * 3
+        assert {a.candidate.birth_name for a in awards if a.certification.rncp_code == "99901"} == {
+            "Giraud",
+            "Nguyen",
+            "Poncet",
+        }
+
+        # Minh Nguyen: RNCP99901 with three of its four blocks carried over from RNCP 16204.
+        nguyen = Candidate.objects.get(birth_name="Nguyen")
+        carried = AcquiredBlock.objects.filter(candidate=nguyen, source=AcquiredBlockSource.CORRESPONDENCE)
+        assert sorted(carried.values_list("block__number", flat=True)) == [1, 2, 4]
+        assert sorted(
+            AcquiredBlockOrigin.objects.filter(acquired_block__candidate=nguyen).values_list(
+                "acquired_block__block__number", "previous_acquisition__block__number"
+            )
+        ) == [(1, 2), (2, 1), (2, 2), (4, 4)]
+        assert BlockCorrespondence.objects.filter(first_used_at__isnull=False).count() == 4
 
         # The one departure from a proposal: a borderline block, one competence short, with a jury's reason.
         (departure,) = Decision.objects.exclude(departure_reason="")
@@ -808,17 +838,25 @@ class TestDemo:
             ("Nadine Peyrard", "Sylvie Rochette")
         ]
 
-        # Ready to deliberate: nothing but the decisions is missing, and the president signs it now.
-        assert selectors.session_violations(ready) == [] and ready.presentations.count() == 8
+        # Ready to deliberate under the successor: nothing but the decisions is missing, and the president signs
+        # it now. The blocks held through the correspondence table are not examined again.
+        assert selectors.session_violations(ready) == [] and ready.presentations.count() == 5
         (problem,) = selectors.sign_off_problems(ready)
-        assert problem.startswith("30 décisions manquent")
+        assert problem.startswith("18 décisions manquent")
+        morel = Presentation.objects.get(session=ready, enrolment__candidate__birth_name="Morel")
+        assert sorted(d.block.number for d in morel.decisions.all()) == [2, 3, 4]  # new block 1 by her old block 2
         president = first.members.get(is_president=True).user
         decide_all(ready, president)
         result = services.jury_session_sign_off(session=ready, signed_by=president)
-        assert [award.number for award in result.awards] == [f"MPES-2023-000{n}" for n in range(4, 9)]
-        assert {award.awarded_on for award in result.awards} == {datetime.date(2023, 4, 4)}
-        celestin = Presentation.objects.get(session=ready, enrolment__candidate__birth_name="Célestin")
-        assert sorted(d.block.number for d in celestin.decisions.all()) == [3, 4]  # blocks 1 and 2 held since 2021
+        assert sorted(award.candidate.birth_name for award in result.awards) == ["El Amrani", "Mercier", "Morel"]
+        assert {award.certification.rncp_code for award in result.awards} == {"99901"}
+        assert (
+            AcquiredBlock.objects.get(
+                candidate__birth_name="Morel", block__certification__rncp_code="99901", block__number=1
+            )
+            .origins.get()
+            .previous_acquisition.import_source.startswith("Procès-verbal du jury du 20 juin 2019")
+        )
 
     def test_promotions_enrolments_evaluations_and_juries_come_in_order(self, db):
         import re

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from candidates.demo import create_demo_candidates
 from certif import clock
-from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, create_demo_accounts
+from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SUCCESSOR, create_demo_accounts, create_demo_successor
 from certif.roles import Role
 from certif.text import counted
 from documents.content import french_date
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         # one step of the demo's history at a time (certif.clock).
         accounts = create_demo_accounts()
         staff, trainer = accounts[Role.STAFF], accounts[Role.TRAINER]
+        create_demo_successor(staff=staff)
         summary = create_demo_candidates(staff=staff, trainer=trainer)
         placeholders = complete_demo_grids(staff=staff) if summary["cohorts"] else 0
         juries = create_demo_juries(staff=staff, trainer=trainer, president=accounts[Role.PRESIDENT])
@@ -42,18 +43,23 @@ class Command(BaseCommand):
             f"Promotions de démonstration : {summary['cohorts']} (dont {summary['created_cohorts']} créées), "
             f"candidats : {summary['candidates']} (dont {summary['created_candidates']} créés)."
         ]
+        lines.append(
+            f"Fiches : RNCP 16204 (enregistrement terminé le 17 avril 2023) et sa fiche suivante RNCP{DEMO_SUCCESSOR}, "
+            "fiche d'exemple (pas une fiche réelle) installée depuis l'export France Compétences d'exemple, avec sa "
+            "table de correspondance des blocs."
+        )
         if juries["signed"]:
-            days = " et du ".join(french_date(day) for day in juries["signed"])
+            days = ", du ".join(french_date(day) for day in juries["signed"])
             lines.append(
-                f"Historique (promotion « MPES 2021-2023 — Saint-Étienne, apprentissage ») : jurys du {days}, "
-                "signés le soir même ; certifications et attestations délivrées."
+                f"Historique : jurys du {days}, signés le soir même ; certifications et attestations délivrées, "
+                f"dont, sous RNCP{DEMO_SUCCESSOR}, des blocs acquis par correspondance avec RNCP 16204."
             )
         if juries["ready"]:
             lines.append(
-                f"À signer : le jury du {french_date(juries['ready'])} (promotion « MPES 2022-2023 — "
-                "Fort-de-France, contrat de professionnalisation »), composé, ses candidats présentés. Le président "
-                "(compte `president`) délibère et signe aujourd'hui : une session se signe le jour de son jury ou "
-                "après, jamais avant, et ce jour est dans l'enregistrement RNCP 2018-2023."
+                f"À signer : le jury du {french_date(juries['ready'])} (promotion « VAE 2026 — Saint-Étienne », "
+                f"RNCP{DEMO_SUCCESSOR}), composé, ses candidats présentés. Le président (compte `president`) délibère "
+                "et signe aujourd'hui : une session se signe le jour de son jury ou après, jamais avant, et ce jour "
+                "est dans l'enregistrement en vigueur de la fiche."
             )
         if evaluation["sessions"]:
             lines.append(
