@@ -7,7 +7,7 @@ write goes through `candidates.services`, so each demo object has its audit trac
 Two promotions belong to the past of RNCP 16204, the history the demo juries tell (juries/demo.py): « MPES
 2021-2023 — Saint-Étienne, apprentissage » and « MPES 2022-2023 — Fort-de-France, contrat de professionnalisation ».
 The others belong to its successor, the example fiche RNCP99901 (certif/demo.py): « MPES 2025 — Saint-Étienne,
-reprise de parcours », where apprentices who lacked a block finish under the new fiche, and today's « MPES
+apprentissage, fin de parcours », where apprentices who lacked a block finish under the new fiche, and today's « MPES
 2026-2027 — Saint-Étienne, formation continue » and « VAE 2026 ». Each write is dated when it
 happened (certif.demo.history_at): a promotion a few months before it starts, a candidate on their enrolment day,
 a VAE admissibility on its decision day. Blocks held from before the application (juries of 2019 and 2021) are
@@ -70,9 +70,9 @@ DEMO_COHORTS = {
         False,
     ),
     "reprise": (
-        "MPES 2025 — Saint-Étienne, reprise de parcours",
+        "MPES 2025 — Saint-Étienne, apprentissage, fin de parcours",
         DEMO_SUCCESSOR,
-        "formation-continue",
+        "apprentissage",
         IRUP,
         D(2025, 2, 3),
         D(2025, 6, 27),

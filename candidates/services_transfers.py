@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
+from certif import clock
 from certif.audit import AuditAction, AuditChange, record_audits
 from certif.models import AccessPathway, Certification
 from certif.selectors import rncp_number
@@ -64,10 +65,12 @@ def enrolments_transfer(*, enrolments: Iterable[Enrolment], cohort: Cohort, acto
                     f"promotion « {cohort.name} » prépare par la voie « {cohort.pathway.label} »."
                 }
             )
+    today = clock.localdate()
     created = Enrolment.objects.bulk_create(
         Enrolment(
             candidate_id=enrolment.candidate_id,
             cohort=cohort,
+            enrolled_on=today,
             status=EnrolmentStatus.IN_PROGRESS,
             tutor_name=enrolment.tutor_name,
             vae_accompanist=enrolment.vae_accompanist,

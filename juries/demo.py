@@ -18,7 +18,7 @@ correspondence table (certif/demo.py) and never with an invented registration.
   four blocks evaluated from January to March 2023; jury of 4 April 2023, signed that evening. Laetitia Célestin
   holds blocks 1 and 2 from 2021 and is examined on blocks 3 and 4; Joël Sainte-Luce does not deliberate on the
   candidate his mutual employs, and the substitute Rose-Marie Jean-Joseph replaces him.
-- « MPES 2025 — Saint-Étienne, reprise de parcours » (RNCP99901). Three apprentices of 2021-2023 who lacked one
+- « MPES 2025 — Saint-Étienne, apprentissage, fin de parcours » (RNCP99901). Three apprentices of 2021-2023 who lacked one
   block are transferred to the successor in January 2025, keeping their history: through the correspondence table
   they hold the new blocks their old ones give, and are evaluated from February to May 2025 on the others (block 3,
   new, for all). Jury of 17 June 2025, signed that evening: all three are awarded RNCP99901, Minh Nguyen with three
@@ -39,6 +39,7 @@ import datetime
 
 from candidates import services as candidate_services
 from candidates.demo import LEAVES_AFTER_FIRST_JURY
+from candidates.services_transfers import enrolments_transfer
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
 from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import Block, Certification
@@ -288,7 +289,7 @@ def _transfer(source, target, birth_names, *, on, staff):
     ]
     if enrolments:
         with history_at(on, 10):
-            candidate_services.enrolments_transfer(enrolments=enrolments, cohort=target, actor=staff)
+            enrolments_transfer(enrolments=enrolments, cohort=target, actor=staff)
 
 
 def create_demo_juries(*, staff, trainer, president) -> dict:
@@ -380,7 +381,7 @@ def create_demo_juries(*, staff, trainer, president) -> dict:
 
     successor = Certification.objects.filter(rncp_code=DEMO_SUCCESSOR).first()
     new_cohorts = {c.name: c for c in Cohort.objects.filter(certification=successor)} if successor else {}
-    resumed = next((c for name, c in new_cohorts.items() if "reprise" in name), None)
+    resumed = next((c for name, c in new_cohorts.items() if "fin de parcours" in name), None)
     vae = next((c for c in new_cohorts.values() if c.pathway.code == "vae"), None)
     ready = None
     if successor is not None and resumed is not None:

@@ -46,10 +46,10 @@ def test_seed_demo_twice_creates_nothing_more(db):
     after_first = _counts()
     call_command("seed_demo", stdout=second)
     assert _counts() == after_first
-    assert after_first["cohorts"] == 4
+    assert after_first["cohorts"] == 5
     assert after_first["candidates"] == len(DEMO_CANDIDATES) == 30
-    assert "Promotions de démonstration : 4 (dont 4 créées), candidats : 30 (dont 30 créés)." in first.getvalue()
-    assert "Promotions de démonstration : 4 (dont 0 créées), candidats : 30 (dont 0 créés)." in second.getvalue()
+    assert "Promotions de démonstration : 5 (dont 5 créées), candidats : 30 (dont 30 créés)." in first.getvalue()
+    assert "Promotions de démonstration : 5 (dont 0 créées), candidats : 30 (dont 0 créés)." in second.getvalue()
 
 
 def test_cohorts_cover_open_pathways_and_both_preparation_places(seeded, certification):
@@ -64,10 +64,10 @@ def test_cohorts_cover_open_pathways_and_both_preparation_places(seeded, certifi
         cohort.full_clean()
 
 
-def test_demo_trainer_teaches_two_cohorts_and_sees_only_their_candidates(seeded):
+def test_demo_trainer_teaches_three_cohorts_and_sees_only_their_candidates(seeded):
     trainer = get_user_model().objects.get(username="formateur")
     assert trainer.groups.filter(name=Role.TRAINER).exists()
-    assert trainer.trained_cohorts.count() == 2
+    assert trainer.trained_cohorts.count() == 3
     visible = Candidate.objects.visible_to(trainer)
     assert 0 < visible.count() < Candidate.objects.count()
 
@@ -98,11 +98,17 @@ def test_history_blocks_are_imported_with_their_source(seeded):
 
 
 def test_one_candidate_enrols_again_and_keeps_blocks_1_and_2(seeded):
-    twice = [candidate for candidate in Candidate.objects.all() if candidate.enrolments.count() == 2]
-    assert len(twice) == 1
+    transferred = set(AuditEvent.objects.filter(action="enrolment.transferred").values_list("target_id", flat=True))
+    twice = [
+        candidate
+        for candidate in Candidate.objects.all()
+        if candidate.enrolments.count() == 2 and str(candidate.pk) not in transferred
+    ]
+    assert len(twice) == 1 and len(transferred) == 3  # the others were transferred to the successor fiche
     candidate = twice[0]
     assert set(candidate.acquired_blocks.values_list("block__number", flat=True)) == {1, 2}
     assert {block.source for block in candidate.acquired_blocks.all()} == {AcquiredBlockSource.JURY}
+    assert {block.block.certification.rncp_code for block in candidate.acquired_blocks.all()} == {"16204"}
     left, again = candidate.enrolments.order_by("enrolled_on")
     assert left.status == EnrolmentStatus.WITHDRAWN and again.status == EnrolmentStatus.IN_PROGRESS
     # Left after the jury that gave the blocks, enrolled again years later.
@@ -112,10 +118,11 @@ def test_one_candidate_enrols_again_and_keeps_blocks_1_and_2(seeded):
 
 
 def test_the_promotions_of_the_history_ended_their_enrolments(seeded):
-    history = Cohort.objects.filter(enrolments__jury_presentations__isnull=False).distinct()
+    history = Cohort.objects.filter(enrolments__jury_presentations__session__status="signed").distinct()
     assert sorted(history.values_list("name", flat=True)) == [
         "MPES 2021-2023 — Saint-Étienne, apprentissage",
         "MPES 2022-2023 — Fort-de-France, contrat de professionnalisation",
+        "MPES 2025 — Saint-Étienne, apprentissage, fin de parcours",
     ]
     for cohort in history:
         assert not cohort.enrolments.filter(status=EnrolmentStatus.IN_PROGRESS).exists(), cohort.name
@@ -140,7 +147,9 @@ def test_vae_admissibility_states(seeded):
 
 def test_every_demo_write_is_audited(seeded):
     staff_events = AuditEvent.objects.filter(actor__username="gestionnaire")
-    assert staff_events.filter(action="cohort.created").count() == 4
+    assert staff_events.filter(action="cohort.created").count() == 5
     assert staff_events.filter(action="candidate.created").count() == 30
-    assert staff_events.filter(action="enrolment.created").count() == Enrolment.objects.count()
+    # An enrolment is created by its own act, or by the transfer to the successor fiche that enrols many at once.
+    assert staff_events.filter(action="enrolment.created").count() + 3 == Enrolment.objects.count()
+    assert staff_events.filter(action="enrolment.transferred").count() == 3
     assert staff_events.filter(action="enrolment.admissibility_decided").count() == 6

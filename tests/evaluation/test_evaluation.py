@@ -15,8 +15,8 @@ from django.utils import timezone
 from candidates import services as candidate_services
 from candidates.demo import create_demo_candidates
 from certif import services as referential
-from certif.demo import create_demo_accounts
-from certif.models import AuditEvent, Grid, RatingScale
+from certif.demo import create_demo_accounts, create_demo_successor
+from certif.models import AuditEvent, Block, Grid, RatingScale
 from certif.roles import Role
 from evaluation import selectors, services
 from evaluation.demo import PLACEHOLDER, create_demo_evaluation
@@ -584,6 +584,7 @@ class TestDemo:
         accounts = create_demo_accounts()
         staff, trainer = accounts[Role.STAFF], accounts[Role.TRAINER]
         assert create_demo_evaluation(staff=staff, trainer=trainer)["sessions"] == 0  # no demo promotions yet
+        create_demo_successor(staff=staff)  # today's promotions prepare the fiche in force
         create_demo_candidates(staff=staff, trainer=trainer)
         summary = create_demo_evaluation(staff=staff, trainer=trainer)
         assert summary["created_sessions"] == 1 and summary["placeholders"] == 3 + 4 + 4
@@ -593,9 +594,13 @@ class TestDemo:
         progress = {
             be.block.number: (be.filled_cells, be.total_cells) for be in BlockEvaluation.objects.with_progress()
         }
-        assert set(progress) == {1, 2}
+        assert set(progress) == {1, 2} and session.cohort.certification.rncp_code == "99901"
         assert all(0 < filled < total for filled, total in progress.values())
-        placeholders = [c.label for c in session.block_evaluations.get(block__number=2).grid.competences.all()][6:]
+        # RNCP 16204's grids list fewer competences than its blocks declare: the demo completes them, plainly.
+        placeholders = [
+            c.label
+            for c in Block.objects.get(certification__rncp_code="16204", number=2).current_grid.competences.all()
+        ][6:]
         assert placeholders and all(label.startswith("[Démo]") for label in placeholders)
         events = AuditEvent.objects.count()
         assert create_demo_evaluation(staff=staff, trainer=trainer)["created_sessions"] == 0
