@@ -36,18 +36,29 @@ class CandidateFilterForm(InputRulesFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select"
-        certifications = list(Certification.objects.all())
-        self.fields["certification"].choices = [("", "Toutes")] + [
-            (certification.rncp_code, certification.display_name) for certification in certifications
-        ]
+        # The certifications are read only when the form is shown (the exports use the filters, not the form).
+        self._certifications: list[Certification] | None = None
+        self.fields["certification"].choices = lambda: (
+            [("", "Toutes")]
+            + [(certification.rncp_code, certification.display_name) for certification in self.certifications()]
+        )
         # With several fiches, pathways and places of the same name are told apart by their certification.
         self.fields["pathway"].queryset = AccessPathway.objects.filter(is_open=True).select_related("certification")
         self.fields["place"].queryset = PreparationPlace.objects.select_related("certification")
         self.fields["cohort"].queryset = Cohort.objects.select_related("certification")
-        if len(certifications) > 1:
-            self.fields["pathway"].label_from_instance = lambda item: f"{item.certification.rncp_label} · {item.label}"
-            self.fields["place"].label_from_instance = lambda item: f"{item.certification.rncp_label} · {item.name}"
-            self.fields["cohort"].label_from_instance = lambda item: f"{item.name} ({item.certification.rncp_label})"
+        self.fields["pathway"].label_from_instance = lambda item: self._named(item.certification, item.label)
+        self.fields["place"].label_from_instance = lambda item: self._named(item.certification, item.name)
+        self.fields["cohort"].label_from_instance = lambda item: (
+            f"{item.name} ({item.certification.rncp_label})" if len(self.certifications()) > 1 else item.name
+        )
+
+    def certifications(self) -> list[Certification]:
+        if self._certifications is None:
+            self._certifications = list(Certification.objects.all())
+        return self._certifications
+
+    def _named(self, certification: Certification, label: str) -> str:
+        return f"{certification.rncp_label} · {label}" if len(self.certifications()) > 1 else label
 
     def filter(self, queryset, search: str = ""):
         if search:
