@@ -52,7 +52,7 @@ class CandidateForm(InputRulesFormMixin, forms.ModelForm):
 class EnrolmentForm(InputRulesFormMixin, forms.Form):
     cohort = forms.ModelChoiceField(
         label="Promotion",
-        queryset=Cohort.objects.select_related("pathway", "preparation_place"),
+        queryset=Cohort.objects.select_related("certification", "pathway", "preparation_place"),
         error_messages={"required": "Choisissez une promotion."},
     )
     tutor_name = forms.CharField(label="Tuteur (entreprise)", max_length=150, required=False)
@@ -62,7 +62,9 @@ class EnrolmentForm(InputRulesFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].label_from_instance = lambda cohort: f"{cohort.name} — {cohort.pathway.label}"
+        self.fields["cohort"].label_from_instance = lambda cohort: (
+            f"{cohort.name} — {cohort.pathway.label} ({cohort.certification.rncp_label})"
+        )
 
 
 class EnrolmentUpdateForm(InputRulesFormMixin, forms.ModelForm):
@@ -94,7 +96,10 @@ class AdmissibilityForm(InputRulesFormMixin, forms.Form):
 
 
 class AcquiredBlockForm(InputRulesFormMixin, forms.Form):
-    block = forms.ModelChoiceField(label="Bloc", queryset=Block.objects.select_related("certification"))
+    block = forms.ModelChoiceField(
+        label="Bloc",
+        queryset=Block.objects.select_related("certification").order_by("certification__rncp_code", "number"),
+    )
     acquired_on = forms.DateField(label="Acquis le", widget=DATE_WIDGET)
     import_source = forms.CharField(
         label="Source",
@@ -105,7 +110,7 @@ class AcquiredBlockForm(InputRulesFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["block"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title}"
+        self.fields["block"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title} ({block.code})"
 
 
 def certification_field_setup(form, name: str, certifications: list[Certification]) -> None:

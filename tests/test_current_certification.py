@@ -17,7 +17,9 @@ ROOMS = ["candidates", "certif", "config", "declarations", "documents", "evaluat
 
 
 def test_no_code_outside_demo_data_assumes_one_certification():
-    pattern = re.compile(r"current_certification|rncp_code=\"16204\"|Certification\.objects\.(?:all|order_by)\([^)]*\)\.first\(\)")
+    pattern = re.compile(
+        r"current_certification|rncp_code=\"16204\"|Certification\.objects\.(?:all|order_by)\([^)]*\)\.first\(\)"
+    )
     offenders = [
         str(path.relative_to(ROOT))
         for room in ROOMS
@@ -34,7 +36,10 @@ def test_the_certifications_in_force_today_come_first(certification):
     import_referential(copy)
     assert [item.rncp_code for item in certifications_in_force_first()] == ["10000", "16204"]  # both lapsed: by code
     Registration.objects.create(
-        certification=certification, act="Renouvellement (test)", in_force_from="2023-04-17", in_force_until="2099-12-31"
+        certification=certification,
+        act="Renouvellement (test)",
+        in_force_from="2023-04-17",
+        in_force_until="2099-12-31",
     )
     ordered = certifications_in_force_first(datetime.date(2026, 1, 1))
     assert [item.rncp_code for item in ordered] == ["16204", "10000"]
