@@ -17,7 +17,15 @@ from certif.models import AccessPathway, Certification, PreparationPlace
 from certif.referential import export_referential, import_referential
 from evaluation.models import EvaluationSession
 from juries.models import JurySession
-from tests.factories import decide_all, enrol_many, evaluated_cohort, make_cohort, make_jury, present_all
+from tests.factories import (
+    decide_all,
+    enrol_many,
+    evaluated_cohort,
+    make_candidate,
+    make_cohort,
+    make_jury,
+    present_all,
+)
 from tests.signed_world import sign
 
 EXAMPLE_TITLE = "Coordinateur de projets solidaires (fiche d'exemple)"
@@ -185,6 +193,39 @@ class TestCandidates:
             "Procès-verbal du 1er juin 2021"
             not in html[html.index('id="certification-16204"') : html.index('id="certification-99901"')]
         )
+
+    def test_a_withdrawal_is_from_the_chosen_certification(self, staff_client, staff_user, certification, second):
+        from candidates import services
+        from candidates.models import AcquiredBlock, Withdrawal
+
+        candidate = make_candidate(staff_user)
+        for block in (certification.blocks.get(number=1), second.blocks.get(number=2)):
+            services.acquired_block_import(
+                candidate=candidate,
+                block=block,
+                acquired_on=datetime.date(2021, 6, 1),
+                import_source=f"Procès-verbal {block.code}",
+                actor=staff_user,
+            )
+        url = reverse("candidates:withdrawal_create", args=[candidate.pk])
+        html = text(staff_client.get(url))
+        assert "détient des résultats de plusieurs certifications" in html
+        assert "Procès-verbal RNCP99901BC02" not in html  # nothing offered before the choice
+        html = text(staff_client.get(url, {"certification": "99901"}))
+        assert "Procès-verbal RNCP99901BC02" in html and "Procès-verbal RNCP16204BC01" not in html
+        held = AcquiredBlock.objects.get(block__certification=second)
+        fields = {
+            "blocks": [held.pk],
+            "reference": "Décision n° 2026-14",
+            "decided_on": "2026-11-20",
+            "reason": "Pièce falsifiée.",
+            "password": "mot-de-passe-de-test",
+            "confirm": "on",
+        }
+        response = staff_client.post(f"{url}?certification=99901", fields)
+        assert response.status_code == 302
+        assert Withdrawal.objects.get().certification == second
+        assert staff_client.get(url, {"certification": "12345"}).status_code == 404
 
     def test_a_trainer_still_sees_only_the_candidates_of_their_cohorts(
         self, trainer_client, staff_user, trainer_user, second
