@@ -144,14 +144,14 @@ def candidate_certifications(candidate: Candidate) -> list[CertificationStanding
         Prefetch("blocks", queryset=Block.objects.order_by("number"), to_attr="block_list")
     )
     standings = []
-    for certification in certifications.order_by("rncp_code"):
+    for certification in certifications.order_by("rncp_code"):  # `block_list`: prefetched above (to_attr)
         own_enrolments = [item for item in enrolments if item.cohort.certification_id == certification.pk]
         in_training = any(item.status == EnrolmentStatus.IN_PROGRESS for item in own_enrolments)
         own_awards = [award for award in awards if award.certification_id == certification.pk]
         standings.append(
             CertificationStanding(
                 certification=certification,
-                statuses=block_statuses(candidate, certification.block_list, in_training=in_training),  # type: ignore[attr-defined]  # prefetched above (to_attr)
+                statuses=block_statuses(candidate, certification.block_list, in_training=in_training),
                 award=next((award for award in own_awards if not award.is_withdrawn), None),
                 withdrawn_awards=[award for award in own_awards if award.is_withdrawn],
                 enrolments=own_enrolments,

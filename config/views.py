@@ -59,7 +59,7 @@ def home(request):
             .order_by("-session__starts_on", "session_id", "block__number")
         )
     if is_president(request.user):
-        context["president_sessions"] = president_pending_sessions(request.user)
+        context["president_sessions"] = president_pending_sessions(request.user).select_related("certification")
     return render(request, "config/home.html", context)
 
 
