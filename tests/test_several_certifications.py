@@ -143,6 +143,22 @@ class TestCohorts:
         assert response.status_code == 302
         assert Cohort.objects.get().certification == second
 
+    def test_a_cohort_keeps_its_certification_and_offers_only_its_pathways(self, staff_client, staff_user, second):
+        cohort = make_cohort(staff_user, rncp_code="99901", name="P-99901")
+        html = text(staff_client.get(reverse("candidates:cohort_edit", args=[cohort.pk])))
+        assert "RNCP16204 · " not in html and "Après un parcours de formation continue" in html
+        fields = {
+            "certification": Certification.objects.get(rncp_code="16204").pk,  # a disabled field: ignored
+            "name": "P-99901 renommée",
+            "pathway": cohort.pathway_id,
+            "preparation_place": cohort.preparation_place_id,
+            "start_date": "2025-09-01",
+            "end_date": "2026-06-30",
+        }
+        assert staff_client.post(reverse("candidates:cohort_edit", args=[cohort.pk]), fields).status_code == 302
+        cohort.refresh_from_db()
+        assert cohort.name == "P-99901 renommée" and cohort.certification == second
+
     def test_the_certification_must_be_chosen_when_several_are_installed(self, staff_client, second):
         response = staff_client.post(reverse("candidates:cohort_create"), {"name": "Sans certification"})
         assert "Choisissez la certification de la promotion." in text(response)
@@ -368,6 +384,27 @@ def test_each_page_counts_the_same_queries_with_one_and_two_certifications(
     overview = _count(staff_client, reverse("statistics:dashboard"))
     install_second(certification, code="99902")
     assert _count(staff_client, reverse("statistics:dashboard")) == overview
+
+
+@pytest.mark.django_db
+def test_the_pages_of_one_session_count_the_same_queries_beside_a_second_certification(
+    staff_client, staff_user, trainer_user, president_user, certification
+):
+    _, enrolments, evaluation_session = evaluated_cohort(staff_user, trainer_user, count=2, name="P-1")
+    jury = make_jury(staff_user, president_user)
+    present_all(jury, enrolments[:1], staff_user)
+    urls = [
+        reverse("evaluation:grid", args=[evaluation_session.pk, 1]),
+        reverse("juries:detail", args=[jury.pk]),
+        reverse("juries:presentations", args=[jury.pk]),
+        reverse("certif:fiche", args=["16204"]),
+    ]
+    one = {url: _count(staff_client, url) for url in urls}
+    install_second(certification)
+    _, others, _ = evaluated_cohort(staff_user, trainer_user, count=3, name="P-2", rncp_code="99901")
+    other_jury = make_jury(staff_user, president_user, rncp_code="99901")
+    present_all(other_jury, others, staff_user)
+    assert {url: _count(staff_client, url) for url in urls} == one
 
 
 @pytest.mark.django_db
