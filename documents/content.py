@@ -196,7 +196,7 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     acquired: dict[int, list[AcquiredBlock]] = {}
     withdrawn_from: set[int] = set()  # presentations whose decision gave a block since withdrawn
     for item in (
-        AcquiredBlock.objects.filter(candidate_id__in=candidate_ids)
+        AcquiredBlock.objects.filter(candidate_id__in=candidate_ids, block__certification_id=session.certification_id)
         .annotate(withdrawn_line=F("withdrawn__pk"), decided_in=F("jury_decision_link__decision__presentation_id"))
         .only("candidate_id", "block_id", "acquired_on")
     ):
@@ -298,7 +298,11 @@ def find_slot(session: JurySession, kind: str, candidate_id: int | None) -> Slot
     held = {
         item.block_id
         for item in _held_on(
-            list(AcquiredBlock.objects.held().filter(candidate=candidate).only("block_id", "acquired_on")),
+            list(
+                AcquiredBlock.objects.held()
+                .filter(candidate=candidate, block__certification_id=session.certification_id)
+                .only("block_id", "acquired_on")
+            ),
             session.date,
         )
     }
@@ -440,7 +444,7 @@ class SessionData:
         result: dict[int, list[AcquiredBlock]] = {}
         for item in (
             AcquiredBlock.objects.held()
-            .filter(candidate_id__in=list(self.presentations))
+            .filter(candidate_id__in=list(self.presentations), block__certification=self.certification)
             .select_related("block", "jury_decision_link__decision__presentation__session")
             .order_by("block__number")
         ):
