@@ -303,6 +303,29 @@ class TestEvaluationAndJuries:
         assert client.get(reverse("declarations:index")).status_code == 403
 
 
+@pytest.mark.django_db
+def test_blocks_of_another_certification_never_complete_a_sessions_documents(
+    staff_user, trainer_user, president_user, second
+):
+    from candidates import services
+    from documents.content import find_slot, session_slots
+    from documents.models import DocumentKind
+
+    _, enrolments, session = signed_jury(staff_user, trainer_user, president_user, rncp_code="16204", count=1, name="P")
+    candidate = enrolments[0].candidate
+    for number in (3, 4):  # with blocks 1 and 2 of 16204 validated: four blocks held, but not four of 16204
+        services.acquired_block_import(
+            candidate=candidate,
+            block=second.blocks.get(number=number),
+            acquired_on=datetime.date(2021, 6, 1),
+            import_source="Procès-verbal",
+            actor=staff_user,
+        )
+    kinds = [slot.kind for slot in session_slots(session) if slot.candidate == candidate]
+    assert kinds == [DocumentKind.RESULTS, DocumentKind.ATTESTATION]
+    assert find_slot(session, DocumentKind.ATTESTATION, candidate.pk) is not None
+
+
 # — Statistics, declarations, home —
 
 
