@@ -185,6 +185,15 @@ class TestCandidates:
         html = text(staff_client.get(reverse("candidates:list"), {"certification": "16204"}))
         assert "SEIZEMILLE" in html and "EXEMPLE" not in html
 
+    def test_the_export_follows_the_filter_and_names_the_certification(self, staff_client, staff_user, second):
+        enrol_many(make_cohort(staff_user, name="P-16204"), staff_user, 1, birth_name="Seizemille")
+        enrol_many(make_cohort(staff_user, name="P-99901", rncp_code="99901"), staff_user, 1, birth_name="Exemple")
+        response = staff_client.get(reverse("candidates:export_csv"), {"certification": "99901"})
+        content = response.content.decode("utf-8-sig")
+        assert "Certification(s)" in content.splitlines()[0]
+        assert "Exemple" in content and "Seizemille" not in content
+        assert content.splitlines()[1].endswith(";RNCP99901")
+
     def test_the_candidate_page_has_a_section_per_certification(self, staff_client, staff_user, trainer_user, second):
         _, enrolments, _ = evaluated_cohort(staff_user, trainer_user, count=1, submit=False)
         candidate = enrolments[0].candidate
