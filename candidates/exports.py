@@ -12,7 +12,8 @@ from candidates.models import Enrolment, EnrolmentStatus
 
 COHORTS_HEADER = "Promotion(s) en cours"
 PATHWAYS_HEADER = "Voie(s) d'accès"
-HEADERS = [column.header for column in COLUMNS] + [COHORTS_HEADER, PATHWAYS_HEADER]
+CERTIFICATIONS_HEADER = "Certification(s)"
+HEADERS = [column.header for column in COLUMNS] + [COHORTS_HEADER, PATHWAYS_HEADER, CERTIFICATIONS_HEADER]
 LIST_SEPARATOR = " | "
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection): the CSV escapes it with a
@@ -25,7 +26,9 @@ def export_queryset(queryset):
     return queryset.prefetch_related(
         Prefetch(
             "enrolments",
-            queryset=Enrolment.objects.select_related("cohort__pathway").order_by("-cohort__start_date", "pk"),
+            queryset=Enrolment.objects.select_related("cohort__certification", "cohort__pathway").order_by(
+                "-cohort__start_date", "pk"
+            ),
         )
     )
 
@@ -39,7 +42,8 @@ def _distinct(values):
 
 
 def candidate_values(candidate) -> list:
-    """One row: the identity fields (dates as dates, choices as their label), then current cohorts and pathways."""
+    """One row: the identity fields (dates as dates, choices as their label), then current cohorts, pathways and
+    certifications."""
     values = []
     for column in COLUMNS:
         value = getattr(candidate, column.field)
@@ -49,6 +53,7 @@ def candidate_values(candidate) -> list:
     current = _current_enrolments(candidate)
     values.append(LIST_SEPARATOR.join(_distinct(enrolment.cohort.name for enrolment in current)))
     values.append(LIST_SEPARATOR.join(_distinct(enrolment.cohort.pathway.label for enrolment in current)))
+    values.append(LIST_SEPARATOR.join(_distinct(enrolment.cohort.certification.rncp_label for enrolment in current)))
     return values
 
 

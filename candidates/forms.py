@@ -4,8 +4,9 @@ from django.utils.formats import date_format
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.selectors import CANDIDATE_AUDITED_FIELDS
 from certif.forms_widgets import DATE_WIDGET
-from certif.models import Block, PreparationPlace
+from certif.models import AccessPathway, Block, Certification, PreparationPlace
 from certif.roles import Role, holders_of
+from certif.selectors import certification_choice_label, certifications_in_force_first
 from certif.validation import InputRulesFormMixin, validate_past_event_date
 
 
@@ -51,7 +52,7 @@ class CandidateForm(InputRulesFormMixin, forms.ModelForm):
 class EnrolmentForm(InputRulesFormMixin, forms.Form):
     cohort = forms.ModelChoiceField(
         label="Promotion",
-        queryset=Cohort.objects.select_related("pathway", "preparation_place"),
+        queryset=Cohort.objects.select_related("certification", "pathway", "preparation_place"),
         error_messages={"required": "Choisissez une promotion."},
     )
     tutor_name = forms.CharField(label="Tuteur (entreprise)", max_length=150, required=False)
@@ -61,7 +62,9 @@ class EnrolmentForm(InputRulesFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].label_from_instance = lambda cohort: f"{cohort.name} — {cohort.pathway.label}"
+        self.fields["cohort"].label_from_instance = lambda cohort: (
+            f"{cohort.name} — {cohort.pathway.label} ({cohort.certification.rncp_label})"
+        )
 
 
 class EnrolmentUpdateForm(InputRulesFormMixin, forms.ModelForm):
@@ -93,7 +96,10 @@ class AdmissibilityForm(InputRulesFormMixin, forms.Form):
 
 
 class AcquiredBlockForm(InputRulesFormMixin, forms.Form):
-    block = forms.ModelChoiceField(label="Bloc", queryset=Block.objects.select_related("certification"))
+    block = forms.ModelChoiceField(
+        label="Bloc",
+        queryset=Block.objects.select_related("certification").order_by("certification__rncp_code", "number"),
+    )
     acquired_on = forms.DateField(label="Acquis le", widget=DATE_WIDGET)
     import_source = forms.CharField(
         label="Source",
@@ -104,32 +110,78 @@ class AcquiredBlockForm(InputRulesFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["block"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title}"
+        self.fields["block"].label_from_instance = lambda block: f"Bloc {block.number} — {block.title} ({block.code})"
+
+
+def certification_field_setup(form, name: str, certifications: list[Certification]) -> None:
+    """A certification choice listing every installed fiche, those in force today first, each saying which; with
+    a single fiche installed there is nothing to choose: it is shown, fixed."""
+    field = form.fields[name]
+    field.queryset = Certification.objects.all()
+    if len(certifications) == 1:
+        field.empty_label = None
+        field.disabled = True
+        if not form.initial.get(name):
+            form.initial[name] = certifications[0].pk
+    else:
+        field.empty_label = "Choisissez une certification"
+    field.choices = ([("", field.empty_label)] if field.empty_label else []) + [
+        (certification.pk, certification_choice_label(certification)) for certification in certifications
+    ]
 
 
 class CohortForm(InputRulesFormMixin, forms.ModelForm):
+    """A cohort belongs to one certification: its pathway and preparation place are that certification's (the
+    model refuses others, next to the field). Once created, a cohort keeps its certification."""
+
     class Meta:
         model = Cohort
-        fields = ["name", "pathway", "preparation_place", "start_date", "end_date", "trainers"]
+        fields = ["certification", "name", "pathway", "preparation_place", "start_date", "end_date", "trainers"]
         widgets = {
             "start_date": DATE_WIDGET,
             "end_date": DATE_WIDGET,
             "trainers": forms.CheckboxSelectMultiple,
         }
+        error_messages = {"certification": {"required": "Choisissez la certification de la promotion."}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        certifications = certifications_in_force_first()
+        certification_field_setup(self, "certification", certifications)
+        several = len(certifications) > 1
+        if self.instance.pk:
+            self.fields["certification"].disabled = True
+        certification_id = self.instance.certification_id if self.instance.pk else None
+        pathways = AccessPathway.objects.select_related("certification")
+        places = PreparationPlace.objects.select_related("certification")
+        if certification_id:
+            pathways, places = (
+                pathways.filter(certification_id=certification_id),
+                places.filter(certification_id=certification_id),
+            )
+        self.fields["pathway"].queryset = pathways
+        self.fields["preparation_place"].queryset = places
         self.fields["trainers"].queryset = holders_of(Role.TRAINER).order_by("last_name", "first_name")
         self.fields["trainers"].label_from_instance = lambda user: user.get_full_name() or user.username
+        prefix = several and not certification_id
         self.fields["pathway"].label_from_instance = lambda pathway: (
-            pathway.label if pathway.is_open else f"{pathway.label} (fermée par la fiche)"
+            (f"{pathway.certification.rncp_label} · " if prefix else "")
+            + (pathway.label if pathway.is_open else f"{pathway.label} (fermée par la fiche)")
+        )
+        self.fields["preparation_place"].label_from_instance = lambda place: (
+            f"{place.certification.rncp_label} · {place.name}" if prefix else place.name
         )
 
 
 class PreparationPlaceForm(InputRulesFormMixin, forms.ModelForm):
     class Meta:
         model = PreparationPlace
-        fields = ["name", "address"]
+        fields = ["certification", "name", "address"]
+        error_messages = {"certification": {"required": "Choisissez la certification que ce lieu prépare."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        certification_field_setup(self, "certification", certifications_in_force_first())
 
 
 class WithdrawalForm(InputRulesFormMixin, forms.Form):

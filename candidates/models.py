@@ -190,6 +190,20 @@ class Cohort(InputRulesMixin, models.Model):
             errors["end_date"] = "La fin de la promotion doit suivre son début."
         if self.pathway_id and not self.pathway.is_open:
             errors["pathway"] = self.pathway.closed_reason
+        if self.certification_id and self.pathway_id and self.pathway.certification_id != self.certification_id:
+            errors["pathway"] = (
+                f"Cette voie d'accès est celle d'une autre certification ({self.pathway.certification.rncp_label}) : "
+                f"choisissez une voie d'accès de la certification {self.certification.rncp_label}."
+            )
+        if (
+            self.certification_id
+            and self.preparation_place_id
+            and self.preparation_place.certification_id != self.certification_id
+        ):
+            errors["preparation_place"] = (
+                f"Ce lieu prépare une autre certification ({self.preparation_place.certification.rncp_label}) : "
+                f"choisissez un lieu de préparation de la certification {self.certification.rncp_label}."
+            )
         if errors:
             raise ValidationError(errors)
 

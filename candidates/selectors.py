@@ -61,9 +61,10 @@ class BlockStatus:
     NOT_STARTED = "not_started"
 
 
-def block_statuses(candidate: Candidate, blocks) -> list[dict]:
+def block_statuses(candidate: Candidate, blocks, *, in_training: bool | None = None) -> list[dict]:
     """For each block of the certification: acquired (when, how), withdrawn, in progress, or not started; with
     `withdrawn_acquisitions`, the earlier acquisitions of that block withdrawn by a withdrawal (kept in view).
+    `in_training` (default: any enrolment in progress) says whether a block not held is being prepared.
 
     Uses the candidate's prefetched `acquired_blocks` (with `withdrawn__withdrawal`) and `enrolments`.
     """
@@ -74,7 +75,8 @@ def block_statuses(candidate: Candidate, blocks) -> list[dict]:
             withdrawn.setdefault(item.block_id, []).append(item)
         else:
             held[item.block_id] = item
-    in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
+    if in_training is None:
+        in_training = any(enrolment.status == EnrolmentStatus.IN_PROGRESS for enrolment in candidate.enrolments.all())
     statuses = []
     for block in blocks:
         if block.pk in held:
@@ -95,6 +97,71 @@ def block_statuses(candidate: Candidate, blocks) -> list[dict]:
             }
         )
     return statuses
+
+
+@dataclass
+class CertificationStanding:
+    """Where a candidate stands in one certification: its blocks (each with `block_statuses`' item: the
+    acquisition held, the withdrawn ones), the award in force, the withdrawn awards, the enrolments in its
+    cohorts. The candidate page shows one section per standing."""
+
+    certification: Certification
+    statuses: list[dict]
+    award: CertificationAward | None
+    withdrawn_awards: list[CertificationAward]
+    enrolments: list[Enrolment]
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [item["block"] for item in self.statuses]
+
+    @property
+    def held_acquisitions(self) -> dict[int, AcquiredBlock]:
+        """The acquisition held per block id (withdrawn ones left out)."""
+        return {item["block"].pk: item["acquired"] for item in self.statuses if item["acquired"]}
+
+    @property
+    def holds_all_blocks(self) -> bool:
+        return bool(self.statuses) and all(item["acquired"] for item in self.statuses)
+
+    @property
+    def has_results(self) -> bool:
+        """Something a withdrawal could take away: the award in force or a block held."""
+        return self.award is not None or any(item["acquired"] for item in self.statuses)
+
+
+def candidate_certifications(candidate: Candidate) -> list[CertificationStanding]:
+    """A standing per certification the candidate is enrolled in (through a cohort), holds or held blocks of, or
+    was awarded, by RNCP code. `candidate` comes through `with_file`; two queries (the certifications, their
+    blocks), whatever the number of certifications."""
+    enrolments = list(candidate.enrolments.all())
+    acquisitions = list(candidate.acquired_blocks.all())
+    awards = list(candidate.awards.all())
+    ids = (
+        {enrolment.cohort.certification_id for enrolment in enrolments}
+        | {item.block.certification_id for item in acquisitions}
+        | {award.certification_id for award in awards}
+    )
+    if not ids:
+        return []
+    certifications = Certification.objects.filter(pk__in=ids).prefetch_related(
+        Prefetch("blocks", queryset=Block.objects.order_by("number"), to_attr="block_list")
+    )
+    standings = []
+    for certification in certifications.order_by("rncp_code"):  # `block_list`: prefetched above (to_attr)
+        own_enrolments = [item for item in enrolments if item.cohort.certification_id == certification.pk]
+        in_training = any(item.status == EnrolmentStatus.IN_PROGRESS for item in own_enrolments)
+        own_awards = [award for award in awards if award.certification_id == certification.pk]
+        standings.append(
+            CertificationStanding(
+                certification=certification,
+                statuses=block_statuses(candidate, certification.block_list, in_training=in_training),
+                award=next((award for award in own_awards if not award.is_withdrawn), None),
+                withdrawn_awards=[award for award in own_awards if award.is_withdrawn],
+                enrolments=own_enrolments,
+            )
+        )
+    return standings
 
 
 @dataclass
@@ -121,9 +188,9 @@ def with_file(queryset):
     return queryset.prefetch_related(
         Prefetch(
             "enrolments",
-            queryset=Enrolment.objects.select_related("cohort__pathway", "cohort__preparation_place").order_by(
-                "-enrolled_on", "-pk"
-            ),
+            queryset=Enrolment.objects.select_related(
+                "cohort__certification", "cohort__pathway", "cohort__preparation_place"
+            ).order_by("-enrolled_on", "-pk"),
         ),
         Prefetch(
             "acquired_blocks",

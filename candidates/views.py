@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -32,7 +33,6 @@ from certif.audit_display import describe_events
 from certif.models import Block, PreparationPlace
 from certif.permissions import may
 from certif.security import check_signature_password
-from certif.selectors import current_certification
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page, rule_required
@@ -58,6 +58,14 @@ def candidate_list(request):
     )
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
+    block_counts = {
+        pk: (code, count)
+        for pk, code, count in Block.objects.values_list("certification_id", "certification__rncp_code")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    for candidate in page:
+        candidate.standing_summary = _standing_summary(candidate, block_counts)
     return render(
         request,
         "candidates/candidate_list.html",
@@ -66,34 +74,51 @@ def candidate_list(request):
             "filter_form": filter_form,
             "search": request.session.get(SEARCH_SESSION_KEY, ""),
             "querystring": query_without_page.urlencode(),
-            "block_count": Block.objects.count(),
         },
     )
+
+
+def _standing_summary(candidate, block_counts: dict[int, tuple[str, int]]) -> list[dict]:
+    """Per certification the candidate is enrolled in or holds blocks of: its code, blocks held out of its blocks,
+    certified or not (from `with_file`'s prefetches, no query)."""
+    held: dict[int, int] = {}
+    for acquisition in candidate.held_acquisitions:
+        held[acquisition.block.certification_id] = held.get(acquisition.block.certification_id, 0) + 1
+    enrolled = {enrolment.cohort.certification_id for enrolment in candidate.enrolments.all()}
+    awarded = {award.certification_id for award in candidate.awards.all() if not award.is_withdrawn}
+    return [
+        {
+            "rncp_label": f"RNCP{block_counts.get(pk, ('?', 0))[0]}",
+            "held": held.get(pk, 0),
+            "total": block_counts.get(pk, ("", 0))[1],
+            "certified": pk in awarded,
+        }
+        for pk in sorted(enrolled | set(held) | awarded)
+    ]
 
 
 @permission_required("candidates.view_candidate", raise_exception=True)
 def candidate_detail(request, pk):
     candidate = get_object_or_404(with_withdrawals(with_file(Candidate.objects.visible_to(request.user))), pk=pk)
-    certification = current_certification()
-    blocks = list(Block.objects.filter(certification=certification).order_by("number"))
-    statuses = selectors.block_statuses(candidate, blocks)
-    award = candidate.award_in_force
+    standings = selectors.candidate_certifications(candidate)
+    carried = selectors.correspondence_sections(candidate)
+    shown = {standing.certification.pk for standing in standings}
     return render(
         request,
         "candidates/candidate_detail.html",
         {
             "candidate": candidate,
             "enrolments": candidate.enrolments.all(),
-            "statuses": statuses,
-            "holds_all_blocks": bool(statuses) and all(item["acquired"] for item in statuses),
-            "award": award,
-            "withdrawn_awards": [item for item in candidate.awards.all() if item.is_withdrawn],
+            "standings": standings,
             "withdrawals": candidate.withdrawals.all(),
             "can_withdraw": may(request.user, "candidates.withdraw_candidate")
-            and (award is not None or any(item["acquired"] for item in statuses)),
+            and any(standing.has_results for standing in standings),
             "audit_events": _history(request.user, candidate),
             "can_edit": may(request.user, "candidates.edit_candidate"),
-            "blocks_by_correspondence": selectors.correspondence_sections(candidate),
+            "blocks_by_correspondence": carried,
+            # Blocks of a fiche the candidate is not (yet) enrolled in, held through its correspondence table.
+            "carried_elsewhere": [section for section in carried if section["certification"].pk not in shown],
+            "carried_block_ids": {item.block.pk for section in carried for item in section["held"]},
         },
     )
 
@@ -242,11 +267,25 @@ def acquired_block_add(request, pk):
 def withdrawal_create(request, pk):
     """Withdraw a certificate and/or blocks obtained by fraud (staff only): a deliberate act, signed with the staff
     member's password and confirmed, with the decision's reference and the reason."""
-    candidate = get_object_or_404(Candidate, pk=pk)
-    certification = current_certification()
-    options = selectors.withdrawal_options(candidate=candidate, certification=certification)
+    candidate = get_object_or_404(with_file(Candidate.objects.all()), pk=pk)
+    # The certification withdrawn from: the one the candidate holds results in, or the one chosen among several.
+    choices = [
+        standing.certification for standing in selectors.candidate_certifications(candidate) if standing.has_results
+    ]
+    code = request.GET.get("certification", "").removeprefix("RNCP")
+    if code:
+        certification = next((item for item in choices if item.rncp_code == code), None)
+        if certification is None:
+            raise Http404("Ce candidat ne détient aucun résultat de cette certification.")
+    else:
+        certification = choices[0] if len(choices) == 1 else None
+    options = (
+        selectors.withdrawal_options(candidate=candidate, certification=certification)
+        if certification
+        else selectors.WithdrawalOptions(award=None, blocks=[])
+    )
     form = WithdrawalForm(request.POST or None, options=options)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and certification and form.is_valid():
         done, withdrawal = apply_service(
             form,
             lambda: _withdrawal_signed(
@@ -263,6 +302,8 @@ def withdrawal_create(request, pk):
             "candidate": candidate,
             "form": form,
             "options": options,
+            "certification": certification,
+            "certification_choices": choices if len(choices) > 1 else [],
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -308,15 +349,15 @@ def _cohortform_page(request, form, cohort=None):
         title=f"Promotion « {cohort.name} »" if cohort else "Nouvelle promotion",
         form=form,
         breadcrumb=[(reverse("candidates:cohort_list"), "Promotions")],
-        intro="Une promotion suit une voie d'accès ouverte par la fiche, dans un lieu de préparation.",
+        intro="Une promotion prépare une certification : elle suit une voie d'accès ouverte par sa fiche, dans un "
+        "lieu de préparation de cette certification.",
         cancel_url=reverse("candidates:cohort_list"),
     )
 
 
 @permission_required("candidates.add_cohort", raise_exception=True)
 def cohort_create(request):
-    certification = current_certification()
-    form = CohortForm(request.POST or None, instance=Cohort(certification=certification))
+    form = CohortForm(request.POST or None, instance=Cohort())
     if request.method == "POST" and form.is_valid():
         done, _ = apply_service(
             form,
@@ -350,8 +391,7 @@ def cohort_edit(request, pk):
 
 @permission_required("certif.manage_referential", raise_exception=True)
 def preparation_place_create(request):
-    certification = current_certification()
-    form = PreparationPlaceForm(request.POST or None, instance=PreparationPlace(certification=certification))
+    form = PreparationPlaceForm(request.POST or None, instance=PreparationPlace())
     if request.method == "POST" and form.is_valid():
         done, place = apply_service(
             form, lambda: services.preparation_place_create(place=form.instance, actor=request.user)
@@ -364,6 +404,6 @@ def preparation_place_create(request):
         title="Nouveau lieu de préparation",
         form=form,
         breadcrumb=[(reverse("candidates:cohort_list"), "Promotions")],
-        intro="La fiche déclare l'IRUP (Saint-Étienne) et le GRETA de la Martinique ; ajoutez ici un autre lieu.",
+        intro="Chaque fiche déclare ses lieux de préparation ; ajoutez ici un autre lieu à la certification choisie.",
         cancel_url=reverse("candidates:cohort_list"),
     )

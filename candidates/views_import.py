@@ -37,7 +37,7 @@ staff_required = permission_required("candidates.add_candidate", raise_exception
 
 class CohortChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.name} — {obj.pathway.label}"
+        return f"{obj.name} — {obj.pathway.label} ({obj.certification.rncp_label})"
 
 
 class ImportUploadForm(InputRulesFormMixin, forms.Form):
@@ -49,7 +49,7 @@ class ImportUploadForm(InputRulesFormMixin, forms.Form):
     )
     cohort = CohortChoiceField(
         label="Inscrire les candidats importés dans la promotion",
-        queryset=Cohort.objects.filter(pathway__is_open=True).select_related("pathway"),
+        queryset=Cohort.objects.filter(pathway__is_open=True).select_related("certification", "pathway"),
         required=False,
         empty_label="Aucune : créer les candidats sans les inscrire",
         help_text="Facultatif. Seules les promotions d'une voie d'accès ouverte par la fiche RNCP sont proposées.",

@@ -44,6 +44,7 @@ BLOCK_FROZEN_MESSAGE = (
 CORRESPONDENCE_FROZEN_MESSAGE = (
     "Un bloc a été acquis par cette correspondance : elle ne peut plus être modifiée ni supprimée."
 )
+EXAMPLE_FICHE_LABEL = "fiche d'exemple (démonstration)"
 AUDIT_CHANGE_REFUSED = "Une trace d'audit ne peut pas être modifiée."
 AUDIT_DELETE_REFUSED = "Une trace d'audit ne peut pas être supprimée."
 
@@ -99,6 +100,30 @@ class Certification(InputRulesMixin, models.Model):
     @property
     def rncp_label(self) -> str:
         return f"RNCP{self.rncp_code}"
+
+    @property
+    def display_name(self) -> str:
+        """How every page names the certification: an illustrative fiche says so wherever it appears."""
+        name = f"{self.rncp_label} — {self.title}"
+        return f"{name} · {EXAMPLE_FICHE_LABEL}" if self.is_example else name
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        """A jury of this certification may sit on `day`: inside a registration, not after the last delivery date."""
+        if self.last_delivery_date and day > self.last_delivery_date:
+            return False
+        return self.registration_on(day) is not None
+
+    def force_label(self, day: datetime.date) -> str:
+        """« en vigueur » or « enregistrement terminé le … » (uses the prefetched registrations)."""
+        if self.in_force_on(day):
+            return "en vigueur"
+        ends = [registration.in_force_until for registration in self.registrations.all()]
+        if self.last_delivery_date:
+            ends.append(self.last_delivery_date)
+        past = [end for end in ends if end < day]
+        if past:
+            return f"enregistrement terminé le {max(past):%d/%m/%Y}"
+        return "aucun enregistrement en vigueur"
 
     def registration_on(self, day: datetime.date):
         """The registration in force on `day`, or None: a jury is only valid inside one."""

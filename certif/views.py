@@ -10,17 +10,24 @@ from django.views.decorators.http import require_POST
 from certif import services
 from certif.forms import BlockThresholdForm, CompetenceForm, NewCompetenceForm, RegistrationForm, ScaleLevelFormSet
 from certif.models import Block, Certification, RatingScale, Registration
-from certif.selectors import correspondence_table
+from certif.selectors import certifications_with_registrations, correspondence_table
 from certif.validation import apply_service
 
 manage_referential_required = permission_required("certif.manage_referential", raise_exception=True)
 
 
 def certification_list(request):
-    certifications = Certification.objects.all()
-    if len(certifications) == 1:
-        return redirect("certif:fiche", rncp_code=certifications[0].rncp_code)
+    today = timezone.localdate()
+    certifications = [
+        (certification, certification.in_force_on(today), certification.force_label(today))
+        for certification in certifications_with_registrations()
+    ]
     return render(request, "certif/certification_list.html", {"certifications": certifications})
+
+
+def _related_fiches(codes: list[str], installed: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Each predecessor or successor code, with the installed fiche's code when there is one (to link to)."""
+    return [(code, installed.get(code.removeprefix("RNCP"))) for code in codes]
 
 
 def _certification_for_fiche(rncp_code: str) -> Certification:
@@ -41,6 +48,12 @@ def fiche(request, rncp_code):
     today = timezone.localdate()
     registrations = list(certification.registrations.all())
     jury_rule = getattr(certification, "jury_rule", None)
+    related = [code.removeprefix("RNCP") for code in certification.previous_rncp_codes + certification.next_rncp_codes]
+    installed = (
+        {code: code for code in Certification.objects.filter(rncp_code__in=related).values_list("rncp_code", flat=True)}
+        if related
+        else {}
+    )
     return render(
         request,
         "certif/fiche.html",
@@ -54,6 +67,10 @@ def fiche(request, rncp_code):
             "last_registration": max(registrations, key=lambda r: r.in_force_until) if registrations else None,
             "jury_rule": jury_rule,
             "jury_rule_pathways": set(jury_rule.pathways.values_list("pk", flat=True)) if jury_rule else set(),
+            "in_force_today": certification.in_force_on(today),
+            "force_label": certification.force_label(today),
+            "previous_fiches": _related_fiches(certification.previous_rncp_codes, installed),
+            "next_fiches": _related_fiches(certification.next_rncp_codes, installed),
             "correspondence_table": correspondence_table(certification),
         },
     )

@@ -1,5 +1,18 @@
+from django.utils.functional import SimpleLazyObject
+
+from certif.models import Certification
 from certif.permissions import is_president, is_staff, is_trainer
 from certif.roles import role_labels, roles_of
+
+
+def _example_codes() -> list[str]:
+    return [f"RNCP{code}" for code in Certification.objects.filter(is_example=True).values_list("rncp_code", flat=True)]
+
+
+def example_fiches(request):
+    """The illustrative fiches installed here, for the banner every page shows: one query, only when a page reads
+    it (the base template does)."""
+    return {"example_fiche_codes": SimpleLazyObject(_example_codes)}
 
 
 def navigation(request):

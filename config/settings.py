@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "config.context_processors.navigation",
+                "config.context_processors.example_fiches",
             ],
         },
     },

@@ -4,34 +4,62 @@ health check."""
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from certif.models import Block
 from certif.permissions import is_president, is_staff, is_trainer
-from certif.selectors import current_certification
+from certif.selectors import certifications_with_registrations
 from evaluation.models import BlockEvaluation
+from juries.models import JurySessionStatus
 from juries.selectors import president_pending_sessions
 
 
+def _staff_work(today) -> list[dict]:
+    """The staff's work per certification: the registration in force (or the last one), the grids still to
+    complete, the cohorts and the jury sessions not yet signed. Four queries, whatever the number of fiches."""
+    certifications = list(
+        certifications_with_registrations().annotate(
+            cohort_count=Count("cohorts", distinct=True),
+            open_jury_count=Count(
+                "jury_sessions", filter=~Q(jury_sessions__status=JurySessionStatus.SIGNED), distinct=True
+            ),
+        )
+    )
+    blocks: dict[int, list] = {}
+    for block in Block.objects.with_current_grid().order_by("certification_id", "number"):
+        blocks.setdefault(block.certification_id, []).append(block)
+    work = []
+    for certification in certifications:
+        registrations = list(certification.registrations.all())
+        work.append(
+            {
+                "certification": certification,
+                "registration_today": certification.registration_on(today),
+                "last_registration": max(registrations, key=lambda r: r.in_force_until) if registrations else None,
+                "incomplete_blocks": [
+                    block for block in blocks.get(certification.pk, []) if not block.current_grid.is_complete
+                ],
+            }
+        )
+    return work
+
+
 def home(request):
-    certification = current_certification()
-    context: dict[str, Any] = {"certification": certification}
-    if certification and is_staff(request.user):
-        blocks = Block.objects.filter(certification=certification).with_current_grid()
-        context["incomplete_blocks"] = [block for block in blocks if not block.current_grid.is_complete]
-        context["registration_today"] = certification.registration_on(timezone.localdate())
-        context["last_registration"] = certification.registrations.order_by("-in_force_until").first()
+    context: dict[str, Any] = {}
+    if is_staff(request.user):
+        context["staff_work"] = _staff_work(timezone.localdate())
     if is_trainer(request.user):
         context["trainer_grids"] = (
             BlockEvaluation.objects.filter(session__evaluators=request.user)
             .with_progress()
-            .select_related("block", "session__cohort")
+            .select_related("block__certification", "session__cohort")
             .order_by("-session__starts_on", "session_id", "block__number")
         )
     if is_president(request.user):
-        context["president_sessions"] = president_pending_sessions(request.user)
+        context["president_sessions"] = president_pending_sessions(request.user).select_related("certification")
     return render(request, "config/home.html", context)
 
 

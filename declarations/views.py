@@ -4,14 +4,13 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from candidates.models import CertificationAward
 from certif.models import Certification
-from certif.selectors import current_certification
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
@@ -48,10 +47,31 @@ def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[
 
 @declare_holders_required
 def index(request):
-    certification = current_certification()
-    if certification is None:
-        return redirect("certif:certification_list")
-    return redirect("declarations:declare", rncp_code=certification.rncp_code)
+    """Every certification, with its holders still to declare and its last declaration (three queries)."""
+    certifications = list(Certification.objects.order_by("rncp_code"))
+    awards = {
+        row["certification_id"]: row
+        for row in CertificationAward.objects.in_force()
+        .values("certification_id")
+        .annotate(
+            holders=Count("pk", distinct=True),
+            to_declare=Count("pk", filter=Q(declaration_lines__isnull=True), distinct=True),
+        )
+        .order_by()
+    }
+    last_declared = dict(
+        HolderDeclaration.objects.values_list("certification_id").annotate(last=Max("created_at")).order_by()
+    )
+    rows = [
+        {
+            "certification": certification,
+            "holders": awards.get(certification.pk, {}).get("holders", 0),
+            "to_declare": awards.get(certification.pk, {}).get("to_declare", 0),
+            "last_declared_at": last_declared.get(certification.pk),
+        }
+        for certification in certifications
+    ]
+    return render(request, "declarations/index.html", {"rows": rows})
 
 
 @declare_holders_required

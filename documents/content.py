@@ -215,7 +215,7 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     acquired: dict[int, list[AcquiredBlock]] = {}
     withdrawn_from: set[int] = set()  # presentations whose decision gave a block since withdrawn
     for item in (
-        AcquiredBlock.objects.filter(candidate_id__in=candidate_ids)
+        AcquiredBlock.objects.filter(candidate_id__in=candidate_ids, block__certification_id=session.certification_id)
         .annotate(withdrawn_line=F("withdrawn__pk"), decided_in=F("jury_decision_link__decision__presentation_id"))
         .only("candidate_id", "block_id", "acquired_on")
     ):
@@ -317,7 +317,11 @@ def find_slot(session: JurySession, kind: str, candidate_id: int | None) -> Slot
     held = {
         item.block_id
         for item in _held_on(
-            list(AcquiredBlock.objects.held().filter(candidate=candidate).only("block_id", "acquired_on")),
+            list(
+                AcquiredBlock.objects.held()
+                .filter(candidate=candidate, block__certification_id=session.certification_id)
+                .only("block_id", "acquired_on")
+            ),
             session.date,
         )
     }

@@ -15,6 +15,7 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
 from candidates.models import Candidate
+from certif.models import EXAMPLE_FICHE_LABEL
 from certif.permissions import may
 from certif.ratelimit import allow
 from certif.security import PDF_CONTENT_SECURITY_POLICY
@@ -238,7 +239,7 @@ def _what_the_document_states(document: IssuedDocument) -> dict:
         "is_revoked": document.status == DocumentStatus.REVOKED,
         "is_rectified": document.status == DocumentStatus.RECTIFIED,
         "certification": f"{certification.title} ({certification.acronym}) — RNCP {certification.rncp_code}, "
-        f"niveau {certification.level_eqf}",
+        f"niveau {certification.level_eqf}" + (f" · {EXAMPLE_FICHE_LABEL}" if certification.is_example else ""),
         "is_certificate": document.kind == DocumentKind.CERTIFICATE,
     }
 

@@ -27,15 +27,29 @@ class SessionOpenForm(InputRulesFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cohort"].queryset = Cohort.objects.select_related("pathway").order_by("-start_date", "name")
-        self.fields["cohort"].label_from_instance = lambda cohort: f"{cohort.name} — {cohort.pathway.label}"
-        self.fields["blocks"].queryset = Block.objects.order_by("number").with_current_grid()
+        self.fields["cohort"].queryset = Cohort.objects.select_related("certification", "pathway").order_by(
+            "-start_date", "name"
+        )
+        self.fields["cohort"].label_from_instance = lambda cohort: (
+            f"{cohort.name} — {cohort.pathway.label} ({cohort.certification.rncp_label})"
+        )
+        # Every fiche's blocks, each named by its code (RNCP…BC01): the service refuses a block of another
+        # certification than the cohort's, next to the field.
+        self.fields["blocks"].queryset = (
+            Block.objects.select_related("certification")
+            .order_by("certification__rncp_code", "number")
+            .with_current_grid()
+        )
         self.fields["blocks"].label_from_instance = _block_label
         self.fields["evaluators"].queryset = holders_of(Role.TRAINER).order_by("last_name", "first_name", "username")
         self.fields["evaluators"].label_from_instance = lambda user: user.get_full_name() or user.username
 
 
 def _block_label(block: Block) -> str:
+    return f"{block.code} · {_block_state_label(block)}"
+
+
+def _block_state_label(block: Block) -> str:
     grid = block.current_grid
     if grid is not None and grid.surplus_count:
         return (

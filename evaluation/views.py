@@ -10,6 +10,7 @@ from django.utils.html import escape
 from certif.audit import audit_trail
 from certif.audit_display import describe_events
 from certif.permissions import may
+from certif.selectors import certification_filter
 from certif.text import plural_suffix
 from certif.validation import apply_service, refusal_text
 from certif.views_helpers import apply_service_message, form_page, require
@@ -32,9 +33,10 @@ def _bad_request(message: str):
 
 @permission_required("evaluation.view_evaluationsession", raise_exception=True)
 def session_list(request):
+    certification, certifications = certification_filter(request)
     sessions = (
         EvaluationSession.objects.visible_to(request.user)
-        .select_related("cohort", "opened_by")
+        .select_related("cohort__certification", "opened_by")
         .prefetch_related(
             "evaluators",
             Prefetch(
@@ -43,7 +45,13 @@ def session_list(request):
             ),
         )
     )
-    return render(request, "evaluation/session_list.html", {"sessions": sessions})
+    if certification is not None:
+        sessions = sessions.filter(cohort__certification=certification)
+    return render(
+        request,
+        "evaluation/session_list.html",
+        {"sessions": sessions, "certification": certification, "certifications": certifications},
+    )
 
 
 @permission_required("evaluation.add_evaluationsession", raise_exception=True)

@@ -39,8 +39,8 @@ import datetime
 
 from candidates import services as candidate_services
 from candidates.demo import LEAVES_AFTER_FIRST_JURY
-from candidates.services_transfers import enrolments_transfer
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
+from candidates.services_transfers import enrolments_transfer
 from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import Block, Certification
 from evaluation import selectors as evaluation_selectors

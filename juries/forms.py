@@ -1,10 +1,28 @@
 from django import forms
 
 from certif.forms_widgets import DATE_WIDGET
-from certif.models import Block
+from certif.models import Block, Certification
 from certif.roles import accounts_that_may_preside
+from certif.selectors import certification_choice_label
 from certif.validation import InputRulesFormMixin
 from juries.models import DecisionOutcome, JuryMember
+
+
+class SessionCertificationForm(InputRulesFormMixin, forms.Form):
+    """The first step of a new session when several fiches are installed: which certification it examines."""
+
+    certification = forms.ModelChoiceField(
+        label="Certification",
+        queryset=Certification.objects.all(),
+        to_field_name="rncp_code",
+        error_messages={"required": "Choisissez la certification examinée par le jury."},
+    )
+
+    def __init__(self, *args, certifications, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["certification"].choices = [("", "Choisissez une certification")] + [
+            (certification.rncp_code, certification_choice_label(certification)) for certification in certifications
+        ]
 
 
 class SessionForm(InputRulesFormMixin, forms.Form):

@@ -15,16 +15,23 @@ from candidates.models import Enrolment
 from certif.audit import audit_trail_of
 from certif.audit_display import describe_events
 from certif.badges import OUTCOME_BADGES
-from certif.models import Certification
 from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
+from certif.selectors import certification_filter, certifications_in_force_first
 from certif.text import counted
 from certif.validation import apply_service
 from certif.views_helpers import apply_service_message, form_page, require
 from juries import selectors, services
 from juries.composition import panel_problem
-from juries.forms import MemberForm, RectificationForm, RecusalForm, SessionForm, SignOffForm
+from juries.forms import (
+    MemberForm,
+    RectificationForm,
+    RecusalForm,
+    SessionCertificationForm,
+    SessionForm,
+    SignOffForm,
+)
 from juries.models import (
     Decision,
     JuryMember,
@@ -77,11 +84,15 @@ def _form_page(request, *, title, form, session=None, intro="", submit="Enregist
 
 def session_list(request):
     require(request.user, "juries.list_jurysession")
-    sessions = list(
+    certification, certifications = certification_filter(request)
+    sessions = (
         JurySession.objects.visible_to(request.user)
         .select_related("certification__jury_rule", "signed_by")
         .prefetch_related("blocks", "members", "presentations")
     )
+    if certification is not None:
+        sessions = sessions.filter(certification=certification)
+    sessions = list(sessions)
     rows = [
         {
             "session": session,
@@ -90,13 +101,32 @@ def session_list(request):
         }
         for session in sessions
     ]
-    return render(request, "juries/session_list.html", {"rows": rows})
+    return render(
+        request,
+        "juries/session_list.html",
+        {"rows": rows, "certification": certification, "certifications": certifications},
+    )
 
 
 def session_create(request):
     require(request.user, "juries.list_jurysession")
     require(request.user, "juries.prepare_jurysession")
-    certification = Certification.objects.get(rncp_code="16204")
+    # A session examines one certification: chosen first (`?certification=`), implied when a single one is installed.
+    certifications = certifications_in_force_first()
+    chosen = SessionCertificationForm(
+        request.GET if "certification" in request.GET else None, certifications=certifications
+    )
+    if chosen.is_valid():
+        certification = chosen.cleaned_data["certification"]
+    elif len(certifications) == 1 and not chosen.is_bound:
+        certification = certifications[0]
+    else:
+        return render(
+            request,
+            "juries/session_certification.html",
+            {"form": chosen},
+            status=400 if chosen.is_bound else 200,
+        )
     form = SessionForm(request.POST or None, certification=certification)
     if request.method == "POST" and form.is_valid():
         done, session = apply_service(
@@ -109,7 +139,7 @@ def session_create(request):
             return redirect("juries:detail", pk=session.pk)
     return _form_page(
         request,
-        title="Préparer une session de jury",
+        title=f"Préparer une session de jury — {certification.display_name}",
         form=form,
         intro="La fiche impose la composition du jury : 50 % de professionnels (salariés et employeurs à parts "
         "égales), 50 % de formateurs, un président professionnel.",

@@ -82,6 +82,50 @@ def target_per_year(certification: Certification) -> int | None:
     return int(match.group()) if match else None
 
 
+# — Every certification at a glance —
+
+
+@dataclass
+class CertificationSummary:
+    """One certification's headline figures, for the dashboard listing every certification."""
+
+    certification: Certification
+    candidates: int
+    taken: int
+    validated: int
+    certified: int
+
+    @property
+    def rate_text(self) -> str:
+        return format_rate(rate(self.validated, self.taken))
+
+
+def overview(certifications: list[Certification], year: int | None = None) -> list[CertificationSummary]:
+    """Per certification: candidates presented, decisions taken and validated (signed sessions, rectifications
+    counted), certified — two queries, whatever the number of certifications."""
+    decisions = Decision.objects.filter(presentation__session__status=JurySessionStatus.SIGNED)
+    delivered = CertificationAward.objects.in_force()
+    if year:
+        decisions = decisions.filter(presentation__session__date__year=year)
+        delivered = delivered.filter(awarded_on__year=year)
+    decisions = decisions.annotate(final_outcome=rectified_outcome()).exclude(final_outcome="")
+    counts = {
+        row["presentation__session__certification_id"]: row
+        for row in _counts(decisions, "presentation__session__certification_id")
+    }
+    certified = dict(delivered.values_list("certification_id").annotate(n=Count("pk")).order_by())
+    return [
+        CertificationSummary(
+            certification=certification,
+            candidates=counts.get(certification.pk, {}).get("candidates", 0),
+            taken=counts.get(certification.pk, {}).get("taken", 0),
+            validated=counts.get(certification.pk, {}).get("validated", 0),
+            certified=certified.get(certification.pk, 0),
+        )
+        for certification in certifications
+    ]
+
+
 # — Querysets —
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from certif.models import AccessPathway
-from certif.selectors import current_certification
+from certif.selectors import certification_filter
 from certif.validation import InputRulesFormMixin
 from certif.views_helpers import rule_required
 from reporting import statistics
@@ -51,30 +51,56 @@ def _form(request, certification) -> StatisticsFilterForm:
     return StatisticsFilterForm(data, certification=certification, years=statistics.available_years(certification))
 
 
+def _year(request) -> int | None:
+    value = request.GET.get("year", "")
+    return int(value) if value.isdecimal() and len(value) == 4 else None
+
+
 @require_safe
 @rule_required("reporting.view_statistics")
 def dashboard(request):
-    certification = current_certification()
-    if certification is None:
+    certification, certifications = certification_filter(request)
+    if not certifications:
         return render(request, "reporting/dashboard.html", {"certification": None})
+    if certification is None and len(certifications) == 1:
+        certification = certifications[0]
+    if certification is None:
+        # Every certification: each one's headline figures, the details one certification at a time.
+        year = _year(request)
+        return render(
+            request,
+            "reporting/dashboard.html",
+            {
+                "certifications": certifications,
+                "overview": statistics.overview(certifications, year),
+                "year": year,
+            },
+        )
     form = _form(request, certification)
     filters = form.filters()
+    query = request.GET.copy()
+    query["certification"] = certification.rncp_code
     return render(
         request,
         "reporting/dashboard.html",
         {
             "certification": certification,
+            "certifications": certifications,
             "form": form,
             "dashboard": statistics.compute(certification, filters),
-            "query": request.GET.urlencode() if form.is_bound and form.is_valid() else "",
+            "query": query.urlencode() if not form.is_bound or form.is_valid() else "",
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 
-def _download(content: bytes, *, content_type: str, name: str, filters: statistics.Filters, extension: str):
+def _download(
+    content: bytes, *, content_type: str, name: str, certification, filters: statistics.Filters, extension: str
+):
     slug = filters.slug()
-    filename = f"{name}-{timezone.localdate():%Y-%m-%d}{'-' + slug if slug else ''}.{extension}"
+    filename = (
+        f"{name}-{certification.rncp_label}-{timezone.localdate():%Y-%m-%d}{'-' + slug if slug else ''}.{extension}"
+    )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"  # results name people: no copy in a shared cache
@@ -83,9 +109,16 @@ def _download(content: bytes, *, content_type: str, name: str, filters: statisti
 
 @rule_required("reporting.view_statistics")
 def _export(request, builder):
-    certification = current_certification()
+    certification, certifications = certification_filter(request)
+    if certification is None and len(certifications) == 1:
+        certification = certifications[0]
     if certification is None:
-        return HttpResponseBadRequest("Aucune certification n'est installée.", content_type="text/plain; charset=utf-8")
+        message = (
+            "Choisissez la certification exportée (?certification=…)."
+            if certifications
+            else "Aucune certification n'est installée."
+        )
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
     form = _form(request, certification)
     if form.is_bound and not form.is_valid():
         errors = " ".join(error for field_errors in form.errors.values() for error in field_errors)
@@ -104,6 +137,7 @@ def _export_view(*, name: str, extension: str, content_type: str, build):
                 build(certification, filters),
                 content_type=content_type,
                 name=name,
+                certification=certification,
                 filters=filters,
                 extension=extension,
             ),

@@ -39,8 +39,10 @@ def make_candidate(actor, **overrides):
     return services.candidate_create(actor=actor, **candidate_fields(**overrides))
 
 
-def make_cohort(actor, *, pathway_code="formation-continue", place_name="IRUP", trainers=(), name=None):
-    certification = Certification.objects.get(rncp_code="16204")
+def make_cohort(
+    actor, *, pathway_code="formation-continue", place_name="IRUP", trainers=(), name=None, rncp_code="16204"
+):
+    certification = Certification.objects.get(rncp_code=rncp_code)
     cohort = Cohort(
         certification=certification,
         name=name or f"Promotion {next(_sequence)}",
@@ -58,9 +60,9 @@ JURY_DAY = datetime.date(2022, 6, 14)  # inside the 2018–2023 registration of 
 DEMO_PLACEHOLDER = "[Test] Critère complémentaire n°{n}"
 
 
-def complete_grids(actor, numbers=(2, 3, 4)):
+def complete_grids(actor, numbers=(2, 3, 4), rncp_code="16204"):
     """Complete the grids the fiche leaves incomplete (blocks 2 to 4) with plainly-labelled test criteria."""
-    blocks = Block.objects.filter(certification__rncp_code="16204", number__in=numbers)
+    blocks = Block.objects.filter(certification__rncp_code=rncp_code, number__in=numbers)
     grids_complete(blocks=blocks, label=DEMO_PLACEHOLDER, actor=actor)
 
 
@@ -84,16 +86,16 @@ def fill_and_submit(block_evaluation, enrolments, trainer, codes):
     evaluation.block_evaluation_submit(block_evaluation=block_evaluation, actor=trainer)
 
 
-def evaluated_cohort(actor, trainer, *, numbers=(1, 2), count=3, codes="A", submit=True, name=None):
+def evaluated_cohort(actor, trainer, *, numbers=(1, 2), count=3, codes="A", submit=True, name=None, rncp_code="16204"):
     """A cohort of `count` candidates evaluated on blocks `numbers`, grids filled and submitted.
 
     `codes`: a letter for every cell ("A"), or {block number: letter, or [one row string per candidate]}.
     Returns (cohort, enrolments, evaluation session).
     """
-    complete_grids(actor)
-    cohort = make_cohort(actor, trainers=[trainer], name=name)
+    complete_grids(actor, rncp_code=rncp_code)
+    cohort = make_cohort(actor, trainers=[trainer], name=name, rncp_code=rncp_code)
     enrolments = enrol_many(cohort, actor, count)
-    blocks = list(Block.objects.filter(certification__rncp_code="16204", number__in=numbers).order_by("number"))
+    blocks = list(Block.objects.filter(certification__rncp_code=rncp_code, number__in=numbers).order_by("number"))
     session = evaluation.evaluation_session_open(
         cohort=cohort,
         blocks=blocks,
@@ -119,10 +121,19 @@ VALID_MEMBERS = [
 ]
 
 
-def make_jury(actor, president, *, numbers=(1, 2), day=JURY_DAY, members=VALID_MEMBERS, place="IRUP, Saint-Étienne"):
+def make_jury(
+    actor,
+    president,
+    *,
+    numbers=(1, 2),
+    day=JURY_DAY,
+    members=VALID_MEMBERS,
+    place="IRUP, Saint-Étienne",
+    rncp_code="16204",
+):
     """A jury session with a composition that respects the fiche (the president member is `president`)."""
     return jury_compose(
-        certification=Certification.objects.get(rncp_code="16204"),
+        certification=Certification.objects.get(rncp_code=rncp_code),
         day=day,
         place=place,
         numbers=numbers,

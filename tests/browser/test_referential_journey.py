@@ -9,7 +9,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_staff_completes_the_grid_of_block_3(page, live_server, staff_user):
     log_in(page, live_server, staff_user.username)
-    page.get_by_role("link", name="Fiche RNCP", exact=True).click()
+    page.get_by_role("link", name="Fiches RNCP", exact=True).click()
+    page.get_by_role("link", name="RNCP16204 — Manager de proximité dans l'économie sociale et solidaire").click()
     assert page.get_by_text("Enregistrement au RNCP échu depuis le 17 avril 2023").is_visible()
     bloc3 = page.get_by_role("article", name="Bloc 3 · RNCP16204BC03")
     assert bloc3.get_by_text("3 compétences définies sur 7 — grille à compléter").is_visible()

@@ -45,6 +45,7 @@ EXPECTED_HEADERS = [
     "Emploi",
     "Promotion(s) en cours",
     "Voie(s) d'accès",
+    "Certification(s)",
 ]
 
 
@@ -265,7 +266,11 @@ class TestRoundTrip:
             preview = self.reimport(staff_client, name, content)
             assert {issue.row for issue in preview.context["issues"]} == {2, 3, 4}
             assert all(issue.message.startswith("Doublon probable de") for issue in preview.context["issues"])
-            assert preview.context["ignored_columns"] == ["Promotion(s) en cours", "Voie(s) d'accès"]
+            assert preview.context["ignored_columns"] == [
+                "Promotion(s) en cours",
+                "Voie(s) d'accès",
+                "Certification(s)",
+            ]
             raise Rollback
         assert not Candidate.objects.exists()
 

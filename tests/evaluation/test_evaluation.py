@@ -574,7 +574,7 @@ class TestQueryCounts:
         second = grid_data(be, levels)
         with django_assert_num_queries(19):  # update 8 cells, create 1, per candidate
             assert trainer_client.post(url, second).status_code == 302
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(12):  # 11, and the example-fiche banner of every page
             response = trainer_client.get(url)
         assert response.content.decode().count("7 compétences au niveau C ou mieux sur 9 ; 7 requises") == size
 

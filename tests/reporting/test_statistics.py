@@ -332,7 +332,7 @@ def test_statistics_xlsx_one_sheet_per_table(staff_client, data):
     response = staff_client.get(EXPORT_URLS["statistics_xlsx"])
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert re.search(r'filename="statistiques-\d{4}-\d{2}-\d{2}\.xlsx"', response["Content-Disposition"])
+    assert re.search(r'filename="statistiques-RNCP16204-\d{4}-\d{2}-\d{2}\.xlsx"', response["Content-Disposition"])
     workbook = read_xlsx(response)
     assert workbook.sheetnames == [
         "Certifiés par année",
@@ -359,7 +359,7 @@ def test_statistics_xlsx_one_sheet_per_table(staff_client, data):
 def test_statistics_csv_one_section_per_table(staff_client, data):
     response = staff_client.get(EXPORT_URLS["statistics_csv"], {"year": "2021"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert re.search(r'filename="statistiques-\d{4}-\d{2}-\d{2}-2021\.csv"', response["Content-Disposition"])
+    assert re.search(r'filename="statistiques-RNCP16204-\d{4}-\d{2}-\d{2}-2021\.csv"', response["Content-Disposition"])
     rows = read_csv(response)
     assert rows[1] == ["Filtres : année 2021 ; toutes les voies d'accès"]
     titles = [rows[index + 1][0] for index, row in enumerate(rows[:-1]) if row == [] and rows[index + 1]]
