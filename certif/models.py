@@ -683,7 +683,7 @@ class BlockCorrespondenceQuerySet(FrozenRowsQuerySet["BlockCorrespondence"]):
         return self.filter(first_used_at__isnull=False)
 
 
-class BlockCorrespondence(FrozenRowsModel):
+class BlockCorrespondence(InputRulesMixin, FrozenRowsModel):
     """One block of a previous fiche that gives a block of its successor, as the certifier declares it.
 
     A new block with several rows is given by holding all their previous blocks together; a new block with none has

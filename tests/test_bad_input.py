@@ -729,6 +729,7 @@ class TestEveryDoorHasTheRules:
             "BlockEvaluation",
             "CertificateSequence",
             "DocumentBatch",
+            "AcquiredBlockOrigin",
         }
         missing = []
         for model in apps.get_models():
