@@ -14,6 +14,12 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test.utils import override_settings
 
 ROOMS_WITH_LEGACY_MIGRATIONS = ("certif", "candidates", "evaluation", "juries", "documents", "declarations")
+SQUASHED_MIGRATION = "0001_squashed_rooms"
+
+
+def squashed_targets() -> list[tuple[str, str]]:
+    """Each room at its squashed migration, where the old history ends (later migrations build on both)."""
+    return [(room, SQUASHED_MIGRATION) for room in ROOMS_WITH_LEGACY_MIGRATIONS]
 
 
 def legacy_migration_modules() -> dict[str, str]:

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from certif.roles import Role
-from config.migration_history import legacy_history
+from config.migration_history import legacy_history, squashed_targets
 
 OLD_LEAVES = [
     ("certif", "0004_database_guards"),
@@ -38,6 +38,8 @@ D = datetime.date
 
 
 def _migrate_back_to_the_old_leaves():
+    # The migrations written after the squash first: the old history does not know them.
+    MigrationExecutor(connection).migrate(squashed_targets())
     with legacy_history():
         executor = MigrationExecutor(connection)
         executor.migrate(OLD_LEAVES)
