@@ -194,7 +194,12 @@ def with_file(queryset):
         ),
         Prefetch(
             "acquired_blocks",
-            queryset=AcquiredBlock.objects.select_related("block", "recorded_by", "withdrawn__withdrawal"),
+            queryset=AcquiredBlock.objects.select_related(
+                "block__certification",
+                "recorded_by",
+                "withdrawn__withdrawal",
+                "jury_decision_link__decision__presentation__session",
+            ),
         ),
         Prefetch("awards", queryset=CertificationAward.objects.select_related("withdrawal")),
     )
@@ -325,6 +330,25 @@ class HeldByCorrespondence:
         return "acquis par correspondance avec " + ", ".join(f"{o.code} ({o.where})" for o in self.origins)
 
 
+def _carried(rows: list[BlockCorrespondence], held: dict[int, AcquiredBlock]) -> dict[int, HeldByCorrespondence]:
+    """{new block id: what it rests on} for one candidate holding `held` ({block id: acquisition in force}): a new
+    block counts when every previous block the table lists for it is held."""
+    needed: dict[int, list[BlockCorrespondence]] = defaultdict(list)
+    for row in rows:
+        needed[row.block_id].append(row)
+    result: dict[int, HeldByCorrespondence] = {}
+    for block_rows in needed.values():
+        origins = [
+            PreviousAcquisition(acquired=held[row.previous_block_id], correspondence=row)
+            for row in sorted(block_rows, key=lambda row: row.previous_block.number)
+            if row.previous_block_id in held
+        ]
+        if len(origins) == len(block_rows):
+            block = block_rows[0].block
+            result[block.pk] = HeldByCorrespondence(block=block, origins=origins)
+    return result
+
+
 def blocks_held_by_correspondence(candidate_ids, certification) -> dict[int, dict[int, HeldByCorrespondence]]:
     """{candidate id: {block id of `certification`: what it rests on}} for the blocks each candidate holds through
     the correspondence table: every previous block listed for it held (in force, not withdrawn). Two queries
@@ -339,43 +363,41 @@ def blocks_held_by_correspondence(candidate_ids, certification) -> dict[int, dic
     )
     if not rows:
         return {}
-    needed: dict[int, list[BlockCorrespondence]] = defaultdict(list)
-    for row in rows:
-        needed[row.block_id].append(row)
-    held: dict[tuple[int, int], AcquiredBlock] = {
-        (acquired.candidate_id, acquired.block_id): acquired
-        for acquired in AcquiredBlock.objects.held()
+    held: dict[int, dict[int, AcquiredBlock]] = defaultdict(dict)
+    for acquired in (
+        AcquiredBlock.objects.held()
         .filter(candidate_id__in=candidate_ids, block_id__in={row.previous_block_id for row in rows})
         .select_related("block__certification", "jury_decision_link__decision__presentation__session")
-    }
-    result: dict[int, dict[int, HeldByCorrespondence]] = {}
-    for candidate_id in candidate_ids:
-        for block_rows in needed.values():
-            origins = [
-                PreviousAcquisition(acquired=held[(candidate_id, row.previous_block_id)], correspondence=row)
-                for row in sorted(block_rows, key=lambda row: row.previous_block.number)
-                if (candidate_id, row.previous_block_id) in held
-            ]
-            if len(origins) == len(block_rows):
-                block = block_rows[0].block
-                result.setdefault(candidate_id, {})[block.pk] = HeldByCorrespondence(block=block, origins=origins)
-    return result
+    ):
+        held[acquired.candidate_id][acquired.block_id] = acquired
+    result = {candidate_id: _carried(rows, held[candidate_id]) for candidate_id in candidate_ids}
+    return {candidate_id: carried for candidate_id, carried in result.items() if carried}
 
 
 def correspondence_sections(candidate: Candidate) -> list[dict]:
     """For the candidate file: under each fiche that succeeds another, the blocks the candidate holds through the
-    correspondence and not otherwise (a block of the new fiche acquired from its own jury shows as such). Reads the
-    candidate's prefetched `acquired_blocks` (`with_file`)."""
+    correspondence and not otherwise (a block of the new fiche acquired from its own jury shows as such).
+
+    One query (the whole correspondence table), whatever the candidate holds and however many fiches succeed
+    others: the acquisitions are the candidate's prefetched `acquired_blocks` (`with_file`)."""
+    rows = list(
+        BlockCorrespondence.objects.select_related("block__certification", "previous_block__certification").order_by(
+            "block__certification__rncp_code", "block__number"
+        )
+    )
+    held = {item.block_id: item for item in candidate.held_acquisitions}
+    direct = {
+        item.block_id for item in candidate.held_acquisitions if item.source != AcquiredBlockSource.CORRESPONDENCE
+    }
+    by_certification: dict[int, list[BlockCorrespondence]] = defaultdict(list)
+    for row in rows:
+        by_certification[row.block.certification_id].append(row)
     sections: list[dict] = []
-    if not candidate.held_acquisitions:
-        return sections  # nothing held, nothing carried: not even a query
-    for certification in Certification.objects.exclude(previous_rncp_codes=[]).order_by("rncp_code"):
-        by_block = blocks_held_by_correspondence([candidate.pk], certification).get(candidate.pk, {})
-        direct = {
-            item.block_id for item in candidate.held_acquisitions if item.source != AcquiredBlockSource.CORRESPONDENCE
-        }
-        held = [by_block[block_id] for block_id in sorted(by_block, key=lambda pk: by_block[pk].block.number)]
-        held = [item for item in held if item.block.pk not in direct]
-        if held:
-            sections.append({"certification": certification, "held": held})
+    for certification_rows in by_certification.values():
+        carried = _carried(certification_rows, held)
+        items = sorted(
+            (item for block_id, item in carried.items() if block_id not in direct), key=lambda item: item.block.number
+        )
+        if items:
+            sections.append({"certification": certification_rows[0].block.certification, "held": items})
     return sections

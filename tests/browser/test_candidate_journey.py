@@ -23,7 +23,7 @@ def test_staff_create_enrol_and_read_a_candidate_file(page, live_server, staff_u
     make_candidate(staff_user, birth_name="Rossi", first_name="Inès", birth_date="1990-03-14")
     cohort = make_cohort(staff_user, pathway_code="apprentissage", name="MPES apprentissage 2026")
     log_in(page, live_server, staff_user.username)
-    page.get_by_role("link", name="Candidats").click()
+    page.get_by_role("link", name="Candidats", exact=True).click()
     page.get_by_role("link", name="Nouveau candidat").click()
 
     fill_identity(page, "Rossi")
@@ -40,7 +40,7 @@ def test_staff_create_enrol_and_read_a_candidate_file(page, live_server, staff_u
     assert Candidate.objects.count() == 2
 
     page.get_by_role("link", name="Inscrire dans une promotion").click()
-    page.get_by_label("Promotion").select_option(label=f"{cohort.name} — En contrat d'apprentissage")
+    page.get_by_label("Promotion").select_option(label=f"{cohort.name} — En contrat d'apprentissage (RNCP16204)")
     page.get_by_role("button", name="Inscrire").click()
     page.get_by_text("Inscription dans la promotion").wait_for()
     assert page.get_by_role("cell", name="MPES apprentissage 2026").is_visible()

@@ -15,8 +15,8 @@ from certif.models import AuditAction, AuditEvent, Block, Certification
 SAMPLE = Path(__file__).resolve().parents[2] / "certif" / "data" / "export-fiches-rncp-v4-1-exemple.xml"
 UPLOAD = reverse("certif:fiche_import_upload")
 PREVIEW = reverse("certif:fiche_import_preview")
-ONE_FICHE_QUERIES = 9
-TWO_FICHES_QUERIES = 28
+ONE_FICHE_QUERIES = 10  # with the banner that names the example fiches (one query per page)
+TWO_FICHES_QUERIES = 29
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from lxml import etree
 from candidates import services as candidate_services
 from candidates.demo import create_demo_candidates
 from candidates.models import Candidate, CertificationAward
-from certif.models import AccessPathway, AuditEvent
+from certif.demo import create_demo_successor
+from certif.models import AccessPathway, AuditEvent, Certification
 from declarations import selectors as declaration_selectors
 from declarations import services as declarations
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
@@ -94,47 +95,68 @@ def post_declaration(client, certification, *, awards=(), resend=()):
 
 @pytest.fixture
 def demo_holders(certification, staff_user, trainer_user, declarant):
+    """Every demo candidate awarded the certification they were last enrolled for: RNCP 16204 for the promotions
+    of its history, its successor RNCP99901 for today's."""
+    create_demo_successor(staff=staff_user)
     create_demo_candidates(staff=staff_user, trainer=trainer_user)
     awards = {}
     for index, candidate in enumerate(Candidate.objects.order_by("pk"), start=1):
-        awards[candidate.birth_name] = award_for(candidate, certification, number=f"MPES-2026-{index:04d}")
+        latest = candidate.enrolments.select_related("cohort__certification").order_by("-enrolled_on", "-pk").first()
+        fiche = latest.cohort.certification if latest else certification
+        awards[candidate.birth_name] = award_for(candidate, fiche, number=f"MPES-2026-{index:04d}")
     return awards
 
 
-def test_demo_holders_flux_validates_against_the_xsd(staff_client, certification, demo_holders, schema):
-    response = staff_client.get(declare_url(certification))
-    assert response.status_code == 200
-    assert len(response.context["new_rows"]) == len(demo_holders)
-    assert response.context["incomplete_rows"] == []
+def test_demo_holders_flux_validates_against_the_xsd(staff_client, staff_user, certification, demo_holders, schema):
+    documents = {}
+    for fiche in Certification.objects.filter(awards__in=demo_holders.values()).distinct().order_by("rncp_code"):
+        if fiche != certification:
+            declarations.declarant_settings_save(
+                certification=fiche,
+                sender_id_client="IRUP0042",
+                certifier_id_client="IRUP0042",
+                contract_id="MCFCER000123",
+                actor=staff_user,
+            )
+        holders = [award for award in demo_holders.values() if award.certification_id == fiche.pk]
+        response = staff_client.get(declare_url(fiche))
+        assert response.status_code == 200
+        assert len(response.context["new_rows"]) == len(holders)
+        assert response.context["incomplete_rows"] == []
 
-    response = post_declaration(staff_client, certification, awards=[a.pk for a in demo_holders.values()])
-    declaration = HolderDeclaration.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("declarations:detail", kwargs={"pk": declaration.pk})
+        response = post_declaration(staff_client, fiche, awards=[a.pk for a in holders])
+        declaration = HolderDeclaration.objects.get(certification=fiche)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("declarations:detail", kwargs={"pk": declaration.pk})
 
-    document = etree.fromstring(bytes(declaration.xml))
-    schema.assertValid(document)
-    assert document.tag == f"{{{declarations.CPF_NS}}}flux"
-    assert text(document, "cpf:idFlux") == declaration.flux_id
-    assert len(declaration.flux_id) <= 50
-    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", text(document, "cpf:horodatage"))
-    assert text(document, "cpf:emetteur/cpf:idClient") == "IRUP0042"
-    certificateur = document.find("cpf:emetteur/cpf:certificateurs/cpf:certificateur", NS)
-    assert text(certificateur, "cpf:idContrat") == "MCFCER000123"
-    certification_element = certificateur.find("cpf:certifications/cpf:certification", NS)
-    assert text(certification_element, "cpf:type") == "RNCP"
-    assert text(certification_element, "cpf:code") == "RNCP16204"
-    assert len(document.findall(".//cpf:passageCertification", NS)) == len(demo_holders)
+        document = etree.fromstring(bytes(declaration.xml))
+        schema.assertValid(document)
+        assert document.tag == f"{{{declarations.CPF_NS}}}flux"
+        assert text(document, "cpf:idFlux") == declaration.flux_id
+        assert len(declaration.flux_id) <= 50
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", text(document, "cpf:horodatage"))
+        assert text(document, "cpf:emetteur/cpf:idClient") == "IRUP0042"
+        certificateur = document.find("cpf:emetteur/cpf:certificateurs/cpf:certificateur", NS)
+        assert text(certificateur, "cpf:idContrat") == "MCFCER000123"
+        certification_element = certificateur.find("cpf:certifications/cpf:certification", NS)
+        assert text(certification_element, "cpf:type") == "RNCP"
+        assert text(certification_element, "cpf:code") == fiche.rncp_label
+        assert len(document.findall(".//cpf:passageCertification", NS)) == len(holders)
+        documents[fiche.pk] = document
+    assert len(documents) == 2  # the history's holders under RNCP 16204, today's under RNCP99901
+
+    def passage_for(award):
+        return passage_of(documents[award.certification_id], award.number)
 
     for award in demo_holders.values():
-        passage = passage_of(document, award.number)  # idTechnique = the certificate number
+        passage = passage_for(award)  # idTechnique = the certificate number
         assert text(passage, "cpf:dateDebutValidite") == "2026-06-30"
         assert text(passage, "cpf:obtentionCertification") == "PAR_ADMISSION"
         for nillable in ("cpf:dateFinValidite", "cpf:scoring", "cpf:mentionValidee"):
             assert is_nil(passage, nillable)
 
     # VAE, with its route; the usage name is written, the birth name kept
-    morel = passage_of(document, demo_holders["Morel"].number)
+    morel = passage_for(demo_holders["Morel"])
     assert text(morel, "cpf:modalitesInscription/cpf:modaliteAcces") == "VAE"
     assert text(morel, "cpf:modalitesInscription/cpf:voieAccessVAE") == "VAE_CLASSIQUE"
     titulaire = morel.find("cpf:identificationTitulaire/cpf:titulaire", NS)
@@ -145,7 +167,7 @@ def test_demo_holders_flux_validates_against_the_xsd(staff_client, certification
     assert text(titulaire, "cpf:sexe") == "F"
 
     # Born in Corsica: the INSEE code 2A004 as it is
-    santini = passage_of(document, demo_holders["Santini"].number)
+    santini = passage_for(demo_holders["Santini"])
     assert text(santini, "cpf:modalitesInscription/cpf:modaliteAcces") == "FORMATION_INITIALE_APPRENTISSAGE"
     assert santini.find("cpf:modalitesInscription/cpf:voieAccessVAE", NS) is None
     titulaire = santini.find("cpf:identificationTitulaire/cpf:titulaire", NS)
@@ -154,7 +176,7 @@ def test_demo_holders_flux_validates_against_the_xsd(staff_client, certification
     assert titulaire.find("cpf:prenom2", NS) is None
 
     # Born abroad: no French commune code, the postal-code branch written nil, the country by name
-    el_amrani = passage_of(document, demo_holders["El Amrani"].number)
+    el_amrani = passage_for(demo_holders["El Amrani"])
     titulaire = el_amrani.find("cpf:identificationTitulaire/cpf:titulaire", NS)
     assert titulaire.find("cpf:codeCommuneNaissance/cpf:codeInseeNaissance", NS) is None
     assert is_nil(titulaire, "cpf:codeCommuneNaissance/cpf:codePostalNaissance/cpf:codePostal")
@@ -162,12 +184,12 @@ def test_demo_holders_flux_validates_against_the_xsd(staff_client, certification
     assert text(titulaire, "cpf:libellePaysNaissance") == "Maroc"
 
     # Withdrew from a Saint-Étienne promotion, then enrolled in a contrat de professionnalisation
-    celestin = passage_of(document, demo_holders["Célestin"].number)
+    celestin = passage_for(demo_holders["Célestin"])
     assert (
         text(celestin, "cpf:modalitesInscription/cpf:modaliteAcces")
         == "FORMATION_CONTINUE_CONTRAT_DE_PROFESSIONNALISATION"
     )
-    perrin = passage_of(document, demo_holders["Perrin"].number)
+    perrin = passage_for(demo_holders["Perrin"])
     assert (
         text(perrin, "cpf:modalitesInscription/cpf:modaliteAcces")
         == "FORMATION_CONTINUE_HORS_CONTRAT_DE_PROFESSIONNALISATION"
