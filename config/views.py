@@ -9,9 +9,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from certif import clock
 from certif.models import Block
 from certif.permissions import is_president, is_staff, is_trainer
 from certif.selectors import certifications_with_registrations
+from declarations.deadlines import DutyCounts, counts_by_certification
 from evaluation.models import BlockEvaluation
 from juries.models import JurySessionStatus
 from juries.selectors import president_pending_sessions
@@ -19,7 +21,8 @@ from juries.selectors import president_pending_sessions
 
 def _staff_work(today) -> list[dict]:
     """The staff's work per certification: the registration in force (or the last one), the grids still to
-    complete, the cohorts and the jury sessions not yet signed. Four queries, whatever the number of fiches."""
+    complete, the cohorts and the jury sessions not yet signed, the holders to declare to the Caisse des Dépôts.
+    Five queries, whatever the number of fiches and holders."""
     certifications = list(
         certifications_with_registrations().annotate(
             cohort_count=Count("cohorts", distinct=True),
@@ -31,6 +34,7 @@ def _staff_work(today) -> list[dict]:
     blocks: dict[int, list] = {}
     for block in Block.objects.with_current_grid().order_by("certification_id", "number"):
         blocks.setdefault(block.certification_id, []).append(block)
+    duties = counts_by_certification(clock.localdate())
     work = []
     for certification in certifications:
         registrations = list(certification.registrations.all())
@@ -42,6 +46,7 @@ def _staff_work(today) -> list[dict]:
                 "incomplete_blocks": [
                     block for block in blocks.get(certification.pk, []) if not block.current_grid.is_complete
                 ],
+                "declaration_duty": duties.get(certification.pk, DutyCounts()),
             }
         )
     return work

@@ -20,6 +20,7 @@ from django.utils import timezone
 from lxml import etree
 
 from candidates.models import CertificationAward
+from certif import clock
 from certif.audit import AuditAction, record_audit
 from certif.models import Certification
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
@@ -264,7 +265,8 @@ def holder_declaration_create(
         details = " ; ".join(f"{award.candidate} ({', '.join(problems)})" for award, problems in incomplete)
         raise ValidationError(f"Dossier incomplet, à compléter avant la déclaration : {details}.")
 
-    now = now or timezone.now()
+    # The services' clock: a flux declared while the demo replays its history is dated in that history.
+    now = now or clock.now()
     flux_id = new_flux_id(certification=certification, now=now)
     xml = build_flux(settings=declarant, flux_id=flux_id, now=now, awards=awards)
     errors = schema_errors(xml=xml)

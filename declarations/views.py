@@ -10,11 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from candidates.models import CertificationAward
+from certif import clock
 from certif.models import Certification
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
-from declarations import selectors
+from declarations import deadlines, selectors
 from declarations import services as declarations
 from declarations.forms import DeclarantSettingsForm, HolderSelectionForm
 from declarations.models import CdcDeclarantSettings, HolderDeclaration
@@ -27,6 +28,7 @@ class HolderRow:
     award: CertificationAward
     missing: list[str]
     access_mode: selectors.AccessMode | None
+    duty: deadlines.HolderDuty | None = None  # its three-month deadline (certificates in force)
 
 
 def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[HolderRow], list[HolderRow]]:
@@ -47,7 +49,8 @@ def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[
 
 @declare_holders_required
 def index(request):
-    """Every certification, with its holders still to declare and its last declaration (three queries)."""
+    """Every certification, with its holders still to declare, their deadlines and its last declaration (four
+    queries)."""
     certifications = list(Certification.objects.order_by("rncp_code"))
     awards = {
         row["certification_id"]: row
@@ -59,6 +62,7 @@ def index(request):
         )
         .order_by()
     }
+    duty_counts = deadlines.counts_by_certification(clock.localdate())
     last_declared = dict(
         HolderDeclaration.objects.values_list("certification_id").annotate(last=Max("created_at")).order_by()
     )
@@ -68,6 +72,7 @@ def index(request):
             "holders": awards.get(certification.pk, {}).get("holders", 0),
             "to_declare": awards.get(certification.pk, {}).get("to_declare", 0),
             "last_declared_at": last_declared.get(certification.pk),
+            "duty": duty_counts.get(certification.pk, deadlines.DutyCounts()),
         }
         for certification in certifications
     ]
@@ -79,6 +84,7 @@ def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
     new, declared, incomplete, withdrawn = _holder_rows(certification)
+    duty_counts = _with_duties(certification, new, declared, incomplete)
     form = _holder_form(request, new, declared)
     rows = {"new_rows": new, "declared_rows": declared, "incomplete_rows": incomplete, "withdrawn_rows": withdrawn}
     if request.method == "POST" and form.is_valid():
@@ -100,9 +106,30 @@ def declare(request, rncp_code):
     return render(
         request,
         "declarations/declare.html",
-        {"certification": certification, "declarant": declarant, "form": form, **rows, **_ticked(form, new)},
+        {
+            "certification": certification,
+            "declarant": declarant,
+            "form": form,
+            "duty_counts": duty_counts,
+            **rows,
+            **_ticked(form, new),
+        },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _with_duties(certification, new, declared, incomplete) -> deadlines.DutyCounts:
+    """Each row's deadline, the holders to declare ordered overdue first; the certification's counts."""
+    duties = deadlines.holder_duties(certification, clock.localdate())
+    counts = deadlines.DutyCounts()
+    for duty in duties.values():
+        counts.add(duty)
+    for rows in (new, declared, incomplete):
+        for row in rows:
+            row.duty = duties.get(row.award.pk)
+    for rows in (new, incomplete):
+        rows.sort(key=lambda row: row.duty.sort_key[:2] if row.duty else (len(deadlines.URGENCY),))
+    return counts
 
 
 def _holder_form(request, new, declared) -> HolderSelectionForm:

@@ -29,7 +29,9 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from candidates.declaration_duty import DutyStatus, duty_status, first_declared_at
 from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment
+from certif import clock
 from certif.models import AccessPathway, Block, Certification
 from certif.rules import Outcome
 from certif.text import counted
@@ -524,6 +526,56 @@ def _places_table(decisions) -> Table:
     )
 
 
+def _declared_on_time_table(certification: Certification, filters: Filters) -> Table:
+    """Per year of delivery, the holders declared to the Caisse des Dépôts within three months (one query)."""
+    awarded = (
+        awards(certification, filters)
+        .annotate(first_declared_at=first_declared_at())
+        .values("awarded_on", "first_declared_at")
+        .order_by("awarded_on")
+    )
+    today = clock.localdate()
+    by_year: dict[int, dict[str, int]] = {}
+    for row in awarded:
+        counts = by_year.setdefault(row["awarded_on"].year, {"awarded": 0, "on_time": 0, "late": 0})
+        declared_on = timezone.localdate(row["first_declared_at"]) if row["first_declared_at"] else None
+        status = duty_status(awarded_on=row["awarded_on"], declared_on=declared_on, today=today)
+        counts["awarded"] += 1
+        counts["on_time"] += status == DutyStatus.DECLARED_ON_TIME
+        counts["late"] += status == DutyStatus.DECLARED_LATE
+    rows = [
+        [
+            str(year),
+            counts["awarded"],
+            counts["on_time"],
+            counts["late"],
+            counts["awarded"] - counts["on_time"] - counts["late"],
+            rate(counts["on_time"], counts["awarded"]),
+        ]
+        for year, counts in sorted(by_year.items())
+    ]
+    return Table(
+        key="declared_on_time",
+        title="Titulaires déclarés à la Caisse des Dépôts dans les trois mois, par année de délivrance",
+        columns=[
+            Column("Année de délivrance", "text"),
+            Column("Certifiés"),
+            Column("Déclarés dans le délai"),
+            Column("Déclarés après l’échéance"),
+            Column("Pas encore déclarés"),
+            Column("Part déclarée dans le délai", "rate"),
+        ],
+        rows=rows,
+        definition=(
+            "Part déclarée dans le délai = titulaires déclarés au plus tard à l’échéance ÷ certifications délivrées "
+            "cette année-là et non retirées. Échéance : trois mois après la délivrance (article L.6113-8 du Code du "
+            "travail), le dernier jour du mois quand le même jour n’existe pas ; la date qui compte est celle du "
+            "premier fichier qui a déclaré le titulaire. Filtre de voie : celle de l’inscription présentée au jury."
+        ),
+        empty=not rows,
+    )
+
+
 @dataclass
 class Pending:
     """Candidates holding some blocks but not all, and no certification: how many per number of blocks held, and
@@ -594,7 +646,7 @@ def _pending_blocks_table(certification: Certification, blocks: list[Block], pen
 
 
 def compute(certification: Certification, filters: Filters) -> Dashboard:
-    """Every figure of the dashboard in a fixed number of queries (ten), whatever the amount of data."""
+    """Every figure of the dashboard in a fixed number of queries (eleven), whatever the amount of data."""
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
     decisions = signed_decisions(certification, filters)
     target = target_per_year(certification)
@@ -608,6 +660,7 @@ def compute(certification: Certification, filters: Filters) -> Dashboard:
     pending = _pending(certification, filters, blocks)
     tables = [
         _certified_table(certification, filters, target, certified_by_year, by_year),
+        _declared_on_time_table(certification, filters),
         _presented_table(filters, by_year),
         _blocks_table(certification, blocks, decisions),
         _pathways_table(decisions),
@@ -737,6 +790,7 @@ def statistics_csv(dashboard: Dashboard) -> bytes:
 
 SHEET_TITLES = {
     "certified": "Certifiés par année",
+    "declared_on_time": "Déclarés dans le délai",
     "presented": "Présentés par année",
     "blocks": "Réussite par bloc",
     "pathways": "Réussite par voie",

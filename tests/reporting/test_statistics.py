@@ -267,7 +267,7 @@ def test_dashboard_shows_charts_and_tables(staff_client, data):
         for value in re.findall(r'\s(?:width|height|x|y|x1|x2|y1|y2|viewBox)="([^"]*)"', svg):
             assert "," not in value, value
 
-    assert html.count("<caption>") == 8
+    assert html.count("<caption>") == 9  # the eight charted tables and the declarations within three months
     assert '<th scope="col">Année</th>' in html
     assert '<th scope="row" class="fw-normal">Promo B</th>' in html
     assert f'<td class="text-end">87,5{NBSP_PERCENT}</td>' in html
@@ -336,6 +336,7 @@ def test_statistics_xlsx_one_sheet_per_table(staff_client, data):
     workbook = read_xlsx(response)
     assert workbook.sheetnames == [
         "Certifiés par année",
+        "Déclarés dans le délai",
         "Présentés par année",
         "Réussite par bloc",
         "Réussite par voie",
@@ -475,9 +476,10 @@ def test_query_count_does_not_grow_when_the_dataset_doubles(
     assert (board.total_candidates, board.total_taken, board.total_validated, board.total_certified) == (12, 44, 32, 4)
     assert rows_of(board, "blocks")[1][1:4] == [12, 12, 6]
 
-    # blocks, overall, per year, certified, per block, pathway, cohort, place, and two for pending holders
+    # blocks, overall, per year, certified, declared on time, per block, pathway, cohort, place, and two for
+    # pending holders
     certification, filters = Certification.objects.get(rncp_code="16204"), statistics.Filters(2022, apprentissage)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         statistics.compute(certification, filters)
     # the page adds the certification, the years (2) and the filter's pathways (+1 to validate a chosen one)
     assert counts["filtered"] == counts["dashboard"] + 1
