@@ -180,7 +180,7 @@ def counts_by_certification(today: datetime.date) -> dict[int, DutyCounts]:
         duty = HolderDuty(
             award_id=award.pk,
             awarded_on=award.awarded_on,
-            declared_on=_local_day(award.first_declared_at),  # type: ignore[attr-defined]
+            declared_on=_local_day(award.first_declared_at),
             today=today,
             award=award,
         )
