@@ -24,8 +24,6 @@ from certif.models import Certification
 from certif.text import counted
 from declarations.models import HolderDeclarationLine
 
-__all__ = ["declaration_deadline", "DutyStatus"]
-
 
 def declared_lines() -> QuerySet[HolderDeclarationLine]:
     """The flux lines that make a holder « declared »: every line of a recorded flux.
