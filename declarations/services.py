@@ -196,7 +196,7 @@ def _compiled_schema(path: str, sha256: str) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(path, parser))
 
 
-def flux_schema(schema: SchemaInUse | None = None) -> etree.XMLSchema:
+def flux_schema(*, schema: SchemaInUse | None = None) -> etree.XMLSchema:
     schema = schema or schema_in_use()
     return _compiled_schema(str(schema.path), schema.sha256)
 
@@ -208,13 +208,13 @@ def schema_errors(*, xml: bytes, schema: SchemaInUse | None = None) -> list[str]
         document = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as error:
         return [f"XML mal formé : {error}"]
-    compiled = flux_schema(schema)
+    compiled = flux_schema(schema=schema)
     if compiled.validate(document):
         return []
     return [f"ligne {error.line} : {error.message}" for error in compiled.error_log]
 
 
-def sent_data(xml: bytes) -> dict[str, dict]:
+def sent_data(*, xml: bytes) -> dict[str, dict]:
     """Each passage of a flux as leaf element → text (None when nil), keyed by idTechnique."""
     document = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     result = {}
@@ -328,7 +328,7 @@ def holder_declaration_create(
     errors = schema_errors(xml=xml, schema=schema)
     if errors:
         raise FluxInvalid(errors)
-    sent = sent_data(xml)
+    sent = sent_data(xml=xml)
 
     declaration = HolderDeclaration.objects.create(
         flux_id=flux_id,

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from lxml import etree
 
-from candidates.models import CertificationAward
+from candidates.models import CertificationAward, Withdrawal
 from certif.audit import AuditAction, record_audit
 from declarations.models import (
     CorrectionKind,
@@ -33,6 +33,7 @@ from declarations.models import (
     HolderDeclarationOutcome,
     HolderDeclarationReceipt,
 )
+from juries.models import Rectification
 
 REPORT_NS = "urn:cdc:cpf:pc5:rapport:schema"
 MAX_REPORT_BYTES = 5 * 1024 * 1024
@@ -264,7 +265,7 @@ def _flag(*, award: CertificationAward, kind: str, description: str, actor: User
     return correction
 
 
-def corrections_flag_rectified(*, rectification, actor: User) -> list[HolderDeclarationCorrection]:
+def corrections_flag_rectified(*, rectification: Rectification, actor: User) -> list[HolderDeclarationCorrection]:
     """On juries.signals.decision_rectified: the candidate's declared certificates of that certification."""
     decision = rectification.decision
     presentation = decision.presentation
@@ -284,7 +285,7 @@ def corrections_flag_rectified(*, rectification, actor: User) -> list[HolderDecl
 
 
 def corrections_flag_withdrawn(
-    *, withdrawal, award: CertificationAward | None, actor: User
+    *, withdrawal: Withdrawal, award: CertificationAward | None, actor: User
 ) -> list[HolderDeclarationCorrection]:
     """On candidates.signals.results_withdrawn: a declared certificate withdrawn is declared again, ended."""
     if award is None:
