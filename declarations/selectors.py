@@ -3,12 +3,16 @@ access mode each holder is declared under."""
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
 
 from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
 from certif.models import Certification
 from certif.validation import forbidden_character
+
+if TYPE_CHECKING:
+    from declarations.models import HolderDeclarationLine
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class DeclarationStatus:
     """Where a holder stands with the CDC, from their latest line: never declared, sent (no report yet),
     accepted, or rejected (with the CDC's reason); `corrections` flagged since that line was sent."""
 
-    last_line: object | None = None  # HolderDeclarationLine
+    last_line: "HolderDeclarationLine | None" = None
     accepted: bool | None = None  # None: never declared, or no report recorded for the latest flux
     reason: str = ""
     corrections: list = field(default_factory=list)  # HolderDeclarationCorrection not yet carried by a flux
@@ -171,7 +175,7 @@ class DeclarationStatus:
         """A rejected holder is proposed again; a withdrawn one only to correct what the CDC holds."""
         if self.to_correct:
             return True
-        return self.rejected and not self.last_line.award.is_withdrawn  # type: ignore[union-attr]
+        return self.rejected and self.last_line is not None and not self.last_line.award.is_withdrawn
 
     @property
     def label(self) -> str:
