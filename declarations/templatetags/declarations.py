@@ -34,3 +34,12 @@ def candidate_declarations(context, candidate):
     for correction in corrections:
         correction.pending = latest.get(correction.award_id) == correction.after_line_id
     return {"lines": lines, "corrections": corrections}
+
+
+@register.filter
+def cdc_date(value):
+    """A date as the flux writes it (2026-06-30) shown as the pages write dates (30/06/2026)."""
+    if not value or len(str(value)) != 10:
+        return value or ""
+    year, month, day = str(value).split("-")
+    return f"{day}/{month}/{year}"

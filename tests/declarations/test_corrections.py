@@ -100,7 +100,7 @@ def test_a_withdrawn_certificate_is_flagged_and_declared_again_ended(
     page = staff_client.get(declare_url(certification))
     assert page.context["again_rows"] == []
     assert {row.award for row in page.context["withdrawn_rows"]} == {award, never}
-    assert "retrait déclaré (fin de validité 2026-09-15)" in page.content.decode()
+    assert "retrait déclaré (fin de validité 15/09/2026)" in page.content.decode()
     with pytest.raises(declarations.ValidationError, match="Certificat\\(s\\) retiré\\(s\\)"):
         declarations.holder_declaration_create(
             certification=certification, award_ids=[], resend_ids=[award.pk], actor=staff_user
@@ -193,7 +193,7 @@ def test_the_history_is_shown_on_the_candidate_page_in_a_bounded_number_of_queri
     declaration = HolderDeclaration.objects.get()
     assert "Déclarations à la Caisse des Dépôts" in content
     assert declaration.flux_id in content and "Motif du rejet n° 1" in content
-    assert "Historique Inès" in content  # the data sent
+    assert "Historique Inès" in content and "valide du 30/06/2026" in content  # the data sent
     assert "à corriger" in content
 
     other = holder(staff_user, certification, birth_name="Longue", first_name="Histoire")

@@ -330,3 +330,29 @@ def test_raw_sql_cannot_touch_a_recorded_report(staff_user, certification):
         results = [run_sql(cursor, sql, params) for sql, params in statements]
     assert [result[0] for result in results] == [REFUSED] * len(statements)
     assert results[0][1].startswith("Un accusé de traitement de la Caisse des Dépôts est conservé")
+
+
+def test_the_flux_page_query_count_does_not_grow_with_its_holders(staff_client, staff_user, certification, declarant):  # noqa: F811
+    from django.test.utils import CaptureQueriesContext
+
+    def flux_page_queries(count):
+        cohort = make_cohort(staff_user)
+        awards = [holder(staff_user, certification, cohort=cohort) for _ in range(count)]
+        declaration = declarations.holder_declaration_create(
+            certification=certification, award_ids=[a.pk for a in awards], actor=staff_user
+        )
+        receipts.receipt_record(
+            declaration=declaration,
+            report=receipts.report_build(
+                flux_id=declaration.flux_id,
+                accepted=[a.number for a in awards[1:]],
+                rejected={awards[0].number: NO_MATCH},
+            ),
+            actor=staff_user,
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.get(reverse("declarations:detail", kwargs={"pk": declaration.pk}))
+        assert response.status_code == 200 and NO_MATCH in response.content.decode()
+        return len(queries)
+
+    assert flux_page_queries(2) == flux_page_queries(9)
