@@ -30,6 +30,13 @@ NONE = "—"
 
 # Labels of what a snapshot records that is not a field of the target model (or is better named otherwise there).
 KEY_LABELS = {
+    # The CDC's processing reports and the corrections they call for
+    "accepted": "titulaires acceptés par la Caisse des Dépôts",
+    "rejected": "titulaires rejetés (motif de la Caisse des Dépôts)",
+    "unanswered": "titulaires sans réponse dans l'accusé",
+    "description": "ce qui a changé",
+    "schema": "schéma de validation",
+    # —
     "acquired_blocks": "blocs acquis",
     "acquired_on": "acquis le",
     "act": "acte",

@@ -798,6 +798,9 @@ class AuditAction(models.TextChoices):
     # Declarations to the Caisse des Dépôts
     CDC_SETTINGS_CHANGED = "cdc.settings_changed", "Modification des identifiants auprès de la Caisse des Dépôts"
     CDC_HOLDERS_DECLARED = "cdc.holders_declared", "Déclaration des titulaires à la Caisse des Dépôts"
+    # The CDC's processing reports and the corrections they call for
+    CDC_RECEIPT_RECORDED = "cdc.receipt_recorded", "Enregistrement de l'accusé de traitement de la Caisse des Dépôts"
+    CDC_CORRECTION_FLAGGED = "cdc.correction_flagged", "Déclaration à corriger auprès de la Caisse des Dépôts"
     # Accounts and security
     ACCOUNT_CREATED = "account.created", "Compte créé"
     ACCOUNT_CHANGED = "account.changed", "Compte modifié"

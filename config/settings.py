@@ -303,3 +303,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# The Caisse des Dépôts' schema for the holders' declaration: replace the file when the CDC publishes a new kit
+# (each flux records the name, version and SHA-256 of the schema that validated it).
+CDC_XSD_PATH = os.environ.get("CDC_XSD_PATH") or str(BASE_DIR / "declarations" / "data" / "cdc" / "cpf-1.1.2.xsd")

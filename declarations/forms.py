@@ -44,3 +44,16 @@ class HolderSelectionForm(InputRulesFormMixin, forms.Form):
         if not self.errors and not cleaned.get("awards") and not cleaned.get("resend"):
             raise forms.ValidationError("Cochez au moins un titulaire à déclarer.")
         return cleaned
+
+
+class ReceiptForm(InputRulesFormMixin, forms.Form):
+    """The processing report (« accusé de traitement ») the CDC returned for a flux."""
+
+    report = forms.FileField(
+        label="Accusé de traitement de la Caisse des Dépôts (fichier XML)",
+        help_text="Le fichier que le portail des certificateurs propose pour ce flux, tel quel.",
+        error_messages={
+            "required": "Choisissez le fichier de l'accusé de traitement.",
+            "empty": "Le fichier est vide.",
+        },
+    )

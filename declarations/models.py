@@ -80,6 +80,10 @@ class HolderDeclaration(WriteOnceModel):
     )
     xml = models.BinaryField("fichier XML")
     sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    # Which schema validated the flux: the deployment may replace the XSD when the CDC publishes a new kit.
+    schema_name = models.CharField("schéma (fichier)", max_length=255, blank=True, default="")
+    schema_version = models.CharField("version du schéma", max_length=50, blank=True, default="")
+    schema_sha256 = models.CharField("empreinte SHA-256 du schéma", max_length=64, blank=True, default="")
     awards = models.ManyToManyField(
         CertificationAward,
         through="HolderDeclarationLine",
@@ -112,6 +116,8 @@ class HolderDeclarationLine(WriteOnceModel):
         verbose_name="certification délivrée",
     )
     is_resend = models.BooleanField("nouvel envoi", default=False)
+    # What the flux said of this holder (leaf element → text, None when nil), kept for the holder's history.
+    sent = models.JSONField("données déclarées", default=dict, blank=True)
 
     class Meta:
         db_table = "certif_holderdeclarationline"
@@ -123,3 +129,98 @@ class HolderDeclarationLine(WriteOnceModel):
 
     def __str__(self):
         return f"{self.declaration.flux_id} — {self.award.number}"
+
+
+# — What the Caisse des Dépôts answered, and what must be declared again —
+
+RECEIPT_REFUSED = (
+    "Un accusé de traitement de la Caisse des Dépôts est conservé tel qu'il a été reçu : "
+    "il ne peut être ni modifié ni supprimé."
+)
+CORRECTION_REFUSED = (
+    "Un signalement de correction à déclarer est conservé tel qu'il a été enregistré : "
+    "il ne peut être ni modifié ni supprimé."
+)
+
+
+class HolderDeclarationReceipt(WriteOnceModel):
+    """The processing report (« accusé de traitement ») the CDC returned for one flux, kept byte for byte."""
+
+    change_refused = delete_refused = RECEIPT_REFUSED
+
+    declaration = models.OneToOneField(
+        HolderDeclaration, on_delete=models.PROTECT, related_name="receipt", verbose_name="flux"
+    )
+    recorded_at = models.DateTimeField("enregistré le", default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="enregistré par"
+    )
+    report = models.BinaryField("accusé de traitement (XML)")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    processing_id = models.CharField("identifiant du traitement (idTraitement)", max_length=100, blank=True)
+    file_errors = models.JSONField("erreurs sur le fichier entier", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "accusé de traitement de la Caisse des Dépôts"
+        verbose_name_plural = "accusés de traitement de la Caisse des Dépôts"
+        ordering = ["-recorded_at", "-pk"]
+        triggers = [write_once_trigger(change=RECEIPT_REFUSED, delete=RECEIPT_REFUSED)]
+
+    def __str__(self):
+        return f"Accusé de traitement du flux {self.declaration.flux_id}"
+
+
+class HolderDeclarationOutcome(WriteOnceModel):
+    """The CDC's answer for one holder line of a flux: accepted, or rejected with its reason."""
+
+    change_refused = delete_refused = RECEIPT_REFUSED
+
+    receipt = models.ForeignKey(HolderDeclarationReceipt, on_delete=models.PROTECT, related_name="outcomes")
+    line = models.OneToOneField(
+        HolderDeclarationLine, on_delete=models.PROTECT, related_name="outcome", verbose_name="titulaire déclaré"
+    )
+    accepted = models.BooleanField("accepté")
+    reason = models.TextField("motif donné par la Caisse des Dépôts", blank=True)
+
+    class Meta:
+        verbose_name = "réponse de la Caisse des Dépôts pour un titulaire"
+        verbose_name_plural = "réponses de la Caisse des Dépôts pour un titulaire"
+        ordering = ["receipt", "line"]
+        triggers = [write_once_trigger(change=RECEIPT_REFUSED, delete=RECEIPT_REFUSED)]
+
+    def __str__(self):
+        return f"{self.line} — {'accepté' if self.accepted else 'rejeté'}"
+
+
+class CorrectionKind(models.TextChoices):
+    RECTIFIED = "rectified", "Décision du jury rectifiée"
+    WITHDRAWN = "withdrawn", "Certificat retiré"
+
+
+class HolderDeclarationCorrection(WriteOnceModel):
+    """A declared certificate whose data changed after `after_line` was sent: « à corriger » until a later flux
+    carries it (a line of the award newer than `after_line`)."""
+
+    change_refused = delete_refused = CORRECTION_REFUSED
+
+    award = models.ForeignKey(
+        CertificationAward,
+        on_delete=models.PROTECT,
+        related_name="declaration_corrections",
+        verbose_name="certification délivrée",
+    )
+    after_line = models.ForeignKey(
+        HolderDeclarationLine, on_delete=models.PROTECT, related_name="+", verbose_name="dernière déclaration"
+    )
+    kind = models.CharField("motif", max_length=20, choices=CorrectionKind.choices)
+    description = models.TextField("ce qui a changé")
+    flagged_at = models.DateTimeField("signalé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "correction à déclarer"
+        verbose_name_plural = "corrections à déclarer"
+        ordering = ["award", "flagged_at", "pk"]
+        triggers = [write_once_trigger(change=CORRECTION_REFUSED, delete=CORRECTION_REFUSED)]
+
+    def __str__(self):
+        return f"{self.award.number} — {self.get_kind_display()}"

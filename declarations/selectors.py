@@ -2,13 +2,17 @@
 access mode each holder is declared under."""
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
 
 from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
 from certif.models import Certification
 from certif.validation import forbidden_character
+
+if TYPE_CHECKING:
+    from declarations.models import HolderDeclarationLine
 
 
 @dataclass(frozen=True)
@@ -139,3 +143,76 @@ def missing_data(award: CertificationAward) -> list[str]:
         if problem := forbidden_character(value):
             problems.append(f"{label} ({problem})")
     return problems
+
+
+# — What the Caisse des Dépôts answered for each holder, and what must be declared again —
+
+
+@dataclass
+class DeclarationStatus:
+    """Where a holder stands with the CDC, from their latest line: never declared, sent (no report yet),
+    accepted, or rejected (with the CDC's reason); `corrections` flagged since that line was sent."""
+
+    last_line: "HolderDeclarationLine | None" = None
+    accepted: bool | None = None  # None: never declared, or no report recorded for the latest flux
+    reason: str = ""
+    corrections: list = field(default_factory=list)  # HolderDeclarationCorrection not yet carried by a flux
+
+    @property
+    def declared(self) -> bool:
+        return self.last_line is not None
+
+    @property
+    def rejected(self) -> bool:
+        return self.accepted is False
+
+    @property
+    def to_correct(self) -> bool:
+        return bool(self.corrections)
+
+    @property
+    def to_declare_again(self) -> bool:
+        """A rejected holder is proposed again; a withdrawn one only to correct what the CDC holds."""
+        if self.to_correct:
+            return True
+        return self.rejected and self.last_line is not None and not self.last_line.award.is_withdrawn
+
+    @property
+    def label(self) -> str:
+        if self.last_line is None:
+            return "Jamais déclaré"
+        if self.to_correct:
+            return "À corriger"
+        if self.accepted is None:
+            return "Envoyé, en attente de l'accusé de traitement"
+        return "Accepté par la Caisse des Dépôts" if self.accepted else "Rejeté par la Caisse des Dépôts"
+
+
+def declaration_statuses(awards) -> dict[int, DeclarationStatus]:
+    """Each award's DeclarationStatus, in two queries whatever the number of awards."""
+    from declarations.models import HolderDeclarationCorrection, HolderDeclarationLine, HolderDeclarationOutcome
+
+    by_pk = {award.pk: award for award in awards}
+    statuses = {pk: DeclarationStatus() for pk in by_pk}
+    if not by_pk:
+        return statuses
+    latest = {}
+    for line in (
+        HolderDeclarationLine.objects.filter(award_id__in=by_pk).select_related("outcome").order_by("award_id", "pk")
+    ):
+        latest[line.award_id] = line  # lines are written in order: the highest pk is the latest flux
+    for award_pk, line in latest.items():
+        line.award = by_pk[award_pk]
+        status = statuses[award_pk]
+        status.last_line = line
+        try:
+            outcome = line.outcome
+        except HolderDeclarationOutcome.DoesNotExist:
+            outcome = None
+        if outcome is not None:
+            status.accepted, status.reason = outcome.accepted, outcome.reason
+    for correction in HolderDeclarationCorrection.objects.filter(award_id__in=by_pk).order_by("flagged_at", "pk"):
+        status = statuses[correction.award_id]
+        if status.last_line is not None and correction.after_line_id == status.last_line.pk:
+            status.corrections.append(correction)
+    return statuses

@@ -2,17 +2,20 @@
 cpf-1.1.2.xsd (namespace urn:cdc:cpf:pc5:schema:1.0.0), its validation, and the two services that record
 the certifier's identifiers and each declared flux.
 
-The schema is the in-repo copy `declarations/data/cdc/cpf-1.1.2.xsd`. Every flux is validated against it before
-it is recorded or offered; a holder whose file lacks a datum the schema requires is never written to a flux
+The schema is the file named by the setting `CDC_XSD_PATH` (by default the in-repo copy
+`declarations/data/cdc/cpf-1.1.2.xsd`): a deployment replaces it when the CDC publishes a new kit, and each flux
+records which schema validated it. Every flux is validated against it before it is recorded or offered; a holder whose file lacks a datum the schema requires is never written to a flux
 (and never silently skipped: `missing_data` says what is missing).
 """
 
 import datetime
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +29,7 @@ from certif.models import Certification
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 from declarations.selectors import (
     access_mode_of,
+    declaration_statuses,
     holder_queryset,
     missing_data,
 )
@@ -92,7 +96,12 @@ def _passage(parent, award: CertificationAward) -> None:
     _el(passage, "donneeCertifiee", "true")
     # dateDebutExamen, dateFinExamen, modalitePassageExamen, codePostalCentreExamen: optional, omitted.
     _el(passage, "dateDebutValidite", award.awarded_on.isoformat())
-    _nil(passage, "dateFinValidite")  # « Validité des composantes acquises : illimitée »
+    if award.is_withdrawn:
+        # The schema has no annulation: a withdrawn certificate is declared again, its validity ending on the
+        # day of the withdrawal.
+        _el(passage, "dateFinValidite", award.withdrawal.decided_on.isoformat())
+    else:
+        _nil(passage, "dateFinValidite")  # « Validité des composantes acquises : illimitée »
     _el(passage, "presenceNiveauLangueEuro", "false")
     _el(passage, "presenceNiveauNumeriqueEuro", "false")
     _nil(passage, "scoring")
@@ -157,22 +166,68 @@ def build_flux(
     return etree.tostring(flux, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+@dataclass(frozen=True)
+class SchemaInUse:
+    """The XSD file the deployment configured: its name, the version it states (if any) and its fingerprint."""
+
+    path: Path
+    name: str
+    version: str
+    sha256: str
+
+
+def schema_in_use() -> SchemaInUse:
+    """Read at each call (a few kilobytes), so that a replaced file is noticed without a restart."""
+    path = Path(getattr(django_settings, "CDC_XSD_PATH", None) or SCHEMA_PATH)
+    content = path.read_bytes()
+    return SchemaInUse(
+        path=path, name=path.name, version=_schema_version(content), sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
+def _schema_version(content: bytes) -> str:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return (etree.fromstring(content, parser).get("version") or "").strip()[:50]
+
+
 @cache
-def flux_schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+def _compiled_schema(path: str, sha256: str) -> etree.XMLSchema:
+    # Keyed on the fingerprint: a file replaced in place is compiled again.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(path, parser))
 
 
-def schema_errors(*, xml: bytes) -> list[str]:
+def flux_schema(*, schema: SchemaInUse | None = None) -> etree.XMLSchema:
+    schema = schema or schema_in_use()
+    return _compiled_schema(str(schema.path), schema.sha256)
+
+
+def schema_errors(*, xml: bytes, schema: SchemaInUse | None = None) -> list[str]:
     """The XSD's complaints about `xml` (empty when it is valid)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     try:
         document = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as error:
         return [f"XML mal formé : {error}"]
-    schema = flux_schema()
-    if schema.validate(document):
+    compiled = flux_schema(schema=schema)
+    if compiled.validate(document):
         return []
-    return [f"ligne {error.line} : {error.message}" for error in schema.error_log]
+    return [f"ligne {error.line} : {error.message}" for error in compiled.error_log]
+
+
+def sent_data(*, xml: bytes) -> dict[str, dict]:
+    """Each passage of a flux as leaf element → text (None when nil), keyed by idTechnique."""
+    document = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    result = {}
+    for passage in document.iter(f"{{{CPF_NS}}}passageCertification"):
+        data: dict[str, str | None] = {}
+        for element in passage.iter():
+            if len(element) or element is passage:
+                continue
+            name = etree.QName(element).localname
+            data[name] = None if element.get(f"{{{XSI_NS}}}nil") == "true" else (element.text or "")
+        result[data.get("idTechnique") or ""] = data
+    return result
 
 
 # — Services —
@@ -245,14 +300,16 @@ def holder_declaration_create(
     awards = list(holder_queryset(certification).filter(pk__in=award_ids | resend_ids))
     if not awards or len(awards) != len(award_ids | resend_ids):
         raise ValidationError("Sélectionnez au moins un titulaire de cette certification à déclarer.")
-    withdrawn = [award for award in awards if award.is_withdrawn]
+    statuses = declaration_statuses(awards)
+    again = {award.pk for award in awards if statuses[award.pk].to_declare_again}
+    withdrawn = [award for award in awards if award.is_withdrawn and award.pk not in again]
     if withdrawn:
         numbers = ", ".join(award.number for award in withdrawn)
         raise ValidationError(
             f"Certificat(s) retiré(s) : {numbers}. Un certificat retiré n'est pas déclaré comme valide à la Caisse "
             "des Dépôts."
         )
-    already = [award for award in awards if award.declared_count and award.pk not in resend_ids]
+    already = [award for award in awards if award.declared_count and award.pk not in resend_ids | again]
     if already:
         numbers = ", ".join(award.number for award in already)
         raise ValidationError(
@@ -269,9 +326,11 @@ def holder_declaration_create(
     now = now or clock.now()
     flux_id = new_flux_id(certification=certification, now=now)
     xml = build_flux(settings=declarant, flux_id=flux_id, now=now, awards=awards)
-    errors = schema_errors(xml=xml)
+    schema = schema_in_use()
+    errors = schema_errors(xml=xml, schema=schema)
     if errors:
         raise FluxInvalid(errors)
+    sent = sent_data(xml=xml)
 
     declaration = HolderDeclaration.objects.create(
         flux_id=flux_id,
@@ -280,9 +339,17 @@ def holder_declaration_create(
         created_by=actor,
         xml=xml,
         sha256=hashlib.sha256(xml).hexdigest(),
+        schema_name=schema.name,
+        schema_version=schema.version,
+        schema_sha256=schema.sha256,
     )
     HolderDeclarationLine.objects.bulk_create(
-        HolderDeclarationLine(declaration=declaration, award=award, is_resend=bool(award.declared_count))
+        HolderDeclarationLine(
+            declaration=declaration,
+            award=award,
+            is_resend=bool(award.declared_count),
+            sent=sent.get(award.number, {}),
+        )
         for award in awards
     )
     record_audit(
@@ -294,6 +361,7 @@ def holder_declaration_create(
             "sha256": declaration.sha256,
             "declared": sorted(award.number for award in awards if not award.declared_count),
             "resent": sorted(award.number for award in awards if award.declared_count),
+            "schema": f"{schema.name} {schema.version}".strip(),
         },
     )
     return declaration

@@ -17,8 +17,9 @@ from certif.validation import apply_service
 from certif.views_helpers import form_page
 from declarations import deadlines, selectors
 from declarations import services as declarations
-from declarations.forms import DeclarantSettingsForm, HolderSelectionForm
-from declarations.models import CdcDeclarantSettings, HolderDeclaration
+from declarations import services_receipts as receipts
+from declarations.forms import DeclarantSettingsForm, HolderSelectionForm, ReceiptForm
+from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationOutcome
 
 declare_holders_required = permission_required("declarations.declare_holders", raise_exception=True)
 
@@ -28,23 +29,36 @@ class HolderRow:
     award: CertificationAward
     missing: list[str]
     access_mode: selectors.AccessMode | None
+    status: selectors.DeclarationStatus | None = None
     duty: deadlines.HolderDuty | None = None  # its three-month deadline (certificates in force)
 
 
 def _holder_rows(certification) -> tuple[list[HolderRow], list[HolderRow], list[HolderRow], list[HolderRow]]:
     """(never declared, declared before, incomplete file, withdrawn) — complete rows in force only in the first two;
     a withdrawn certificate is never offered for declaration, only listed (flagged when it was declared before)."""
+    rows, _again = _holder_rows_with_status(certification)
+    return rows
+
+
+def _holder_rows_with_status(certification):
+    """As `_holder_rows`, the holders to declare again (rejected by the CDC, or « à corriger ») taken apart:
+    complete ones in the second list returned, incomplete ones left in the incomplete list."""
+    awards = list(selectors.holder_queryset(certification))
+    statuses = selectors.declaration_statuses(awards)
     rows = [
-        HolderRow(award, selectors.missing_data(award), selectors.access_mode_of(award))
-        for award in selectors.holder_queryset(certification)
+        HolderRow(award, selectors.missing_data(award), selectors.access_mode_of(award), statuses[award.pk])
+        for award in awards
     ]
+    again = [row for row in rows if row.status.to_declare_again and not row.missing]  # type: ignore[union-attr]
+    again_ids = {row.award.pk for row in again}
+    rows = [row for row in rows if row.award.pk not in again_ids]
     withdrawn = [row for row in rows if row.award.is_withdrawn]
     rows = [row for row in rows if not row.award.is_withdrawn]
     # declared_count: annotated by the selector.
     new = [row for row in rows if not row.missing and not row.award.declared_count]  # type: ignore[attr-defined]
     declared = [row for row in rows if not row.missing and row.award.declared_count]  # type: ignore[attr-defined]
     incomplete = [row for row in rows if row.missing]
-    return new, declared, incomplete, withdrawn
+    return (new, declared, incomplete, withdrawn), again
 
 
 @declare_holders_required
@@ -83,10 +97,19 @@ def index(request):
 def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
-    new, declared, incomplete, withdrawn = _holder_rows(certification)
-    duty_counts = _with_duties(certification, new, declared, incomplete)
-    form = _holder_form(request, new, declared)
-    rows = {"new_rows": new, "declared_rows": declared, "incomplete_rows": incomplete, "withdrawn_rows": withdrawn}
+    (new, declared, incomplete, withdrawn), again = _holder_rows_with_status(certification)
+    rejected = [row for row in incomplete if row.status and row.status.to_declare_again]
+    form = _holder_form(request, new + again, declared)
+    rows = {
+        "new_rows": new,
+        "declared_rows": declared,
+        "incomplete_rows": incomplete,
+        "withdrawn_rows": withdrawn,
+        "again_rows": again,
+        "rejected_incomplete_rows": rejected,
+        "schema": declarations.schema_in_use(),
+    }
+    duty_counts = _with_duties(certification, new + again, declared, incomplete)
     if request.method == "POST" and form.is_valid():
         try:
             done, declaration = apply_service(
@@ -112,7 +135,7 @@ def declare(request, rncp_code):
             "form": form,
             "duty_counts": duty_counts,
             **rows,
-            **_ticked(form, new),
+            **_ticked(form, new + again),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -203,8 +226,13 @@ def history(request, rncp_code):
     declarations_list = (
         HolderDeclaration.objects.filter(certification=certification)
         .select_related("created_by")
-        .annotate(holder_count=Count("lines"), resend_count=Count("lines", filter=Q(lines__is_resend=True)))
-        .defer("xml")
+        .select_related("receipt")
+        .annotate(
+            holder_count=Count("lines", distinct=True),
+            resend_count=Count("lines", filter=Q(lines__is_resend=True), distinct=True),
+            rejected_count=Count("lines", filter=Q(lines__outcome__accepted=False), distinct=True),
+        )
+        .defer("xml", "receipt__report")
     )
     return render(
         request,
@@ -220,14 +248,64 @@ def _declaration(pk) -> HolderDeclaration:
 @declare_holders_required
 def detail(request, pk):
     declaration = _declaration(pk)
-    lines = declaration.lines.select_related("award__candidate").order_by(
-        "award__candidate__birth_name", "award__candidate__first_name"
+    return _detail_page(request, declaration, ReceiptForm())
+
+
+def _detail_page(request, declaration, receipt_form, status=200):
+    lines = list(
+        declaration.lines.select_related("award__candidate", "outcome").order_by(
+            "award__candidate__birth_name", "award__candidate__first_name"
+        )
     )
+    for line in lines:
+        try:
+            line.cdc_outcome = line.outcome
+        except HolderDeclarationOutcome.DoesNotExist:
+            line.cdc_outcome = None
+    receipt = declaration.receipt if hasattr(declaration, "receipt") else None  # reverse one-to-one, maybe none
     return render(
         request,
         "declarations/detail.html",
-        {"declaration": declaration, "certification": declaration.certification, "lines": lines},
+        {
+            "declaration": declaration,
+            "certification": declaration.certification,
+            "lines": lines,
+            "receipt": receipt,
+            "receipt_form": receipt_form,
+            "accepted_count": sum(1 for line in lines if line.cdc_outcome and line.cdc_outcome.accepted),
+            "rejected_count": sum(1 for line in lines if line.cdc_outcome and not line.cdc_outcome.accepted),
+        },
+        status=status,
     )
+
+
+@declare_holders_required
+def receipt_upload(request, pk):
+    """The CDC's processing report for this flux: each holder accepted or rejected, with the CDC's reason."""
+    declaration = _declaration(pk)
+    if request.method != "POST":
+        return redirect("declarations:detail", pk=declaration.pk)
+    form = ReceiptForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["report"]
+        if upload.size > receipts.MAX_REPORT_BYTES:
+            form.add_error("report", "Le fichier déposé est trop volumineux pour un accusé de traitement.")
+        else:
+            done, receipt = apply_service(
+                form,
+                lambda: receipts.receipt_record(declaration=declaration, report=upload.read(), actor=request.user),
+            )
+            if done:
+                answers = receipt.outcomes.all()
+                rejected = sum(1 for outcome in answers if not outcome.accepted)
+                messages.success(
+                    request,
+                    f"Accusé de traitement du flux {declaration.flux_id} enregistré : "
+                    f"{len(answers) - rejected} titulaire{plural_suffix(len(answers) - rejected)} accepté"
+                    f"{plural_suffix(len(answers) - rejected)}, {rejected} rejeté{plural_suffix(rejected)}.",
+                )
+                return redirect("declarations:detail", pk=declaration.pk)
+    return _detail_page(request, _declaration(pk), form, status=400)
 
 
 @declare_holders_required

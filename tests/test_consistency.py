@@ -99,6 +99,13 @@ ADMIN_POLICY: dict[str, Policy] = {
         "/declarations-cdc/ (holder_declaration_create), kept byte for byte"
     ),
     "declarations.HolderDeclarationLine": not_registered("written with its declaration"),
+    "declarations.HolderDeclarationReceipt": not_registered(
+        "uploaded on the flux page (receipt_record), kept byte for byte"
+    ),
+    "declarations.HolderDeclarationOutcome": not_registered("written with its receipt"),
+    "declarations.HolderDeclarationCorrection": not_registered(
+        "flagged by the declarations' receivers of a rectification or a withdrawal"
+    ),
     # — candidates —
     "certif.AccessPathway": read_only("the fiche's OUI/NON table; cohorts and the jury rule rest on it"),
     "candidates.Candidate": through(

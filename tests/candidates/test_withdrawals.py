@@ -415,7 +415,9 @@ def test_statistics_no_longer_count_withdrawn_results(data, staff_user):
     assert all(row[-1] in ("", None) for row in rows)  # no certificate number in force any more
 
 
-def test_a_withdrawn_certificate_is_not_declared_to_the_cdc_and_is_flagged(staff_client, data, staff_user):
+def test_a_withdrawn_certificate_is_never_declared_valid_and_its_declaration_is_corrected(
+    staff_client, data, staff_user
+):
     certification = Certification.objects.get(rncp_code="16204")
     declarations.declarant_settings_save(
         certification=certification,
@@ -427,11 +429,20 @@ def test_a_withdrawn_certificate_is_not_declared_to_the_cdc_and_is_flagged(staff
     declarations.holder_declaration_create(certification=certification, award_ids=[data.award.pk], actor=staff_user)
     _withdraw(data.first, staff_user, award=True)
 
+    # declared before: « à corriger », proposed once to declare its validity ended on the day of the withdrawal
     response = staff_client.get(reverse("declarations:declare", args=["16204"]))
     page = response.content.decode()
     assert response.context["new_rows"] == [] and response.context["declared_rows"] == []
+    assert [row.award for row in response.context["again_rows"]] == [data.award]
+    assert "À corriger" in page and REFERENCE in page
+    correction = declarations.holder_declaration_create(
+        certification=certification, award_ids=[data.award.pk], actor=staff_user
+    )
+    assert correction.lines.get().sent["dateFinValidite"] == DECIDED_ON.isoformat()
+
+    response = staff_client.get(reverse("declarations:declare", args=["16204"]))
     assert [row.award for row in response.context["withdrawn_rows"]] == [data.award]
-    assert "Certificats retirés" in page and "à corriger auprès de la Caisse des Dépôts" in page
+    assert "Certificats retirés" in response.content.decode()
     with pytest.raises(ValidationError, match="Certificat\\(s\\) retiré\\(s\\)"):
         declarations.holder_declaration_create(
             certification=certification, award_ids=[], resend_ids=[data.award.pk], actor=staff_user
