@@ -26,13 +26,14 @@ from declarations.models import HolderDeclarationLine
 
 
 def declared_lines() -> QuerySet[HolderDeclarationLine]:
-    """The flux lines that make a holder « declared »: every line of a recorded flux.
+    """The flux lines that make a holder « declared »: every line of a recorded flux but those the Caisse des Dépôts
+    rejected in its processing report (a line without an answer yet counts: the flux was sent in time).
 
     The single definition every page, count and statistic follows (through `first_declared_at`, which the
-    statistics read by way of `candidates.declaration_duty`): a line the Caisse des Dépôts rejected, once its
-    answers are recorded, is to be left out here, and its holder becomes to declare again.
+    statistics read by way of `candidates.declaration_duty`): a rejected holder is to declare again, and on time
+    only if a later flux reaches the CDC by the deadline.
     """
-    return HolderDeclarationLine.objects.all()
+    return HolderDeclarationLine.objects.exclude(outcome__accepted=False)
 
 
 def first_declared_at() -> Subquery:
