@@ -33,6 +33,7 @@ CANDIDATE_AUDITED_FIELDS = [
     "birth_commune",
     "birth_insee_code",
     "birth_postal_code",
+    "birth_country_code",
     "birth_country",
     "email",
     "phone",

@@ -34,6 +34,7 @@ def read_communes(tarball: Path) -> tuple[list, dict]:
         meta = json.load(archive.extractfile("package/package.json"))
         data = json.load(archive.extractfile("package/data/communes.json"))
         mtime = archive.getmember("package/data/communes.json").mtime
+        departments = json.load(archive.extractfile("package/data/departements.json"))
     current = {row["code"]: row for row in data if row["type"] == "commune-actuelle"}
     rows = []
     for row in data:
@@ -46,13 +47,16 @@ def read_communes(tarball: Path) -> tuple[list, dict]:
             if old not in known:
                 rows.append([old, row["nom"], "O", sorted(set(row.get("codesPostaux") or [])), row["code"]])
     rows.sort(key=lambda row: (row[0], "CADSO".index(row[2]), row[1]))
+    # Overseas departments and collectivities: a name typed as a country (« Martinique ») is a French birth place.
+    overseas = sorted([row["code"], row["nom"]] for row in departments if row.get("zone") in ("drom", "com"))
+    rows = {"communes": rows, "overseas": overseas}
     info = {
         "package": meta["name"],
         "registry": "npm",
         "version": meta["version"],
         "date": datetime.datetime.fromtimestamp(mtime, datetime.UTC).date().isoformat(),
         "sha256": sha256(tarball),
-        "rows": len(rows),
+        "rows": len(rows["communes"]),
     }
     return rows, info
 
@@ -99,7 +103,7 @@ def main(tarball: str, wheel: str, output: str) -> None:
     countries_info["file_sha256"] = write(out / "countries.json.gz", countries)
     manifest = {"communes": communes_info, "countries": countries_info}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    print(f"{len(communes)} communes, {len(countries)} pays → {out}")
+    print(f"{len(communes['communes'])} communes, {len(countries)} pays → {out}")
 
 
 if __name__ == "__main__":
