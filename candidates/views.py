@@ -436,3 +436,14 @@ def birth_country_search(request):
             {"code": item.code, "name": item.name, "label": item.label} for item in cog.search_countries(query)
         ],
     )
+
+
+@rule_required("candidates.edit_candidate")
+def birth_places_to_check(request):
+    """« Fiches à vérifier »: birth places the code lists could not read, each with a link to its file."""
+    candidates = list(selectors.birth_places_to_check()[:500])
+    return render(
+        request,
+        "candidates/birth_places_to_check.html",
+        {"candidates": candidates, "lists_version": cog.lists_version()},
+    )
