@@ -64,6 +64,7 @@ def _well_formed(validator, value: str) -> bool:
     try:
         if value:
             validator(value)
+            validate_department_number(value)
     except ValidationError:
         return False
     return True
