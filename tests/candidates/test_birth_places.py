@@ -99,7 +99,7 @@ class TestSearchEndpoints:
     @pytest.mark.parametrize("client_name", ["trainer_client", "president_client", "client"])
     def test_others_are_refused(self, request, client_name):
         client = request.getfixturevalue(client_name)
-        for url in (COMMUNES_URL, COUNTRIES_URL):
+        for url in (COMMUNES_URL, COUNTRIES_URL, reverse("candidates:places_to_check")):
             response = client.get(url, {"q": "saint"})
             assert response.status_code in (302, 403)
             assert b"42218" not in response.content
@@ -291,6 +291,7 @@ def test_the_migration_maps_rows_and_lists_the_rest(staff_user, staff_client):
         "",
     )
     assert (unknown.birth_country_code, unknown.birth_country) == ("", "Atlantide")
+    assert reverse("candidates:places_to_check") in staff_client.get(reverse("candidates:list")).content.decode()
     page = staff_client.get(reverse("candidates:places_to_check")).content.decode()
     assert reverse("candidates:edit", args=[unknown.pk]) in page and "Atlantide" in page
     assert reverse("candidates:edit", args=[typed_fr.pk]) not in page
@@ -305,3 +306,15 @@ def test_demo_candidates_carry_valid_codes():
         candidate.full_clean(validate_unique=False)
         assert cog.country(candidate.birth_country_code), candidate
     assert Candidate.objects.get(birth_name="El Amrani").birth_country_code == "99350"
+
+
+@pytest.mark.django_db
+def test_places_to_check_page_reads_a_fixed_number_of_queries(staff_user, staff_client, django_assert_num_queries):
+    staff_client.get(reverse("candidates:places_to_check"))
+    for size in (1, 4):
+        for _ in range(size - Candidate.objects.filter(birth_country_code="").count()):
+            pk = make_candidate(staff_user, birth_insee_code="", birth_country="Allemagne").pk
+            Candidate.objects.filter(pk=pk).update(birth_country_code="", birth_country="Atlantide")
+        with django_assert_num_queries(5):  # session, user, groups, the navigation, the files
+            response = staff_client.get(reverse("candidates:places_to_check"))
+        assert response.content.decode().count("Corriger<span") == size
