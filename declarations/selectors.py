@@ -136,7 +136,7 @@ def missing_data(award: CertificationAward) -> list[str]:
     # The schema's limits (SCHEMA_BOUNDED_FIELDS): a value written around the model's validation would otherwise
     # be dropped from the flux (an optional element) or make the whole file fail (a required one).
     for name, limit in SCHEMA_BOUNDED_FIELDS.items():
-        label = str(Candidate._meta.get_field(name).verbose_name)
+        label = str(getattr(Candidate._meta.get_field(name), "verbose_name", name))
         value = (getattr(candidate, name) or "").strip()
         if name == "birth_country" and not born_abroad(candidate):
             continue  # not declared for a holder born in France
