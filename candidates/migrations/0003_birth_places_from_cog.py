@@ -6,21 +6,33 @@ import django.core.validators
 import django.db.models.functions.text
 import django.db.models.lookups
 from django.db import migrations, models
+from django.db.models.functions import Greatest, Length
 
 
 def map_birth_places(apps, schema_editor):
     from candidates.cog import map_typed_place
 
     Candidate = apps.get_model("candidates", "Candidate")
+    # The schema's limits become the columns' (60 characters): a longer name cannot be cut without the person's
+    # say, so the migration stops and names the files to shorten first.
+    too_long = Candidate.objects.annotate(
+        longest=Greatest(Length("birth_name"), Length("usage_name"), Length("birth_commune"), Length("birth_country"))
+    ).filter(longest__gt=60)
+    if too_long.exists():
+        names = ", ".join(f"n° {pk}" for pk in too_long.values_list("pk", flat=True)[:20])
+        raise RuntimeError(
+            f"Fiches de candidat dont un nom, une commune ou un pays dépasse 60 caractères : {names}. "
+            "Raccourcissez-les (limite du schéma de la Caisse des Dépôts), puis relancez la migration."
+        )
     rows = Candidate.objects.values_list("pk", "birth_country", "birth_commune", "birth_insee_code", "birth_postal_code")
     for pk, country, commune, insee, postal in rows.iterator():
         place = map_typed_place(country_text=country, commune=commune, insee_code=insee, postal_code=postal)
         Candidate.objects.filter(pk=pk).update(
             birth_country_code=place.country_code,
-            birth_country=place.country_name[:100],
-            birth_insee_code=place.insee_code[:5],
-            birth_postal_code=place.postal_code[:5],
-            birth_commune=place.commune[:100],
+            birth_country=place.country_name,
+            birth_insee_code=place.insee_code,
+            birth_postal_code=place.postal_code,
+            birth_commune=place.commune,
         )
 
 
