@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='candidate',
             name='birth_country',
-            field=models.CharField(default='FRANCE', max_length=60, verbose_name='pays de naissance'),
+            field=models.CharField(default='France', max_length=60, verbose_name='pays de naissance'),
         ),
         migrations.AlterField(
             model_name='candidate',
