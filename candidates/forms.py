@@ -38,7 +38,13 @@ class CandidateForm(InputRulesFormMixin, forms.ModelForm):
                 )
         if "birth_insee_code" in self.fields:
             self.fields["birth_insee_code"].widget.attrs.update(
-                {"data-place-name": "id_birth_commune", "data-place-postal": "id_birth_postal_code"}
+                {
+                    "data-place-name": "id_birth_commune",
+                    "data-place-postal": "id_birth_postal_code",
+                    # a commune of the list is in France, overseas included
+                    "data-place-country": "id_birth_country_code",
+                    "data-place-country-code": cog.FRANCE_CODE,
+                }
             )
         if "birth_country_code" in self.fields:
             self.fields["birth_country_code"].help_text += f" Listes : {cog.lists_version()}."

@@ -63,6 +63,10 @@
       if (postal && item.postal) {
         postal.value = item.postal.length === 1 ? item.postal[0] : "";
       }
+      var country = input.dataset.placeCountry && document.getElementById(input.dataset.placeCountry);
+      if (country && input.dataset.placeCountryCode) {
+        country.value = input.dataset.placeCountryCode;
+      }
       lastQuery = item.code;
       close();
     }
