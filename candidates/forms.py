@@ -28,13 +28,13 @@ class CandidateForm(InputRulesFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.duplicates = []
         # Search as you type (static/js/place-search.js); without it, the code typed is checked by the model.
-        for name, url_name in (
-            ("birth_insee_code", "candidates:birth_commune_search"),
-            ("birth_country_code", "candidates:birth_country_search"),
+        for name, url_name, label in (
+            ("birth_insee_code", "candidates:birth_commune_search", "Rechercher la commune de naissance"),
+            ("birth_country_code", "candidates:birth_country_search", "Rechercher le pays de naissance"),
         ):
             if name in self.fields:
                 self.fields[name].widget.attrs.update(
-                    {"data-place-search": reverse(url_name), "autocomplete": "off", "spellcheck": "false"}
+                    {"data-place-search": reverse(url_name), "data-place-label": label, "autocomplete": "off"}
                 )
         if "birth_insee_code" in self.fields:
             self.fields["birth_insee_code"].widget.attrs.update(

@@ -1,14 +1,24 @@
-// Birth places chosen from the code lists: a code field marked data-place-search becomes a combobox (ARIA 1.2
-// pattern: listbox, aria-expanded, aria-activedescendant). Typing a name lists the matches from the JSON endpoint;
-// choosing one writes its code (and, for a commune, its name and single postal code). Without this script the code
-// is typed and checked by the server.
+// Birth places chosen from the code lists: beside each code field marked data-place-search, a search box works as a
+// combobox (ARIA 1.2 pattern: listbox, aria-expanded, aria-activedescendant). Typing a name lists the matches from
+// the JSON endpoint; choosing one writes its code in the code field (and, for a commune, its name, its single postal
+// code and France as the country). Without this script the code is typed and checked by the server.
 (function () {
   "use strict";
   var counter = 0;
 
-  function setup(input) {
+  function setup(codeInput) {
     counter += 1;
     var listId = "place-list-" + counter;
+    var input = document.createElement("input");
+    input.type = "search";
+    input.id = codeInput.id + "_search";
+    input.className = "form-control mb-1";
+    input.autocomplete = "off";
+    input.spellcheck = false;
+    input.placeholder = codeInput.dataset.placeLabel || "Rechercher";
+    input.setAttribute("aria-label", codeInput.dataset.placeLabel || "Rechercher");
+    input.dataset.placeSearch = codeInput.dataset.placeSearch;
+    codeInput.insertAdjacentElement("beforebegin", input);
     var list = document.createElement("ul");
     list.id = listId;
     list.className = "list-group position-absolute shadow-sm";
@@ -54,20 +64,21 @@
       if (!item) {
         return;
       }
-      input.value = item.code;
-      var name = input.dataset.placeName && document.getElementById(input.dataset.placeName);
+      codeInput.value = item.code;
+      input.value = item.label;
+      var name = codeInput.dataset.placeName && document.getElementById(codeInput.dataset.placeName);
       if (name) {
         name.value = item.name;
       }
-      var postal = input.dataset.placePostal && document.getElementById(input.dataset.placePostal);
+      var postal = codeInput.dataset.placePostal && document.getElementById(codeInput.dataset.placePostal);
       if (postal && item.postal) {
         postal.value = item.postal.length === 1 ? item.postal[0] : "";
       }
-      var country = input.dataset.placeCountry && document.getElementById(input.dataset.placeCountry);
-      if (country && input.dataset.placeCountryCode) {
-        country.value = input.dataset.placeCountryCode;
+      var country = codeInput.dataset.placeCountry && document.getElementById(codeInput.dataset.placeCountry);
+      if (country && codeInput.dataset.placeCountryCode) {
+        country.value = codeInput.dataset.placeCountryCode;
       }
-      lastQuery = item.code;
+      lastQuery = item.label;
       close();
     }
 
