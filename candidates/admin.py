@@ -59,7 +59,7 @@ class CandidateAdmin(ServiceModelAdmin):
                     "sex",
                     "birth_date",
                     "birth_commune",
-                    ("birth_insee_code", "birth_postal_code", "birth_country"),
+                    ("birth_insee_code", "birth_postal_code", "birth_country_code"),
                 ]
             },
         ),
@@ -81,7 +81,9 @@ class CandidateAdmin(ServiceModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Not form.model_fields(): the admin's form class also lists confirm_not_duplicate in its Meta.fields.
-        fields = {name: form.cleaned_data[name] for name in selectors.CANDIDATE_AUDITED_FIELDS}
+        fields = {
+            name: form.cleaned_data[name] for name in selectors.CANDIDATE_AUDITED_FIELDS if name in form.cleaned_data
+        }
         if change:
             saved = services.candidate_update(candidate=obj, actor=request.user, **fields)
         else:

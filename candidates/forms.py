@@ -1,6 +1,8 @@
 from django import forms
+from django.urls import reverse
 from django.utils.formats import date_format
 
+from candidates import cog
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.selectors import CANDIDATE_AUDITED_FIELDS
 from certif.forms_widgets import DATE_WIDGET
@@ -18,12 +20,34 @@ class CandidateForm(InputRulesFormMixin, forms.ModelForm):
 
     class Meta:
         model = Candidate
-        fields = CANDIDATE_AUDITED_FIELDS
+        # The country's label follows its code (Candidate.clean).
+        fields = [name for name in CANDIDATE_AUDITED_FIELDS if name != "birth_country"]
         widgets = {"birth_date": DATE_WIDGET}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates = []
+        # Search as you type (static/js/place-search.js); without it, the code typed is checked by the model.
+        for name, url_name, label in (
+            ("birth_insee_code", "candidates:birth_commune_search", "Rechercher la commune de naissance"),
+            ("birth_country_code", "candidates:birth_country_search", "Rechercher le pays de naissance"),
+        ):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"data-place-search": reverse(url_name), "data-place-label": label, "autocomplete": "off"}
+                )
+        if "birth_insee_code" in self.fields:
+            self.fields["birth_insee_code"].widget.attrs.update(
+                {
+                    "data-place-name": "id_birth_commune",
+                    "data-place-postal": "id_birth_postal_code",
+                    # a commune of the list is in France, overseas included
+                    "data-place-country": "id_birth_country_code",
+                    "data-place-country-code": cog.FRANCE_CODE,
+                }
+            )
+        if "birth_country_code" in self.fields:
+            self.fields["birth_country_code"].help_text += f" Listes : {cog.lists_version()}."
 
     def clean_birth_insee_code(self):
         return self.cleaned_data["birth_insee_code"].upper()  # "2a004" is Corsica's 2A004, as the import reads it

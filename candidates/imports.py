@@ -509,6 +509,8 @@ def build_candidate(fields: dict) -> Candidate:
             values["birth_date"] = datetime.date.fromisoformat(birth_date) if birth_date else None
         except ValueError:
             values["birth_date"] = None
+    if values.get("birth_country"):
+        values["birth_country_code"] = ""  # the model reads the country from its name in the COG's list
     return Candidate(**{name: value.strip() if isinstance(value, str) else value for name, value in values.items()})
 
 
@@ -536,6 +538,8 @@ def validate_rows(rows: list[dict], columns: dict[str, str] | None = None):
             for name, messages in error.message_dict.items():
                 if name in conversion_errors:
                     continue  # "Date invalide : « 31/02/1990 »" says more than "ce champ ne peut pas être nul"
+                # The country's code is read from the « Pays de naissance » column.
+                name = "birth_country" if name == "birth_country_code" else name
                 column = "—" if name == NON_FIELD_ERRORS else _column_name(name, columns)
                 row_issues.extend(ImportIssue(number, column, message) for message in messages)
         issues.extend(row_issues)

@@ -2,8 +2,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from candidates import cog
+from candidates.cog import FRANCE_CODE, FRANCE_LABEL
 from certif.guards import FrozenRowsQuerySet, WriteOnceModel, write_once_trigger
 from certif.models import AccessPathway, Block, BlockCorrespondence, Certification, PreparationPlace
 from certif.permissions import is_staff, is_trainer
@@ -41,6 +45,50 @@ PHONE_VALIDATOR = RegexValidator(
 POSTAL_CODE_VALIDATOR = RegexValidator(r"^\d{5}$", "Le code postal compte 5 chiffres.")
 
 
+# The candidate's texts the CDC schema bounds, with the schema's limits (`titulaire` of cpf-1.1.2.xsd).
+SCHEMA_BOUNDED_FIELDS = {
+    "birth_name": 60,
+    "usage_name": 60,
+    "first_name": 60,
+    "second_first_name": 60,
+    "third_first_name": 60,
+    "birth_commune": 60,
+    "birth_country": 60,
+    "birth_insee_code": 5,
+    "birth_postal_code": 5,  # the schema allows 9; a French postal code has 5
+    "birth_country_code": 5,
+}
+
+
+def _well_formed(validator, value: str) -> bool:
+    try:
+        if value:
+            validator(value)
+            validate_department_number(value)
+    except ValidationError:
+        return False
+    return True
+
+
+COMMUNE_REQUIRED = "Indiquez la commune (ou la ville) de naissance."
+
+
+def birth_country_problem(name: str) -> str:
+    """Why a typed country is refused, in French."""
+    folded = cog.fold(name)
+    if folded in cog.FRENCH_ISO_CODES:
+        return (
+            f"« {name.strip()} » n'est pas un pays du Code officiel géographique : pour une naissance en France "
+            "(outre-mer compris), choisissez France et la commune de naissance."
+        )
+    if cog.french_region_named(name):
+        return (
+            f"{name.strip()} est en France : choisissez le pays France et la commune de naissance "
+            "(les communes d'outre-mer ont un code INSEE : 972xx pour la Martinique…)."
+        )
+    return f"« {name.strip()} » n'est pas un pays du Code officiel géographique : choisissez le pays dans la liste."
+
+
 def validate_department_number(value: str) -> None:
     """INSEE codes and postal codes both begin with the department's number (01, 2A, 42, 974…): never « 00 »."""
     if value.startswith("00"):
@@ -69,30 +117,47 @@ class CandidateQuerySet(models.QuerySet):
 class Candidate(InputRulesMixin, models.Model):
     """A natural person who seeks the certification; identity as a certificate and the CDC declaration need it."""
 
-    birth_name = models.CharField("nom de naissance", max_length=100)
-    usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
+    # Every limit below is the CDC schema's (cpf-1.1.2.xsd, `titulaire`): a holder the form accepts is a holder the
+    # flux can carry. tests/candidates/test_birth_places.py reads them from the XSD.
+    birth_name = models.CharField("nom de naissance", max_length=60)
+    usage_name = models.CharField("nom d'usage", max_length=60, blank=True)
     first_name = models.CharField("prénom", max_length=60)
     second_first_name = models.CharField("deuxième prénom", max_length=60, blank=True)
     third_first_name = models.CharField("troisième prénom", max_length=60, blank=True)
     sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("date de naissance")
-    birth_commune = models.CharField("commune de naissance", max_length=100)
+    birth_commune = models.CharField(
+        "commune de naissance",
+        max_length=60,
+        blank=True,
+        help_text="Né(e) en France : le nom que donne le Code officiel géographique pour le code INSEE choisi. "
+        "Né(e) à l’étranger : la ville, telle qu'écrite sur l'acte de naissance.",
+    )
     birth_insee_code = models.CharField(
         "code INSEE de la commune de naissance",
         max_length=5,
         blank=True,
         validators=[INSEE_CODE_VALIDATOR, validate_department_number],
-        help_text="Pour une naissance en France (5 caractères ; 2A ou 2B pour la Corse).",
+        help_text="Pour une naissance en France, outre-mer compris : tapez le nom de la commune et choisissez-la "
+        "(5 caractères ; 2A ou 2B pour la Corse). Les communes fusionnées depuis sont dans la liste.",
     )
     birth_postal_code = models.CharField(
         "code postal de la commune de naissance",
         max_length=5,
         blank=True,
         validators=[POSTAL_CODE_VALIDATOR, validate_department_number],
-        help_text="Pour une naissance en France quand le code INSEE n'est pas connu (5 chiffres) : la déclaration "
-        "à la Caisse des Dépôts l'accepte à sa place.",
+        help_text="Déduit du code INSEE quand la commune n'en a qu'un ; à indiquer seul quand le code INSEE n'est pas "
+        "connu (5 chiffres) : la déclaration à la Caisse des Dépôts l'accepte à sa place.",
     )
-    birth_country = models.CharField("pays de naissance", max_length=100, default="France")
+    birth_country_code = models.CharField(
+        "pays de naissance (code INSEE)",
+        max_length=5,
+        default=FRANCE_CODE,
+        blank=True,
+        help_text="Code du Code officiel géographique : 99100 pour la France (outre-mer compris), 99109 pour "
+        "l'Allemagne… Tapez le nom du pays et choisissez-le.",
+    )
+    birth_country = models.CharField("pays de naissance", max_length=60, default=FRANCE_LABEL)
     email = models.EmailField("courriel", blank=True)
     phone = models.CharField("téléphone", max_length=25, blank=True, validators=[PHONE_VALIDATOR])
     address = models.CharField("adresse", max_length=255, blank=True)
@@ -112,6 +177,11 @@ class Candidate(InputRulesMixin, models.Model):
         verbose_name = "candidat"
         ordering = ["birth_name", "first_name", "pk"]
         indexes = [models.Index(fields=["birth_name", "first_name", "birth_date"], name="candidate_identity_idx")]
+        # PostgreSQL bounds a varchar; SQLite does not: the schema's limits hold there too, whatever writes the row.
+        constraints = [
+            models.CheckConstraint(condition=LessThanOrEqual(Length(name), limit), name=f"candidate_{name}_max_length")
+            for name, limit in SCHEMA_BOUNDED_FIELDS.items()
+        ]
 
     def __str__(self):
         return self.full_name
@@ -149,6 +219,86 @@ class Candidate(InputRulesMixin, models.Model):
                         "birth_date": f"Date de naissance peu plausible : le candidat aurait {age} ans (16 à 100 ans attendus)."
                     }
                 )
+        if errors := self._birth_place_errors():
+            raise ValidationError(errors)
+
+    def _birth_place_errors(self) -> dict[str, str]:
+        """The birth place from the COG's lists: in France a commune (INSEE code, its postal code derived), or a
+        postal code alone when the commune is unknown; abroad a country and no French code."""
+        self.birth_insee_code = (self.birth_insee_code or "").strip().upper()
+        self.birth_postal_code = (self.birth_postal_code or "").strip()
+        if not _well_formed(INSEE_CODE_VALIDATOR, self.birth_insee_code) or not _well_formed(
+            POSTAL_CODE_VALIDATOR, self.birth_postal_code
+        ):
+            return {}  # the field's own validator says what is wrong
+        code = (self.birth_country_code or "").strip()
+        if not code and self.birth_country:
+            found = cog.country_named(self.birth_country)
+            if found is None:
+                return {"birth_country_code": birth_country_problem(self.birth_country)}
+            code = found.code
+        country = cog.country(code)
+        if country is None:
+            return {
+                "birth_country_code": f"« {code} » n'est pas un code de pays du Code officiel géographique : "
+                "choisissez le pays dans la liste (99100 pour la France, 99109 pour l'Allemagne…)."
+                if code
+                else "Choisissez le pays de naissance dans la liste."
+            }
+        self.birth_country_code, self.birth_country = country.code, country.name
+        if country.code != cog.FRANCE_CODE:
+            if self.birth_insee_code or self.birth_postal_code:
+                return {
+                    "birth_country_code": f"Né à l'étranger ({country.name}) ou en France ? Un code de commune "
+                    "française est indiqué : retirez-le, ou choisissez la France (outre-mer compris)."
+                }
+            return {} if self.birth_commune.strip() else {"birth_commune": COMMUNE_REQUIRED}
+        if not self.birth_insee_code and self.birth_commune.strip():
+            # A name typed (an import, a script) is enough when one commune alone bears it.
+            matches = cog.communes_named(self.birth_commune, postal_code=self.birth_postal_code)
+            if len(matches) == 1:
+                self.birth_insee_code = matches[0].code
+            elif len(matches) > 1 and not self.birth_postal_code:
+                return {
+                    "birth_insee_code": f"{len(matches)} communes s'appellent « {self.birth_commune.strip()} » "
+                    f"({', '.join(item.code for item in matches[:5])}…) : choisissez la commune dans la liste "
+                    "(son code INSEE)."
+                }
+        if self.birth_insee_code:
+            return self._french_commune_errors()
+        if self.birth_postal_code:
+            if not cog.postal_code_exists(self.birth_postal_code):
+                return {"birth_postal_code": f"Le code postal « {self.birth_postal_code} » n'existe pas."}
+            return {} if self.birth_commune.strip() else {"birth_commune": COMMUNE_REQUIRED}
+        return {
+            "birth_insee_code": "Né en France : choisissez la commune de naissance dans la liste (son code INSEE), "
+            "ou, si elle est inconnue, indiquez le code postal."
+        }
+
+    def _french_commune_errors(self) -> dict[str, str]:
+        communes = cog.communes_with_code(self.birth_insee_code)
+        if not communes:
+            return {
+                "birth_insee_code": f"Le code INSEE « {self.birth_insee_code} » n'est pas celui d'une commune du "
+                "Code officiel géographique : choisissez la commune dans la liste."
+            }
+        named = [item for item in communes if cog.fold(item.name) == cog.fold(self.birth_commune)]
+        if self.birth_commune.strip() and not named:
+            names = " ou ".join(f"« {item.name} »" for item in communes)
+            return {
+                "birth_commune": f"Le code INSEE {self.birth_insee_code} est celui de {names}, pas de "
+                f"« {self.birth_commune.strip()} » : choisissez la commune dans la liste."
+            }
+        commune = (named or list(communes))[0]
+        self.birth_commune = commune.name
+        if self.birth_postal_code and commune.postal_codes and self.birth_postal_code not in commune.postal_codes:
+            return {
+                "birth_postal_code": f"Le code postal {self.birth_postal_code} n'est pas celui de {commune.name} "
+                f"({', '.join(commune.postal_codes)}) : corrigez l'un des deux codes."
+            }
+        if not self.birth_postal_code and len(commune.postal_codes) == 1:
+            self.birth_postal_code = commune.postal_codes[0]
+        return {}
 
 
 class Cohort(InputRulesMixin, models.Model):

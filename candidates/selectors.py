@@ -33,6 +33,7 @@ CANDIDATE_AUDITED_FIELDS = [
     "birth_commune",
     "birth_insee_code",
     "birth_postal_code",
+    "birth_country_code",
     "birth_country",
     "email",
     "phone",
@@ -401,3 +402,9 @@ def correspondence_sections(candidate: Candidate) -> list[dict]:
         if items:
             sections.append({"certification": certification_rows[0].block.certification, "held": items})
     return sections
+
+
+def birth_places_to_check():
+    """Candidates whose birth place, typed before the code lists, matched none of them (the data migration left
+    their text as it was, without a country code): staff choose the place on each file."""
+    return Candidate.objects.filter(birth_country_code="").order_by("birth_name", "first_name", "pk")

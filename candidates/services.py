@@ -23,7 +23,10 @@ from certif.validation import TEXT_MAX_LENGTH, check_text, event_date_problem, u
 
 
 def _strip(fields: dict) -> dict:
-    return {key: value.strip() if isinstance(value, str) else value for key, value in fields.items()}
+    fields = {key: value.strip() if isinstance(value, str) else value for key, value in fields.items()}
+    if "birth_country" in fields and "birth_country_code" not in fields:
+        fields["birth_country_code"] = ""  # a country given by its name: the model finds its code in the COG's list
+    return fields
 
 
 @transaction.atomic

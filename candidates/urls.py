@@ -19,6 +19,9 @@ urlpatterns = [
     path("promotions/nouvelle/", views.cohort_create, name="cohort_create"),
     path("promotions/<int:pk>/", views.cohort_edit, name="cohort_edit"),
     path("promotions/<int:pk>/transferer/", views_transfers.cohort_transfer, name="cohort_transfer"),
+    path("lieux-de-naissance/communes/", views.birth_commune_search, name="birth_commune_search"),
+    path("lieux-de-naissance/a-verifier/", views.birth_places_to_check, name="places_to_check"),
+    path("lieux-de-naissance/pays/", views.birth_country_search, name="birth_country_search"),
     path("lieux/nouveau/", views.preparation_place_create, name="place_create"),
     path("", include("candidates.urls_import")),
 ]

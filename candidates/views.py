@@ -5,11 +5,11 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from candidates import selectors, services, services_withdrawals
+from candidates import cog, selectors, services, services_withdrawals
 from candidates.filters import SEARCH_SESSION_KEY, filtered_candidates
 from candidates.forms import (
     AcquiredBlockForm,
@@ -406,4 +406,44 @@ def preparation_place_create(request):
         breadcrumb=[(reverse("candidates:cohort_list"), "Promotions")],
         intro="Chaque fiche déclare ses lieux de préparation ; ajoutez ici un autre lieu à la certification choisie.",
         cancel_url=reverse("candidates:cohort_list"),
+    )
+
+
+def _place_search(request, found) -> JsonResponse:
+    query = request.GET.get("q", "")[:SEARCH_MAX_LENGTH]
+    return JsonResponse({"results": found(query)})
+
+
+@rule_required("candidates.edit_candidate")
+def birth_commune_search(request):
+    """The COG's communes matching `q` (accents, case and hyphens ignored), at most `cog.SEARCH_LIMIT`, for the
+    candidate form's search as you type; read from memory, no query."""
+    return _place_search(
+        request,
+        lambda query: [
+            {"code": item.code, "name": item.name, "postal": list(item.postal_codes), "label": item.label}
+            for item in cog.search_communes(query)
+        ],
+    )
+
+
+@rule_required("candidates.edit_candidate")
+def birth_country_search(request):
+    """The COG's countries matching `q` (France 99100 included), at most `cog.SEARCH_LIMIT`."""
+    return _place_search(
+        request,
+        lambda query: [
+            {"code": item.code, "name": item.name, "label": item.label} for item in cog.search_countries(query)
+        ],
+    )
+
+
+@rule_required("candidates.edit_candidate")
+def birth_places_to_check(request):
+    """« Fiches à vérifier »: birth places the code lists could not read, each with a link to its file."""
+    candidates = list(selectors.birth_places_to_check()[:500])
+    return render(
+        request,
+        "candidates/birth_places_to_check.html",
+        {"candidates": candidates, "lists_version": cog.lists_version()},
     )

@@ -1,13 +1,13 @@
 """Reads of the holders' declaration: which awards a page or a flux lists, what each holder's file lacks, and the
 access mode each holder is declared under."""
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
 
-from candidates.models import CertificationAward, Enrolment, EnrolmentStatus
+from candidates import cog
+from candidates.models import SCHEMA_BOUNDED_FIELDS, Candidate, CertificationAward, Enrolment, EnrolmentStatus
 from certif.models import Certification
 from certif.validation import forbidden_character
 
@@ -37,7 +37,6 @@ PATHWAY_ACCESS_MODES: dict[str, AccessMode] = {
     "vae": AccessMode("VAE", vae_route="VAE_CLASSIQUE", label="VAE"),
 }
 
-FRANCE = "france"
 MISSING_BIRTH_COMMUNE_CODE = "code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"
 
 
@@ -87,16 +86,40 @@ def access_mode_of(award: CertificationAward) -> AccessMode | None:
     return PATHWAY_ACCESS_MODES.get(enrolment.cohort.pathway.code) if enrolment else None
 
 
-def _born_abroad(candidate) -> bool:
-    return bool(candidate.birth_country.strip()) and _fold(candidate.birth_country) != FRANCE
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text.strip()).encode("ascii", "ignore").decode().casefold()
+def born_abroad(candidate) -> bool:
+    """Born in a country of the COG's list other than France (overseas France is France)."""
+    country = cog.country(candidate.birth_country_code)
+    return country is not None and country.code != cog.FRANCE_CODE
 
 
 def _too_long(label: str, value: str, limit: int) -> str | None:
     return f"{label} trop long ({len(value)} caractères ; {limit} au plus)" if len(value) > limit else None
+
+
+def birth_place_problems(candidate) -> list[str]:
+    """What the holder's birth place lacks for the CDC to match them, checked against the COG's lists (a file
+    recorded before the lists, or written around the model's validation, may hold anything)."""
+    country = cog.country(candidate.birth_country_code)
+    if country is None:
+        typed = candidate.birth_country.strip()
+        return [
+            f"pays de naissance à vérifier (« {typed} » n'est pas dans la liste du COG)"
+            if typed
+            else "pays de naissance"
+        ]
+    if country.code != cog.FRANCE_CODE:
+        if candidate.birth_insee_code or candidate.birth_postal_code:
+            return ["lieu de naissance contradictoire (pays étranger et code de commune française)"]
+        return []
+    if candidate.birth_insee_code:
+        if not cog.communes_with_code(candidate.birth_insee_code):
+            return [f"code INSEE de naissance inconnu du COG (« {candidate.birth_insee_code} »)"]
+        return []
+    if candidate.birth_postal_code:
+        if not cog.postal_code_exists(candidate.birth_postal_code):
+            return [f"code postal de naissance inexistant (« {candidate.birth_postal_code} »)"]
+        return []
+    return [MISSING_BIRTH_COMMUNE_CODE]
 
 
 def missing_data(award: CertificationAward) -> list[str]:
@@ -113,16 +136,16 @@ def missing_data(award: CertificationAward) -> list[str]:
         problems.append("date de naissance")
     elif not 1900 <= candidate.birth_date.year <= 2099:
         problems.append("date de naissance (année entre 1900 et 2099 attendue)")
-    if not candidate.birth_insee_code and not candidate.birth_postal_code:
-        if not candidate.birth_country.strip():
-            problems.append("pays de naissance")
-        elif not _born_abroad(candidate):
-            problems.append(MISSING_BIRTH_COMMUNE_CODE)
-    for label, value, limit in (
-        ("nom de naissance", candidate.birth_name.strip(), 60),
-        ("nom d'usage", candidate.usage_name.strip(), 60),
-        ("pays de naissance", candidate.birth_country.strip() if _born_abroad(candidate) else "", 60),
-    ):
+    problems.extend(birth_place_problems(candidate))
+    # The schema's limits (SCHEMA_BOUNDED_FIELDS): a value written around the model's validation would otherwise
+    # be dropped from the flux (an optional element) or make the whole file fail (a required one).
+    for name, limit in SCHEMA_BOUNDED_FIELDS.items():
+        label = str(getattr(Candidate._meta.get_field(name), "verbose_name", name))
+        value = (getattr(candidate, name) or "").strip()
+        if name == "birth_country" and not born_abroad(candidate):
+            continue  # not declared for a holder born in France
+        if name in ("birth_insee_code", "birth_country_code"):
+            continue  # checked against the lists above
         if problem := _too_long(label, value, limit):
             problems.append(problem)
     if not award.number.strip():

@@ -29,6 +29,7 @@ from certif.models import Certification
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 from declarations.selectors import (
     access_mode_of,
+    born_abroad,
     declaration_statuses,
     holder_queryset,
     missing_data,
@@ -129,19 +130,23 @@ def _passage(parent, award: CertificationAward) -> None:
     _el(titulaire, "moisNaissance", candidate.birth_date.month)
     _el(titulaire, "jourNaissance", candidate.birth_date.day)
     _el(titulaire, "sexe", candidate.sex)
-    # xsd:choice: the INSEE code, otherwise the postal code (codePostalNaissance/codePostal, 1 to 9 characters).
+    # xsd:choice: the INSEE code; the postal code only when the commune is unknown. Overseas communes (971xx–976xx,
+    # and the collectivities' 975xx, 977xx, 978xx, 98xxx) are French communes, as the COG writes them.
     commune = _el(titulaire, "codeCommuneNaissance")
-    if candidate.birth_insee_code:
+    abroad = born_abroad(candidate)
+    if not abroad and candidate.birth_insee_code:
         _el(_el(commune, "codeInseeNaissance"), "codeInsee", candidate.birth_insee_code)
-    elif candidate.birth_postal_code:
+    elif not abroad and candidate.birth_postal_code:
         _el(_el(commune, "codePostalNaissance"), "codePostal", candidate.birth_postal_code)
     else:
         # Born abroad (`missing_data` lets no one born in France through without a code): no French commune
         # code; the postal-code branch is the nillable one.
         _nil(_el(commune, "codePostalNaissance"), "codePostal")
     _optional(titulaire, "libelleCommuneNaissance", candidate.birth_commune, 60)
-    # codePaysNaissance (3 characters) is omitted: the application stores the country's name, not a code.
-    _optional(titulaire, "libellePaysNaissance", candidate.birth_country, 60)
+    if abroad:
+        # The CDC matches people born abroad on the COG country code without its 99 prefix (« 109 »: Germany).
+        _el(titulaire, "codePaysNaissance", candidate.birth_country_code[2:])
+        _optional(titulaire, "libellePaysNaissance", candidate.birth_country, 60)
 
 
 def build_flux(

@@ -14,7 +14,7 @@ def fill_identity(page, birth_name):
     page.get_by_label("Prénom*", exact=True).fill("Inès")
     page.get_by_label("Sexe").select_option("F")
     page.get_by_label("Date de naissance").fill("1990-03-14")
-    page.get_by_label("Commune de naissance*", exact=True).fill("Ajaccio")
+    page.get_by_label("Commune de naissance", exact=True).fill("Ajaccio")
     page.get_by_label("Code INSEE de la commune de naissance").fill("2A004")
     page.get_by_label("Courriel").fill("ines.test@example.org")
 
@@ -45,3 +45,25 @@ def test_staff_create_enrol_and_read_a_candidate_file(page, live_server, staff_u
     page.get_by_text("Inscription dans la promotion").wait_for()
     assert page.get_by_role("cell", name="MPES apprentissage 2026").is_visible()
     assert page.locator("text=En cours").count() >= 4
+
+
+def test_birth_commune_and_country_are_chosen_from_the_lists_with_the_keyboard(page, live_server, staff_user):
+    log_in(page, live_server, staff_user.username)
+    page.goto(f"{live_server.url}/candidats/nouveau/")
+    search = page.get_by_role("combobox", name="Rechercher la commune de naissance")
+    code = page.get_by_label("Code INSEE de la commune de naissance")
+    search.press_sequentially("saint etienne")
+    listbox = page.get_by_role("listbox")
+    listbox.get_by_role("option", name="Saint-Étienne (42218)").wait_for()  # the answer to the whole query
+    assert search.get_attribute("aria-expanded") == "true"
+    assert listbox.get_by_role("option").first.inner_text() == "Saint-Étienne (42218)"
+    search.press("ArrowDown")
+    assert search.get_attribute("aria-activedescendant") == listbox.get_by_role("option").first.get_attribute("id")
+    search.press("Enter")
+    assert code.input_value() == "42218"
+    assert page.get_by_label("Commune de naissance", exact=True).input_value() == "Saint-Étienne"
+    assert search.get_attribute("aria-expanded") == "false"
+
+    page.get_by_role("combobox", name="Rechercher le pays de naissance").press_sequentially("allem")
+    page.get_by_role("option", name="ALLEMAGNE (99109)").click()
+    assert page.get_by_label("Pays de naissance (code INSEE)").input_value() == "99109"

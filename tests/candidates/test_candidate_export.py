@@ -159,7 +159,7 @@ class TestCsvExport:
         # Cells a spreadsheet would run as formulas are escaped.
         assert dupont["Emploi"] == '\'=HYPERLINK("http://exemple.invalid")'
         assert dupont["Téléphone"] == "'+33 6 12 34 56 78"
-        assert by_name["Nguyen"]["Pays de naissance"] == "Viêt Nam"
+        assert by_name["Nguyen"]["Pays de naissance"] == "VIET NAM"  # the COG's label
         assert by_name["Petit"]["Promotion(s) en cours"] == ""
         assert (by_name["Petit"]["Code postal de naissance"], dupont["Code postal de naissance"]) == ("07000", "")
 

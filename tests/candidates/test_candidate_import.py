@@ -533,10 +533,11 @@ class TestBirthPostalCode:
         rows = [[*HEADER, "Code postal de naissance"], [*HELENE[:7], "", *HELENE[8:], "42000"]]
         preview = upload(staff_client, csv_upload(rows))
         assert preview.context["issues"] == []
-        assert "Saint-Étienne (code postal 42000)" in preview.content.decode()
+        # One commune of the COG bears this name with this postal code: its INSEE code is known.
+        assert "Saint-Étienne (42218)" in preview.content.decode()
         staff_client.post(CONFIRM_URL, {"token": preview.context["token"]})
         helene = Candidate.objects.get(birth_name="Dupont")
-        assert (helene.birth_insee_code, helene.birth_postal_code) == ("", "42000")
+        assert (helene.birth_insee_code, helene.birth_postal_code) == ("42218", "42000")
 
     def test_upload_page_lists_the_column(self, staff_client):
         html = staff_client.get(UPLOAD_URL).content.decode()

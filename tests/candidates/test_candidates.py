@@ -59,15 +59,18 @@ class TestCandidateForm:
 
     @pytest.mark.parametrize("code", ["42218", "2A004", "2B033", "97209"])
     def test_insee_codes_of_every_shape_are_accepted(self, staff_client, code):
-        staff_client.post(CREATE_URL, form_data(birth_insee_code=code))
-        assert Candidate.objects.filter(birth_insee_code=code).exists()
+        staff_client.post(CREATE_URL, form_data(birth_insee_code=code, birth_commune=""))
+        assert Candidate.objects.filter(birth_insee_code=code).exists()  # the commune's name read from the COG
 
     def test_birth_postal_code_is_on_the_form_saved_and_audited(self, staff_client, staff_user):
         html = staff_client.get(CREATE_URL).content.decode()
         assert 'name="birth_postal_code"' in html
         assert "Code postal de la commune de naissance" in html
         assert "quand le code INSEE n'est pas connu" in html.replace("&#x27;", "'")
-        staff_client.post(CREATE_URL, form_data(birth_name="Postal", birth_insee_code="", birth_postal_code="42000"))
+        staff_client.post(
+            CREATE_URL,
+            form_data(birth_name="Postal", birth_commune="Valbenoîte", birth_insee_code="", birth_postal_code="42000"),
+        )
         candidate = Candidate.objects.get(birth_name="Postal")
         assert (candidate.birth_insee_code, candidate.birth_postal_code) == ("", "42000")
         assert AuditEvent.objects.get(action="candidate.created").after["birth_postal_code"] == "42000"

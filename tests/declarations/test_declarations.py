@@ -66,6 +66,13 @@ def holder(staff_user, certification, *, pathway="formation-continue", cohort=No
     return award_for(candidate, certification)
 
 
+def recorded_before_the_lists(award, **fields):
+    """A file written before the code lists validated places (the model refuses it today)."""
+    Candidate.objects.filter(pk=award.candidate_id).update(**fields)
+    award.candidate.refresh_from_db()
+    return award
+
+
 def declare_url(certification, name="declarations:declare"):
     return reverse(name, kwargs={"rncp_code": certification.rncp_code})
 
@@ -181,7 +188,8 @@ def test_demo_holders_flux_validates_against_the_xsd(staff_client, staff_user, c
     assert titulaire.find("cpf:codeCommuneNaissance/cpf:codeInseeNaissance", NS) is None
     assert is_nil(titulaire, "cpf:codeCommuneNaissance/cpf:codePostalNaissance/cpf:codePostal")
     assert text(titulaire, "cpf:libelleCommuneNaissance") == "Casablanca"
-    assert text(titulaire, "cpf:libellePaysNaissance") == "Maroc"
+    assert text(titulaire, "cpf:codePaysNaissance") == "350"  # the COG's 99350 without its prefix
+    assert text(titulaire, "cpf:libellePaysNaissance") == "MAROC"
 
     # Withdrew from a Saint-Étienne promotion, then enrolled in a contrat de professionnalisation
     celestin = passage_for(demo_holders["Célestin"])
@@ -219,8 +227,10 @@ def test_incomplete_holder_is_listed_and_excluded(staff_client, staff_user, cert
     abroad = holder(
         staff_user, certification, cohort=cohort, birth_commune="Dakar", birth_insee_code="", birth_country="Sénégal"
     )
-    incomplete = holder(
-        staff_user, certification, cohort=cohort, birth_commune="Lyon", birth_insee_code="", postal_code=""
+    incomplete = recorded_before_the_lists(
+        holder(staff_user, certification, cohort=cohort, birth_commune="Lyon", birth_insee_code="69123"),
+        birth_insee_code="",
+        birth_postal_code="",
     )
 
     response = staff_client.get(declare_url(certification))
@@ -252,16 +262,20 @@ def test_incomplete_holder_is_listed_and_excluded(staff_client, staff_user, cert
 
 
 def test_missing_data_says_what_is_missing(staff_user, certification):
-    award = holder(staff_user, certification, birth_insee_code="")
+    award = recorded_before_the_lists(holder(staff_user, certification), birth_insee_code="", birth_postal_code="")
     award = declaration_selectors.holder_queryset(certification).get(pk=award.pk)
     assert declaration_selectors.missing_data(award) == [
         "code INSEE ou, à défaut, code postal de la commune de naissance (né en France)"
     ]
-    award.candidate.birth_country = "Belgique"
+    award.candidate.birth_country_code, award.candidate.birth_country = "99131", "BELGIQUE"
     assert declaration_selectors.missing_data(award) == []
-    award.candidate.birth_country = " "  # not stored by the model (required), but never trusted either
+    award.candidate.birth_country_code, award.candidate.birth_country = "", " "  # never trusted
     assert declaration_selectors.missing_data(award) == ["pays de naissance"]
-    award.candidate.birth_country = "Belgique"
+    award.candidate.birth_country_code, award.candidate.birth_country = "", "Belgique"  # typed before the lists
+    assert declaration_selectors.missing_data(award) == [
+        "pays de naissance à vérifier (« Belgique » n'est pas dans la liste du COG)"
+    ]
+    award.candidate.birth_country_code, award.candidate.birth_country = "99131", "BELGIQUE"
     award.candidate.birth_name = "X" * 61
     assert declaration_selectors.missing_data(award) == ["nom de naissance trop long (61 caractères ; 60 au plus)"]
 
@@ -277,7 +291,7 @@ def test_postal_code_only_holder_is_declared_with_the_postal_code_branch(
         staff_user,
         certification,
         cohort=cohort,
-        birth_commune="Annonay",
+        birth_commune="Boulieu",  # a name the COG does not know: the postal code alone is declared
         birth_insee_code="",
         birth_postal_code="07100",
     )
@@ -297,7 +311,7 @@ def test_postal_code_only_holder_is_declared_with_the_postal_code_branch(
     assert commune.find("cpf:codeInseeNaissance", NS) is None
     assert text(commune, "cpf:codePostalNaissance/cpf:codePostal") == "07100"
     assert commune.find("cpf:codePostalNaissance/cpf:codePostal", NS).get(XSI_NIL) is None
-    assert text(titulaire, "cpf:libelleCommuneNaissance") == "Annonay"
+    assert text(titulaire, "cpf:libelleCommuneNaissance") == "Boulieu"
 
     # both known: the INSEE code wins (the xsd:choice takes one branch only)
     titulaire = passage_of(document, both.number).find("cpf:identificationTitulaire/cpf:titulaire", NS)
@@ -309,13 +323,10 @@ def test_born_in_france_with_neither_code_is_listed_with_what_is_missing(
     staff_client, staff_user, certification, declarant
 ):
     # The residence postal code is not the birth commune's: it is never used in its place.
-    award = holder(
-        staff_user,
-        certification,
-        birth_commune="Roanne",
+    award = recorded_before_the_lists(
+        holder(staff_user, certification, birth_commune="Roanne", birth_insee_code="", postal_code="42300"),
         birth_insee_code="",
         birth_postal_code="",
-        postal_code="42300",
     )
     response = staff_client.get(declare_url(certification))
     (row,) = response.context["incomplete_rows"]
@@ -334,7 +345,7 @@ def test_born_in_france_with_neither_code_is_listed_with_what_is_missing(
 
 
 def test_service_refuses_an_incomplete_holder(staff_user, certification, declarant):
-    award = holder(staff_user, certification, birth_insee_code="")
+    award = recorded_before_the_lists(holder(staff_user, certification), birth_insee_code="", birth_postal_code="")
     with pytest.raises(declarations.ValidationError, match="code INSEE"):
         declarations.holder_declaration_create(certification=certification, award_ids=[award.pk], actor=staff_user)
     assert not HolderDeclaration.objects.exists()
