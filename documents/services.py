@@ -108,12 +108,13 @@ def _store(prepared: Prepared, content: bytes, *, actor: User) -> tuple[IssuedDo
     )
     try:
         with transaction.atomic():
+            # The session first, for every document: inserting the document takes a key-share lock on its session
+            # row, so a worker locking the candidate first while another locked the session first (two workers on
+            # one batch) would each wait for the other. It also serialises with decision_rectify, which locks the
+            # session too.
+            JurySession.objects.select_for_update(of=("self",)).filter(pk=prepared.session.pk).values_list("pk").get()
             if slot.kind in RECTIFIABLE_KINDS and slot.presentation is not None:
-                # Serialises with decision_rectify (which locks the session too), then checks that no rectification
-                # was signed for this candidate since the HTML was built.
-                JurySession.objects.select_for_update(of=("self",)).filter(pk=prepared.session.pk).values_list(
-                    "pk"
-                ).get()
+                # No rectification signed for this candidate since the HTML was built.
                 presentation_id = slot.presentation.pk
                 if last_rectification([presentation_id]).get(presentation_id) != prepared.rectification_mark:
                     raise ValidationError(STALE_MESSAGE)
