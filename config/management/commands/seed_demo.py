@@ -6,6 +6,7 @@ from certif import clock
 from certif.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SUCCESSOR, create_demo_accounts, create_demo_successor
 from certif.roles import Role
 from certif.text import counted
+from declarations.demo import create_demo_declarations
 from documents.content import french_date
 from documents.demo import create_demo_documents
 from evaluation.demo import complete_demo_grids, create_demo_evaluation
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         summary = create_demo_candidates(staff=staff, trainer=trainer)
         placeholders = complete_demo_grids(staff=staff) if summary["cohorts"] else 0
         juries = create_demo_juries(staff=staff, trainer=trainer, president=accounts[Role.PRESIDENT])
+        declared = create_demo_declarations(staff=staff)
         document_batches = create_demo_documents(sessions=juries["signed_sessions"], staff=staff)
         evaluation = create_demo_evaluation(staff=staff, trainer=trainer)
         lines = [
@@ -60,6 +62,11 @@ class Command(BaseCommand):
                 f"RNCP{DEMO_SUCCESSOR}), composé, ses candidats présentés. Le président (compte `president`) délibère "
                 "et signe aujourd'hui : une session se signe le jour de son jury ou après, jamais avant, et ce jour "
                 "est dans l'enregistrement en vigueur de la fiche."
+            )
+        if declared:
+            lines.append(
+                "Déclarations à la Caisse des Dépôts : titulaires de 2023 déclarés et acceptés (un rejeté, sa fiche "
+                "corrigée puis déclaré de nouveau), un titulaire de 2025 en retard de déclaration."
             )
         if evaluation["sessions"]:
             lines.append(
