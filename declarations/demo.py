@@ -5,7 +5,7 @@ production. The identifiers are fictitious; every write goes through the service
 - RNCP 16204: the eight holders of March and April 2023 are declared on 24 April 2023, well within three months. The
   Caisse des Dépôts accepts seven; it rejects Kévin Désiré, whose second first name was missing. Staff complete his
   file and declare him again on 4 May 2023: accepted.
-- RNCP99901: two of the three holders of June 2025 are declared in July 2025 and accepted; the third, Minh Nguyen, was
+- RNCP99901: two of the three holders of June 2025 are declared in July 2025 and accepted; the third, Sarah Nguyen, was
   never declared, and is overdue since 17 September 2025: the declaration page and the staff home say so.
 
 Idempotent: a certification with a flux already recorded is left as it is.

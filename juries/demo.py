@@ -21,7 +21,7 @@ correspondence table (certif/demo.py) and never with an invented registration.
 - « MPES 2025 — Saint-Étienne, apprentissage, fin de parcours » (RNCP99901). Three apprentices of 2021-2023 who lacked one
   block are transferred to the successor in January 2025, keeping their history: through the correspondence table
   they hold the new blocks their old ones give, and are evaluated from February to May 2025 on the others (block 3,
-  new, for all). Jury of 17 June 2025, signed that evening: all three are awarded RNCP99901, Minh Nguyen with three
+  new, for all). Jury of 17 June 2025, signed that evening: all three are awarded RNCP99901, Sarah Nguyen with three
   of its four blocks carried over from RNCP 16204.
 - « VAE 2026 — Saint-Étienne » (RNCP99901). The candidates whose admissibility was favourable are evaluated from
   October to November 2026; jury of 26 November 2026 composed and its candidates presented, ready to deliberate:

@@ -812,7 +812,7 @@ class TestDemo:
             "Poncet",
         }
 
-        # Minh Nguyen: RNCP99901 with three of its four blocks carried over from RNCP 16204.
+        # Sarah Nguyen: RNCP99901 with three of its four blocks carried over from RNCP 16204.
         nguyen = Candidate.objects.get(birth_name="Nguyen")
         carried = AcquiredBlock.objects.filter(candidate=nguyen, source=AcquiredBlockSource.CORRESPONDENCE)
         assert sorted(carried.values_list("block__number", flat=True)) == [1, 2, 4]
