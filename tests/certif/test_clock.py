@@ -98,6 +98,7 @@ def test_only_the_demo_enters_the_history():
         Path("candidates/demo.py"),
         Path("evaluation/demo.py"),
         Path("juries/demo.py"),
+        Path("declarations/demo.py"),
     }
     users = set()
     for path in ROOT.glob("*/**/*.py"):
