@@ -412,22 +412,7 @@ def _create(
     if fiche.effect_date and fiche.end_date:
         _saved(_new_registration(fiche, certification))
     for parsed, preview in zip(fiche.blocks, plan.blocks, strict=True):
-        threshold = preview.threshold
-        assert threshold is not None  # the apply refuses while a threshold is missing
-        block = _saved(
-            Block(
-                certification=certification,
-                number=parsed.number,
-                title=parsed.title,
-                evaluation_modality=parsed.evaluation_modality,
-                threshold_kind=threshold.kind,
-                threshold_value=threshold.value,
-                declared_competence_count=threshold.out_of,
-            )
-        )
-        grid = Grid.objects.create(block=block, version=1)
-        for position, label in enumerate(parsed.competences, start=1):
-            _saved(Competence(grid=grid, position=position, label=label))
+        _create_block(certification, parsed, preview)
     scale = RatingScale.objects.create(certification=certification, version=1)
     for position, (code, validates) in enumerate(DEFAULT_SCALE, start=1):
         ScaleLevel.objects.create(scale=scale, position=position, code=code, label=code, validates=validates)
