@@ -203,7 +203,10 @@ def test_a_batch_interrupted_mid_way_is_finished_by_the_next_worker(database, in
     elif interruption == "sigterm_to_the_group":
         assert final["tasks"][0][1] == "SUCCESSFUL" and final["batch"]["interruptions"] == 0
     else:
-        assert final["tasks"][0][1] == "FAILED" and final["batch"]["interruptions"] == 0
+        # The second Ctrl+C forces the worker out of its task, unless the first already let the task hand its batch
+        # back (a few documents in hand can take less than the pause between the two on a quiet machine): both are
+        # a user's Ctrl+C twice, and either way the batch is whole and not counted as a crash.
+        assert final["tasks"][0][1] in ("FAILED", "SUCCESSFUL") and final["batch"]["interruptions"] == 0
     logs = logs_of(first, second)
     assert "database is locked" not in logs
 
