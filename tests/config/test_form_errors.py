@@ -95,12 +95,12 @@ class TestCrispyForms:
 
     def test_new_competence_form(self, staff_client, certification):
         url = reverse("certif:competence_add", args=[certification.rncp_code, 3])
-        document = tree(staff_client.post(url, {"label": ""}))
+        document = tree(staff_client.post(url, {"add-label": ""}))
         message = "L'intitulé de la compétence ne peut pas être vide."
-        assert_field_in_error(document, "id_label", message)
+        assert_field_in_error(document, "id_add-label", message)
         links = document.xpath("//main//div[contains(@class, 'error-summary')]//a")
         assert [(link.get("href"), text_of(link)) for link in links] == [
-            ("#id_label", f"Intitulé de la nouvelle compétence : {message}")
+            ("#id_add-label", f"Intitulé de la nouvelle compétence : {message}")
         ]
 
     def test_an_error_of_the_whole_form_is_listed_without_a_link(self, client, staff_user):
