@@ -36,7 +36,8 @@ lock: | $(VENV)/bin/python
 # The documents printed by this server (QR codes) point to it; a deployment sets PUBLIC_BASE_URL to its address.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-# The web server and, beside it, the background worker that produces documents (django.tasks, database queue).
+# The web server (answering errors with the application's French pages, as users see them, DEBUG on all the same)
+# and, beside it, the background worker that produces documents (django.tasks, database queue).
 # Ctrl+C reaches both (one process group): the server stops, the worker finishes the documents in hand, puts its
 # batch back in the queue (the next `make run` resumes it) and stops; the recipe waits for it. A second Ctrl+C
 # forces it (the batch resumes all the same). If the server stops by itself, the worker is stopped the same way.
@@ -48,7 +49,7 @@ run: $(VENV)/.installed
 	trap 'wait $$worker; trap - EXIT; exit 130' INT; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker; trap - EXIT; exit 143' TERM; \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	APPLICATION_ERROR_PAGES=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # DATABASE_URL selects PostgreSQL; without it the suite runs on SQLite.
 test: $(VENV)/.installed-dev

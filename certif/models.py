@@ -677,6 +677,11 @@ class ScaleLevel(InputRulesMixin, FrozenRowsModel):
     def __str__(self):
         return self.label
 
+    @property
+    def display_name(self) -> str:
+        """« Maîtrisé (A) », or « A » alone where the label is the code: never « A (A) »."""
+        return self.label if self.label == self.code else f"{self.label} ({self.code})"
+
 
 class BlockCorrespondenceQuerySet(FrozenRowsQuerySet["BlockCorrespondence"]):
     def in_use(self):

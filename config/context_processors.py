@@ -32,3 +32,30 @@ def navigation(request):
         "is_president": is_president(user),
         "role_labels": role_labels(user),
     }
+
+
+# The menu entry that holds each part of the site, by URL namespace (and, inside candidates, the cohort pages).
+_SECTION_BY_NAMESPACE = {
+    "certif": "certifications",
+    "candidates": "candidates",
+    "evaluation": "evaluations",
+    "declarations": "declarations",
+    "statistics": "statistics",
+    "juries": "juries",
+    "documents": "juries",
+    "admin": "admin",
+}
+
+
+def current_section(request):
+    """The menu entry of the page shown, which the menu marks `aria-current="page"` (no query)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return {"current_section": ""}
+    if match.url_name == "home" and not match.namespace:
+        return {"current_section": "home"}
+    namespace = match.namespaces[0] if match.namespaces else ""
+    section = _SECTION_BY_NAMESPACE.get(namespace, "")
+    if section == "candidates" and (match.url_name or "").startswith("cohort"):
+        section = "cohorts"
+    return {"current_section": section}

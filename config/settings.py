@@ -27,6 +27,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", True)
+# With DEBUG on, errors are answered by the application's French pages rather than Django's technical ones
+# (config.middleware.ApplicationErrorPagesMiddleware): `make run` sets it, so that the demo is seen as its users see it.
+APPLICATION_ERROR_PAGES = env_bool("APPLICATION_ERROR_PAGES", False)
 
 _DEV_SECRET_KEY = "dev-only-secret-key-never-use-in-production-mpes-16204"
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
@@ -77,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.ApplicationErrorPagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a lockout decided during authentication into the French lockout page.
     "axes.middleware.AxesMiddleware",
@@ -97,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "config.context_processors.navigation",
                 "config.context_processors.example_fiches",
+                "config.context_processors.current_section",
             ],
         },
     },
@@ -182,6 +187,12 @@ PUBLIC_BASE_URL = os.environ.get(
     "PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else (f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS else "")
 ).rstrip("/")
 SIGNATORY_NAME = os.environ.get("SIGNATORY_NAME", "")
+# The public pages' statements (legal notice, personal data, accessibility): the host of this installation (its name,
+# address and telephone, as one line), the certification office's and the data protection officer's addresses. Empty:
+# the pages say so and give IRUP's postal address.
+HOSTING_PROVIDER = os.environ.get("HOSTING_PROVIDER", "")
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "")
+DPO_EMAIL = os.environ.get("DPO_EMAIL", "")
 VERIFICATION_RATE_LIMIT = (int(os.environ.get("VERIFICATION_RATE_LIMIT", "30")), 600)
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
 

@@ -13,6 +13,10 @@ admin.site.index_title = "Administration de l'application"
 urlpatterns = [
     path("", views.home, name="home"),
     path("sante/", views.healthcheck, name="healthcheck"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", views.personal_data, name="personal_data"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("connexion/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/", views_accounts.PasswordChangeView.as_view(), name="password_change"),

@@ -1,12 +1,14 @@
-"""The home page (it reads every room: the referential, the trainer's grids, the president's sessions) and the
-health check."""
+"""The home page (it reads every room: the referential, the trainer's grids, the president's sessions), the health
+check, the public pages the footer links to (accessibility, legal notice, personal data) and the favicon."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 
 from certif import clock
@@ -71,3 +73,34 @@ def home(request):
 @login_not_required
 def healthcheck(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+def _site_information() -> dict[str, str]:
+    """What a deployment states about itself on the public pages (README, "Configuration"), empty when unset."""
+    return {
+        "hosting_provider": settings.HOSTING_PROVIDER,
+        "contact_email": settings.CONTACT_EMAIL,
+        "dpo_email": settings.DPO_EMAIL,
+        "publication_director": settings.SIGNATORY_NAME,
+    }
+
+
+@login_not_required
+def accessibility(request):
+    return render(request, "config/accessibility.html", _site_information())
+
+
+@login_not_required
+def legal_notice(request):
+    return render(request, "config/legal_notice.html", _site_information())
+
+
+@login_not_required
+def personal_data(request):
+    return render(request, "config/personal_data.html", _site_information())
+
+
+@login_not_required
+def favicon(request):
+    """Browsers and crawlers ask /favicon.ico whatever the pages link to: they are sent to the static file."""
+    return redirect(static("favicon.ico"), permanent=True)

@@ -29,7 +29,7 @@ def test_staff_create_enrol_and_read_a_candidate_file(page, live_server, staff_u
     fill_identity(page, "Rossi")
     page.get_by_label("Téléphone").fill("123")
     page.get_by_role("button", name="Enregistrer").click()
-    assert page.get_by_text("Numéro de téléphone invalide").is_visible()
+    assert page.locator(".invalid-feedback").get_by_text("Numéro de téléphone invalide").is_visible()
     assert page.get_by_text("Doublon probable", exact=True).is_visible()
     assert Candidate.objects.count() == 1
 

@@ -18,7 +18,9 @@ def test_staff_completes_the_grid_of_block_3(page, live_server, staff_user):
 
     field = page.get_by_label("Intitulé de la nouvelle compétence")
     field.press("Enter")  # empty submit: refused, message next to the field
-    assert page.get_by_text("L'intitulé de la compétence ne peut pas être vide.").is_visible()
+    assert (
+        page.locator(".invalid-feedback").get_by_text("L'intitulé de la compétence ne peut pas être vide.").is_visible()
+    )
 
     for index in range(1, 5):
         field = page.get_by_label("Intitulé de la nouvelle compétence")

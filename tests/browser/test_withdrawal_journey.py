@@ -32,8 +32,8 @@ def test_staff_withdraw_a_certificate_and_the_verification_page_says_withdrawn(
     # Submitted without the reference nor the confirmation: French messages next to the fields, nothing written.
     page.get_by_label(f"Certificat n° {signed.award.number}, délivré le 14 juin 2022").check()
     page.get_by_role("button", name="Retirer").click()
-    page.get_by_text("Indiquez la référence de la décision de retrait.").wait_for()
-    assert page.get_by_text("Cochez la case pour confirmer le retrait.").is_visible()
+    page.locator(".invalid-feedback").get_by_text("Indiquez la référence de la décision de retrait.").wait_for()
+    assert page.locator(".invalid-feedback").get_by_text("Cochez la case pour confirmer le retrait.").is_visible()
     assert Withdrawal.objects.count() == 0
 
     page.get_by_label(f"Certificat n° {signed.award.number}, délivré le 14 juin 2022").check()

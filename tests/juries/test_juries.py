@@ -74,9 +74,11 @@ def field_error(html: str, field: str) -> str:
 
 
 def form_errors(html: str) -> list[str]:
-    """The refusals shown above a form (non-field errors)."""
-    match = re.search(r'<div class="alert alert-block alert-danger">\s*<ul class="m-0">(.*?)</ul>', html, re.S)
-    return re.findall(r"<li>(.*?)</li>", match[1], re.S) if match else []
+    """The refusals of the whole form (non-field errors), in the error summary above it: a field's error is listed
+    there too, as a link to the field."""
+    match = re.search(r'<div class="alert alert-danger error-summary".*?<ul class="mb-0">(.*?)</ul>', html, re.S)
+    items = re.findall(r"<li>(.*?)</li>", match[1], re.S) if match else []
+    return [item for item in items if not item.startswith("<a ")]
 
 
 class RecordingHasher(PBKDF2PasswordHasher):
