@@ -78,7 +78,7 @@ check-deploy: $(VENV)/.installed
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Refresh the vendored Bootstrap and the documents' fonts (DejaVu) from the npm registry (versions pinned in
-# package.json).
+# package.json), and axe-core, which only the browser tests run (tests/browser/vendor: never served to users).
 assets:
 	npm ci --no-audit --no-fund
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map \
@@ -89,6 +89,8 @@ assets:
 	   node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif-Bold.ttf \
 	   node_modules/dejavu-fonts-ttf/ttf/DejaVuSerif-Italic.ttf node_modules/dejavu-fonts-ttf/ttf/DejaVuSansMono.ttf \
 	   node_modules/dejavu-fonts-ttf/LICENSE static/vendor/fonts/
+	mkdir -p tests/browser/vendor
+	cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE tests/browser/vendor/
 
 # Regenerate the vendored code lists of birth places (candidates/data/cog/) from their registry packages, at the
 # versions pinned here; the manifest records each package's version, date and sha256.
