@@ -77,8 +77,16 @@ def photograph(url: str) -> None:
 
         log_in(page, url, "president")
         page.get_by_role("link", name="Jury du 26/11/2026", exact=False).first.click()
-        page.get_by_role("link", name="Délibérer", exact=False).first.click()
         page.locator("#deliberation").wait_for()
+        # A departure from the proposal being typed, not saved (nothing is written): its reason box opens and
+        # the cell says it is not saved.
+        page.set_viewport_size({"width": 1280, "height": 1000})
+        departure = page.locator("select.decision").nth(1)
+        departure.select_option("validated")
+        departure.evaluate("select => select.closest('td').querySelector('textarea').value = 'Épreuve orale probante.'")
+        departure.dispatch_event("input")
+        page.locator("#deliberation").scroll_into_view_if_needed()
+        page.evaluate("window.scrollTo(0, document.getElementById('deliberation-summary').offsetTop - 16)")
         page.screenshot(path=str(OUT / "deliberation.png"))
         browser.close()
     for name in ("grille.png", "deliberation.png"):
