@@ -61,9 +61,7 @@ def test_trainer_fills_a_grid_with_the_keyboard(page, live_server, staff_user, t
     assert counter.inner_text() == "10 cellules renseignées sur 12, dont 10 non enregistrées"
     assert page.locator("td.table-info .unsaved-mark:visible").count() == 10
     # One polite message once typing pauses, for the last proposal that changed; not one per keystroke.
-    page.locator("#grid-announcer").get_by_text(f"Proposition pour {names[1]} : Non validé.").wait_for(
-        state="attached"
-    )
+    page.locator("#grid-announcer").get_by_text(f"Proposition pour {names[1]} : Non validé.").wait_for(state="attached")
     # Delete empties a cell, a letter fills it again.
     page.keyboard.press("ArrowUp")
     page.keyboard.press("End")

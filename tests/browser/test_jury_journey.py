@@ -91,7 +91,7 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     page.get_by_label(f"Décision du jury — {second.full_name}, bloc 1").select_option("validated")
     page.locator(f"#d-{decision.pk}-reason").fill("Compétence C4 démontrée à l'oral devant le jury.")
     page.get_by_role("button", name="Enregistrer les décisions").click()
-    page.get_by_text("Décisions enregistrées").wait_for()
+    page.get_by_text(re.compile("^Décisions enregistrées")).wait_for()
 
     page.get_by_role("button", name="Passer à la signature").click()
     dates = page.locator("#session-dates")

@@ -366,7 +366,7 @@ class TestDeliberation:
         assert response.status_code == 400
         html = response.content.decode()
         assert "Rien n'a été enregistré et la session n'est pas passée à la signature" in html
-        assert f'<option value="validated" selected>Validé</option>' in html.split(f'id="d-{d1.pk}-outcome"')[1]
+        assert '<option value="validated" selected>Validé</option>' in html.split(f'id="d-{d1.pk}-outcome"')[1]
         assert "Modifié — non enregistré" in html
         assert not Decision.objects.exclude(outcome="").exists()
 
