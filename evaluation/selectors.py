@@ -174,7 +174,9 @@ def grid_page(
         "conflicts": [(conflict, conflict_map[conflict.cell.key]) for conflict in conflicts],
         "unsaved_count": sum(cell.unsaved for cell in cells),
         "error": error,
-        "filled": sum(bool(cell.entry.level) for cell in cells if cell.entry),
+        # What the page shows, typed but unsaved levels included: the script counts the same way as levels change.
+        "filled": sum(bool(cell.level) for cell in cells),
+        "level_codes": [level.code for level in scale.ordered_levels],
         "total": len(rows) * len(competences),
         "rule": block_evaluation.block.threshold.describe(scale.floor_label),
         "js_config": _grid_script_config(block_evaluation),

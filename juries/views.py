@@ -375,14 +375,18 @@ def recusal_add(request, pk):
 # — Deliberation, sign-off, rectification —
 
 
-def _deliberation_rows(presentations, posted=None, panels=None):
+def _deliberation_rows(presentations, blocks, posted=None, panels=None):
     rows = []
     for presentation in presentations:
         panel = (panels or {}).get(presentation.pk)
+        cells = {
+            decision.block_id: _deliberation_cell(decision, posted or {}) for decision in presentation.decisions.all()
+        }
         rows.append(
             {
                 "presentation": presentation,
-                "cells": [_deliberation_cell(decision, posted or {}) for decision in presentation.decisions.all()],
+                # One place per block of the session, in the table's column order (None: block not examined).
+                "columns": [cells.get(block.pk) for block in blocks],
                 "recusals": list(presentation.recusals.all()),
                 "panel": panel,
                 "problem": panel_problem(presentation.enrolment.candidate.full_name, panel) if panel else "",
@@ -391,19 +395,44 @@ def _deliberation_rows(presentations, posted=None, panels=None):
     return rows
 
 
+DECISION_STATE_LABELS = {
+    "saved": "Enregistré",
+    "undecided": "À décider — non enregistré",
+    "changed": "Modifié — non enregistré",
+}
+
+
+def _decision_state(decision, outcome: str, reason: str) -> str:
+    """What the page says of a cell: saved as shown, a suggestion not yet decided, or a change not yet saved."""
+    if decision.outcome:
+        saved = (outcome, reason.strip()) == (decision.outcome, decision.departure_reason)
+        return "saved" if saved else "changed"
+    return "undecided" if outcome == decision.proposal_outcome and not reason.strip() else "changed"
+
+
 def _deliberation_cell(decision, posted) -> dict:
     """One decision on the deliberation page: what was posted and refused, else what is stored or proposed."""
     key = f"d-{decision.pk}"
+    outcome = posted.get(f"{key}-outcome") or decision.outcome or decision.proposal_outcome
+    reason = posted.get(f"{key}-reason", decision.departure_reason)
+    state = _decision_state(decision, outcome, reason)
     return {
         "decision": decision,
         "key": key,
-        "outcome": posted.get(f"{key}-outcome") or decision.outcome or decision.proposal_outcome,
-        "reason": posted.get(f"{key}-reason", decision.departure_reason),
+        "outcome": outcome,
+        "reason": reason,
+        "state": state,
+        "state_label": DECISION_STATE_LABELS[state],
         "proposal_label": Outcome(decision.proposal_outcome).label,
         "badge": OUTCOME_BADGES[decision.proposal_outcome],
         "rectifications": list(decision.rectifications.all()),
         "current_label": Outcome(decision.current_outcome).label if decision.current_outcome else "",
     }
+
+
+def _decision_states(rows) -> dict:
+    states = [cell["state"] for row in rows if not row["problem"] for cell in row["columns"] if cell]
+    return {"total": len(states), **{state: states.count(state) for state in DECISION_STATE_LABELS}}
 
 
 def _posted_decisions(post) -> list[services.DecisionInput] | None:
@@ -434,6 +463,7 @@ def deliberation(request, pk):
     session = _session(request, pk, with_members=True)
     may_deliberate = is_session_president(request.user, session)
     posted, errors = None, []
+    to_sign_off = request.POST.get("action") == "sign"
     if request.method == "POST":
         require(request.user, "juries.deliberate_jurysession", session)
         if session.is_signed:
@@ -447,27 +477,34 @@ def deliberation(request, pk):
             errors, posted = error.messages, request.POST
         else:
             messages.success(request, _decisions_saved_message(changed))
-            return redirect("juries:deliberation", pk=session.pk)
-    return _deliberation_page(request, session, may_deliberate=may_deliberate, posted=posted, errors=errors)
+            # « Passer à la signature » saves what the page shows first: no choice is left behind unsaved.
+            return redirect("juries:sign_off" if to_sign_off else "juries:deliberation", pk=session.pk)
+    return _deliberation_page(
+        request, session, may_deliberate=may_deliberate, posted=posted, errors=errors, to_sign_off=to_sign_off
+    )
 
 
-def _deliberation_page(request, session, *, may_deliberate, posted, errors):
+def _deliberation_page(request, session, *, may_deliberate, posted, errors, to_sign_off=False):
     members = list(session.members.all())
     violations = selectors.session_violations(session, members)
     presentations = _presentations(session)
     panels = {} if violations else selectors.presentation_panels(session, members, presentations)
+    blocks = list(session.blocks.order_by("number"))
+    rows = _deliberation_rows(presentations, blocks, posted, panels)
     return render(
         request,
         "juries/deliberation.html",
         {
             "session": session,
-            "blocks": list(session.blocks.order_by("number")),
+            "blocks": blocks,
             "members": members,
             "violations": violations,
-            "rows": _deliberation_rows(presentations, posted, panels),
+            "rows": rows,
+            "states": _decision_states(rows),
             "editable": may_deliberate and not session.is_signed and not violations,
             "is_president": may_deliberate,
             "errors": errors,
+            "to_sign_off": to_sign_off,
             "outcomes": [(Outcome.VALIDATED.value, "Validé"), (Outcome.NOT_VALIDATED.value, "Non validé")],
         },
         status=400 if errors else 200,

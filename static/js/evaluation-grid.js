@@ -39,22 +39,61 @@
     };
   }
 
+  var counter = document.getElementById("grid-counter");
+  var announcer = document.getElementById("grid-announcer");
+  var announceTimer = null;
+
+  // Polite and grouped: one message a moment after the last change, only for rows whose proposal changed.
+  function announce(text) {
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(function () { announcer.textContent = text; }, 600);
+  }
+
+  function cellUnsaved(cell) {
+    var select = cell.querySelector("select.level");
+    var comment = cell.querySelector("input[name$='-comment']");
+    return select.value !== (cell.dataset.storedLevel || "") ||
+      (comment ? comment.value.trim() : "") !== (cell.dataset.storedComment || "");
+  }
+
+  function refreshCounter() {
+    if (!counter) return;
+    var selects = table.querySelectorAll("select.level");
+    var filled = Array.prototype.filter.call(selects, function (select) { return select.value; }).length;
+    var unsaved = 0;
+    Array.prototype.forEach.call(table.querySelectorAll("td[data-stored-level]"), function (cell) {
+      var changed = cellUnsaved(cell);
+      if (changed) unsaved += 1;
+      if (!cell.classList.contains("table-warning")) cell.classList.toggle("table-info", changed);
+      var mark = cell.querySelector(".unsaved-mark");
+      if (mark) mark.hidden = !changed;
+    });
+    counter.textContent = filled + " " + plural(filled, "cellule renseignée", "cellules renseignées") + " sur " +
+      counter.dataset.total +
+      (unsaved ? ", dont " + unsaved + " " + plural(unsaved, "non enregistrée", "non enregistrées") : "");
+  }
+
   function refresh(row) {
     var levels = Array.prototype.map.call(row.querySelectorAll("select.level"), function (select) {
       return select.value;
     });
     var result = blockOutcome(levels);
     var badge = row.querySelector("[data-outcome]");
-    badge.textContent = config.labels[result.outcome];
+    var label = config.labels[result.outcome];
+    if (badge.textContent !== label) {
+      announce("Proposition pour " + row.querySelector("th").textContent.trim() + " : " + label + ".");
+    }
+    badge.textContent = label;
     badge.className = "badge " + config.badges[result.outcome];
     row.querySelector("[data-explanation]").textContent = result.explanation;
   }
 
-  function onLevel(event) {
+  function onChange(event) {
     if (event.target.matches("select.level")) refresh(event.target.closest("tr"));
+    if (event.target.matches("select.level, input[name$='-comment']")) refreshCounter();
   }
-  table.addEventListener("change", onLevel);
-  table.addEventListener("input", onLevel);
+  table.addEventListener("change", onChange);
+  table.addEventListener("input", onChange);
 
   // "Keep the other person's value" in a conflicting cell.
   table.addEventListener("click", function (event) {
@@ -65,6 +104,13 @@
     var comment = cell.querySelector("input[name$='-comment']");
     if (comment) comment.value = button.dataset.comment;
     refresh(cell.closest("tr"));
+    refreshCounter();
     cell.querySelector("select.level").focus();
   });
+
+  // One Tab stop into an editable grid, arrows inside: the selects then make the region reachable by keyboard,
+  // so the region itself leaves the Tab order.
+  if (window.mpesCellKeys && window.mpesCellKeys(table, "select.level")) {
+    table.closest("[role=region]").removeAttribute("tabindex");
+  }
 })();

@@ -43,15 +43,31 @@ def test_trainer_fills_a_grid_with_the_keyboard(page, live_server, staff_user, t
         "4 compétences sans niveau sur 4 ; toutes les compétences doivent être évaluées",
     )
 
-    first = page.locator("select.level").first
-    first.focus()
-    # One letter picks the level, Tab moves to the next cell, row after row; "-" leaves a cell empty.
+    counter = page.locator("#grid-counter")
+    assert counter.inner_text() == "0 cellule renseignée sur 12"
+    # One Tab stop into the grid: the first cell.
+    page.get_by_role("checkbox", name="Afficher les commentaires").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == page.locator("select.level").first.get_attribute("id")
+    # One letter picks the level, the arrows move between cells; "-" leaves a cell empty.
     for codes in ("ABCD", "CDDA", "AB--"):
         for code in codes:
             if code != "-":
                 page.keyboard.press(code)
-            page.keyboard.press("Tab")
-
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Home")
+    # Before saving: the counter and the proposals already follow, each unsaved cell marked.
+    assert counter.inner_text() == "10 cellules renseignées sur 12, dont 10 non enregistrées"
+    assert page.locator("td.table-info .unsaved-mark:visible").count() == 10
+    # One polite message once typing pauses, for the last proposal that changed; not one per keystroke.
+    page.locator("#grid-announcer").get_by_text(f"Proposition pour {names[1]} : Non validé.").wait_for(state="attached")
+    # Delete empties a cell, a letter fills it again.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("End")
+    page.keyboard.press("Delete")
+    assert proposal(page, names[1])[0] == "Incomplet"
+    page.keyboard.press("A")
     assert proposal(page, names[0]) == ("Validé", "3 compétences au niveau C ou mieux sur 4 ; 3 requises")
     assert proposal(page, names[1]) == ("Non validé", "2 compétences au niveau C ou mieux sur 4 ; 3 requises")
     assert proposal(page, names[2]) == (
@@ -59,13 +75,15 @@ def test_trainer_fills_a_grid_with_the_keyboard(page, live_server, staff_user, t
         "2 compétences sans niveau sur 4 ; toutes les compétences doivent être évaluées",
     )
 
-    # After the last cell, Tab has reached the save button: Enter saves the whole grid.
+    # Tab leaves the grid for the save button: Enter saves the whole grid.
+    page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Enregistrer la grille"
     page.keyboard.press("Enter")
     page.get_by_text("Grille enregistrée : 10 cellules modifiées.").wait_for()
 
     assert LevelEntry.objects.exclude(level="").count() == 10
+    assert page.locator("#grid-counter").inner_text() == "10 cellules renseignées sur 12"
     assert proposal(page, names[0]) == ("Validé", "3 compétences au niveau C ou mieux sur 4 ; 3 requises")
     assert proposal(page, names[1]) == ("Non validé", "2 compétences au niveau C ou mieux sur 4 ; 3 requises")
     assert proposal(page, names[2])[0] == "Incomplet"

@@ -91,9 +91,9 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     page.get_by_label(f"Décision du jury — {second.full_name}, bloc 1").select_option("validated")
     page.locator(f"#d-{decision.pk}-reason").fill("Compétence C4 démontrée à l'oral devant le jury.")
     page.get_by_role("button", name="Enregistrer les décisions").click()
-    page.get_by_text("Décisions enregistrées").wait_for()
+    page.get_by_text(re.compile("^Décisions enregistrées")).wait_for()
 
-    page.get_by_role("link", name="Passer à la signature").click()
+    page.get_by_role("button", name="Passer à la signature").click()
     dates = page.locator("#session-dates")
     assert dates.get_by_text("Mardi 14 juin 2022").is_visible()
     assert dates.get_by_text(re.compile(r"^Arrêté du 09 avril 2018 .*au 17 avril 2023$")).is_visible()

@@ -327,7 +327,10 @@ class TestDeliberation:
         d1 = decision_of(jury, second, 1)
         assert d1.proposal_outcome == "not_validated" and not d1.outcome
         assert "Proposition : Non validé" in html and "0 compétence au niveau C ou mieux sur 4 ; 3 requises" in html
-        assert f'<select class="form-select form-select-sm" name="d-{d1.pk}-outcome"' in html
+        # The proposal is a suggestion until the jury records it: each cell says so, none says saved.
+        assert f'<select class="form-select form-select-sm decision mt-1" name="d-{d1.pk}-outcome"' in html
+        assert html.count("À décider — non enregistré") == 6 and ">Enregistré<" not in html
+        assert "0 décision enregistrée sur 6, 6 à décider." in html
 
         data = {}
         for decision in Decision.objects.filter(presentation__session=jury):
@@ -347,6 +350,34 @@ class TestDeliberation:
         assert d1.departure_reason.startswith("Compétence C4") and d1.decided_by == president_user
         assert AuditEvent.objects.filter(action="jury.decision_overridden").count() == 1
         assert AuditEvent.objects.filter(action="jury.decision_recorded").count() == 5
+        html = response.content.decode()
+        assert html.count(">Enregistré<") == 6 and "À décider" not in html.split('id="deliberation"')[1]
+        assert "6 décisions enregistrées sur 6." in html
+
+    def test_passing_to_sign_off_saves_the_shown_decisions_first(self, jury, evaluated, president_client):
+        url = reverse("juries:deliberation", args=[jury.pk])
+        d1 = decision_of(jury, evaluated[1][1], 1)
+        data = {"action": "sign"}
+        for decision in Decision.objects.filter(presentation__session=jury):
+            data[f"d-{decision.pk}-outcome"] = decision.proposal_outcome
+            data[f"d-{decision.pk}-reason"] = ""
+        data[f"d-{d1.pk}-outcome"] = "validated"
+
+        # Refused (a departure without its reason): nothing saved, the choice kept on the page, and it says so.
+        response = president_client.post(url, data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "Rien n'a été enregistré et la session n'est pas passée à la signature" in html
+        assert '<option value="validated" selected>Validé</option>' in html.split(f'id="d-{d1.pk}-outcome"')[1]
+        assert "Modifié — non enregistré" in html
+        assert not Decision.objects.exclude(outcome="").exists()
+
+        data[f"d-{d1.pk}-reason"] = "Compétence C4 démontrée à l'oral devant le jury."
+        response = president_client.post(url, data)
+        assert response.status_code == 302 and response.url == reverse("juries:sign_off", args=[jury.pk])
+        d1.refresh_from_db()
+        assert d1.outcome == "validated"
+        assert not Decision.objects.filter(presentation__session=jury, outcome="").exists()
 
     def test_staff_read_only_and_broken_composition_cannot_deliberate(
         self, jury, staff_client, president_user, staff_user
