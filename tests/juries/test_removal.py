@@ -234,3 +234,31 @@ def page_text(response) -> str:
 
 def evaluated_name(session):
     return session.presentations.first().enrolment.candidate.full_name
+
+
+class TestMemberPages:
+    def test_remove_confirmed_then_restore_from_the_session_page(self, jury, staff_client):
+        paul = jury.members.get(name="Paul Vernet")
+        detail = reverse("juries:detail", args=[jury.pk])
+        html = page_text(staff_client.get(detail))
+        assert 'data-confirm-title="Retirer Paul Vernet du jury ?"' in html
+        remove = reverse("juries:member_remove", args=[jury.pk, paul.pk])
+        asked = page_text(staff_client.post(remove))
+        assert "Retirer Paul Vernet du jury ?" in asked and "vous pourrez le rétablir" in asked
+        assert not JuryMember.all_objects.get(pk=paul.pk).is_removed
+        html = page_text(staff_client.post(remove, {"confirmed": "1"}, follow=True))
+        assert "Paul Vernet a été retiré du jury." in html and 'id="removed-members"' in html
+        restore = reverse("juries:member_restore", args=[jury.pk, paul.pk])
+        assert restore in html
+        html = page_text(staff_client.post(restore, follow=True))
+        assert "Paul Vernet fait de nouveau partie du jury." in html and 'id="removed-members"' not in html
+
+    def test_the_candidates_page_offers_to_restore_and_comes_back_to_itself(self, jury, removed, staff_client):
+        presentation, enrolment, _ = removed
+        url = reverse("juries:presentations", args=[jury.pk])
+        html = page_text(staff_client.get(url))
+        assert 'id="removed-presentations"' in html and f'name="next" value="{url}"' in html
+        response = staff_client.post(
+            reverse("juries:presentation_restore", args=[jury.pk, presentation.pk]), {"next": url}
+        )
+        assert response.status_code == 302 and response["Location"] == url
