@@ -30,8 +30,11 @@ def rule_required(permission: str):
     return decorator
 
 
-def form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregistrer", cancel_url=None, status=None):
-    """The generic page of one form; a form shown again after a POST was refused answers 400."""
+def form_page(
+    request, *, title, form, breadcrumb=(), intro="", submit="Enregistrer", cancel_url=None, status=None, confirm=None
+):
+    """The generic page of one form; a form shown again after a POST was refused answers 400. `confirm`: the
+    question (title, body, action) static/js/confirm.js asks before an action that cannot be undone."""
     if status is None:
         status = 400 if request.method == "POST" else 200
     return render(
@@ -44,6 +47,7 @@ def form_page(request, *, title, form, breadcrumb=(), intro="", submit="Enregist
             "intro": intro,
             "submit": submit,
             "cancel_url": cancel_url,
+            "confirm": confirm,
         },
         status=status,
     )
@@ -56,3 +60,25 @@ def apply_service_message(request, call):
     except ValidationError as error:
         messages.error(request, refusal_text(error))
         return False, None
+
+
+def is_confirmed(request) -> bool:
+    """The form said yes to its confirmation: the dialog of static/js/confirm.js, or the page below."""
+    return request.POST.get("confirmed") == "1"
+
+
+def confirmation_page(request, *, title, body, action, cancel_url, breadcrumb=()):
+    """Asked again before an action that cannot be undone, when the browser sent it without the dialog (no
+    JavaScript): the same question, the same consequence, the same two answers."""
+    return render(
+        request,
+        "confirm_page.html",
+        {
+            "title": title,
+            "body": body,
+            "action": action,
+            "cancel_url": cancel_url,
+            "breadcrumb": breadcrumb,
+            "fields": [(name, value) for name, value in request.POST.items() if name not in ("csrfmiddlewaretoken",)],
+        },
+    )

@@ -181,6 +181,12 @@ def revoke(request, pk):
         "après la révocation.",
         submit="Révoquer le document",
         cancel_url=reverse("documents:session", args=[document.session_id]),
+        confirm={
+            "title": f"Révoquer : {document} ?",
+            "body": "La révocation est définitive : la page publique de vérification indiquera que ce document ne "
+            "fait plus foi.",
+            "action": "Révoquer le document",
+        },
     )
 
 

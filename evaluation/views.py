@@ -162,6 +162,12 @@ def grid_reopen(request, session_pk, number):
         "le motif est conservé dans l'historique.",
         submit="Rouvrir la grille",
         cancel_url=grid_url,
+        confirm={
+            "title": f"Rouvrir la grille du bloc {block_evaluation.block.number} ?",
+            "body": "La grille redevient modifiable par ses évaluateurs : elle ne peut plus être présentée au jury, "
+            "ni ses décisions enregistrées, tant qu'elle n'est pas soumise de nouveau.",
+            "action": "Rouvrir la grille",
+        },
     )
 
 

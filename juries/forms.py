@@ -64,7 +64,11 @@ class MemberForm(InputRulesFormMixin, forms.ModelForm):
         # Only accounts that may preside: the president role, no staff power (juries.services checks it again).
         self.fields["user"].queryset = accounts_that_may_preside().order_by("last_name", "first_name")
         self.fields["user"].label_from_instance = lambda user: user.get_full_name() or user.username
-        self.fields["user"].help_text = "Obligatoire pour le président (compte ayant le rôle « Président de jury »)."
+        self.fields["user"].label = "Compte personnel du président"
+        self.fields["user"].help_text = (
+            "Obligatoire pour le président : il signe avec son propre compte, parmi les personnes qui ont le rôle "
+            "« Président de jury »."
+        )
 
 
 class RecusalForm(InputRulesFormMixin, forms.Form):

@@ -37,6 +37,59 @@ DATE_LOCKED_MESSAGE = (
     "(modification de la session)."
 )
 ALREADY_PRESENTED_MESSAGE = "Ce candidat est déjà présenté pour ce bloc à un autre jury non signé."
+REMOVED_BY_WITHOUT_DATE = "Un retrait indique qui l'a fait et quand, ou ni l'un ni l'autre."
+
+
+class WithoutRemovedManager(models.Manager.from_queryset(FrozenRowsQuerySet)):
+    """The default manager of the rows a session may set aside (a member, a presented candidate, and what hangs from
+    them): a removed row stays stored, to be restored with its decisions and links, but is out of every read —
+    composition, eligibility, deliberation, sign-off, documents, statistics, declarations. `all_objects` reads it.
+
+    Reverse relations (`session.members`, `session.presentations`, `presentation.decisions`) and their prefetches
+    are built on this manager too; lookups across relations (`presentations__…`) are not, and filter by hand."""
+
+    removed_lookups: tuple[str, ...] = ("removed_at__isnull",)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(**dict.fromkeys(self.removed_lookups, True))
+
+
+class WithoutRemovedPresentationsManager(WithoutRemovedManager):
+    removed_lookups = ("presentation__removed_at__isnull",)
+
+
+class WithoutRemovedLinksManager(WithoutRemovedManager):
+    removed_lookups = ("presentation__removed_at__isnull", "member__removed_at__isnull")
+
+
+def _removed_by_iff_removed_at(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(removed_at__isnull=True, removed_by__isnull=True)
+        | models.Q(removed_at__isnull=False, removed_by__isnull=False),
+        name=name,
+        violation_error_message=REMOVED_BY_WITHOUT_DATE,
+    )
+
+
+class RemovableMixin(models.Model):
+    """Set aside by staff, restorable until the deliberation starts (juries.services)."""
+
+    removed_at = models.DateTimeField("retiré le", null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="retiré par",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
 
 class JurySessionStatus(models.TextChoices):
@@ -50,7 +103,10 @@ class JurySessionQuerySet(FrozenRowsQuerySet):
         # trace), never by a bulk update (`bulk_update` goes through here too).
         if "date" in kwargs and self._any_frozen():
             raise FrozenRowError(self.model.change_refused)  # signed: the guard's own refusal, never moved at all
-        if "date" in kwargs and self.filter(presentations__isnull=False).exists():
+        if (
+            "date" in kwargs
+            and self.filter(presentations__isnull=False, presentations__removed_at__isnull=True).exists()
+        ):
             raise ValidationError({"date": DATE_LOCKED_MESSAGE})
         return super().update(**kwargs)
 
@@ -189,7 +245,7 @@ class MemberCategory(models.TextChoices):
 PROFESSIONAL_CATEGORIES = (MemberCategory.EMPLOYEE, MemberCategory.EMPLOYER)
 
 
-class JuryMember(InputRulesMixin, SignedSessionGuard):
+class JuryMember(InputRulesMixin, RemovableMixin, SignedSessionGuard):
     frozen_with = "session"
 
     session = models.ForeignKey(JurySession, on_delete=models.CASCADE, related_name="members", verbose_name="session")
@@ -213,10 +269,14 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
         help_text="Obligatoire pour le président : il signe avec ce compte.",
     )
 
+    objects = WithoutRemovedManager()
+    all_objects = FrozenRowsQuerySet.as_manager()
+
     class Meta:
         verbose_name = "membre du jury"
         verbose_name_plural = "membres du jury"
         ordering = ["session", "-is_president", "is_substitute", "category", "name", "pk"]
+        constraints = [_removed_by_iff_removed_at("jury_member_removed_by_iff_removed_at")]
         triggers = [_signed_session_child_trigger()]
 
     def __str__(self):
@@ -229,7 +289,7 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
         return "Suppléant" if self.is_substitute else "Titulaire"
 
 
-class Presentation(InputRulesMixin, SignedSessionGuard):
+class Presentation(InputRulesMixin, RemovableMixin, SignedSessionGuard):
     """A candidate (through one enrolment) presented to a jury session."""
 
     frozen_with = "session"
@@ -245,16 +305,23 @@ class Presentation(InputRulesMixin, SignedSessionGuard):
     )
     presented_at = models.DateTimeField("présenté le", default=timezone.now)
 
+    objects = WithoutRemovedManager()
+    all_objects = FrozenRowsQuerySet.as_manager()
+
     class Meta:
         verbose_name = "candidat présenté"
         verbose_name_plural = "candidats présentés"
         ordering = ["session", "enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk"]
         constraints = [
+            # A removed presentation stays stored; once it can no longer be restored the candidate may be presented
+            # to the session again, as a new presentation.
             models.UniqueConstraint(
                 fields=["session", "enrolment"],
+                condition=models.Q(removed_at__isnull=True),
                 name="unique_presentation",
                 violation_error_message="Ce candidat est déjà présenté à cette session.",
-            )
+            ),
+            _removed_by_iff_removed_at("presentation_removed_by_iff_removed_at"),
         ]
         triggers = [_signed_session_child_trigger()]
 
@@ -282,7 +349,8 @@ class Decision(InputRulesMixin, SignedSessionGuard):
     block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="jury_decisions", verbose_name="bloc")
     # The rule « a candidate is before one unsigned jury at a time for a block » held by the database: the
     # presentation's candidate, copied on every save, and `is_open`, cleared by the sign-off (before the session
-    # becomes signed, in the same transaction); a partial unique constraint does the rest.
+    # becomes signed, in the same transaction) and while the presentation is removed; a partial unique constraint
+    # does the rest.
     candidate = models.ForeignKey(
         "candidates.Candidate",
         on_delete=models.PROTECT,
@@ -307,6 +375,9 @@ class Decision(InputRulesMixin, SignedSessionGuard):
         verbose_name="décidée par",
     )
     decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+
+    objects = WithoutRemovedPresentationsManager()
+    all_objects = FrozenRowsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "décision du jury"
@@ -371,6 +442,9 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
     )
     source = models.CharField("origine", max_length=10, choices=RecusalSource.choices)
     reason = models.CharField("lien avec le candidat", max_length=255)
+
+    objects = WithoutRemovedLinksManager()
+    all_objects = FrozenRowsQuerySet.as_manager()
 
     class Meta:
         verbose_name = "membre qui ne délibère pas"

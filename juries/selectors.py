@@ -19,9 +19,11 @@ from juries.composition import Panel, composition_violations, deliberating_panel
 from juries.models import (
     RECTIFICATION_ORDER,
     Decision,
+    DecisionOutcome,
     JuryMember,
     JurySession,
     JurySessionStatus,
+    Presentation,
     Rectification,
 )
 
@@ -140,6 +142,13 @@ def panel_problems(session: JurySession, members=None, presentations=None) -> di
     return problems
 
 
+def deliberation_started(session: JurySession) -> bool:
+    """The deliberation starts with the first decision the president records, on any candidate of the session
+    (one removed since included): from then on the jury has judged with this composition and these candidates, and
+    what staff removed is no longer restored."""
+    return Decision.all_objects.filter(presentation__session=session).exclude(outcome="").exists()
+
+
 def latest_plannable_date() -> datetime.date:
     return _years_later(clock.localdate(), PLANNING_HORIZON_YEARS)
 
@@ -170,7 +179,7 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
     if enrolments is None:
         enrolments = (
             Enrolment.objects.filter(cohort__certification=session.certification)
-            .exclude(jury_presentations__session=session)
+            .exclude(pk__in=Presentation.objects.filter(session=session).values("enrolment_id"))
             .select_related("candidate", "cohort__pathway")
             .order_by("candidate__birth_name", "candidate__first_name", "pk")
         )
@@ -344,49 +353,196 @@ def session_date_facts(session: JurySession, *, presented: bool) -> DateFacts:
     )
 
 
-def sign_off_problems(session: JurySession) -> list[str]:
-    """Why the session cannot be signed now ([] when it can). Read by the page and by the sign-off itself."""
-    problems = []
+STAFF, PRESIDENT, TRAINER, NOBODY = "staff", "president", "trainer", "nobody"
+WHO_ACTS = {
+    STAFF: "À faire par un gestionnaire",
+    PRESIDENT: "À faire par le président du jury",
+    TRAINER: "À faire par le formateur de la grille",
+    NOBODY: "Attendre le jour du jury",
+}
+
+
+@dataclass(frozen=True)
+class SignOffBlocker:
+    """Why the session cannot be signed now, who must act, and what they do."""
+
+    problem: str
+    who: str  # STAFF, PRESIDENT, TRAINER or NOBODY
+    step: str
+
+    @property
+    def who_label(self) -> str:
+        return WHO_ACTS[self.who]
+
+
+def sign_off_blockers(session: JurySession, decisions=None) -> list[SignOffBlocker]:
+    """Why the session cannot be signed now ([] when it can), each with who must do what. `decisions`: the
+    session's decisions with their blocks, candidates and grids (read here when not given)."""
+    blockers = []
     too_early = too_early_problem(session)
     if too_early:
-        problems.append(too_early)
+        blockers.append(
+            SignOffBlocker(too_early, NOBODY, f"la signature sera possible à partir du {french_day(session.date)}.")
+        )
     members = list(session.members.all())
     violations = session_violations(session, members)
     if violations:
-        problems.append("La composition du jury ne respecte pas la fiche : " + " ".join(violations))
-    problems.extend(panel_problems(session, members).values())
-    decisions = list(
-        Decision.objects.filter(presentation__session=session).select_related(
-            "block", "presentation__enrolment__candidate", "block_evaluation__block", "block_evaluation__scale",
-            "block_evaluation__grid",
+        blockers.append(
+            SignOffBlocker(
+                "La composition du jury ne respecte pas la fiche : " + " ".join(violations),
+                STAFF,
+                "composer le jury conformément à la fiche, sur la page de la session.",
+            )
         )
-    )  # fmt: skip
+    for problem in panel_problems(session, members).values():
+        blockers.append(
+            SignOffBlocker(problem, STAFF, "ajouter un suppléant de la même catégorie, sur la page de la session.")
+        )
+    if decisions is None:
+        decisions = session_decisions(session)
     if not session.presentations.exists():
-        problems.append("Aucun candidat n'est présenté.")
+        blockers.append(
+            SignOffBlocker(
+                "Aucun candidat n'est présenté.", STAFF, "présenter les candidats, sur la page de la session."
+            )
+        )
     missing = [d for d in decisions if not d.is_decided]
     if missing:
         names = ", ".join(
             f"{d.presentation.enrolment.candidate.full_name} (bloc {d.block.number})" for d in missing[:5]
         )
         end = " …" if len(missing) > 5 else "."
-        problems.append(f"{counted(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}")
+        blockers.append(
+            SignOffBlocker(
+                f"{counted(len(missing), 'décision manque', 'décisions manquent')} : {names}{end}",
+                PRESIDENT,
+                "enregistrer ces décisions sur la page de délibération.",
+            )
+        )
     proposals = current_proposals([d for d in decisions if d.is_decided])
     for d in decisions:
         if not d.is_decided:
             continue
         if d.block_evaluation.status != BlockEvaluationStatus.SUBMITTED:
-            problems.append(
-                f"La grille du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a été rouverte."
+            blockers.append(
+                SignOffBlocker(
+                    f"La grille du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a été "
+                    "rouverte.",
+                    TRAINER,
+                    "soumettre de nouveau la grille ; le président enregistre ensuite la décision.",
+                )
             )
         elif proposals[d.pk].outcome != d.proposal_outcome:
-            problems.append(
-                f"La proposition du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a changé "
-                "depuis la décision : enregistrez de nouveau les décisions."
+            blockers.append(
+                SignOffBlocker(
+                    f"La proposition du bloc {d.block.number} de {d.presentation.enrolment.candidate.full_name} a "
+                    "changé depuis la décision : enregistrez de nouveau les décisions.",
+                    PRESIDENT,
+                    "enregistrer de nouveau les décisions sur la page de délibération.",
+                )
             )
     registration = registration_problem(session)
     if registration:
-        problems.append(registration)
-    return problems
+        blockers.append(
+            SignOffBlocker(registration, STAFF, "régler la date ou la fiche du jury ; le président signe ensuite.")
+        )
+    return blockers
+
+
+def session_decisions(session: JurySession) -> list[Decision]:
+    """The decisions of the session's presented candidates, with what the sign-off checks and the recap shows."""
+    return list(
+        Decision.objects.filter(presentation__session=session)
+        .select_related(
+            "block", "presentation__enrolment__candidate", "block_evaluation__block", "block_evaluation__scale",
+            "block_evaluation__grid",
+        )
+        .order_by(
+            "presentation__enrolment__candidate__birth_name", "presentation__enrolment__candidate__first_name",
+            "presentation_id", "block__number",
+        )
+    )  # fmt: skip
+
+
+def sign_off_problems(session: JurySession) -> list[str]:
+    """Why the session cannot be signed now ([] when it can). Read by the page and by the sign-off itself."""
+    return [blocker.problem for blocker in sign_off_blockers(session)]
+
+
+@dataclass
+class RecapRow:
+    """One candidate on the signature page: what the jury decided and what the signature gives them."""
+
+    name: str
+    validated: list[int]
+    not_validated: list[int]
+    undecided: list[int]
+    certificate: bool = False
+    already_certified: bool = False
+    attestation: bool = False
+
+
+@dataclass
+class SignOffRecap:
+    rows: list[RecapRow]
+
+    @property
+    def validated_blocks(self) -> int:
+        return sum(len(row.validated) for row in self.rows)
+
+    @property
+    def certificates(self) -> int:
+        return sum(row.certificate for row in self.rows)
+
+    @property
+    def attestations(self) -> int:
+        return sum(row.attestation for row in self.rows)
+
+
+def sign_off_recap(session: JurySession, decisions: list[Decision]) -> SignOffRecap:
+    """What the signature would record with the decisions as they stand: per candidate the blocks validated and
+    not, the certificate (every block of the fiche then held, directly or through the correspondence table, and no
+    certificate in force) or else the attestation of the blocks held. Fixed number of queries."""
+    from candidates.models import CertificationAward
+
+    certification = session.certification
+    by_candidate: dict[int, list[Decision]] = {}
+    for decision in decisions:
+        by_candidate.setdefault(decision.presentation.enrolment.candidate_id, []).append(decision)
+    candidate_ids = list(by_candidate)
+    all_blocks = set(certification.blocks.values_list("pk", flat=True))
+    held: dict[int, set[int]] = {}
+    for candidate_id, block_id in (
+        AcquiredBlock.objects.held()
+        .filter(candidate_id__in=candidate_ids, block__certification=certification)
+        .values_list("candidate_id", "block_id")
+    ):
+        held.setdefault(candidate_id, set()).add(block_id)
+    if certification.previous_rncp_codes and candidate_ids:
+        for candidate_id, by_block in blocks_held_by_correspondence(candidate_ids, certification).items():
+            held.setdefault(candidate_id, set()).update(by_block)
+    certified = set(
+        CertificationAward.objects.filter(candidate_id__in=candidate_ids, certification=certification)
+        .in_force()
+        .values_list("candidate_id", flat=True)
+    )
+    rows = []
+    for candidate_id, items in by_candidate.items():
+        row = RecapRow(
+            name=items[0].presentation.enrolment.candidate.full_name,
+            validated=[d.block.number for d in items if d.outcome == DecisionOutcome.VALIDATED],
+            not_validated=[d.block.number for d in items if d.outcome == DecisionOutcome.NOT_VALIDATED],
+            undecided=[d.block.number for d in items if not d.is_decided],
+        )
+        after = held.get(candidate_id, set()) | {d.block_id for d in items if d.outcome == DecisionOutcome.VALIDATED}
+        if candidate_id in certified:
+            row.already_certified = True
+        elif all_blocks and all_blocks <= after:
+            row.certificate = True
+        elif after:
+            row.attestation = True
+        rows.append(row)
+    return SignOffRecap(rows=rows)
 
 
 def decisions_fingerprint(session: JurySession, decisions: list[Decision]) -> str:
@@ -418,7 +574,7 @@ def decisions_fingerprint(session: JurySession, decisions: list[Decision]) -> st
 
 def sessions_presided_by(user) -> QuerySet[JurySession]:
     """The sessions whose president is linked to this account."""
-    return JurySession.objects.filter(members__user=user, members__is_president=True)
+    return JurySession.objects.filter(members__user=user, members__is_president=True, members__removed_at__isnull=True)
 
 
 def president_pending_sessions(user) -> QuerySet[JurySession]:
@@ -427,8 +583,12 @@ def president_pending_sessions(user) -> QuerySet[JurySession]:
         sessions_presided_by(user)
         .filter(status=JurySessionStatus.PREPARED)
         .annotate(
-            candidate_count=Count("presentations", distinct=True),
-            missing=Count("presentations__decisions", filter=Q(presentations__decisions__outcome=""), distinct=True),
+            candidate_count=Count("presentations", filter=Q(presentations__removed_at__isnull=True), distinct=True),
+            missing=Count(
+                "presentations__decisions",
+                filter=Q(presentations__decisions__outcome="", presentations__removed_at__isnull=True),
+                distinct=True,
+            ),
         )
         .order_by("date", "pk")
     )

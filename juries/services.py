@@ -51,6 +51,7 @@ from juries.models import (
 from juries.selectors import (
     current_proposals,
     decisions_fingerprint,
+    deliberation_started,
     eligibilities,
     file_links,
     french_day,
@@ -236,19 +237,65 @@ def jury_member_save(*, member: JuryMember, actor: User) -> list[str]:
     return violations
 
 
+def _removal_snapshot(row) -> dict:
+    return {
+        "removed_at": row.removed_at.isoformat() if row.removed_at else None,
+        "removed_by": row.removed_by.username if row.removed_by_id else None,
+    }
+
+
+def _refuse_restore_after_deliberation(session: JurySession, what: str) -> None:
+    if deliberation_started(session):
+        raise ValidationError(
+            f"La délibération a commencé (des décisions sont enregistrées) : {what} retiré ne peut plus être rétabli."
+        )
+
+
 @transaction.atomic(durable=True)
 def jury_member_remove(*, member: JuryMember, actor: User) -> list[str]:
+    """Set the member aside: out of the composition, the panels and the documents, their links to candidates kept.
+    Restorable (`jury_member_restore`) until the deliberation starts."""
     session = _locked_session(member.session)
     _refuse_if_signed(session)
-    before = _member_snapshot(member)
-    member.delete()
+    member = JuryMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
+    before = {**_member_snapshot(member), **_removal_snapshot(member)}
+    member.removed_at, member.removed_by = clock.now(), actor
+    member.save(update_fields=["removed_at", "removed_by"])
     violations = session_violations(session)
     record_audit(
         actor=actor,
         action=AuditAction.JURY_MEMBER_REMOVED,
         target=session,
         before=before,
-        after={"violations": violations},
+        after={**_member_snapshot(member), **_removal_snapshot(member), "violations": violations},
+    )
+    return violations
+
+
+@transaction.atomic(durable=True)
+def jury_member_restore(*, member: JuryMember, actor: User) -> list[str]:
+    """Bring back a removed member as they were (the links declared with candidates included), unless the
+    deliberation has started; returns the composition violations after the change."""
+    session = _locked_session(member.session)
+    _refuse_if_signed(session)
+    member = (
+        JuryMember.all_objects.select_for_update(of=("self",)).select_related("user", "removed_by").get(pk=member.pk)
+    )
+    if not member.is_removed:
+        raise ValidationError(f"{member.name} n'est pas retiré du jury.")
+    _refuse_restore_after_deliberation(session, "un membre")
+    _check_member(member)
+    before = {**_member_snapshot(member), **_removal_snapshot(member)}
+    member.removed_at, member.removed_by = None, None
+    member.save(update_fields=["removed_at", "removed_by"])
+    recusals_refresh(session=session)
+    violations = session_violations(session)
+    record_audit(
+        actor=actor,
+        action=AuditAction.JURY_MEMBER_RESTORED,
+        target=session,
+        before=before,
+        after={**_member_snapshot(member), **_removal_snapshot(member), "violations": violations},
     )
     return violations
 
@@ -326,6 +373,13 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor: User)
     list(Candidate.objects.select_for_update(of=("self",)).filter(pk=enrolment.candidate_id).values_list("pk"))
     if Presentation.objects.filter(session=session, enrolment=enrolment).exists():
         raise ValidationError("Ce candidat est déjà présenté à cette session.")
+    if Presentation.all_objects.filter(session=session, enrolment=enrolment).exists() and not deliberation_started(
+        session
+    ):
+        raise ValidationError(
+            f"{enrolment.candidate.full_name} a été retiré de cette session : rétablissez-le depuis la page de la "
+            "session, ses décisions et ses liens avec les membres sont conservés."
+        )
     (eligibility,) = eligibilities(session, [enrolment])
     if not eligibility.eligible:
         raise ValidationError(
@@ -364,15 +418,87 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor: User)
     return presentation
 
 
+def _presentation_snapshot(presentation: Presentation, decisions: list[Decision]) -> dict:
+    return {
+        "candidate": str(presentation.enrolment.candidate),
+        "enrolment": presentation.enrolment_id,
+        "blocks": sorted(decision.block.number for decision in decisions),
+        **_removal_snapshot(presentation),
+    }
+
+
 @transaction.atomic(durable=True)
 def presentation_remove(*, presentation: Presentation, actor: User) -> None:
+    """Set the candidate aside: out of the deliberation, the sign-off, the documents and every count, their
+    decisions and links kept as they are. Their decisions no longer hold the candidate's blocks (another jury may
+    examine them). Restorable (`presentation_restore`) until the deliberation starts."""
     session = _locked_session(presentation.session)
     _refuse_if_signed(session)
-    before = {"candidate": str(presentation.enrolment.candidate), "enrolment": presentation.enrolment_id}
-    presentation.decisions.all().delete()
-    presentation.recusals.all().delete()
-    presentation.delete()
-    record_audit(actor=actor, action=AuditAction.JURY_CANDIDATE_WITHDRAWN, target=session, before=before)
+    presentation = (
+        Presentation.objects.select_for_update(of=("self",))
+        .select_related("enrolment__candidate")
+        .get(pk=presentation.pk)
+    )
+    decisions = list(Decision.objects.filter(presentation=presentation).select_related("block"))
+    before = _presentation_snapshot(presentation, decisions)
+    presentation.removed_at, presentation.removed_by = clock.now(), actor
+    presentation.save(update_fields=["removed_at", "removed_by"])
+    Decision.all_objects.filter(presentation=presentation).update(is_open=False)
+    record_audit(
+        actor=actor,
+        action=AuditAction.JURY_CANDIDATE_WITHDRAWN,
+        target=session,
+        before=before,
+        after=_presentation_snapshot(presentation, decisions),
+    )
+
+
+@transaction.atomic(durable=True)
+def presentation_restore(*, presentation: Presentation, actor: User) -> Presentation:
+    """Bring back a removed candidate with their decisions and links, unless the deliberation has started or the
+    candidate can no longer be examined here on the same blocks (another jury, a block acquired since, a grid
+    reopened)."""
+    session = _locked_session(presentation.session)
+    _refuse_if_signed(session)
+    presentation = (
+        Presentation.all_objects.select_for_update(of=("self",))
+        .select_related("enrolment__candidate", "enrolment__cohort", "removed_by")
+        .get(pk=presentation.pk)
+    )
+    enrolment = presentation.enrolment
+    name = enrolment.candidate.full_name
+    if not presentation.is_removed:
+        raise ValidationError(f"{name} n'est pas retiré de cette session.")
+    _refuse_restore_after_deliberation(session, "un candidat")
+    list(Candidate.objects.select_for_update(of=("self",)).filter(pk=enrolment.candidate_id).values_list("pk"))
+    if Presentation.objects.filter(session=session, enrolment=enrolment).exists():
+        raise ValidationError(f"{name} est de nouveau présenté à cette session : il n'y a rien à rétablir.")
+    decisions = list(Decision.all_objects.filter(presentation=presentation).select_related("block"))
+    (eligibility,) = eligibilities(session, [enrolment])
+    if not eligibility.eligible:
+        raise ValidationError(f"{name} ne peut pas être rétabli : {' ; '.join(eligibility.reasons)}.")
+    if {block.pk for block, _ in eligibility.examined} != {decision.block_id for decision in decisions}:
+        raise ValidationError(
+            f"{name} ne peut pas être rétabli : les blocs qu'il peut passer devant ce jury ont changé depuis son "
+            "retrait. Présentez-le de nouveau."
+        )
+    before = _presentation_snapshot(presentation, decisions)
+    presentation.removed_at, presentation.removed_by = None, None
+    presentation.save(update_fields=["removed_at", "removed_by"])
+    try:
+        with transaction.atomic():
+            Decision.all_objects.filter(presentation=presentation).update(is_open=True)
+    except IntegrityError as error:
+        raise ValidationError(f"{name} ne peut pas être rétabli : {ALREADY_PRESENTED_MESSAGE}") from error
+    recusals_refresh(session=session)
+    record_audit(
+        actor=actor,
+        action=AuditAction.JURY_CANDIDATE_RESTORED,
+        target=session,
+        before=before,
+        after=_presentation_snapshot(presentation, decisions),
+    )
+    return presentation
 
 
 # — Deliberation —

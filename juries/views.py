@@ -21,7 +21,7 @@ from certif.security import check_signature_password
 from certif.selectors import certification_filter, certifications_in_force_first
 from certif.text import counted
 from certif.validation import apply_service
-from certif.views_helpers import apply_service_message, form_page, require
+from certif.views_helpers import apply_service_message, confirmation_page, form_page, is_confirmed, require
 from juries import selectors, services
 from juries.composition import panel_problem
 from juries.forms import (
@@ -220,10 +220,60 @@ def _panel_rows(session, members, presentations):
     return rows
 
 
+def _member_removal(member, *, restorable) -> dict:
+    """The question asked before a member is removed, and what it does."""
+    body = (
+        f"{member.name} ne fera plus partie du jury : la composition et le jury qui délibère sur chaque candidat "
+        "sont recalculés sans lui. "
+    )
+    if restorable:
+        body += "Ses liens déclarés avec des candidats sont conservés : vous pourrez le rétablir tant que la "
+        body += "délibération n'a pas commencé."
+    else:
+        body += "La délibération a commencé : ce retrait ne pourra pas être annulé."
+    return {"title": f"Retirer {member.name} du jury ?", "body": body, "action": "Retirer du jury"}
+
+
+def _presentation_removal(presentation, *, restorable) -> dict:
+    """The question asked before a presented candidate is removed, and what it does."""
+    name = presentation.enrolment.candidate.full_name
+    body = f"{name} ne sera plus présenté à ce jury : ses blocs ne seront ni délibérés ni signés dans cette session. "
+    if restorable:
+        body += "Ses décisions et les liens déclarés avec les membres sont conservés : vous pourrez le rétablir tant "
+        body += "que la délibération n'a pas commencé."
+    else:
+        body += "La délibération a commencé : ses décisions ne compteront plus et ce retrait ne pourra pas être annulé."
+    return {"title": f"Retirer {name} de la session ?", "body": body, "action": "Retirer de la session"}
+
+
+def _removed_members(session):
+    return list(
+        JuryMember.all_objects.filter(session=session, removed_at__isnull=False)
+        .select_related("removed_by")
+        .order_by("-removed_at", "pk")
+    )
+
+
+def _removed_presentations(session):
+    return list(
+        Presentation.all_objects.filter(session=session, removed_at__isnull=False)
+        .select_related("enrolment__candidate", "enrolment__cohort", "removed_by")
+        .prefetch_related(
+            Prefetch("decisions", queryset=Decision.all_objects.select_related("block").order_by("block__number"))
+        )
+        .order_by("-removed_at", "pk")
+    )
+
+
 def session_detail(request, pk):
     session = _session(request, pk, with_members=True)
     members = list(session.members.all())
     presentations = _presentations(session)
+    restorable = not session.is_signed and not selectors.deliberation_started(session)
+    for member in members:
+        member.removal = _member_removal(member, restorable=restorable)
+    for presentation in presentations:
+        presentation.removal = _presentation_removal(presentation, restorable=restorable)
     return render(
         request,
         "juries/session_detail.html",
@@ -236,6 +286,9 @@ def session_detail(request, pk):
             "panel_rows": _panel_rows(session, members, presentations),
             "dates": selectors.session_date_facts(session, presented=bool(presentations)),
             "problems": [] if session.is_signed else selectors.sign_off_problems(session),
+            "removed_members": _removed_members(session),
+            "removed_presentations": _removed_presentations(session),
+            "restorable": restorable,
             "is_session_president": is_session_president(request.user, session),
             "history": _session_history(session)
             if is_staff(request.user) or is_session_president(request.user, session)
@@ -288,10 +341,48 @@ def member_remove(request, pk, member_pk):
     if session.is_signed:
         return _refuse_signed(request, session)
     member = get_object_or_404(JuryMember, pk=member_pk, session=session)
-    violations = services.jury_member_remove(member=member, actor=request.user)
-    messages.success(request, f"{member.name} a été retiré du jury.")
-    _tell_composition(request, session, violations)
+    if not is_confirmed(request):
+        return _confirmation(
+            request, session, _member_removal(member, restorable=not selectors.deliberation_started(session))
+        )
+    done, violations = apply_service_message(
+        request, lambda: services.jury_member_remove(member=member, actor=request.user)
+    )
+    if done:
+        messages.success(request, f"{member.name} a été retiré du jury.")
+        _tell_composition(request, session, violations)
     return redirect("juries:detail", pk=session.pk)
+
+
+@require_POST
+def member_restore(request, pk, member_pk):
+    session = _session(request, pk, prepare=True)
+    if session.is_signed:
+        return _refuse_signed(request, session)
+    member = get_object_or_404(JuryMember.all_objects, pk=member_pk, session=session, removed_at__isnull=False)
+    done, violations = apply_service_message(
+        request, lambda: services.jury_member_restore(member=member, actor=request.user)
+    )
+    if done:
+        messages.success(request, f"{member.name} fait de nouveau partie du jury.")
+        _tell_composition(request, session, violations)
+    return redirect("juries:detail", pk=session.pk)
+
+
+def _return_url(request, session) -> str:
+    """Back where « Retirer » or « Rétablir » was pressed: the candidates page, or else the session page."""
+    candidates_url = reverse("juries:presentations", args=[session.pk])
+    return candidates_url if request.POST.get("next") == candidates_url else reverse("juries:detail", args=[session.pk])
+
+
+def _confirmation(request, session, question):
+    detail = reverse("juries:detail", args=[session.pk])
+    return confirmation_page(
+        request,
+        **question,
+        cancel_url=_return_url(request, session),
+        breadcrumb=[(reverse("juries:list"), "Jurys"), (detail, str(session))],
+    )
 
 
 def _tell_composition(request, session, violations, *, conform=""):
@@ -327,6 +418,10 @@ def presentations(request, pk):
             messages.success(request, f"{enrolment.candidate.full_name} est présenté au jury.")
         return redirect("juries:presentations", pk=session.pk)
     items = [] if session.is_signed else selectors.eligibilities(session)
+    presented = _presentations(session)
+    restorable = not session.is_signed and not selectors.deliberation_started(session)
+    for presentation in presented:
+        presentation.removal = _presentation_removal(presentation, restorable=restorable)
     return render(
         request,
         "juries/presentations.html",
@@ -334,7 +429,9 @@ def presentations(request, pk):
             "session": session,
             "eligible": [item for item in items if item.eligible],
             "ineligible": [item for item in items if not item.eligible],
-            "presented": _presentations(session),
+            "presented": presented,
+            "removed_presentations": [] if session.is_signed else _removed_presentations(session),
+            "restorable": restorable,
         },
     )
 
@@ -347,9 +444,41 @@ def presentation_remove(request, pk, presentation_pk):
     presentation = get_object_or_404(
         Presentation.objects.select_related("enrolment__candidate"), pk=presentation_pk, session=session
     )
-    services.presentation_remove(presentation=presentation, actor=request.user)
-    messages.success(request, f"{presentation.enrolment.candidate.full_name} n'est plus présenté à cette session.")
-    return redirect("juries:presentations", pk=session.pk)
+    if not is_confirmed(request):
+        return _confirmation(
+            request,
+            session,
+            _presentation_removal(presentation, restorable=not selectors.deliberation_started(session)),
+        )
+    done, _ = apply_service_message(
+        request, lambda: services.presentation_remove(presentation=presentation, actor=request.user)
+    )
+    if done:
+        messages.success(request, f"{presentation.enrolment.candidate.full_name} n'est plus présenté à cette session.")
+    return redirect(_return_url(request, session))
+
+
+@require_POST
+def presentation_restore(request, pk, presentation_pk):
+    session = _session(request, pk, prepare=True)
+    if session.is_signed:
+        return _refuse_signed(request, session)
+    presentation = get_object_or_404(
+        Presentation.all_objects.select_related("enrolment__candidate"),
+        pk=presentation_pk,
+        session=session,
+        removed_at__isnull=False,
+    )
+    done, _ = apply_service_message(
+        request, lambda: services.presentation_restore(presentation=presentation, actor=request.user)
+    )
+    if done:
+        messages.success(
+            request,
+            f"{presentation.enrolment.candidate.full_name} est de nouveau présenté à cette session, avec ses "
+            "décisions et ses liens.",
+        )
+    return redirect(_return_url(request, session))
 
 
 def recusal_add(request, pk):
@@ -530,14 +659,21 @@ def sign_off(request, pk):
                 + (f" Certification délivrée : {awards}." if awards else ""),
             )
             return redirect("juries:detail", pk=session.pk)
+    decisions = selectors.session_decisions(session)
+    blockers = selectors.sign_off_blockers(session, decisions)
+    if blockers:
+        # Nothing to sign: the password field and the button are disabled (the sign-off refuses anyway).
+        for field in form.fields.values():
+            field.disabled = True
     return render(
         request,
         "juries/sign_off.html",
         {
             "session": session,
             "form": form,
-            "problems": selectors.sign_off_problems(session),
-            "dates": selectors.session_date_facts(session, presented=session.presentations.exists()),
+            "blockers": blockers,
+            "recap": selectors.sign_off_recap(session, decisions),
+            "dates": selectors.session_date_facts(session, presented=bool(decisions)),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -195,7 +195,9 @@ class TestComposingInTheBrowserPages:
         assert events.first().after["violations"]
 
         paul = JuryMember.objects.get(name="Paul Vernet")
-        response = staff_client.post(reverse("juries:member_remove", args=[session.pk, paul.pk]), follow=True)
+        response = staff_client.post(
+            reverse("juries:member_remove", args=[session.pk, paul.pk]), {"confirmed": "1"}, follow=True
+        )
         assert "Il faut autant de professionnels que de formateurs (2 professionnels, 1 formateur)." in (
             response.content.decode()
         )
