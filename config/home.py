@@ -343,7 +343,7 @@ def trainer_task_cards(tasks: TrainerTasks, today: datetime.date) -> list[Task]:
     if tasks.given_back:
         lines = []
         for be in tasks.given_back:
-            text = f"rouverte le {french_day(timezone.localdate(be.reopened_at))}"
+            text = f"{be.block.certification.rncp_label}, rouverte le {french_day(timezone.localdate(be.reopened_at))}"
             if be.reopened_reason:
                 text += f", motif : « {be.reopened_reason} »"
             filled = plural(be.filled_cells, "renseignée", "renseignées")
@@ -373,8 +373,9 @@ def trainer_task_cards(tasks: TrainerTasks, today: datetime.date) -> list[Task]:
                     TaskLine(
                         link_text=_grid_name(be),
                         url=_grid_url(be),
-                        text=f"{_cells(be.total_cells - be.filled_cells)} sur {french_number(be.total_cells)} à "
-                        f"renseigner ; session jusqu'au {french_day(be.session.ends_on)}",
+                        text=f"{be.block.certification.rncp_label}, {_cells(be.total_cells - be.filled_cells)} sur "
+                        f"{french_number(be.total_cells)} à renseigner ; session jusqu'au "
+                        f"{french_day(be.session.ends_on)}",
                     )
                     for be in tasks.to_fill
                 ],
@@ -395,7 +396,8 @@ def trainer_task_cards(tasks: TrainerTasks, today: datetime.date) -> list[Task]:
                     TaskLine(
                         link_text=_grid_name(be),
                         url=_grid_url(be),
-                        text=f"toutes les cellules sont renseignées ; session jusqu'au {french_day(be.session.ends_on)}",
+                        text=f"{be.block.certification.rncp_label}, toutes les cellules sont renseignées ; session "
+                        f"jusqu'au {french_day(be.session.ends_on)}",
                     )
                     for be in tasks.to_submit
                 ],

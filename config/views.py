@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from certif import clock
 from certif.models import Block
@@ -35,7 +34,7 @@ def _staff_work(today) -> list[dict]:
     blocks: dict[int, list] = {}
     for block in Block.objects.with_current_grid().order_by("certification_id", "number"):
         blocks.setdefault(block.certification_id, []).append(block)
-    duties = counts_by_certification(clock.localdate())
+    duties = counts_by_certification(today)
     work = []
     for certification in certifications:
         registrations = list(certification.registrations.all())
@@ -57,7 +56,7 @@ def home(request):
     context: dict[str, Any] = {}
     today = clock.localdate()
     if is_staff(request.user):
-        context["staff_work"] = _staff_work(timezone.localdate())
+        context["staff_work"] = _staff_work(today)
         context["staff_tasks"] = work.staff_tasks(context["staff_work"], today)
     if is_trainer(request.user):
         grids = trainer_tasks(request.user)
