@@ -21,7 +21,7 @@ REGISTRATION_ENDING_DAYS = 180  # a registration ending within six months is wor
 
 
 def french_number(value: int) -> str:
-    """« 1 234 »: grouped the French way (narrow no-break space)."""
+    """« 1 234 »: grouped the French way (a no-break space)."""
     return number_format(value, force_grouping=True)
 
 
@@ -45,6 +45,8 @@ class Task:
     urgent: bool = False  # a deadline has passed
     body_template: str = ""  # a partial rendered under the title, instead of (or after) the lines
     body: list = field(default_factory=list)  # what that partial reads
+    more_url: str = ""  # the page listing every line, offered when some are not shown
+    more_link_text: str = ""
 
     @property
     def late_label(self) -> str:
@@ -107,6 +109,8 @@ def _grids_awaiting_task() -> Task | None:
         ],
         action_url=reverse("juries:list"),
         action_text="Présenter les candidats à un jury",
+        more_url=reverse("evaluation:session_list"),
+        more_link_text="Toutes les sessions d'évaluation",
     )
 
 
@@ -127,6 +131,8 @@ def _sessions_to_compose_task(sessions: list[SessionWork]) -> Task | None:
             for work in to_compose
         ],
         urgent=any(work.is_due for work in to_compose),
+        more_url=reverse("juries:list"),
+        more_link_text="Toutes les sessions de jury",
     )
 
 
@@ -154,6 +160,8 @@ def _sessions_due_task(sessions: list[SessionWork]) -> Task | None:
         ),
         lines=lines,
         urgent=any(work.days_late for work in due),
+        more_url=reverse("juries:list"),
+        more_link_text="Toutes les sessions de jury",
     )
 
 
@@ -190,6 +198,8 @@ def _documents_task() -> Task | None:
             "sessions signées ont des documents à émettre",
         ),
         lines=lines,
+        more_url=reverse("juries:list"),
+        more_link_text="Toutes les sessions de jury",
     )
 
 
@@ -236,6 +246,8 @@ def _declaration_tasks(work: list[dict], today: datetime.date) -> list[Task]:
                     )
                     for certification, holder in incomplete
                 ],
+                more_url=reverse("declarations:index"),
+                more_link_text="Toutes les déclarations à la Caisse des Dépôts",
             )
         )
     with_settings = certification_ids_with_cdc_settings()

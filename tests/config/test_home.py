@@ -351,6 +351,9 @@ def test_the_staff_home_does_not_grow_with_the_work(
         ("lieux-de-naissance", "6"),
     ]:
         assert _count(_task(html, key)) == count, key
+    card = _task(html, "grilles-soumises")  # ten lines at most, the rest counted and linked
+    assert card.count("<li>") == 11 and "et 2 autres" in card
+    assert f'<a href="{reverse("evaluation:session_list")}">Toutes les sessions d&#x27;évaluation</a>' in card
     with django_assert_num_queries(small):
         staff_client.get(reverse("home"))
 
