@@ -1,5 +1,6 @@
-"""The home page (it reads every room: the referential, the trainer's grids, the president's sessions), the health
-check, the public pages the footer links to (accessibility, legal notice, personal data) and the favicon."""
+"""The home page (it reads every room: the referential, the trainer's grids, the president's sessions, the
+documents, the declarations; config/home.py gathers each role's work), the health check, the public pages the footer
+links to (accessibility, legal notice, personal data) and the favicon."""
 
 from typing import Any
 
@@ -15,10 +16,11 @@ from certif import clock
 from certif.models import Block
 from certif.permissions import is_president, is_staff, is_trainer
 from certif.selectors import certifications_with_registrations
+from config import home as work
 from declarations.deadlines import DutyCounts, counts_by_certification
-from evaluation.models import BlockEvaluation
+from evaluation.selectors import trainer_tasks
 from juries.models import JurySessionStatus
-from juries.selectors import president_pending_sessions
+from juries.selectors import prepared_sessions_work, sessions_presided_by
 
 
 def _staff_work(today) -> list[dict]:
@@ -36,7 +38,7 @@ def _staff_work(today) -> list[dict]:
     blocks: dict[int, list] = {}
     for block in Block.objects.with_current_grid().order_by("certification_id", "number"):
         blocks.setdefault(block.certification_id, []).append(block)
-    duties = counts_by_certification(clock.localdate())
+    duties = counts_by_certification(today)
     work = []
     for certification in certifications:
         registrations = list(certification.registrations.all())
@@ -56,17 +58,16 @@ def _staff_work(today) -> list[dict]:
 
 def home(request):
     context: dict[str, Any] = {}
+    today = clock.localdate()
     if is_staff(request.user):
-        context["staff_work"] = _staff_work(timezone.localdate())
+        context["staff_work"] = _staff_work(today)
+        context["staff_tasks"] = work.staff_tasks(context["staff_work"], today)
     if is_trainer(request.user):
-        context["trainer_grids"] = (
-            BlockEvaluation.objects.filter(session__evaluators=request.user)
-            .with_progress()
-            .select_related("block__certification", "session__cohort")
-            .order_by("-session__starts_on", "session_id", "block__number")
-        )
+        grids = trainer_tasks(request.user)
+        context["trainer_grids"] = grids.open_grids
+        context["trainer_tasks"] = work.trainer_task_cards(grids, today)
     if is_president(request.user):
-        context["president_sessions"] = president_pending_sessions(request.user).select_related("certification")
+        context["president_home"] = work.president_home(prepared_sessions_work(sessions_presided_by(request.user)))
     return render(request, "config/home.html", context)
 
 

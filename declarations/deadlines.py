@@ -23,6 +23,7 @@ from candidates.models import CertificationAward
 from certif.models import Certification
 from certif.text import counted
 from declarations.models import HolderDeclarationLine
+from declarations.selectors import missing_data
 
 
 def declared_lines() -> QuerySet[HolderDeclarationLine]:
@@ -120,6 +121,15 @@ class DutyCounts:
     def urgent(self) -> list[HolderDuty]:
         """Overdue then due soon, the most urgent first."""
         return sorted((d for d in self.holders if d.is_overdue or d.is_due_soon), key=lambda d: d.sort_key)
+
+    @property
+    def incomplete(self) -> list[HolderDuty]:
+        """The holders still to declare whose file lacks what the flux needs, the most urgent first (reads each
+        duty's award and candidate, as `counts_by_certification` gives them: no query)."""
+        return sorted(
+            (d for d in self.holders if not d.is_declared and d.award is not None and missing_data(d.award)),
+            key=lambda d: d.sort_key,
+        )
 
     @property
     def text(self) -> str:

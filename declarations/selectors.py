@@ -86,6 +86,13 @@ def access_mode_of(award: CertificationAward) -> AccessMode | None:
     return PATHWAY_ACCESS_MODES.get(enrolment.cohort.pathway.code) if enrolment else None
 
 
+def certification_ids_with_cdc_settings() -> set[int]:
+    """The certifications whose identifiers at the Caisse des Dépôts are recorded (no flux without them)."""
+    from declarations.models import CdcDeclarantSettings
+
+    return set(CdcDeclarantSettings.objects.values_list("certification_id", flat=True))
+
+
 def born_abroad(candidate) -> bool:
     """Born in a country of the COG's list other than France (overseas France is France)."""
     country = cog.country(candidate.birth_country_code)

@@ -2,12 +2,14 @@
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from candidates.models import AcquiredBlock, Candidate, CertificationAward
 from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument
 from documents.worker import runner_is_gone
+from juries.models import JurySession, JurySessionStatus, Presentation
 
 # A batch's process writes a heartbeat every HEARTBEAT_EVERY seconds: silent for STALE_AFTER, it is taken for dead
 # (a process of this machine is checked at once). A session of 100 candidates takes about 15 s on 2 cores.
@@ -41,4 +43,43 @@ def documents_stating(
         IssuedDocument.objects.filter(condition, candidate=candidate, status=DocumentStatus.VALID)
         .defer("pdf")
         .order_by("session__date", "kind", "pk")
+    )
+
+
+def _count_per_session(queryset, column: str = "pk") -> Coalesce:
+    rows = queryset.filter(session=OuterRef("pk")).order_by().values("session")
+    return Coalesce(
+        Subquery(rows.annotate(n=Count(column, distinct=True)).values("n")[:1], output_field=IntegerField()), Value(0)
+    )
+
+
+def sessions_with_documents_to_issue() -> QuerySet[JurySession]:
+    """Signed sessions whose minutes has no valid copy, or one of whose presented candidates has no valid results
+    statement (one revoked by the candidate's withdrawal counts as served: it is not issued again): staff issue
+    their documents. Annotated `has_minutes`, `candidate_count`, `results_count` (candidates served) and
+    `batch_under_way` (a batch asked for and not finished). One query."""
+    return (
+        JurySession.objects.filter(status=JurySessionStatus.SIGNED)
+        .select_related("certification")
+        .annotate(
+            has_minutes=Exists(
+                IssuedDocument.objects.filter(
+                    session=OuterRef("pk"), kind=DocumentKind.MINUTES, status=DocumentStatus.VALID
+                )
+            ),
+            candidate_count=_count_per_session(Presentation.objects.all()),
+            results_count=_count_per_session(
+                IssuedDocument.objects.filter(kind=DocumentKind.RESULTS, candidate__isnull=False).filter(
+                    Q(status=DocumentStatus.VALID) | Q(withdrawn__isnull=False)
+                ),
+                "candidate",
+            ),
+            batch_under_way=Exists(
+                DocumentBatch.objects.filter(
+                    session=OuterRef("pk"), status__in=[BatchStatus.PENDING, BatchStatus.RUNNING]
+                )
+            ),
+        )
+        .filter(Q(has_minutes=False) | Q(results_count__lt=F("candidate_count")))
+        .order_by("date", "pk")
     )

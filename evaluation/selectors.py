@@ -5,9 +5,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db.models import CharField, DateTimeField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
 from candidates.models import Enrolment
 from certif.badges import OUTCOME_BADGES
-from certif.models import Block, Grid
+from certif.models import AuditAction, AuditEvent, Block, Grid
 from certif.rules import BlockResult, Outcome, block_outcome
 from certif.text import counted, plural
 from evaluation.models import BlockEvaluation, LevelEntry, evaluable_q
@@ -54,6 +58,65 @@ def incomplete_grid_message(block: Block, grid: Grid) -> str:
         f"Le bloc {block.number} a une grille incomplète : {missing} "
         f"{plural(missing, 'compétence manque', 'compétences manquent')} "
         f"({counted(defined, 'définie', 'définies')} sur {block.declared_competence_count})."
+    )
+
+
+def _latest_reopening(column) -> Subquery:
+    """The latest « grid reopened » trace of the annotated grid: one of its columns."""
+    traces = AuditEvent.objects.filter(
+        action=AuditAction.EVALUATION_REOPENED,
+        target_type__app_label="evaluation",
+        target_type__model="blockevaluation",
+        target_id=Cast(OuterRef("pk"), CharField()),
+    ).order_by("-occurred_at", "-pk")
+    if column == "reason":
+        return Subquery(traces.annotate(reason=KT("after__reason")).values("reason")[:1], output_field=CharField())
+    return Subquery(traces.values("occurred_at")[:1], output_field=DateTimeField())
+
+
+def trainer_grids(user) -> QuerySet[BlockEvaluation]:
+    """The grids a jury has not signed yet in the sessions a trainer evaluates in, newest session first, with their
+    progress (`with_progress`) and, for a grid staff gave back, when and why (`reopened_at`, `reopened_reason`; None
+    for a grid never reopened). One query, whatever the number of grids."""
+    return (
+        BlockEvaluation.objects.filter(session__evaluators=user, locked_at__isnull=True)
+        .with_progress()
+        .annotate(reopened_at=_latest_reopening("occurred_at"), reopened_reason=_latest_reopening("reason"))
+        .select_related("block__certification", "session__cohort")
+        .order_by("-session__starts_on", "session_id", "block__number")
+    )
+
+
+@dataclass
+class TrainerTasks:
+    """The trainer's grids sorted by what is left to do on them. A grid staff reopened since its last submission is
+    « given back » (whether cells remain or not); a draft grid with cells left is « to fill »; a draft grid whose every
+    cell is filled is « to submit »."""
+
+    given_back: list[BlockEvaluation]
+    to_fill: list[BlockEvaluation]
+    to_submit: list[BlockEvaluation]
+    open_grids: list[BlockEvaluation]  # every grid not signed yet, submitted ones included
+
+    @property
+    def cells_left(self) -> int:
+        return sum(be.total_cells - be.filled_cells for be in self.to_fill)
+
+    @property
+    def count(self) -> int:
+        return len(self.given_back) + len(self.to_fill) + len(self.to_submit)
+
+
+def trainer_tasks(user) -> TrainerTasks:
+    grids = list(trainer_grids(user))
+    open_drafts = [be for be in grids if not be.is_submitted and be.total_cells]
+    given_back = [be for be in open_drafts if be.reopened_at is not None]
+    others = [be for be in open_drafts if be.reopened_at is None]
+    return TrainerTasks(
+        given_back=given_back,
+        to_fill=[be for be in others if be.filled_cells < be.total_cells],
+        to_submit=[be for be in others if be.filled_cells >= be.total_cells],
+        open_grids=grids,
     )
 
 

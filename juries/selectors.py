@@ -5,7 +5,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils.formats import date_format
 
@@ -577,11 +577,67 @@ def sessions_presided_by(user) -> QuerySet[JurySession]:
     return JurySession.objects.filter(members__user=user, members__is_president=True, members__removed_at__isnull=True)
 
 
-def president_pending_sessions(user) -> QuerySet[JurySession]:
-    """The prepared sessions a president presides (home page), with their candidates and missing decisions."""
+# — The work a home page lists —
+
+
+def grids_awaiting_a_jury() -> QuerySet[BlockEvaluation]:
+    """Submitted grids that no jury has taken up yet (not locked by a signature, no candidate presented on them):
+    staff present their candidates to a jury session. One query."""
+    taken_up = Decision.objects.filter(block_evaluation=OuterRef("pk"))
     return (
-        sessions_presided_by(user)
-        .filter(status=JurySessionStatus.PREPARED)
+        BlockEvaluation.objects.filter(status=BlockEvaluationStatus.SUBMITTED, locked_at__isnull=True)
+        .filter(~Exists(taken_up))
+        .select_related("block__certification", "session__cohort")
+        .order_by("block__certification__rncp_code", "session__cohort__name", "session_id", "block__number")
+    )
+
+
+@dataclass
+class SessionWork:
+    """A prepared session as a home page reads it: its candidates, the decisions still to take, what its
+    composition lacks, and where its day stands against today (a session signs on its jury day or after)."""
+
+    session: JurySession
+    candidate_count: int
+    missing: int  # decisions not yet taken
+    problems: list[str]  # the composition's, and « no candidate presented »
+    today: datetime.date
+
+    @property
+    def is_due(self) -> bool:
+        """The jury's day has come: today or past."""
+        return self.session.date <= self.today
+
+    @property
+    def days_late(self) -> int:
+        return max(0, (self.today - self.session.date).days)
+
+    @property
+    def to_deliberate(self) -> bool:
+        return self.candidate_count > 0 and self.missing > 0
+
+    @property
+    def to_sign(self) -> bool:
+        return self.candidate_count > 0 and self.missing == 0
+
+    @property
+    def decisions_text(self) -> str:
+        if not self.candidate_count:
+            return "aucun candidat présenté"
+        candidates = counted(self.candidate_count, "candidat", "candidats")
+        if self.missing:
+            return f"{candidates}, {counted(self.missing, 'décision à prendre', 'décisions à prendre')}"
+        return f"{candidates}, toutes les décisions prises"
+
+
+def prepared_sessions_work(sessions: QuerySet[JurySession] | None = None) -> list[SessionWork]:
+    """The prepared sessions (every one, or those of `sessions`), oldest jury first, as SessionWork. Two queries
+    (the sessions with their counts, their members), whatever their number."""
+    sessions = JurySession.objects.all() if sessions is None else sessions
+    rows = (
+        sessions.filter(status=JurySessionStatus.PREPARED)
+        .select_related("certification__jury_rule")
+        .prefetch_related("members")
         .annotate(
             candidate_count=Count("presentations", filter=Q(presentations__removed_at__isnull=True), distinct=True),
             missing=Count(
@@ -592,3 +648,19 @@ def president_pending_sessions(user) -> QuerySet[JurySession]:
         )
         .order_by("date", "pk")
     )
+    today = clock.localdate()
+    work = []
+    for session in rows:
+        problems = session_violations(session, list(session.members.all()))
+        if not session.candidate_count:
+            problems.append("Aucun candidat n'est présenté.")
+        work.append(
+            SessionWork(
+                session=session,
+                candidate_count=session.candidate_count,
+                missing=session.missing,
+                problems=problems,
+                today=today,
+            )
+        )
+    return work

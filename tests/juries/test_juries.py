@@ -716,7 +716,7 @@ class TestCertification:
 class TestHomeAndQueryCounts:
     def test_president_home_lists_sessions_to_deliberate(self, jury, president_client):
         html = president_client.get(reverse("home")).content.decode()
-        assert "Jury du 14/06/2022" in html and "6 décisions à prendre" in html
+        assert "Jury du 14 juin 2022" in html and "6 décisions à prendre" in html
 
     @pytest.mark.parametrize("page", ["deliberation", "detail", "sign_off"])
     def test_pages_do_not_grow_with_the_candidates(
