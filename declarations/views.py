@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from candidates.models import CertificationAward
 from certif import clock
+from certif.collation import person_order
 from certif.models import Certification
 from certif.text import plural_suffix
 from certif.validation import apply_service
@@ -254,7 +255,7 @@ def detail(request, pk):
 def _detail_page(request, declaration, receipt_form, status=200):
     lines = list(
         declaration.lines.select_related("award__candidate", "outcome").order_by(
-            "award__candidate__birth_name", "award__candidate__first_name"
+            *person_order("award__candidate__"), "pk"
         )
     )
     for line in lines:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from candidates.models import ACQUIRED_BLOCK_REFUSED, AWARD_REFUSED, AcquiredBlock, CertificationAward
+from certif.collation import french, person_order
 from certif.guards import (
     FrozenRowError,
     FrozenRowsModel,
@@ -216,7 +217,7 @@ class JuryMember(InputRulesMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "membre du jury"
         verbose_name_plural = "membres du jury"
-        ordering = ["session", "-is_president", "is_substitute", "category", "name", "pk"]
+        ordering = ["session", "-is_president", "is_substitute", "category", french("name"), "pk"]
         triggers = [_signed_session_child_trigger()]
 
     def __str__(self):
@@ -248,7 +249,7 @@ class Presentation(InputRulesMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "candidat présenté"
         verbose_name_plural = "candidats présentés"
-        ordering = ["session", "enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk"]
+        ordering = ["session", *person_order("enrolment__candidate__"), "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "enrolment"],
@@ -375,7 +376,7 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "membre qui ne délibère pas"
         verbose_name_plural = "membres qui ne délibèrent pas"
-        ordering = ["presentation", "member__name", "source"]
+        ordering = ["presentation", french("member__name"), "source"]
         constraints = [
             models.UniqueConstraint(
                 fields=["member", "presentation", "source"],

@@ -15,6 +15,7 @@ from candidates.models import Enrolment
 from certif.audit import audit_trail_of
 from certif.audit_display import describe_events
 from certif.badges import OUTCOME_BADGES
+from certif.collation import french
 from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
@@ -198,7 +199,9 @@ def _presentations(session):
                 )
                 .order_by("block__number"),
             ),
-            Prefetch("recusals", queryset=Recusal.objects.select_related("member").order_by("member__name", "source")),
+            Prefetch(
+                "recusals", queryset=Recusal.objects.select_related("member").order_by(french("member__name"), "source")
+            ),
         )
     )
 
