@@ -59,6 +59,18 @@ CANDIDATE_COLUMNS = (
     SortColumn("voie", "Voie d'accès", (french(_latest_enrolment("cohort__pathway__label")).asc(nulls_last=True),)),
     SortColumn("statut", "Statut", (_latest_enrolment("status_rank").asc(nulls_last=True),)),
 )
+COHORT_COLUMNS = (
+    SortColumn("promotion", "Promotion", (french("name"),)),
+    SortColumn("certification", "Certification", ("certification__rncp_code",)),
+    SortColumn("voie", "Voie d'accès", (french("pathway__label"),)),
+    SortColumn("lieu", "Lieu de préparation", (french("preparation_place__name"),)),
+    SortColumn("dates", "Dates", ("start_date", "end_date"), spoken="date de début"),
+)
+BIRTH_PLACE_COLUMNS = (
+    SortColumn("candidat", "Candidat", person_order()),
+    SortColumn("pays", "Pays saisi", (french("birth_country"),), spoken="pays saisi"),
+    SortColumn("commune", "Commune saisie", (french("birth_commune"),), spoken="commune saisie"),
+)
 
 
 @permission_required("candidates.view_candidate", raise_exception=True)
@@ -359,10 +371,11 @@ def _withdrawal_message(withdrawal) -> str:
 
 @permission_required("candidates.view_cohort", raise_exception=True)
 def cohort_list(request):
-    cohorts = Cohort.objects.select_related("certification", "pathway", "preparation_place").prefetch_related(
-        "trainers"
+    sort = TableSort(request, COHORT_COLUMNS, default="-dates", tie_break=(french("name"), "pk"))
+    cohorts = sort.order_by(
+        Cohort.objects.select_related("certification", "pathway", "preparation_place").prefetch_related("trainers")
     )
-    return render(request, "candidates/cohort_list.html", {"cohorts": cohorts})
+    return render(request, "candidates/cohort_list.html", {"cohorts": cohorts, "sort": sort})
 
 
 def _cohortform_page(request, form, cohort=None):
@@ -463,9 +476,10 @@ def birth_country_search(request):
 @rule_required("candidates.edit_candidate")
 def birth_places_to_check(request):
     """« Fiches à vérifier »: birth places the code lists could not read, each with a link to its file."""
-    candidates = list(selectors.birth_places_to_check()[:500])
+    sort = TableSort(request, BIRTH_PLACE_COLUMNS, default="candidat")
+    candidates = list(sort.order_by(selectors.birth_places_to_check())[:500])
     return render(
         request,
         "candidates/birth_places_to_check.html",
-        {"candidates": candidates, "lists_version": cog.lists_version()},
+        {"candidates": candidates, "lists_version": cog.lists_version(), "sort": sort},
     )

@@ -13,6 +13,7 @@ from candidates.models import CertificationAward
 from certif import clock
 from certif.collation import person_order
 from certif.models import Certification
+from certif.sorting import SortColumn, TableSort
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
@@ -62,6 +63,21 @@ def _holder_rows_with_status(certification):
     return (new, declared, incomplete, withdrawn), again
 
 
+INDEX_COLUMNS = (
+    SortColumn("certification", "Certification", value=lambda row: row["certification"].rncp_code),
+    SortColumn(
+        "titulaires", "Titulaires (certificats en vigueur)", value=lambda row: row["holders"], spoken="titulaires"
+    ),
+    SortColumn("jamais_declares", "Jamais déclarés", value=lambda row: row["to_declare"]),
+    SortColumn(
+        "derniere_declaration",
+        "Dernière déclaration",
+        # Never declared first in the ascending order: the oldest news.
+        value=lambda row: (row["last_declared_at"] is not None, row["last_declared_at"]),
+    ),
+)
+
+
 @declare_holders_required
 def index(request):
     """Every certification, with its holders still to declare, their deadlines and its last declaration (four
@@ -91,7 +107,8 @@ def index(request):
         }
         for certification in certifications
     ]
-    return render(request, "declarations/index.html", {"rows": rows})
+    sort = TableSort(request, INDEX_COLUMNS, default="certification")
+    return render(request, "declarations/index.html", {"rows": sort.sorted(rows), "sort": sort})
 
 
 @declare_holders_required

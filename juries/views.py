@@ -5,7 +5,7 @@ Every change goes through juries.services (validated, audited, refused once the 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
 from certif.selectors import certification_filter, certifications_in_force_first
+from certif.sorting import SortColumn, TableSort
 from certif.text import counted
 from certif.validation import apply_service
 from certif.views_helpers import apply_service_message, form_page, require
@@ -83,10 +84,19 @@ def _form_page(request, *, title, form, session=None, intro="", submit="Enregist
 # — Sessions —
 
 
+SESSION_COLUMNS = (
+    SortColumn("date", "Date", ("date",)),
+    SortColumn("certification", "Certification", ("certification__rncp_code",)),
+    SortColumn("lieu", "Lieu", (french("place"),)),
+    SortColumn("candidats", "Candidats", (Count("presentations", distinct=True),), spoken="nombre de candidats"),
+)
+
+
 def session_list(request):
     require(request.user, "juries.list_jurysession")
     certification, certifications = certification_filter(request)
-    sessions = (
+    sort = TableSort(request, SESSION_COLUMNS, default="-date")
+    sessions = sort.order_by(
         JurySession.objects.visible_to(request.user)
         .select_related("certification__jury_rule", "signed_by")
         .prefetch_related("blocks", "members", "presentations")
@@ -105,7 +115,7 @@ def session_list(request):
     return render(
         request,
         "juries/session_list.html",
-        {"rows": rows, "certification": certification, "certifications": certifications},
+        {"rows": rows, "certification": certification, "certifications": certifications, "sort": sort},
     )
 
 
