@@ -87,7 +87,7 @@ def candidate_list(request):
         return redirect(f"{reverse('candidates:list')}?{kept.urlencode()}" if kept else "candidates:list")
     visible = Candidate.objects.visible_to(request.user)
     filter_form, candidates = filtered_candidates(request, visible)
-    sort = TableSort(request, CANDIDATE_COLUMNS, default="nom")
+    sort = TableSort(request, CANDIDATE_COLUMNS, default="nom", tie_break=(*person_order(), "pk"))
     page = Paginator(with_file(sort.order_by(candidates)), PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
@@ -476,7 +476,7 @@ def birth_country_search(request):
 @rule_required("candidates.edit_candidate")
 def birth_places_to_check(request):
     """« Fiches à vérifier »: birth places the code lists could not read, each with a link to its file."""
-    sort = TableSort(request, BIRTH_PLACE_COLUMNS, default="candidat")
+    sort = TableSort(request, BIRTH_PLACE_COLUMNS, default="candidat", tie_break=(*person_order(), "pk"))
     candidates = list(sort.order_by(selectors.birth_places_to_check())[:500])
     return render(
         request,

@@ -5,7 +5,8 @@ Every change goes through juries.services (validated, audited, refused once the 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -84,11 +85,14 @@ def _form_page(request, *, title, form, session=None, intro="", submit="Enregist
 # — Sessions —
 
 
+_presented_count = (
+    Presentation.objects.filter(session=OuterRef("pk")).order_by().values("session").annotate(n=Count("pk")).values("n")
+)
 SESSION_COLUMNS = (
     SortColumn("date", "Date", ("date",)),
     SortColumn("certification", "Certification", ("certification__rncp_code",)),
     SortColumn("lieu", "Lieu", (french("place"),)),
-    SortColumn("candidats", "Candidats", (Count("presentations", distinct=True),), spoken="nombre de candidats"),
+    SortColumn("candidats", "Candidats", (Coalesce(Subquery(_presented_count), 0),), spoken="nombre de candidats"),
 )
 
 
