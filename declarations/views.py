@@ -1,5 +1,6 @@
 """Holder declaration to the Caisse des Dépôts: identifiers, choice of holders, flux file, history (staff)."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.urls import reverse
 
 from candidates.models import CertificationAward
 from certif import clock
-from certif.collation import person_order
+from certif.collation import french_sort_key, person_order
 from certif.models import Certification
 from certif.sorting import SortColumn, TableSort
 from certif.text import plural_suffix
@@ -111,6 +112,27 @@ def index(request):
     return render(request, "declarations/index.html", {"rows": sort.sorted(rows), "sort": sort})
 
 
+def _deadline_order(row: HolderRow) -> tuple:
+    """Overdue first, then due soon, then by deadline (rows without a deadline, withdrawn ones, last)."""
+    return row.duty.sort_key[:2] if row.duty else (len(deadlines.URGENCY), datetime.date.max)
+
+
+# One sort for every holder table of the page: they share these columns.
+HOLDER_COLUMNS = (
+    SortColumn("certificat", "Certificat", value=lambda row: row.award.number),
+    SortColumn(
+        "titulaire",
+        "Titulaire",
+        value=lambda row: (
+            french_sort_key(row.award.candidate.birth_name),
+            french_sort_key(row.award.candidate.first_name),
+        ),
+    ),
+    SortColumn("delivree", "Délivrée le", value=lambda row: row.award.awarded_on, spoken="date de délivrance"),
+    SortColumn("echeance", "Échéance", value=_deadline_order),
+)
+
+
 @declare_holders_required
 def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
@@ -128,6 +150,10 @@ def declare(request, rncp_code):
         "schema": declarations.schema_in_use(),
     }
     duty_counts = _with_duties(certification, new + again, declared, incomplete)
+    sort = TableSort(request, HOLDER_COLUMNS, default="echeance")
+    if not sort.is_default:  # the default: the holders to declare by urgency, the others by name
+        for table in (new, declared, incomplete, withdrawn, again, rejected):
+            table[:] = sort.sorted(table)
     if request.method == "POST" and form.is_valid():
         try:
             done, declaration = apply_service(
@@ -152,6 +178,7 @@ def declare(request, rncp_code):
             "declarant": declarant,
             "form": form,
             "duty_counts": duty_counts,
+            "sort": sort,
             **rows,
             **_ticked(form, new + again),
         },

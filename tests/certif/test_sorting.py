@@ -221,3 +221,26 @@ def test_declarations_index_sorts_its_certifications(staff_client, certification
         page = staff_client.get(url, {"tri": "-titulaires"}).content.decode()
     assert 'aria-sort="descending"' in _header(page, "Trier par titulaires")
     assert 'aria-label="Trier par titulaires, ordre croissant"' in page
+
+
+@pytest.mark.django_db
+def test_holders_to_declare_sort_by_name_and_certificate(
+    staff_client, staff_user, certification, django_assert_num_queries
+):
+    from tests.declarations.test_declarations import award_for, declare_url
+
+    cohort = make_cohort(staff_user)
+    for name, number in (("FABRE", "MPES-2026-0001"), ("ÉLOI", "MPES-2026-0003"), ("CÉLESTIN", "MPES-2026-0002")):
+        candidate = make_candidate(staff_user, birth_name=name)
+        services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
+        award_for(candidate, certification, number=number)
+    url = declare_url(certification)
+    names = ["FABRE", "ÉLOI", "CÉLESTIN"]
+    default = staff_client.get(url).content.decode()
+    with django_assert_num_queries(len_of(staff_client, url)):
+        page = staff_client.get(url, {"tri": "titulaire"}).content.decode()
+    assert _column_order(page, names) == ["CÉLESTIN", "ÉLOI", "FABRE"]
+    assert 'aria-sort="ascending"' in _header(page, "Trier par titulaire")
+    page = staff_client.get(url, {"tri": "-certificat"}).content.decode()
+    assert _column_order(page, names) == ["ÉLOI", "CÉLESTIN", "FABRE"]
+    assert 'aria-sort="ascending"' in _header(default, "Trier par échéance")  # by urgency unless asked
