@@ -53,7 +53,11 @@ def _ordered(item: OrderItem, descending: bool) -> OrderBy:
         expression = F(item.removeprefix("-"))
         return expression.desc() if item_descending != descending else expression.asc()
     if isinstance(item, OrderBy):
-        return item.copy().reverse_ordering() if descending else item
+        if not descending:
+            return item
+        reversed_item = item.copy()
+        reversed_item.reverse_ordering()  # in place: descending, and NULLs on the other side
+        return reversed_item
     return item.desc() if descending else item.asc()
 
 
