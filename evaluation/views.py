@@ -42,7 +42,7 @@ SESSION_COLUMNS = (
 @permission_required("evaluation.view_evaluationsession", raise_exception=True)
 def session_list(request):
     certification, certifications = certification_filter(request)
-    sort = TableSort(request, SESSION_COLUMNS, default="-dates")
+    sort = TableSort(request, SESSION_COLUMNS, default="-dates", tie_break=("-pk",))  # newest first, as before
     sessions = sort.order_by(
         EvaluationSession.objects.visible_to(request.user)
         .select_related("cohort__certification", "opened_by")

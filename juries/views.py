@@ -99,7 +99,7 @@ SESSION_COLUMNS = (
 def session_list(request):
     require(request.user, "juries.list_jurysession")
     certification, certifications = certification_filter(request)
-    sort = TableSort(request, SESSION_COLUMNS, default="-date")
+    sort = TableSort(request, SESSION_COLUMNS, default="-date", tie_break=("-pk",))  # newest first, as before
     sessions = sort.order_by(
         JurySession.objects.visible_to(request.user)
         .select_related("certification__jury_rule", "signed_by")
