@@ -23,6 +23,7 @@ from candidates.models import (
 )
 from certif.admin_doors import ReadOnlyInline, ReadOnlyModelAdmin, ServiceModelAdmin, audit_trail_html
 from certif.admin_doors import adopt as _adopt
+from certif.collation import user_order
 from certif.models import AccessPathway
 from certif.roles import Role, holders_of
 
@@ -113,7 +114,7 @@ class CohortAdmin(ServiceModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "trainers":
-            kwargs["queryset"] = holders_of(Role.TRAINER).order_by("last_name", "first_name")
+            kwargs["queryset"] = holders_of(Role.TRAINER).order_by(*user_order())
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

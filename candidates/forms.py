@@ -5,6 +5,7 @@ from django.utils.formats import date_format
 from candidates import cog
 from candidates.models import Candidate, Cohort, Enrolment
 from candidates.selectors import CANDIDATE_AUDITED_FIELDS
+from certif.collation import user_order
 from certif.forms_widgets import DATE_WIDGET
 from certif.models import AccessPathway, Block, Certification, PreparationPlace
 from certif.roles import Role, holders_of
@@ -185,7 +186,7 @@ class CohortForm(InputRulesFormMixin, forms.ModelForm):
             )
         self.fields["pathway"].queryset = pathways
         self.fields["preparation_place"].queryset = places
-        self.fields["trainers"].queryset = holders_of(Role.TRAINER).order_by("last_name", "first_name")
+        self.fields["trainers"].queryset = holders_of(Role.TRAINER).order_by(*user_order())
         self.fields["trainers"].label_from_instance = lambda user: user.get_full_name() or user.username
         prefix = several and not certification_id
         self.fields["pathway"].label_from_instance = lambda pathway: (

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from candidates import cog
 from candidates.cog import FRANCE_CODE, FRANCE_LABEL
+from certif.collation import french, person_order
 from certif.guards import FrozenRowsQuerySet, WriteOnceModel, write_once_trigger
 from certif.models import AccessPathway, Block, BlockCorrespondence, Certification, PreparationPlace
 from certif.permissions import is_staff, is_trainer
@@ -175,7 +176,7 @@ class Candidate(InputRulesMixin, models.Model):
 
     class Meta:
         verbose_name = "candidat"
-        ordering = ["birth_name", "first_name", "pk"]
+        ordering = [*person_order(), "pk"]
         indexes = [models.Index(fields=["birth_name", "first_name", "birth_date"], name="candidate_identity_idx")]
         # PostgreSQL bounds a varchar; SQLite does not: the schema's limits hold there too, whatever writes the row.
         constraints = [
@@ -322,7 +323,7 @@ class Cohort(InputRulesMixin, models.Model):
 
     class Meta:
         verbose_name = "promotion"
-        ordering = ["-start_date", "name"]
+        ordering = ["-start_date", french("name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["certification", "name"],

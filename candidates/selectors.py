@@ -20,6 +20,7 @@ from candidates.models import (
     WithdrawnBlock,
 )
 from certif.audit import audit_trail
+from certif.collation import person_order
 from certif.models import Block, BlockCorrespondence, Certification
 
 CANDIDATE_AUDITED_FIELDS = [
@@ -407,4 +408,4 @@ def correspondence_sections(candidate: Candidate) -> list[dict]:
 def birth_places_to_check():
     """Candidates whose birth place, typed before the code lists, matched none of them (the data migration left
     their text as it was, without a country code): staff choose the place on each file."""
-    return Candidate.objects.filter(birth_country_code="").order_by("birth_name", "first_name", "pk")
+    return Candidate.objects.filter(birth_country_code="").order_by(*person_order(), "pk")

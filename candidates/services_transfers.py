@@ -10,6 +10,7 @@ from django.db import transaction
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
 from certif import clock
 from certif.audit import AuditAction, AuditChange, record_audits
+from certif.collation import person_order
 from certif.models import AccessPathway, Certification
 from certif.selectors import rncp_number
 
@@ -29,7 +30,7 @@ def enrolments_transfer(*, enrolments: Iterable[Enrolment], cohort: Cohort, acto
     enrolments = list(
         Enrolment.objects.filter(pk__in=[enrolment.pk for enrolment in enrolments])
         .select_related("candidate", "cohort__certification", "cohort__pathway")
-        .order_by("candidate__birth_name", "candidate__first_name", "pk")
+        .order_by(*person_order("candidate__"), "pk")
     )
     if not enrolments:
         raise ValidationError({"enrolments": "Choisissez au moins un candidat à transférer."})

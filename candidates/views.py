@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count
+from django.db.models import Case, Count, OuterRef, Subquery, Value, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,20 +25,52 @@ from candidates.models import (
     Candidate,
     Cohort,
     Enrolment,
+    EnrolmentStatus,
 )
 from candidates.selectors import candidate_personal_data as personal_data_of
 from candidates.selectors import with_file, with_withdrawals
 from certif.audit import AuditAction, audit_trail, record_audit
 from certif.audit_display import describe_events
+from certif.collation import french, person_order
 from certif.models import Block, PreparationPlace
 from certif.permissions import may
 from certif.security import check_signature_password
+from certif.sorting import SortColumn, TableSort
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page, rule_required
 
 PAGE_SIZE = 25
 SEARCH_MAX_LENGTH = 100  # a few names, an email address
+
+
+def _latest_enrolment(field: str) -> Subquery:
+    """`field` of the enrolment the list shows for each candidate (their latest, as `with_file` orders them)."""
+    latest = Enrolment.objects.filter(candidate=OuterRef("pk")).order_by("-enrolled_on", "-pk")
+    # A status sorts by the course of an enrolment (en cours, terminé, abandon), not by the alphabet of its codes.
+    status_rank = Case(*(When(status=code, then=Value(rank)) for rank, code in enumerate(EnrolmentStatus.values)))
+    return Subquery(latest.annotate(status_rank=status_rank).values(field)[:1])
+
+
+CANDIDATE_COLUMNS = (
+    SortColumn("nom", "Nom", person_order()),
+    SortColumn("naissance", "Né(e) le", ("birth_date",), spoken="date de naissance"),
+    SortColumn("promotion", "Promotion", (french(_latest_enrolment("cohort__name")).asc(nulls_last=True),)),
+    SortColumn("voie", "Voie d'accès", (french(_latest_enrolment("cohort__pathway__label")).asc(nulls_last=True),)),
+    SortColumn("statut", "Statut", (_latest_enrolment("status_rank").asc(nulls_last=True),)),
+)
+COHORT_COLUMNS = (
+    SortColumn("promotion", "Promotion", (french("name"),)),
+    SortColumn("certification", "Certification", ("certification__rncp_code",)),
+    SortColumn("voie", "Voie d'accès", (french("pathway__label"),)),
+    SortColumn("lieu", "Lieu de préparation", (french("preparation_place__name"),)),
+    SortColumn("dates", "Dates", ("start_date", "end_date"), spoken="date de début"),
+)
+BIRTH_PLACE_COLUMNS = (
+    SortColumn("candidat", "Candidat", person_order()),
+    SortColumn("pays", "Pays saisi", (french("birth_country"),), spoken="pays saisi"),
+    SortColumn("commune", "Commune saisie", (french("birth_commune"),), spoken="commune saisie"),
+)
 
 
 @permission_required("candidates.view_candidate", raise_exception=True)
@@ -50,12 +82,13 @@ def candidate_list(request):
             messages.error(request, f"La recherche compte {len(search)} caractères ; {SEARCH_MAX_LENGTH} au plus.")
         else:
             request.session[SEARCH_SESSION_KEY] = search
-        return redirect(f"{reverse('candidates:list')}?{request.GET.urlencode()}" if request.GET else "candidates:list")
+        kept = request.GET.copy()
+        kept.pop("page", None)  # a new search starts at its first page; the filters and the sort stay
+        return redirect(f"{reverse('candidates:list')}?{kept.urlencode()}" if kept else "candidates:list")
     visible = Candidate.objects.visible_to(request.user)
     filter_form, candidates = filtered_candidates(request, visible)
-    page = Paginator(with_file(candidates.order_by("birth_name", "first_name", "pk")), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    sort = TableSort(request, CANDIDATE_COLUMNS, default="nom", tie_break=(*person_order(), "pk"))
+    page = Paginator(with_file(sort.order_by(candidates)), PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
     block_counts = {
@@ -74,6 +107,7 @@ def candidate_list(request):
             "filter_form": filter_form,
             "search": request.session.get(SEARCH_SESSION_KEY, ""),
             "querystring": query_without_page.urlencode(),
+            "sort": sort,
         },
     )
 
@@ -337,10 +371,11 @@ def _withdrawal_message(withdrawal) -> str:
 
 @permission_required("candidates.view_cohort", raise_exception=True)
 def cohort_list(request):
-    cohorts = Cohort.objects.select_related("certification", "pathway", "preparation_place").prefetch_related(
-        "trainers"
+    sort = TableSort(request, COHORT_COLUMNS, default="-dates", tie_break=(french("name"), "pk"))
+    cohorts = sort.order_by(
+        Cohort.objects.select_related("certification", "pathway", "preparation_place").prefetch_related("trainers")
     )
-    return render(request, "candidates/cohort_list.html", {"cohorts": cohorts})
+    return render(request, "candidates/cohort_list.html", {"cohorts": cohorts, "sort": sort})
 
 
 def _cohortform_page(request, form, cohort=None):
@@ -441,9 +476,10 @@ def birth_country_search(request):
 @rule_required("candidates.edit_candidate")
 def birth_places_to_check(request):
     """« Fiches à vérifier »: birth places the code lists could not read, each with a link to its file."""
-    candidates = list(selectors.birth_places_to_check()[:500])
+    sort = TableSort(request, BIRTH_PLACE_COLUMNS, default="candidat", tie_break=(*person_order(), "pk"))
+    candidates = list(sort.order_by(selectors.birth_places_to_check())[:500])
     return render(
         request,
         "candidates/birth_places_to_check.html",
-        {"candidates": candidates, "lists_version": cog.lists_version()},
+        {"candidates": candidates, "lists_version": cog.lists_version(), "sort": sort},
     )

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from candidates.models import Cohort, Enrolment
 from candidates.services_transfers import enrolments_transfer
+from certif.collation import french, person_order
 from certif.models import Certification
 from certif.selectors import rncp_number
 from certif.text import counted
@@ -24,7 +25,7 @@ def _successor_cohorts(certification: Certification):
     return (
         Cohort.objects.filter(certification_id__in=successors)
         .select_related("certification", "pathway")
-        .order_by("certification__rncp_code", "-start_date", "name")
+        .order_by("certification__rncp_code", "-start_date", french("name"))
     )
 
 
@@ -32,9 +33,7 @@ def _successor_cohorts(certification: Certification):
 def cohort_transfer(request, pk):
     cohort = get_object_or_404(Cohort.objects.select_related("certification", "pathway"), pk=pk)
     enrolments = list(
-        Enrolment.objects.filter(cohort=cohort)
-        .select_related("candidate")
-        .order_by("candidate__birth_name", "candidate__first_name", "pk")
+        Enrolment.objects.filter(cohort=cohort).select_related("candidate").order_by(*person_order("candidate__"), "pk")
     )
     targets = list(_successor_cohorts(cohort.certification))
     chosen = {str(enrolment.pk) for enrolment in enrolments}

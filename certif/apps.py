@@ -9,6 +9,7 @@ class CertifConfig(AppConfig):
 
     def ready(self):
         from certif import accounts, permissions, security  # noqa: F401 (signal receivers, rules)
+        from certif.collation import install_sqlite_collation
         from certif.guards import install_translation
         from certif.setup import install_after_migrate
 
@@ -17,3 +18,5 @@ class CertifConfig(AppConfig):
         post_migrate.connect(install_after_migrate, dispatch_uid="certif_install_after_migrate")
         # A guard trigger's refusal (PostgreSQL) reaches Python as the ORM guards' French FrozenRowError.
         connection_created.connect(install_translation, dispatch_uid="certif_translate_trigger_errors")
+        # Names sort in French order on SQLite too (PostgreSQL has the ICU collation of the same name).
+        connection_created.connect(install_sqlite_collation, dispatch_uid="certif_french_collation")

@@ -10,7 +10,6 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
-from django.utils import timezone
 
 from certif import clock
 from certif.models import Block

@@ -8,6 +8,7 @@ from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
 
 from candidates import cog
 from candidates.models import SCHEMA_BOUNDED_FIELDS, Candidate, CertificationAward, Enrolment, EnrolmentStatus
+from certif.collation import person_order
 from certif.models import Certification
 from certif.validation import forbidden_character
 
@@ -66,7 +67,7 @@ def holder_queryset(certification: Certification):
             declared_count=Count("declaration_lines"),
             last_declared_at=Max("declaration_lines__declaration__created_at"),
         )
-        .order_by("candidate__birth_name", "candidate__first_name", "number")
+        .order_by(*person_order("candidate__"), "number")
     )
 
 

@@ -1,5 +1,6 @@
 """Holder declaration to the Caisse des Dépôts: identifiers, choice of holders, flux file, history (staff)."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -11,7 +12,9 @@ from django.urls import reverse
 
 from candidates.models import CertificationAward
 from certif import clock
+from certif.collation import french_sort_key, person_order
 from certif.models import Certification
+from certif.sorting import SortColumn, TableSort
 from certif.text import plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
@@ -61,6 +64,21 @@ def _holder_rows_with_status(certification):
     return (new, declared, incomplete, withdrawn), again
 
 
+INDEX_COLUMNS = (
+    SortColumn("certification", "Certification", value=lambda row: row["certification"].rncp_code),
+    SortColumn(
+        "titulaires", "Titulaires (certificats en vigueur)", value=lambda row: row["holders"], spoken="titulaires"
+    ),
+    SortColumn("jamais_declares", "Jamais déclarés", value=lambda row: row["to_declare"]),
+    SortColumn(
+        "derniere_declaration",
+        "Dernière déclaration",
+        # Never declared first in the ascending order: the oldest news.
+        value=lambda row: (row["last_declared_at"] is not None, row["last_declared_at"]),
+    ),
+)
+
+
 @declare_holders_required
 def index(request):
     """Every certification, with its holders still to declare, their deadlines and its last declaration (four
@@ -90,7 +108,29 @@ def index(request):
         }
         for certification in certifications
     ]
-    return render(request, "declarations/index.html", {"rows": rows})
+    sort = TableSort(request, INDEX_COLUMNS, default="certification")
+    return render(request, "declarations/index.html", {"rows": sort.sorted(rows), "sort": sort})
+
+
+def _deadline_order(row: HolderRow) -> tuple:
+    """Overdue first, then due soon, then by deadline (rows without a deadline, withdrawn ones, last)."""
+    return row.duty.sort_key[:2] if row.duty else (len(deadlines.URGENCY), datetime.date.max)
+
+
+# One sort for every holder table of the page: they share these columns.
+HOLDER_COLUMNS = (
+    SortColumn("certificat", "Certificat", value=lambda row: row.award.number),
+    SortColumn(
+        "titulaire",
+        "Titulaire",
+        value=lambda row: (
+            french_sort_key(row.award.candidate.birth_name),
+            french_sort_key(row.award.candidate.first_name),
+        ),
+    ),
+    SortColumn("delivree", "Délivrée le", value=lambda row: row.award.awarded_on, spoken="date de délivrance"),
+    SortColumn("echeance", "Échéance", value=_deadline_order),
+)
 
 
 @declare_holders_required
@@ -110,6 +150,10 @@ def declare(request, rncp_code):
         "schema": declarations.schema_in_use(),
     }
     duty_counts = _with_duties(certification, new + again, declared, incomplete)
+    sort = TableSort(request, HOLDER_COLUMNS, default="echeance")
+    if not sort.is_default:  # the default: the holders to declare by urgency, the others by name
+        for table in (new, declared, incomplete, withdrawn, again, rejected):
+            table[:] = sort.sorted(table)
     if request.method == "POST" and form.is_valid():
         try:
             done, declaration = apply_service(
@@ -134,6 +178,7 @@ def declare(request, rncp_code):
             "declarant": declarant,
             "form": form,
             "duty_counts": duty_counts,
+            "sort": sort,
             **rows,
             **_ticked(form, new + again),
         },
@@ -254,7 +299,7 @@ def detail(request, pk):
 def _detail_page(request, declaration, receipt_form, status=200):
     lines = list(
         declaration.lines.select_related("award__candidate", "outcome").order_by(
-            "award__candidate__birth_name", "award__candidate__first_name"
+            *person_order("award__candidate__"), "pk"
         )
     )
     for line in lines:

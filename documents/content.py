@@ -38,6 +38,7 @@ from candidates.models import (
     Withdrawal,
 )
 from candidates.selectors import HeldByCorrespondence, PreviousAcquisition, blocks_held_by_correspondence
+from certif.collation import french, person_order
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
 from documents.models import DocumentKind, DocumentStatus, IssuedDocument
@@ -208,7 +209,7 @@ def session_slots(session: JurySession, *, documents=None) -> list[Slot]:
     presentations = list(
         Presentation.objects.filter(session=session)
         .select_related("enrolment__candidate")
-        .order_by("enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk")
+        .order_by(*person_order("enrolment__candidate__"), "pk")
     )
     candidate_ids = [p.enrolment.candidate_id for p in presentations]
     block_count = Block.objects.filter(certification_id=session.certification_id).count()
@@ -380,7 +381,7 @@ class SessionData:
 
     @cached_property
     def members(self):
-        return list(self.session.members.order_by("-is_president", "category", "name", "pk"))
+        return list(self.session.members.order_by("-is_president", "category", french("name"), "pk"))
 
     @cached_property
     def president(self):
@@ -414,10 +415,11 @@ class SessionData:
                     .order_by("block__number"),
                 ),
                 Prefetch(
-                    "recusals", queryset=Recusal.objects.select_related("member").order_by("member__name", "source")
+                    "recusals",
+                    queryset=Recusal.objects.select_related("member").order_by(french("member__name"), "source"),
                 ),
             )
-            .order_by("enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk")
+            .order_by(*person_order("enrolment__candidate__"), "pk")
         )
         return {p.enrolment.candidate_id: p for p in presentations}
 

@@ -15,6 +15,7 @@ import datetime
 
 from candidates.models import Cohort
 from certif import services as referential
+from certif.collation import french
 from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import Block
 from evaluation import selectors, services
@@ -77,7 +78,7 @@ def create_demo_evaluation(*, staff, trainer) -> dict:
     cohort = (
         Cohort.objects.filter(trainers=trainer, certification__rncp_code=DEMO_SUCCESSOR)
         .exclude(pathway__code="vae")
-        .order_by("-start_date", "name")
+        .order_by("-start_date", french("name"))
         .first()
     )
     if cohort is None or not cohort.enrolments.exists():

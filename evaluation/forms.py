@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from candidates.models import Cohort
+from certif.collation import french, user_order
 from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block
 from certif.roles import Role, holders_of
@@ -28,7 +29,7 @@ class SessionOpenForm(InputRulesFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cohort"].queryset = Cohort.objects.select_related("certification", "pathway").order_by(
-            "-start_date", "name"
+            "-start_date", french("name")
         )
         self.fields["cohort"].label_from_instance = lambda cohort: (
             f"{cohort.name} — {cohort.pathway.label} ({cohort.certification.rncp_label})"
@@ -41,7 +42,7 @@ class SessionOpenForm(InputRulesFormMixin, forms.Form):
             .with_current_grid()
         )
         self.fields["blocks"].label_from_instance = _block_label
-        self.fields["evaluators"].queryset = holders_of(Role.TRAINER).order_by("last_name", "first_name", "username")
+        self.fields["evaluators"].queryset = holders_of(Role.TRAINER).order_by(*user_order(), "username")
         self.fields["evaluators"].label_from_instance = lambda user: user.get_full_name() or user.username
 
 

@@ -11,6 +11,7 @@ from django.db.models.functions import Cast
 
 from candidates.models import Enrolment
 from certif.badges import OUTCOME_BADGES
+from certif.collation import person_order
 from certif.models import AuditAction, AuditEvent, Block, Grid
 from certif.rules import BlockResult, Outcome, block_outcome
 from certif.text import counted, plural
@@ -30,7 +31,7 @@ def cohort_enrolments(cohort):
     return (
         Enrolment.objects.filter(cohort=cohort)
         .select_related("candidate", "cohort__pathway")
-        .order_by("candidate__birth_name", "candidate__first_name", "pk")
+        .order_by(*person_order("candidate__"), "pk")
     )
 
 

@@ -9,8 +9,10 @@ from django.utils.html import escape
 
 from certif.audit import audit_trail
 from certif.audit_display import describe_events
+from certif.collation import french
 from certif.permissions import may
 from certif.selectors import certification_filter
+from certif.sorting import SortColumn, TableSort
 from certif.text import plural_suffix
 from certif.validation import apply_service, refusal_text
 from certif.views_helpers import apply_service_message, form_page, require
@@ -30,11 +32,18 @@ def _bad_request(message: str):
 
 # — Sessions —
 
+SESSION_COLUMNS = (
+    SortColumn("promotion", "Promotion", (french("cohort__name"),)),
+    SortColumn("certification", "Certification", ("cohort__certification__rncp_code",)),
+    SortColumn("dates", "Dates", ("starts_on", "ends_on"), spoken="date de début"),
+)
+
 
 @permission_required("evaluation.view_evaluationsession", raise_exception=True)
 def session_list(request):
     certification, certifications = certification_filter(request)
-    sessions = (
+    sort = TableSort(request, SESSION_COLUMNS, default="-dates", tie_break=("-pk",))  # newest first, as before
+    sessions = sort.order_by(
         EvaluationSession.objects.visible_to(request.user)
         .select_related("cohort__certification", "opened_by")
         .prefetch_related(
@@ -50,7 +59,7 @@ def session_list(request):
     return render(
         request,
         "evaluation/session_list.html",
-        {"sessions": sessions, "certification": certification, "certifications": certifications},
+        {"sessions": sessions, "certification": certification, "certifications": certifications, "sort": sort},
     )
 
 

@@ -41,6 +41,7 @@ from candidates import services as candidate_services
 from candidates.demo import LEAVES_AFTER_FIRST_JURY
 from candidates.models import Cohort, Enrolment, EnrolmentStatus
 from candidates.services_transfers import enrolments_transfer
+from certif.collation import person_order
 from certif.demo import DEMO_FICHE, DEMO_SUCCESSOR, history_at
 from certif.models import Block, Certification
 from evaluation import selectors as evaluation_selectors
@@ -284,7 +285,7 @@ def _transfer(source, target, birth_names, *, on, staff):
         enrolment
         for enrolment in Enrolment.objects.filter(cohort=source, candidate__birth_name__in=birth_names)
         .select_related("candidate")
-        .order_by("candidate__birth_name")
+        .order_by(*person_order("candidate__"))
         if enrolment.candidate_id not in done
     ]
     if enrolments:

@@ -1,5 +1,6 @@
 from django import forms
 
+from certif.collation import user_order
 from certif.forms_widgets import DATE_WIDGET
 from certif.models import Block, Certification
 from certif.roles import accounts_that_may_preside
@@ -62,7 +63,7 @@ class MemberForm(InputRulesFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only accounts that may preside: the president role, no staff power (juries.services checks it again).
-        self.fields["user"].queryset = accounts_that_may_preside().order_by("last_name", "first_name")
+        self.fields["user"].queryset = accounts_that_may_preside().order_by(*user_order())
         self.fields["user"].label_from_instance = lambda user: user.get_full_name() or user.username
         self.fields["user"].label = "Compte personnel du président"
         self.fields["user"].help_text = (

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from candidates.models import ACQUIRED_BLOCK_REFUSED, AWARD_REFUSED, AcquiredBlock, CertificationAward
+from certif.collation import french, person_order
 from certif.guards import (
     FrozenRowError,
     FrozenRowsModel,
@@ -275,7 +276,7 @@ class JuryMember(InputRulesMixin, RemovableMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "membre du jury"
         verbose_name_plural = "membres du jury"
-        ordering = ["session", "-is_president", "is_substitute", "category", "name", "pk"]
+        ordering = ["session", "-is_president", "is_substitute", "category", french("name"), "pk"]
         constraints = [_removed_by_iff_removed_at("jury_member_removed_by_iff_removed_at")]
         triggers = [_signed_session_child_trigger()]
 
@@ -311,7 +312,7 @@ class Presentation(InputRulesMixin, RemovableMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "candidat présenté"
         verbose_name_plural = "candidats présentés"
-        ordering = ["session", "enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk"]
+        ordering = ["session", *person_order("enrolment__candidate__"), "pk"]
         constraints = [
             # A removed presentation stays stored; once it can no longer be restored the candidate may be presented
             # to the session again, as a new presentation.
@@ -449,7 +450,7 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
     class Meta:
         verbose_name = "membre qui ne délibère pas"
         verbose_name_plural = "membres qui ne délibèrent pas"
-        ordering = ["presentation", "member__name", "source"]
+        ordering = ["presentation", french("member__name"), "source"]
         constraints = [
             models.UniqueConstraint(
                 fields=["member", "presentation", "source"],

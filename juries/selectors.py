@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from candidates.models import AcquiredBlock, Enrolment
 from candidates.selectors import blocks_held_by_correspondence
 from certif import clock
+from certif.collation import person_order
 from certif.text import counted
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.selectors import proposal
@@ -181,7 +182,7 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
             Enrolment.objects.filter(cohort__certification=session.certification)
             .exclude(pk__in=Presentation.objects.filter(session=session).values("enrolment_id"))
             .select_related("candidate", "cohort__pathway")
-            .order_by("candidate__birth_name", "candidate__first_name", "pk")
+            .order_by(*person_order("candidate__"), "pk")
         )
     enrolments = list(enrolments)
     cohort_ids = {e.cohort_id for e in enrolments}

@@ -5,7 +5,8 @@ Every change goes through juries.services (validated, audited, refused once the 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,10 +16,12 @@ from candidates.models import Enrolment
 from certif.audit import audit_trail_of
 from certif.audit_display import describe_events
 from certif.badges import OUTCOME_BADGES
+from certif.collation import french
 from certif.permissions import is_session_president, is_staff
 from certif.rules import Outcome
 from certif.security import check_signature_password
 from certif.selectors import certification_filter, certifications_in_force_first
+from certif.sorting import SortColumn, TableSort
 from certif.text import counted
 from certif.validation import apply_service
 from certif.views_helpers import apply_service_message, confirmation_page, form_page, is_confirmed, require
@@ -82,10 +85,22 @@ def _form_page(request, *, title, form, session=None, intro="", submit="Enregist
 # — Sessions —
 
 
+_presented_count = (
+    Presentation.objects.filter(session=OuterRef("pk")).order_by().values("session").annotate(n=Count("pk")).values("n")
+)
+SESSION_COLUMNS = (
+    SortColumn("date", "Date", ("date",)),
+    SortColumn("certification", "Certification", ("certification__rncp_code",)),
+    SortColumn("lieu", "Lieu", (french("place"),)),
+    SortColumn("candidats", "Candidats", (Coalesce(Subquery(_presented_count), 0),), spoken="nombre de candidats"),
+)
+
+
 def session_list(request):
     require(request.user, "juries.list_jurysession")
     certification, certifications = certification_filter(request)
-    sessions = (
+    sort = TableSort(request, SESSION_COLUMNS, default="-date", tie_break=("-pk",))  # newest first, as before
+    sessions = sort.order_by(
         JurySession.objects.visible_to(request.user)
         .select_related("certification__jury_rule", "signed_by")
         .prefetch_related("blocks", "members", "presentations")
@@ -104,7 +119,7 @@ def session_list(request):
     return render(
         request,
         "juries/session_list.html",
-        {"rows": rows, "certification": certification, "certifications": certifications},
+        {"rows": rows, "certification": certification, "certifications": certifications, "sort": sort},
     )
 
 
@@ -198,7 +213,9 @@ def _presentations(session):
                 )
                 .order_by("block__number"),
             ),
-            Prefetch("recusals", queryset=Recusal.objects.select_related("member").order_by("member__name", "source")),
+            Prefetch(
+                "recusals", queryset=Recusal.objects.select_related("member").order_by(french("member__name"), "source")
+            ),
         )
     )
 

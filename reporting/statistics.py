@@ -32,6 +32,7 @@ from django.utils.formats import date_format
 from candidates.declaration_duty import DutyStatus, duty_status, first_declared_at
 from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment
 from certif import clock
+from certif.collation import person_order
 from certif.models import AccessPathway, Block, Certification
 from certif.rules import Outcome
 from certif.text import counted
@@ -724,8 +725,7 @@ def result_rows(certification: Certification, filters: Filters) -> list[list]:
         .order_by(
             "presentation__session__date",
             "presentation__session_id",
-            "presentation__enrolment__candidate__birth_name",
-            "presentation__enrolment__candidate__first_name",
+            *person_order("presentation__enrolment__candidate__"),
             "presentation__enrolment__candidate_id",
             "block__number",
         )

@@ -319,3 +319,5 @@ def test_places_to_check_page_reads_a_fixed_number_of_queries(staff_user, staff_
         with django_assert_num_queries(5):  # as many at 1 file as at 4
             response = staff_client.get(reverse("candidates:places_to_check"))
         assert response.content.decode().count("Corriger<span") == size
+        with django_assert_num_queries(5):
+            staff_client.get(reverse("candidates:places_to_check"), {"tri": "-pays"})

@@ -345,6 +345,10 @@ class TestList:
         add(45)
         with django_assert_num_queries(expected_queries):
             client.get(LIST_URL, {"cohort": cohort.pk})
+        # Sorted by a column read from each candidate's latest enrolment: the order is in the same query.
+        for sort in ("-promotion", "statut", "-naissance"):
+            with django_assert_num_queries(expected_queries):
+                client.get(LIST_URL, {"cohort": cohort.pk, "tri": sort})
 
     def test_candidate_page_query_count_is_bounded(
         self, staff_client, staff_user, blocks, django_assert_max_num_queries
