@@ -11,6 +11,7 @@ dated up to the session day), never from a later session; the holder's identity 
 document is issued. Once issued, its bytes are kept and never rendered again.
 """
 
+import base64
 import datetime
 import io
 import re
@@ -25,7 +26,6 @@ from django.db.models import F, Max, Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from candidates.models import (
@@ -40,7 +40,8 @@ from candidates.models import (
 from candidates.selectors import HeldByCorrespondence, PreviousAcquisition, blocks_held_by_correspondence
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
-from documents.models import DocumentKind, DocumentStatus, IssuedDocument
+from certif.text import french_date  # « 1er juin 2022 », « 14 juin 2022 »
+from documents.models import CertifierIdentity, DocumentKind, DocumentStatus, IssuedDocument
 from evaluation.models import LevelEntry
 from juries.composition import deliberating_panel
 from juries.models import Decision, JurySession, Presentation, Rectification, Recusal
@@ -49,6 +50,8 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20  # 20 × 5 bits = 100 random bits
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 QR_MASK = 2  # vertical stripes every third column
+# The QR code's text alternative (read in the PDF's structure tree by a screen reader; the address is printed).
+QR_ALT = "QR code menant à la page publique de vérification de ce document"
 ISSUER_CITY = "Saint-Étienne"  # lieu de certification (fiche RNCP 16204)
 TEMPLATES = {
     DocumentKind.MINUTES: "documents/minutes.html",
@@ -114,19 +117,13 @@ def qr_svg(url: str) -> str:
                 x += 1
     side = size + 2 * quiet
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" role="img" aria-label="QR code">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" role="img" aria-label="{QR_ALT}">'
+        f"<title>{QR_ALT}</title>"
         f'<rect width="{side}" height="{side}" fill="#fff"/><path fill="#000" d="{"".join(runs)}"/></svg>'
     )
 
 
 # — Formatting —
-
-
-def french_date(day) -> str:
-    """« 1er juin 2022 », « 14 juin 2022 »."""
-    with translation.override("fr"):
-        text = date_format(day, "j F Y")
-    return "1er" + text[1:] if day.day == 1 else text
 
 
 def born(candidate: Candidate) -> str:
@@ -157,6 +154,23 @@ def file_name(document: IssuedDocument) -> str:
     parts = [FILE_PREFIXES[document.kind], document.reference or "", document.holder_name.split(" (")[0]]
     parts.append(document.document_date.isoformat())
     return slugify("-".join(part for part in parts if part))[:120] + ".pdf"
+
+
+def logo_data_uri(identity: CertifierIdentity) -> str:
+    """The logo as a data: URI, embedded in the document's HTML (empty without a logo)."""
+    if not identity.has_logo or identity.logo is None:
+        return ""
+    return f"data:{identity.logo_type};base64,{base64.b64encode(bytes(identity.logo)).decode()}"
+
+
+def certifier_identity() -> CertifierIdentity:
+    """The identity the documents print, logo included (one query)."""
+    return CertifierIdentity.objects.filter(pk=1).first() or CertifierIdentity(pk=1)
+
+
+def signatory_name(identity: CertifierIdentity) -> str:
+    """The director general's name, as staff recorded it (else SIGNATORY_NAME, the setting it replaces)."""
+    return identity.director_general_name or settings.SIGNATORY_NAME
 
 
 # — What a session gives —
@@ -387,6 +401,14 @@ class SessionData:
         return next((member for member in self.members if member.is_president), None)
 
     @cached_property
+    def identity(self) -> CertifierIdentity:
+        return certifier_identity()
+
+    @cached_property
+    def logo(self) -> str:
+        return logo_data_uri(self.identity)
+
+    @cached_property
     def issuer_address(self) -> str:
         place = self.certification.preparation_places.filter(name=self.certification.certifier_acronym).first()
         return place.address.replace(" - ", " – ") if place else ""
@@ -563,6 +585,9 @@ class SessionData:
             "certification": certification,
             "level_label": f"niveau {certification.level_eqf} (nomenclature européenne ; niveau {certification.level_1969} "
             "de la nomenclature de 1969)",
+            # The same without brackets, for a sentence already inside brackets (the attestation's).
+            "level_text": f"niveau {certification.level_eqf} de la nomenclature européenne, niveau "
+            f"{certification.level_1969} de la nomenclature de 1969",
             "registration": self.registration,
             "registration_dates": (
                 {
@@ -578,7 +603,8 @@ class SessionData:
             "session_date": french_date(self.session.date),
             "president": self.president,
             "signatory_title": certification.signatory_title,
-            "signatory_name": settings.SIGNATORY_NAME,
+            "signatory_name": signatory_name(self.identity),
+            "logo": self.logo,
             "issued_on": french_date(timezone.localdate()),
             "created_iso": timezone.now().isoformat(timespec="seconds"),
             "verification": {"code": group_code(code), "url": url, "qr": qr_svg(url)},

@@ -272,8 +272,8 @@ def test_registrations_are_the_fiches_two_with_their_dates(certification):
 @pytest.mark.django_db
 def test_registrations_cover_their_periods_and_nothing_after(certification):
     assert certification.registration_on(datetime.date(2010, 12, 13)).act == "Arrêté du 22 janvier 2013"
-    assert certification.registration_on(datetime.date(2020, 6, 1)).act == "Arrêté du 09 avril 2018"
-    assert certification.registration_on(datetime.date(2023, 4, 17)).act == "Arrêté du 09 avril 2018"
+    assert certification.registration_on(datetime.date(2020, 6, 1)).act == "Arrêté du 9 avril 2018"
+    assert certification.registration_on(datetime.date(2023, 4, 17)).act == "Arrêté du 9 avril 2018"
     assert certification.registration_on(datetime.date(2010, 12, 12)) is None
     assert certification.registration_on(datetime.date(2023, 4, 18)) is None
 

@@ -220,7 +220,7 @@ class TestDocumentsReadBack:
             "Manager de proximité dans l'économie sociale et solidaire",
             "RNCP 16204",
             "Niveau 6 (nomenclature européenne",
-            "par arrêté du 09 avril 2018 (Journal Officiel du 17 avril 2018)",
+            "par arrêté du 9 avril 2018 (Journal Officiel du 17 avril 2018)",
             session.place,
             "Hélène Garnier Fondation Les Hauts du Pilat Professionnel employeur Président du jury",
             "Marc Dumas Association Loire Insertion Professionnel salarié Membre",
@@ -292,7 +292,7 @@ class TestDocumentsReadBack:
             "Jeanne Directrice",
             "Le président du jury",
             "Hélène Garnier",
-            "par arrêté du 09 avril 2018",
+            "par arrêté du 9 avril 2018",
         ):
             assert expected in text, expected
         assert document.reference == signed.award.number and document.award == signed.award
