@@ -788,13 +788,49 @@ def session_zip(documents: list[IssuedDocument]) -> bytes:
     return buffer.getvalue()
 
 
+def print_parts(documents: list[IssuedDocument]) -> list[tuple[str, list[IssuedDocument]]]:
+    """The documents in printing order, one part per holder: the session's own documents, then each candidate's,
+    in the order given (the slots': by name). Each part keeps its documents' order."""
+    parts: dict[int | None, list[IssuedDocument]] = {}
+    for document in documents:
+        parts.setdefault(document.candidate_id, []).append(document)
+    return [(items[0].holder_name or "Procès-verbal du jury", items) for items in parts.values()]
+
+
 def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
-    """One PDF for printing, the documents' pages one after the other (each stays verifiable by its QR code)."""
+    """One PDF for a duplex printer: each holder's documents together, each holder starting on a front page (a blank
+    back page closes a part of an odd number of pages), one bookmark a holder. Certificates are left out: landscape,
+    on their own paper, they go in `certificates_pdf`. Each document stays verifiable by its QR code."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    for document in documents:
-        writer.append(io.BytesIO(bytes(document.pdf)))
+    for holder, items in print_parts([doc for doc in documents if doc.kind != DocumentKind.CERTIFICATE]):
+        first_page = len(writer.pages)
+        for document in items:
+            writer.append(io.BytesIO(bytes(document.pdf)), import_outline=False)
+        if (len(writer.pages) - first_page) % 2:
+            last = writer.pages[-1].mediabox
+            writer.add_blank_page(width=last.width, height=last.height)
+        writer.add_outline_item(holder, first_page)
+    return _written(writer, title)
+
+
+def certificates_pdf(documents: list[IssuedDocument], title: str) -> bytes | None:
+    """The certificates alone, one landscape page each, in the candidates' order (None if there is none)."""
+    from pypdf import PdfWriter
+
+    certificates = [doc for doc in documents if doc.kind == DocumentKind.CERTIFICATE]
+    if not certificates:
+        return None
+    writer = PdfWriter()
+    for document in certificates:
+        page = len(writer.pages)
+        writer.append(io.BytesIO(bytes(document.pdf)), import_outline=False)
+        writer.add_outline_item(document.holder_name, page)
+    return _written(writer, title)
+
+
+def _written(writer, title: str) -> bytes:
     writer.add_metadata({"/Title": title, "/Author": "Institut régional universitaire polytechnique (IRUP)"})
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -31,6 +31,7 @@ from documents.content import (
     Prepared,
     SessionData,
     Slot,
+    certificates_pdf,
     find_slot,
     french_date,
     issuable,
@@ -472,7 +473,8 @@ def batches_recover() -> int:
 
 
 def batch_run(*, batch_id: int) -> dict:
-    """The task's body (documents.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
+    """The task's body (documents.tasks): issue what is missing, with progress, then the ZIP and the two PDFs to
+    print (documents.content.merged_pdf, certificates_pdf).
 
     Idempotent: a batch resumed after an interruption issues only the documents still missing (the partial unique
     constraints keep one valid document a slot even if two processes ran it at once). Asked to stop (SIGTERM,
@@ -512,6 +514,7 @@ def batch_run(*, batch_id: int) -> dict:
                 total=len(documents),
                 zip_file=session_zip(documents),
                 merged_pdf=merged_pdf(documents, title),
+                certificates_pdf=certificates_pdf(documents, f"Certificats — {title}"),
                 runner="",
                 finished_at=timezone.now(),
             )
