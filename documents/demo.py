@@ -10,7 +10,6 @@ from documents.models import BatchStatus, CertifierIdentity
 from documents.services import batch_request, certifier_identity_save
 from juries.models import JurySession
 
-
 # A fictitious name, as every person of the demo: the certificates are signed by someone. No logo: the certificate
 # shows the placeholder « Logo de l'IRUP » until staff upload the real one.
 DEMO_DIRECTOR_GENERAL = "Martine Vernet-Aubry"
