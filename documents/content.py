@@ -811,7 +811,7 @@ def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
         if (len(writer.pages) - first_page) % 2:
             last = writer.pages[-1].mediabox
             writer.add_blank_page(width=last.width, height=last.height)
-        writer.add_outline_item(holder, first_page)
+        writer.add_outline_item(title=holder, page_number=first_page)
     return _written(writer, title)
 
 
@@ -826,7 +826,7 @@ def certificates_pdf(documents: list[IssuedDocument], title: str) -> bytes | Non
     for document in certificates:
         page = len(writer.pages)
         writer.append(io.BytesIO(bytes(document.pdf)), import_outline=False)
-        writer.add_outline_item(document.holder_name, page)
+        writer.add_outline_item(title=document.holder_name, page_number=page)
     return _written(writer, title)
 
 
