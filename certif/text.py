@@ -6,7 +6,10 @@ Dates: « 9 avril 2018 », « 1er juin 2026 » (`french_date`, filter `fr_date`)
 « de Paul » (`de_name`, filter `de_name`).
 """
 
+import datetime
 import re
+
+from django.utils import timezone
 
 
 def is_plural(count: int) -> bool:
@@ -57,9 +60,12 @@ _DATE_IN_TEXT = re.compile(r"\b0?([1-9]|[12]\d|3[01])(?:er)? (" + "|".join(FRENC
 
 
 def french_date(day) -> str:
-    """« 9 avril 2018 », « 1er juin 2026 »: the day without a leading zero, the first of the month « 1er »."""
+    """« 9 avril 2018 », « 1er juin 2026 »: the day without a leading zero, the first of the month « 1er ». A moment
+    (datetime) gives its day in the local time zone."""
     if day is None or day == "":
         return ""
+    if isinstance(day, datetime.datetime):
+        day = timezone.localdate(day) if timezone.is_aware(day) else day.date()
     number = "1er" if day.day == 1 else str(day.day)
     return f"{number} {FRENCH_MONTHS[day.month - 1]} {day.year}"
 

@@ -22,6 +22,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from candidates.models import AcquiredBlock, Candidate, CertificationAward, Withdrawal
+from certif import clock
 from certif.audit import AuditAction, record_audit
 from certif.permissions import is_staff
 from certif.validation import TEXT_MAX_LENGTH, check_text
@@ -642,7 +643,7 @@ def certifier_identity_save(
     after = _identity_snapshot(identity)
     if before == after:
         return identity
-    identity.updated_at, identity.updated_by = timezone.now(), actor
+    identity.updated_at, identity.updated_by = clock.now(), actor
     identity.save()
     record_audit(
         actor=actor, action=AuditAction.CERTIFIER_IDENTITY_CHANGED, target=identity, before=before, after=after

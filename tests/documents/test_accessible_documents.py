@@ -303,6 +303,15 @@ class TestIdentityPage:
         response = staff_client.post(reverse("documents:identity"), {"director_general_name": " "})
         assert response.status_code == 400 and not CertifierIdentity.objects.exists()
 
+    def test_the_demo_names_a_fictitious_director_general_once(self, staff_user):
+        from documents.demo import DEMO_DIRECTOR_GENERAL, create_demo_documents
+
+        create_demo_documents(sessions=[], staff=staff_user)
+        create_demo_documents(sessions=[], staff=staff_user)
+        identity = CertifierIdentity.objects.get()
+        assert identity.director_general_name == DEMO_DIRECTOR_GENERAL and not identity.has_logo
+        assert AuditEvent.objects.filter(action="documents.identity_changed").count() == 1
+
     def test_only_staff(self, president_client, trainer_client):
         for client in (president_client, trainer_client):
             assert client.get(reverse("documents:identity")).status_code == 403
