@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from certif.models import AccessPathway, Block, Certification, Competence, JuryCompositionRule, Registration
 from certif.referential import export_referential, import_referential, read_referential_file
 from certif.rules import ThresholdKind
+from certif.text import french_dates_in
 
 FICHE_PATH = Path(__file__).resolve().parents[2] / "certif" / "data" / "fiche-rncp-16204.txt"
 FICHE_RAW = FICHE_PATH.read_text(encoding="utf-8")
@@ -91,8 +92,9 @@ def fiche_registrations() -> list[dict]:
     )
     return [
         {
-            "act": match.group(1),
-            "publication": match.group(2),
+            # The referential writes the fiche's dates in the French form (« 9 avril 2018 », not « 09 »).
+            "act": french_dates_in(match.group(1)),
+            "publication": french_dates_in(match.group(2)),
             "publication_date": french_date(match.group(3)),
             "level_note": f"niveau {match.group(4)}",
             "in_force_from": french_date(match.group(5)),
