@@ -802,6 +802,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_REVOKED = "document.revoked", "Révocation d'un document"
     DOCUMENT_RECTIFIED = "document.rectified", "Document rendu caduc par une rectification"
     DOCUMENTS_BATCH_REQUESTED = "documents.batch_requested", "Demande de génération des documents de la session"
+    CERTIFIER_IDENTITY_CHANGED = "documents.identity_changed", "Modification du logo ou du signataire des documents"
     # Declarations to the Caisse des Dépôts
     CDC_SETTINGS_CHANGED = "cdc.settings_changed", "Modification des identifiants auprès de la Caisse des Dépôts"
     CDC_HOLDERS_DECLARED = "cdc.holders_declared", "Déclaration des titulaires à la Caisse des Dépôts"

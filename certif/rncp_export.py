@@ -21,6 +21,8 @@ from typing import IO, BinaryIO
 from django.core.exceptions import ValidationError
 from lxml import etree
 
+from certif import text as french_text
+
 EXPECTED_VERSION = "4.1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -45,20 +47,6 @@ DATE_FIELDS = {
     "last_jo_date": "DATE_DERNIER_JO",
 }
 
-FRENCH_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 
 # Registrations before France compétences existed (2019) were made by an arrêté; since, by its decision.
 FRANCE_COMPETENCES_SINCE = datetime.date(2019, 1, 1)
@@ -142,7 +130,7 @@ class ParsedFiche:
 
     @property
     def act(self) -> str:
-        """The registration's act, named from DATE_DECISION (« Arrêté du 09 avril 2018 »)."""
+        """The registration's act, named from DATE_DECISION (« Arrêté du 9 avril 2018 »)."""
         if self.decision_date is None:
             return "Enregistrement au RNCP"
         kind = "Arrêté" if self.decision_date < FRANCE_COMPETENCES_SINCE else "Décision de France compétences"
@@ -154,7 +142,7 @@ class ParsedFiche:
 
 
 def french_date(day: datetime.date) -> str:
-    return f"{day.day:02d} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+    return french_text.french_date(day)
 
 
 # — Codes —

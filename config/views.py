@@ -17,6 +17,7 @@ from certif.permissions import is_president, is_staff, is_trainer
 from certif.selectors import certifications_with_registrations
 from config import home as work
 from declarations.deadlines import DutyCounts, counts_by_certification
+from documents.models import CertifierIdentity
 from evaluation.selectors import trainer_tasks
 from juries.models import JurySessionStatus
 from juries.selectors import prepared_sessions_work, sessions_presided_by
@@ -81,7 +82,10 @@ def _site_information() -> dict[str, str]:
         "hosting_provider": settings.HOSTING_PROVIDER,
         "contact_email": settings.CONTACT_EMAIL,
         "dpo_email": settings.DPO_EMAIL,
-        "publication_director": settings.SIGNATORY_NAME,
+        "publication_director": CertifierIdentity.objects.filter(pk=1)
+        .values_list("director_general_name", flat=True)
+        .first()
+        or settings.SIGNATORY_NAME,
     }
 
 

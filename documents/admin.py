@@ -27,10 +27,22 @@ class DocumentBatchAdmin(ReadOnlyModelAdmin):
     list_display = ["session", "status", "done", "total", "requested_by", "requested_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["session", "requested_by"]
-    exclude = ["zip_file", "merged_pdf"]
+    exclude = ["zip_file", "merged_pdf", "certificates_pdf"]
+    readonly_fields = ["diagnostic"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("zip_file", "merged_pdf")
+        return super().get_queryset(request).defer("zip_file", "merged_pdf", "certificates_pdf")
+
+    @admin.display(description="diagnostic (administrateur)")
+    def diagnostic(self, batch):
+        # The technical side of what the documents page tells staff in plain words.
+        return (
+            "Les lots sont produits par le service « manage.py db_worker » (django-tasks, file en base de données). "
+            "Un lot « En attente » qui ne commence pas : ce service ne tourne pas (systemctl status, journal). "
+            "Un lot « En cours » sans signe de vie depuis une minute est remis en file au démarrage suivant du "
+            f"service. Tâche : {batch.task_id or '—'} ; processus : {batch.runner or '—'} ; "
+            f"interruptions : {batch.interruptions}."
+        )
 
 
 class WithdrawnDocumentInline(ReadOnlyInline):

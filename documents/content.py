@@ -11,6 +11,7 @@ dated up to the session day), never from a later session; the holder's identity 
 document is issued. Once issued, its bytes are kept and never rendered again.
 """
 
+import base64
 import datetime
 import io
 import re
@@ -25,7 +26,6 @@ from django.db.models import F, Max, Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from candidates.models import (
@@ -41,7 +41,8 @@ from candidates.selectors import HeldByCorrespondence, PreviousAcquisition, bloc
 from certif.collation import french, person_order
 from certif.models import Block, Competence, ScaleLevel
 from certif.rules import Outcome
-from documents.models import DocumentKind, DocumentStatus, IssuedDocument
+from certif.text import french_date  # « 1er juin 2022 », « 14 juin 2022 »
+from documents.models import CertifierIdentity, DocumentKind, DocumentStatus, IssuedDocument
 from evaluation.models import LevelEntry
 from juries.composition import deliberating_panel
 from juries.models import Decision, JurySession, Presentation, Rectification, Recusal
@@ -50,6 +51,8 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20  # 20 × 5 bits = 100 random bits
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 QR_MASK = 2  # vertical stripes every third column
+# The QR code's text alternative (read in the PDF's structure tree by a screen reader; the address is printed).
+QR_ALT = "QR code menant à la page publique de vérification de ce document"
 ISSUER_CITY = "Saint-Étienne"  # lieu de certification (fiche RNCP 16204)
 TEMPLATES = {
     DocumentKind.MINUTES: "documents/minutes.html",
@@ -115,19 +118,13 @@ def qr_svg(url: str) -> str:
                 x += 1
     side = size + 2 * quiet
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" role="img" aria-label="QR code">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" role="img" aria-label="{QR_ALT}">'
+        f"<title>{QR_ALT}</title>"
         f'<rect width="{side}" height="{side}" fill="#fff"/><path fill="#000" d="{"".join(runs)}"/></svg>'
     )
 
 
 # — Formatting —
-
-
-def french_date(day) -> str:
-    """« 1er juin 2022 », « 14 juin 2022 »."""
-    with translation.override("fr"):
-        text = date_format(day, "j F Y")
-    return "1er" + text[1:] if day.day == 1 else text
 
 
 def born(candidate: Candidate) -> str:
@@ -158,6 +155,23 @@ def file_name(document: IssuedDocument) -> str:
     parts = [FILE_PREFIXES[document.kind], document.reference or "", document.holder_name.split(" (")[0]]
     parts.append(document.document_date.isoformat())
     return slugify("-".join(part for part in parts if part))[:120] + ".pdf"
+
+
+def logo_data_uri(identity: CertifierIdentity) -> str:
+    """The logo as a data: URI, embedded in the document's HTML (empty without a logo)."""
+    if not identity.has_logo or identity.logo is None:
+        return ""
+    return f"data:{identity.logo_type};base64,{base64.b64encode(bytes(identity.logo)).decode()}"
+
+
+def certifier_identity() -> CertifierIdentity:
+    """The identity the documents print, logo included (one query)."""
+    return CertifierIdentity.objects.filter(pk=1).first() or CertifierIdentity(pk=1)
+
+
+def signatory_name(identity: CertifierIdentity) -> str:
+    """The director general's name, as staff recorded it (else SIGNATORY_NAME, the setting it replaces)."""
+    return identity.director_general_name or settings.SIGNATORY_NAME
 
 
 # — What a session gives —
@@ -388,6 +402,14 @@ class SessionData:
         return next((member for member in self.members if member.is_president), None)
 
     @cached_property
+    def identity(self) -> CertifierIdentity:
+        return certifier_identity()
+
+    @cached_property
+    def logo(self) -> str:
+        return logo_data_uri(self.identity)
+
+    @cached_property
     def issuer_address(self) -> str:
         place = self.certification.preparation_places.filter(name=self.certification.certifier_acronym).first()
         return place.address.replace(" - ", " – ") if place else ""
@@ -565,6 +587,9 @@ class SessionData:
             "certification": certification,
             "level_label": f"niveau {certification.level_eqf} (nomenclature européenne ; niveau {certification.level_1969} "
             "de la nomenclature de 1969)",
+            # The same without brackets, for a sentence already inside brackets (the attestation's).
+            "level_text": f"niveau {certification.level_eqf} de la nomenclature européenne, niveau "
+            f"{certification.level_1969} de la nomenclature de 1969",
             "registration": self.registration,
             "registration_dates": (
                 {
@@ -580,7 +605,8 @@ class SessionData:
             "session_date": french_date(self.session.date),
             "president": self.president,
             "signatory_title": certification.signatory_title,
-            "signatory_name": settings.SIGNATORY_NAME,
+            "signatory_name": signatory_name(self.identity),
+            "logo": self.logo,
             "issued_on": french_date(timezone.localdate()),
             "created_iso": timezone.now().isoformat(timespec="seconds"),
             "verification": {"code": group_code(code), "url": url, "qr": qr_svg(url)},
@@ -764,13 +790,49 @@ def session_zip(documents: list[IssuedDocument]) -> bytes:
     return buffer.getvalue()
 
 
+def print_parts(documents: list[IssuedDocument]) -> list[tuple[str, list[IssuedDocument]]]:
+    """The documents in printing order, one part per holder: the session's own documents, then each candidate's,
+    in the order given (the slots': by name). Each part keeps its documents' order."""
+    parts: dict[int | None, list[IssuedDocument]] = {}
+    for document in documents:
+        parts.setdefault(document.candidate_id, []).append(document)
+    return [(items[0].holder_name or "Procès-verbal du jury", items) for items in parts.values()]
+
+
 def merged_pdf(documents: list[IssuedDocument], title: str) -> bytes:
-    """One PDF for printing, the documents' pages one after the other (each stays verifiable by its QR code)."""
+    """One PDF for a duplex printer: each holder's documents together, each holder starting on a front page (a blank
+    back page closes a part of an odd number of pages), one bookmark a holder. Certificates are left out: landscape,
+    on their own paper, they go in `certificates_pdf`. Each document stays verifiable by its QR code."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
-    for document in documents:
-        writer.append(io.BytesIO(bytes(document.pdf)))
+    for holder, items in print_parts([doc for doc in documents if doc.kind != DocumentKind.CERTIFICATE]):
+        first_page = len(writer.pages)
+        for document in items:
+            writer.append(io.BytesIO(bytes(document.pdf)), import_outline=False)
+        if (len(writer.pages) - first_page) % 2:
+            last = writer.pages[-1].mediabox
+            writer.add_blank_page(width=last.width, height=last.height)
+        writer.add_outline_item(title=holder, page_number=first_page)
+    return _written(writer, title)
+
+
+def certificates_pdf(documents: list[IssuedDocument], title: str) -> bytes | None:
+    """The certificates alone, one landscape page each, in the candidates' order (None if there is none)."""
+    from pypdf import PdfWriter
+
+    certificates = [doc for doc in documents if doc.kind == DocumentKind.CERTIFICATE]
+    if not certificates:
+        return None
+    writer = PdfWriter()
+    for document in certificates:
+        page = len(writer.pages)
+        writer.append(io.BytesIO(bytes(document.pdf)), import_outline=False)
+        writer.add_outline_item(title=document.holder_name, page_number=page)
+    return _written(writer, title)
+
+
+def _written(writer, title: str) -> bytes:
     writer.add_metadata({"/Title": title, "/Author": "Institut régional universitaire polytechnique (IRUP)"})
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -6,13 +6,19 @@ asked for again.
 """
 
 from documents.content import session_slots
-from documents.models import BatchStatus
-from documents.services import batch_request
+from documents.models import BatchStatus, CertifierIdentity
+from documents.services import batch_request, certifier_identity_save
 from juries.models import JurySession
+
+# A fictitious name, as every person of the demo: the certificates are signed by someone. No logo: the certificate
+# shows the placeholder « Logo de l'IRUP » until staff upload the real one.
+DEMO_DIRECTOR_GENERAL = "Martine Vernet-Aubry"
 
 
 def create_demo_documents(*, sessions: list[JurySession], staff) -> int:
     """The number of sessions whose documents were asked for."""
+    if not CertifierIdentity.current().director_general_name:
+        certifier_identity_save(director_general_name=DEMO_DIRECTOR_GENERAL, actor=staff)
     return sum(_ask_documents(session, staff) for session in sessions)
 
 

@@ -215,8 +215,8 @@ class BatchStatus(models.TextChoices):
 
 
 class DocumentBatch(models.Model):
-    """Every document of a signed session produced in the background (django.tasks), then one ZIP and one merged
-    PDF for printing, both made of the stored documents' bytes."""
+    """Every document of a signed session produced in the background (django.tasks), then one ZIP and two PDFs for
+    printing (the portrait documents, the certificates), all made of the stored documents' bytes."""
 
     session = models.ForeignKey(
         JurySession, on_delete=models.PROTECT, related_name="document_batches", verbose_name="session de jury"
@@ -238,7 +238,10 @@ class DocumentBatch(models.Model):
     interruptions = models.PositiveSmallIntegerField("interruptions", default=0)
     error = models.TextField("erreur", blank=True)
     zip_file = models.BinaryField("archive ZIP", null=True, blank=True)
+    # For a duplex printer: every candidate's documents together, each candidate starting on a front page. The
+    # certificates (landscape, on their own paper) are in a file of their own, in the same order.
     merged_pdf = models.BinaryField("PDF à imprimer", null=True, blank=True)
+    certificates_pdf = models.BinaryField("certificats à imprimer", null=True, blank=True)
 
     class Meta:
         db_table = "juries_documentbatch"
@@ -281,3 +284,50 @@ class WithdrawnDocument(WriteOnceModel):
 
     def __str__(self):
         return f"{self.document} (retiré)"
+
+
+LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/svg+xml": "SVG"}
+LOGO_MAX_BYTES = 1024 * 1024
+
+
+class CertifierIdentity(models.Model):
+    """What every new document prints of the certifier beyond the fiche: the logo staff upload and the director
+    general's name, under their signature. One row (`current()`); a document already issued keeps what it printed.
+
+    The logo is kept in the database, as the documents are: a document is rendered from the database alone, by any
+    worker process, without a shared media directory."""
+
+    director_general_name = models.CharField(
+        "nom du directeur général",
+        max_length=150,
+        blank=True,
+        help_text="Prénom et nom, tels qu'ils sont imprimés sous la signature du directeur général.",
+    )
+    logo = models.BinaryField("logo", null=True, blank=True, editable=False)
+    logo_type = models.CharField("format du logo", max_length=20, blank=True, choices=list(LOGO_TYPES.items()))
+    logo_name = models.CharField("fichier du logo", max_length=255, blank=True)
+    updated_at = models.DateTimeField("modifié le", null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="modifié par",
+    )
+
+    class Meta:
+        verbose_name = "identité du certificateur sur les documents"
+        verbose_name_plural = "identité du certificateur sur les documents"
+
+    def __str__(self):
+        return "Identité du certificateur sur les documents"
+
+    @classmethod
+    def current(cls) -> "CertifierIdentity":
+        """The one row, or an empty one (not saved) until staff record it."""
+        return cls.objects.defer("logo").filter(pk=1).first() or cls(pk=1)
+
+    @property
+    def has_logo(self) -> bool:
+        return bool(self.logo_type)

@@ -1,4 +1,5 @@
-"""HTML → archival PDF (PDF/A-2u) with WeasyPrint: A4, fonts vendored in static/vendor/fonts, no network.
+"""HTML → archival and accessible PDF (PDF/A-2u, tagged as PDF/UA-1) with WeasyPrint: A4, fonts vendored in
+static/vendor/fonts, no network.
 
 This module imports no Django model: the batch's worker processes import it alone (`render_many`) and render
 HTML strings built by the main process. The font configuration and the stylesheet are parsed once per process and
@@ -6,6 +7,7 @@ reused by every render (parsing the @font-face rules and the fonts is most of a 
 """
 
 import functools
+import io
 import multiprocessing
 import os
 import signal
@@ -26,6 +28,16 @@ STYLESHEET = BASE_DIR / "templates" / "documents" / "documents.css"
 # can be searched and copied, as an archive needs). PDF/A-2 rather than 3: no arbitrary file may be attached.
 PDF_VARIANT = "pdf/a-2u"
 PDFA_PART, PDFA_CONFORMANCE = "2", "U"
+# Tagged as well (PDF/UA-1): a structure tree (headings, paragraphs, tables with their header cells, figures with
+# their text alternative), the language, the title shown by the reader. A screen reader follows the document in
+# reading order; WeasyPrint builds the tree from the HTML, so the templates keep headings in order, `th` cells with
+# a scope and an alternative on every image (templates/documents/). The XMP metadata declares both standards.
+PDFUA_PART = "1"
+PDFUA_IDENTIFICATION = (
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    f'<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" pdfuaid:part="{PDFUA_PART}"/>'
+    "</rdf:RDF>"
+).encode()
 
 FONT_FACES = [
     # (family, weight, style, file)
@@ -42,6 +54,8 @@ class LocalFontsOnly(URLFetcher):
     """Fetches the vendored fonts and nothing else: a document never depends on the network or the system."""
 
     def fetch(self, url, headers=None):
+        if url.startswith("data:"):  # an image embedded in the document itself (the issuer's logo)
+            return super().fetch(url, headers)
         if url.startswith("file:"):
             path = Path(url.removeprefix("file://").split("?")[0]).resolve()
             if path.parent == FONTS_DIR.resolve() and path.is_file():
@@ -78,6 +92,8 @@ def html_to_pdf(html: str) -> bytes:
         stylesheets=[css],
         font_config=font_config,
         pdf_variant=PDF_VARIANT,
+        pdf_tags=True,
+        xmp_metadata=[io.BytesIO(PDFUA_IDENTIFICATION)],  # read as a file, once per render
         uncompressed_pdf=False,
     )
 

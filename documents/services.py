@@ -7,6 +7,7 @@ stores the bytes with their SHA-256. A stored document never changes: only its s
 """
 
 import hashlib
+import io
 import logging
 from collections.abc import Callable
 from concurrent.futures import as_completed
@@ -21,6 +22,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from candidates.models import AcquiredBlock, Candidate, CertificationAward, Withdrawal
+from certif import clock
 from certif.audit import AuditAction, record_audit
 from certif.permissions import is_staff
 from certif.validation import TEXT_MAX_LENGTH, check_text
@@ -30,17 +32,28 @@ from documents.content import (
     Prepared,
     SessionData,
     Slot,
+    certificates_pdf,
     find_slot,
     french_date,
     issuable,
     last_rectification,
     last_withdrawal,
+    logo_data_uri,
     merged_pdf,
     prepare,
     session_slots,
     session_zip,
 )
-from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument, WithdrawnDocument
+from documents.models import (
+    LOGO_MAX_BYTES,
+    BatchStatus,
+    CertifierIdentity,
+    DocumentBatch,
+    DocumentKind,
+    DocumentStatus,
+    IssuedDocument,
+    WithdrawnDocument,
+)
 from documents.selectors import HEARTBEAT_EVERY, STALE_AFTER, batch_is_stalled, documents_stating
 from documents.worker import StopRequest, heartbeat, this_runner
 from juries.models import JurySession, Rectification
@@ -63,7 +76,7 @@ SLOT_WITHDRAWN_MESSAGE = "Ce document rapporte un résultat retiré (retrait pou
 # A batch whose process died this many times is failed rather than retried (a document that kills its renderer).
 MAX_INTERRUPTIONS = 3
 CANDIDATE_KINDS = (DocumentKind.RESULTS, DocumentKind.ATTESTATION, DocumentKind.CERTIFICATE)
-BATCH_BYTES = ("zip_file", "merged_pdf")  # a batch's ZIP and merged PDF: read only to be downloaded
+BATCH_BYTES = ("zip_file", "merged_pdf", "certificates_pdf")  # a batch's ZIP and PDFs: read only to be downloaded
 
 
 def _refuse_unless_staff(actor: User, action: str) -> None:
@@ -461,7 +474,8 @@ def batches_recover() -> int:
 
 
 def batch_run(*, batch_id: int) -> dict:
-    """The task's body (documents.tasks): issue what is missing, with progress, then the ZIP and the merged PDF.
+    """The task's body (documents.tasks): issue what is missing, with progress, then the ZIP and the two PDFs to
+    print (documents.content.merged_pdf, certificates_pdf).
 
     Idempotent: a batch resumed after an interruption issues only the documents still missing (the partial unique
     constraints keep one valid document a slot even if two processes ran it at once). Asked to stop (SIGTERM,
@@ -501,6 +515,7 @@ def batch_run(*, batch_id: int) -> dict:
                 total=len(documents),
                 zip_file=session_zip(documents),
                 merged_pdf=merged_pdf(documents, title),
+                certificates_pdf=certificates_pdf(documents, f"Certificats — {title}"),
                 runner="",
                 finished_at=timezone.now(),
             )
@@ -534,3 +549,103 @@ def _interrupted(batch: DocumentBatch, slots: list[Slot]) -> dict:
         "Lot de documents %s arrêté à %s/%s : il reprendra au prochain démarrage", batch.pk, done, len(slots)
     )
     return {"batch": batch.pk, "status": "interrupted", "done": done, "total": len(slots), "resumed_by": task_id}
+
+
+# — The certifier's identity on the documents —
+
+LOGO_REFUSED = "Le logo doit être une image PNG, JPEG ou SVG d'au plus 1 Mo."
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def logo_type_of(content: bytes) -> str:
+    """The logo's type, read from its bytes (never from the name or the browser's word), or a refusal.
+
+    PNG and JPEG are opened by Pillow. An SVG must be self-contained: no script, no DOCTYPE (no entity) and no
+    reference outside itself — a document is rendered without the network and refuses anything but its fonts."""
+    if not content or len(content) > LOGO_MAX_BYTES:
+        raise ValidationError({"logo": LOGO_REFUSED})
+    if content.startswith(b"\x89PNG\r\n\x1a\n") or content.startswith(b"\xff\xd8\xff"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()
+                kind = image.format
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise ValidationError({"logo": "Cette image PNG ou JPEG est illisible."}) from None
+        return "image/png" if kind == "PNG" else "image/jpeg"
+    return _checked_svg(content)
+
+
+def _checked_svg(content: bytes) -> str:
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    if b"<!DOCTYPE" in content.upper() or b"<!ENTITY" in content.upper():
+        raise ValidationError({"logo": "Ce fichier SVG déclare un DOCTYPE : enregistrez-le sans."})
+    try:
+        root = fromstring(content, forbid_dtd=True)
+    except (DefusedXmlException, SyntaxError, ValueError):
+        raise ValidationError({"logo": LOGO_REFUSED}) from None
+    if root.tag != f"{SVG_NS}svg":
+        raise ValidationError({"logo": LOGO_REFUSED})
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.split("}")[-1] in {"script", "foreignObject"}:
+            raise ValidationError({"logo": "Ce fichier SVG contient un script : il ne peut pas servir de logo."})
+        for name, value in element.attrib.items():
+            local = name.split("}")[-1]
+            outside = local == "href" and not value.startswith(("#", "data:"))
+            if outside or "url(" in value.replace("url(#", ""):
+                raise ValidationError(
+                    {"logo": "Ce fichier SVG renvoie à une ressource extérieure : il doit contenir toute l'image."}
+                )
+    return "image/svg+xml"
+
+
+def _identity_snapshot(identity: CertifierIdentity) -> dict:
+    return {
+        "director_general_name": identity.director_general_name,
+        "logo": identity.logo_name if identity.has_logo else "",
+        "logo_sha256": hashlib.sha256(bytes(identity.logo)).hexdigest() if identity.has_logo else "",
+    }
+
+
+@transaction.atomic
+def certifier_identity_save(
+    *,
+    director_general_name: str,
+    logo: bytes | None = None,
+    logo_name: str = "",
+    remove_logo: bool = False,
+    actor: User,
+) -> CertifierIdentity:
+    """Record the director general's name and the logo printed on every document issued from now on (the documents
+    already issued keep theirs). `logo` None keeps the current one; `remove_logo` removes it."""
+    _refuse_unless_staff(actor, "modifier le logo et le signataire des documents")
+    identity = CertifierIdentity.objects.select_for_update(of=("self",)).filter(pk=1).first() or CertifierIdentity(pk=1)
+    before = _identity_snapshot(identity) if identity.updated_at else None
+    name = check_text(director_general_name, field="director_general_name", max_length=150)
+    if not name:
+        raise ValidationError({"director_general_name": "Indiquez le prénom et le nom du directeur général."})
+    identity.director_general_name = name
+    if logo is not None:
+        identity.logo_type = logo_type_of(logo)
+        identity.logo, identity.logo_name = logo, logo_name[:255]
+        try:  # a logo that WeasyPrint cannot draw would stop every document: tried once, here
+            pdf.html_to_pdf(
+                f'<html lang="fr"><title>Logo</title><img src="{logo_data_uri(identity)}" alt="Logo"></html>'
+            )
+        except Exception:
+            logger.warning("Logo refusé : le rendu PDF a échoué", exc_info=True)
+            raise ValidationError({"logo": "Cette image ne peut pas être imprimée sur les documents."}) from None
+    elif remove_logo:
+        identity.logo, identity.logo_type, identity.logo_name = None, "", ""
+    after = _identity_snapshot(identity)
+    if before == after:
+        return identity
+    identity.updated_at, identity.updated_by = clock.now(), actor
+    identity.save()
+    record_audit(
+        actor=actor, action=AuditAction.CERTIFIER_IDENTITY_CHANGED, target=identity, before=before, after=after
+    )
+    return identity

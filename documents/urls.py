@@ -11,6 +11,8 @@ urlpatterns = [
     path("lots/<int:pk>/etat/", views.batch_status, name="batch_status"),
     path("lots/<int:pk>/documents.zip", views.batch_download, {"fmt": "zip"}, name="batch_zip"),
     path("lots/<int:pk>/a-imprimer.pdf", views.batch_download, {"fmt": "pdf"}, name="batch_pdf"),
+    path("lots/<int:pk>/certificats.pdf", views.batch_download, {"fmt": "certificates"}, name="batch_certificates"),
+    path("identite/", views.identity_edit, name="identity"),
     path("<int:pk>/telecharger/", views.download, name="download"),
     path("<int:pk>/revoquer/", views.revoke, name="revoke"),
 ]

@@ -8,9 +8,10 @@ trainer nothing, unless staff grant them the permission « documents.view_issued
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,11 +25,24 @@ from certif.views_helpers import apply_service_message, form_page, require
 from documents import selectors as selectors_documents
 from documents import services as services
 from documents.content import file_name, group_code, normalize_code, session_slots
-from documents.forms import RevocationForm, VerificationForm
-from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument
+from documents.forms import CertifierIdentityForm, RevocationForm, VerificationForm
+from documents.models import (
+    BatchStatus,
+    CertifierIdentity,
+    DocumentBatch,
+    DocumentKind,
+    DocumentStatus,
+    IssuedDocument,
+)
 from juries.models import JurySession
 
 BATCH_FIELDS = services.BATCH_BYTES
+# What a finished batch gives to download: (field, end of the file name, extension).
+BATCH_DOWNLOADS = {
+    "zip": ("zip_file", "", "zip"),
+    "pdf": ("merged_pdf", "-a-imprimer-recto-verso", "pdf"),
+    "certificates": ("certificates_pdf", "-certificats", "pdf"),
+}
 
 
 def _session(request, pk) -> JurySession:
@@ -59,35 +73,55 @@ def _batch_json(batch: DocumentBatch | None) -> dict:
     if batch.status == BatchStatus.DONE:
         data["zip_url"] = reverse("documents:batch_zip", args=[batch.pk])
         data["pdf_url"] = reverse("documents:batch_pdf", args=[batch.pk])
+        if DocumentBatch.objects.filter(pk=batch.pk, certificates_pdf__isnull=False).exists():
+            data["certificates_url"] = reverse("documents:batch_certificates", args=[batch.pk])
     return data
 
 
+# Staff read these words: no process name, no command. What an administrator needs (the `db_worker` service, its
+# logs) is on the batch's admin page (documents.admin.DocumentBatchAdmin.diagnostic) and in the README.
+SERVICE_STOPPED = "le service qui produit les documents est arrêté ; prévenez l'administrateur de l'application"
+
+
 def _batch_message(batch: DocumentBatch) -> str:
+    waited_long = batch.requested_at < timezone.now() - selectors_documents.STALE_AFTER
     if batch.status == BatchStatus.PENDING and batch.started_at is not None:
         return (
-            "Production interrompue (le service de production des documents s'est arrêté) : elle reprendra dès "
-            f"qu'il tournera de nouveau. Documents déjà prêts, conservés : {batch.done} sur {batch.total}. "
-            "Si rien ne bouge, vérifiez que ce service (manage.py db_worker) tourne."
+            f"Production interrompue, elle reprendra d'elle-même. Documents déjà prêts, conservés : {batch.done} sur "
+            f"{batch.total}."
+            + (f" Si rien ne change d'ici quelques minutes, {SERVICE_STOPPED}." if waited_long else "")
+        )
+    if batch.status == BatchStatus.PENDING and waited_long:
+        return (
+            f"La production des documents n'a pas commencé : {SERVICE_STOPPED}. Documents déjà prêts : {batch.done} "
+            f"sur {batch.total}."
         )
     if batch.status == BatchStatus.PENDING:
-        return (
-            f"En attente du service de production des documents ({batch.done} sur {batch.total} déjà prêts). "
-            "Si rien ne bouge, vérifiez que ce service (manage.py db_worker) tourne."
-        )
+        return f"La production des documents va commencer ({batch.done} sur {batch.total} déjà prêts)."
     if batch.status == BatchStatus.RUNNING and selectors_documents.batch_is_stalled(batch):
         return (
-            "Production interrompue : le service de production des documents s'est arrêté. Elle reprendra "
-            "d'elle-même à son redémarrage (manage.py db_worker). Documents déjà prêts, conservés : "
+            "Production interrompue : le service qui produit les documents s'est arrêté. Elle reprendra d'elle-même "
+            f"à son redémarrage ; s'il tarde, prévenez l'administrateur. Documents déjà prêts, conservés : "
             f"{batch.done} sur {batch.total}."
         )
     if batch.status == BatchStatus.RUNNING:
         return f"Production en cours : {batch.done} documents prêts sur {batch.total} ({batch.percent} %)."
     if batch.status == BatchStatus.DONE:
-        return f"Terminé : {batch.total} documents, dans une archive ZIP et dans un PDF à imprimer."
+        return (
+            f"Terminé : {batch.total} documents, dans une archive ZIP et dans les fichiers à imprimer (documents en "
+            "recto verso, certificats à part)."
+        )
     return batch.error or "La production des documents a échoué."
 
 
 # — A session's documents —
+
+
+def _printed_identity() -> CertifierIdentity:
+    """The identity the next documents print: the name recorded, else the SIGNATORY_NAME setting."""
+    identity = CertifierIdentity.current()
+    identity.director_general_name = identity.director_general_name or settings.SIGNATORY_NAME
+    return identity
 
 
 def session_documents(request, pk):
@@ -115,6 +149,7 @@ def session_documents(request, pk):
             "batch_json": _batch_json(batch),
             "unsigned_message": "" if session.is_signed else services.UNSIGNED_MESSAGE,
             "issued_count": sum(1 for slot in slots if slot.current is not None),
+            "identity": _printed_identity() if may_issue else None,
         },
     )
 
@@ -221,11 +256,13 @@ def batch_download(request, pk, fmt):
     if batch.status != BatchStatus.DONE:
         messages.error(request, "Les documents de ce lot ne sont pas encore prêts.")
         return redirect("documents:session", pk=batch.session_id)
-    field = "zip_file" if fmt == "zip" else "merged_pdf"
-    content = bytes(DocumentBatch.objects.values_list(field, flat=True).get(pk=batch.pk))
-    name = f"documents-jury-{batch.session.date.isoformat()}-{batch.session_id}"
-    response = HttpResponse(content, content_type="application/zip" if fmt == "zip" else "application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{"zip" if fmt == "zip" else "pdf"}"'
+    field, suffix, extension = BATCH_DOWNLOADS[fmt]
+    content = DocumentBatch.objects.values_list(field, flat=True).get(pk=batch.pk)
+    if content is None:
+        raise Http404("Ce lot ne contient pas de certificat.")
+    name = f"documents-jury-{batch.session.date.isoformat()}-{batch.session_id}{suffix}"
+    response = HttpResponse(bytes(content), content_type="application/zip" if fmt == "zip" else "application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -296,3 +333,40 @@ def verify_form(request):
 @require_GET
 def verify(request, code):
     return _check(request, code)
+
+
+# — The certifier's identity on the documents —
+
+
+def identity_edit(request):
+    """The logo and the director general's name printed on the documents issued from now on (staff)."""
+    require(request.user, "documents.issue_documents")
+    identity = CertifierIdentity.current()
+    form = CertifierIdentityForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"director_general_name": identity.director_general_name or settings.SIGNATORY_NAME},
+    )
+    if request.method == "POST" and form.is_valid():
+        logo = form.cleaned_data["logo"]
+        done, _ = apply_service(
+            form,
+            lambda: services.certifier_identity_save(
+                director_general_name=form.cleaned_data["director_general_name"],
+                logo=logo.read() if logo else None,
+                logo_name=logo.name if logo else "",
+                remove_logo=form.cleaned_data["remove_logo"],
+                actor=request.user,
+            ),
+        )
+        if done:
+            messages.success(
+                request, "Logo et signataire enregistrés : ils figureront sur les prochains documents émis."
+            )
+            return redirect("documents:identity")
+    return render(
+        request,
+        "documents/identity.html",
+        {"form": form, "identity": identity},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -121,7 +121,13 @@ def session_documents(*, session: int, batch: int) -> dict:
     if row.zip_file:
         archive = zipfile.ZipFile(io.BytesIO(bytes(row.zip_file)))
         in_zip = sorted(hashlib.sha256(archive.read(name)).hexdigest() for name in archive.namelist())
-    merged_pages = len(PdfReader(io.BytesIO(bytes(row.merged_pdf))).pages) if row.merged_pdf else 0
+    # The pages printed: the portrait file's (its blank backs left out) and the certificates'.
+    merged_pages = 0
+    for content in (row.merged_pdf, row.certificates_pdf):
+        if content:
+            merged_pages += sum(
+                1 for page in PdfReader(io.BytesIO(bytes(content))).pages if page.extract_text().strip()
+            )
     return {
         "slots": len(slots),
         "slots_with_a_valid_document": sum(1 for slot in slots if slot.current is not None),

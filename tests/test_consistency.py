@@ -151,6 +151,9 @@ ADMIN_POLICY: dict[str, Policy] = {
     "juries.SessionAward": read_only("written once with the award a signed session gave, at sign-off"),
     "documents.IssuedDocument": read_only("documents page (document_issue / document_revoke)"),
     "documents.DocumentBatch": read_only("documents page (batch_request), run by the worker"),
+    "documents.CertifierIdentity": not_registered(
+        "staff page « Logo et signataire des documents » (certifier_identity_save), audited"
+    ),
     # — outside our applications, registered in the admin —
     "auth.User": accounts(
         staff_may={"add", "change"},

@@ -1,9 +1,14 @@
 from django import template
 
 from certif.rules import format_decimal
-from certif.text import plural_suffix
+from certif.text import de_name, french_date, french_dates_in, plural_suffix
 
 register = template.Library()
 
 register.filter("fr_plural", plural_suffix)
 register.filter("fr_decimal", format_decimal)
+# « 9 avril 2018 », « 1er juin 2026 »: Django's `date:"j F Y"` writes « 1 juin ».
+register.filter("fr_date", french_date)
+# The dates of a text recorded elsewhere (an act's name from the RNCP export: « Arrêté du 9 avril 2018 »).
+register.filter("fr_dates", french_dates_in)
+register.filter("de_name", de_name)

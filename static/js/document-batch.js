@@ -18,6 +18,11 @@
     if (state.status === "done") {
       document.getElementById("batch-zip").href = state.zip_url;
       document.getElementById("batch-pdf").href = state.pdf_url;
+      if (state.certificates_url) {
+        var certificates = document.getElementById("batch-certificates");
+        certificates.href = state.certificates_url;
+        certificates.classList.remove("d-none");
+      }
       links.classList.remove("d-none");
     }
     if (state.finished) {

@@ -69,7 +69,7 @@ def test_batch_progress_is_shown_while_the_worker_produces_the_documents(
     page.goto(f"{live_server.url}/jurys/documents/sessions/{signed.session.pk}/")
     page.get_by_role("button", name="Produire tous les documents (ZIP et PDF à imprimer)").click()
     status = page.locator("#batch-message")
-    assert "En attente du service de production des documents" in status.inner_text()
+    assert "La production des documents va commencer" in status.inner_text()
     assert status.get_attribute("aria-live") == "polite"
 
     run_worker()  # the background worker, as `make run` starts it next to the web server

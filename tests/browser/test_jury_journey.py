@@ -96,7 +96,7 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
     page.get_by_role("button", name="Passer à la signature").click()
     dates = page.locator("#session-dates")
     assert dates.get_by_text("Mardi 14 juin 2022").is_visible()
-    assert dates.get_by_text(re.compile(r"^Arrêté du 09 avril 2018 .*au 17 avril 2023$")).is_visible()
+    assert dates.get_by_text(re.compile(r"^Arrêté du 9 avril 2018 .*au 17 avril 2023$")).is_visible()
     # A typo first: a French message under the field, tied to it for screen readers; nothing is signed.
     page.get_by_label("Votre mot de passe").fill("mot-de-pase-de-test")
     page.get_by_role("button", name="Signer la session").click()

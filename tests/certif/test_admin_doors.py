@@ -267,7 +267,7 @@ class TestRegistration:
             },
         )
         assert response.status_code == 200
-        assert "Cette période chevauche l'enregistrement « Arrêté du 09 avril 2018 »" in page(response)
+        assert "Cette période chevauche l'enregistrement « Arrêté du 9 avril 2018 »" in page(response)
         assert certification.registrations.count() == 2
 
 

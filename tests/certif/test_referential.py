@@ -17,6 +17,7 @@ from django.core.management.base import CommandError
 from certif.models import AccessPathway, Block, Certification, Competence, JuryCompositionRule, Registration
 from certif.referential import export_referential, import_referential, read_referential_file
 from certif.rules import ThresholdKind
+from certif.text import french_dates_in
 
 FICHE_PATH = Path(__file__).resolve().parents[2] / "certif" / "data" / "fiche-rncp-16204.txt"
 FICHE_RAW = FICHE_PATH.read_text(encoding="utf-8")
@@ -91,8 +92,9 @@ def fiche_registrations() -> list[dict]:
     )
     return [
         {
-            "act": match.group(1),
-            "publication": match.group(2),
+            # The referential writes the fiche's dates in the French form (« 9 avril 2018 », not « 09 »).
+            "act": french_dates_in(match.group(1)),
+            "publication": french_dates_in(match.group(2)),
             "publication_date": french_date(match.group(3)),
             "level_note": f"niveau {match.group(4)}",
             "in_force_from": french_date(match.group(5)),
@@ -272,8 +274,8 @@ def test_registrations_are_the_fiches_two_with_their_dates(certification):
 @pytest.mark.django_db
 def test_registrations_cover_their_periods_and_nothing_after(certification):
     assert certification.registration_on(datetime.date(2010, 12, 13)).act == "Arrêté du 22 janvier 2013"
-    assert certification.registration_on(datetime.date(2020, 6, 1)).act == "Arrêté du 09 avril 2018"
-    assert certification.registration_on(datetime.date(2023, 4, 17)).act == "Arrêté du 09 avril 2018"
+    assert certification.registration_on(datetime.date(2020, 6, 1)).act == "Arrêté du 9 avril 2018"
+    assert certification.registration_on(datetime.date(2023, 4, 17)).act == "Arrêté du 9 avril 2018"
     assert certification.registration_on(datetime.date(2010, 12, 12)) is None
     assert certification.registration_on(datetime.date(2023, 4, 18)) is None
 

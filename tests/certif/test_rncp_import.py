@@ -82,7 +82,7 @@ def test_16204_latest_registration_is_the_shipped_fiches(fiche_16204):
     assert fiche_16204.effect_date == datetime.date.fromisoformat(latest["in_force_from"]) == datetime.date(2018, 3, 5)
     assert fiche_16204.end_date == datetime.date.fromisoformat(latest["in_force_until"]) == datetime.date(2023, 4, 17)
     assert fiche_16204.decision_date == datetime.date(2018, 4, 9)
-    assert fiche_16204.act == latest["act"] == "Arrêté du 09 avril 2018"
+    assert fiche_16204.act == latest["act"] == "Arrêté du 9 avril 2018"
     assert fiche_16204.last_delivery_date is None
     assert fiche_16204.is_active is False
 

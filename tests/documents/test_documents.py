@@ -220,7 +220,7 @@ class TestDocumentsReadBack:
             "Manager de proximité dans l'économie sociale et solidaire",
             "RNCP 16204",
             "Niveau 6 (nomenclature européenne",
-            "par arrêté du 09 avril 2018 (Journal Officiel du 17 avril 2018)",
+            "par arrêté du 9 avril 2018 (Journal Officiel du 17 avril 2018)",
             session.place,
             "Hélène Garnier Fondation Les Hauts du Pilat Professionnel employeur Président du jury",
             "Marc Dumas Association Loire Insertion Professionnel salarié Membre",
@@ -292,7 +292,7 @@ class TestDocumentsReadBack:
             "Jeanne Directrice",
             "Le président du jury",
             "Hélène Garnier",
-            "par arrêté du 09 avril 2018",
+            "par arrêté du 9 avril 2018",
         ):
             assert expected in text, expected
         assert document.reference == signed.award.number and document.award == signed.award
@@ -712,7 +712,8 @@ class TestBatch:
         task = DBTaskResult.objects.get()
         assert task.task_path == "documents.tasks.generate_session_documents" and str(task.id) == batch.task_id
         html = response.content.decode()
-        assert 'aria-live="polite"' in html and "En attente du service de production des documents" in html
+        assert 'aria-live="polite"' in html and "La production des documents va commencer (1 sur 6 déjà prêts)" in html
+        assert "db_worker" not in html  # staff read plain words; the technical side is on the admin's page
         assert "document-batch.js" in html
         status = staff_client.get(reverse("documents:batch_status", args=[batch.pk])).json()
         assert status["status"] == "pending" and status["percent"] == 17 and not status["finished"]
@@ -742,8 +743,12 @@ class TestBatch:
         merged = staff_client.get(status["pdf_url"])
         assert merged["Content-Type"] == "application/pdf"
         reader, text = read(merged.content)
-        assert len(reader.pages) == sum(len(read(bytes(doc.pdf))[0].pages) for doc in issued.values())
-        assert "CERTIFICAT" in text and "Procès-verbal de délibération" in text
+        portrait = [doc for doc in issued.values() if doc.kind != DocumentKind.CERTIFICATE]
+        printed = [page for page in reader.pages if page.extract_text().strip()]  # blank backs left out
+        assert len(printed) == sum(len(read(bytes(doc.pdf))[0].pages) for doc in portrait)
+        assert "Certificat n°" not in text and "Procès-verbal de délibération" in text
+        certificates, text = read(staff_client.get(status["certificates_url"]).content)
+        assert len(certificates.pages) == 1 and "CERTIFICAT" in text
 
         page = staff_client.get(reverse("documents:session", args=[signed.session.pk])).content.decode()
         assert "Terminé : 6 documents" in page and "Télécharger l'archive ZIP" in page
@@ -764,8 +769,8 @@ class TestBatch:
         status = staff_client.get(reverse("documents:batch_status", args=[batch.pk])).json()
         assert status["stalled"] and status["status_label"] == "Interrompu" and not status["finished"]
         assert status["message"] == (
-            "Production interrompue : le service de production des documents s'est arrêté. Elle reprendra d'elle-même "
-            "à son redémarrage (manage.py db_worker). Documents déjà prêts, conservés : 1 sur 6."
+            "Production interrompue : le service qui produit les documents s'est arrêté. Elle reprendra d'elle-même "
+            "à son redémarrage ; s'il tarde, prévenez l'administrateur. Documents déjà prêts, conservés : 1 sur 6."
         )
         page = staff_client.get(reverse("documents:session", args=[signed.session.pk])).content.decode()
         assert "Production interrompue" in page and "Production en cours" not in page

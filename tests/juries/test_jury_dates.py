@@ -151,7 +151,7 @@ class TestPlanning:
         )
         html = response.content.decode()
         assert "Attention :" not in html and 'id="registration-warning"' not in html
-        assert "Arrêté du 09 avril 2018" in html and "en vigueur du 5 mars 2018 au 17 avril 2023" in html
+        assert "Arrêté du 9 avril 2018" in html and "en vigueur du 5 mars 2018 au 17 avril 2023" in html
         response = staff_client.post(
             reverse("juries:edit", args=[session.pk]),
             {"date": "2023-04-18", "place": "IRUP", "blocks": [certification.blocks.get(number=1).pk]},
@@ -254,7 +254,7 @@ class TestDateFactsOnThePages:
             section = html.split('id="session-dates"')[1].split("</section>")[0]
             assert "Mardi 14 juin 2022" in section
             assert (
-                "Arrêté du 09 avril 2018 (Journal Officiel du 17 avril 2018), en vigueur du 5 mars 2018 au 17 avril 2023"
+                "Arrêté du 9 avril 2018 (Journal Officiel du 17 avril 2018), en vigueur du 5 mars 2018 au 17 avril 2023"
                 in section
             )
             assert (
