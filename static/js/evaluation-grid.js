@@ -108,6 +108,18 @@
     cell.querySelector("select.level").focus();
   });
 
+  // As on the deliberation page: leaving with cells typed but not saved asks first; saving is not leaving.
+  var form = table.closest("form");
+  var submitting = false;
+  if (form) form.addEventListener("submit", function () { submitting = true; });
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting) return;
+    var cells = table.querySelectorAll("td[data-stored-level]");
+    if (!Array.prototype.some.call(cells, cellUnsaved)) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+
   // One Tab stop into an editable grid, arrows inside: the selects then make the region reachable by keyboard,
   // so the region itself leaves the Tab order.
   if (window.mpesCellKeys && window.mpesCellKeys(table, "select.level")) {

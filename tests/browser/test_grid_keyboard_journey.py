@@ -57,3 +57,28 @@ def test_a_read_only_grid_scrolls_by_keyboard(page, live_server, staff_user, tra
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     page.wait_for_function("document.activeElement.scrollLeft > 0")
+
+
+def test_leaving_a_grid_with_unsaved_cells_asks_first(page, live_server, staff_user, trainer_user):
+    _, _, session = evaluated_cohort(staff_user, trainer_user, numbers=(2,), count=2, submit=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server, trainer_user.username)
+    page.goto(f"{live_server.url}{reverse('evaluation:grid', args=[session.pk, 2])}")
+    dialogs = []
+
+    def stay(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    # Nothing typed: leaving asks nothing.
+    page.get_by_role("link", name="Évaluations", exact=True).first.click()
+    page.wait_for_url(f"{live_server.url}{reverse('evaluation:session_list')}")
+    assert dialogs == []
+    page.go_back()
+    first = page.locator("select.level").first
+    first.select_option(index=0 if first.input_value() else 1)
+    page.get_by_role("link", name="Évaluations", exact=True).first.click(no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert "/evaluation/" in page.url and reverse("evaluation:session_list") != page.url.removeprefix(live_server.url)
