@@ -54,7 +54,7 @@ def _latest_enrolment(field: str) -> Subquery:
 
 CANDIDATE_COLUMNS = (
     SortColumn("nom", "Nom", person_order()),
-    SortColumn("naissance", "Né(e) le", ("birth_date",), spoken="date de naissance"),
+    SortColumn("naissance", "Né(e) le", ("birth_date",)),
     SortColumn("promotion", "Promotion", (french(_latest_enrolment("cohort__name")).asc(nulls_last=True),)),
     SortColumn("voie", "Voie d'accès", (french(_latest_enrolment("cohort__pathway__label")).asc(nulls_last=True),)),
     SortColumn("statut", "Statut", (_latest_enrolment("status_rank").asc(nulls_last=True),)),
@@ -64,12 +64,12 @@ COHORT_COLUMNS = (
     SortColumn("certification", "Certification", ("certification__rncp_code",)),
     SortColumn("voie", "Voie d'accès", (french("pathway__label"),)),
     SortColumn("lieu", "Lieu de préparation", (french("preparation_place__name"),)),
-    SortColumn("dates", "Dates", ("start_date", "end_date"), spoken="date de début"),
+    SortColumn("dates", "Dates", ("start_date", "end_date")),
 )
 BIRTH_PLACE_COLUMNS = (
     SortColumn("candidat", "Candidat", person_order()),
-    SortColumn("pays", "Pays saisi", (french("birth_country"),), spoken="pays saisi"),
-    SortColumn("commune", "Commune saisie", (french("birth_commune"),), spoken="commune saisie"),
+    SortColumn("pays", "Pays saisi", (french("birth_country"),)),
+    SortColumn("commune", "Commune saisie", (french("birth_commune"),)),
 )
 
 

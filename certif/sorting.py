@@ -20,19 +20,14 @@ OrderItem = str | BaseExpression
 
 @dataclass(frozen=True)
 class SortColumn:
-    """One sortable column: `key` in the URL, `label` as the header shows it, `spoken` as « Trier par … » says it
-    (the label in lower case by default), `order` the database ordering (ascending), or `value` a function giving
-    each row's sort key when the rows are already in memory."""
+    """One sortable column: `key` in the URL, `label` as the header shows it (and its link's accessible name begins
+    with), `order` the database ordering (ascending), or `value` a function giving each row's sort key when the rows
+    are already in memory."""
 
     key: str
     label: str
     order: Sequence[OrderItem] = ()
     value: Callable[[Any], Any] | None = None
-    spoken: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.spoken or self.label.lower()
 
 
 @dataclass(frozen=True)
@@ -117,5 +112,6 @@ class TableSort:
             label=column.label,
             url=f"?{query.urlencode()}",
             aria_sort=("descending" if self.descending else "ascending") if current else "",
-            link_label=f"Trier par {column.name}, ordre {'décroissant' if next_descending else 'croissant'}",
+            # The visible header first: a voice user says what they see (WCAG 2.5.3, label in name).
+            link_label=f"{column.label}, trier par ordre {'décroissant' if next_descending else 'croissant'}",
         )

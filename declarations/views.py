@@ -66,9 +66,7 @@ def _holder_rows_with_status(certification):
 
 INDEX_COLUMNS = (
     SortColumn("certification", "Certification", value=lambda row: row["certification"].rncp_code),
-    SortColumn(
-        "titulaires", "Titulaires (certificats en vigueur)", value=lambda row: row["holders"], spoken="titulaires"
-    ),
+    SortColumn("titulaires", "Titulaires (certificats en vigueur)", value=lambda row: row["holders"]),
     SortColumn("jamais_declares", "Jamais déclarés", value=lambda row: row["to_declare"]),
     SortColumn(
         "derniere_declaration",
@@ -128,7 +126,7 @@ HOLDER_COLUMNS = (
             french_sort_key(row.award.candidate.first_name),
         ),
     ),
-    SortColumn("delivree", "Délivrée le", value=lambda row: row.award.awarded_on, spoken="date de délivrance"),
+    SortColumn("delivree", "Délivrée le", value=lambda row: row.award.awarded_on),
     SortColumn("echeance", "Échéance", value=_deadline_order),
 )
 

@@ -35,7 +35,7 @@ def _bad_request(message: str):
 SESSION_COLUMNS = (
     SortColumn("promotion", "Promotion", (french("cohort__name"),)),
     SortColumn("certification", "Certification", ("cohort__certification__rncp_code",)),
-    SortColumn("dates", "Dates", ("starts_on", "ends_on"), spoken="date de début"),
+    SortColumn("dates", "Dates", ("starts_on", "ends_on")),
 )
 
 

@@ -92,7 +92,7 @@ SESSION_COLUMNS = (
     SortColumn("date", "Date", ("date",)),
     SortColumn("certification", "Certification", ("certification__rncp_code",)),
     SortColumn("lieu", "Lieu", (french("place"),)),
-    SortColumn("candidats", "Candidats", (Coalesce(Subquery(_presented_count), 0),), spoken="nombre de candidats"),
+    SortColumn("candidats", "Candidats", (Coalesce(Subquery(_presented_count), 0),)),
 )
 
 

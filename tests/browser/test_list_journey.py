@@ -36,7 +36,7 @@ def test_typing_narrows_the_list_and_sorting_keeps_the_search(page, live_server,
     log_in(page, live_server, staff_user.username)
     page.goto(f"{live_server.url}/candidats/?cohort={cohort.pk}")
     assert listed_names(page) == ["CÉLESTIN", "CHAMBON", "CHARPIN", "ÉLOI", "FABRE"]  # French order
-    name_header = page.locator("th", has=page.get_by_role("link", name="Trier par nom, ordre décroissant"))
+    name_header = page.locator("th", has=page.get_by_role("link", name="Nom, trier par ordre décroissant"))
     assert name_header.get_attribute("aria-sort") == "ascending"
 
     search = page.get_by_label("Rechercher (nom, nom de naissance, prénom, courriel)")
@@ -55,18 +55,16 @@ def test_typing_narrows_the_list_and_sorting_keeps_the_search(page, live_server,
     search.press("Backspace")
     page.get_by_role("status").filter(has_text="2 candidats.").wait_for()
 
-    page.get_by_role("link", name="Trier par date de naissance, ordre croissant").click()
+    page.get_by_role("link", name="Né(e) le, trier par ordre croissant").click()
     page.wait_for_url(re.compile(r"tri=naissance"))
     assert f"cohort={cohort.pk}" in page.url
     assert listed_names(page) == ["CHAMBON", "CHARPIN"][::-1]  # 1970, then 1982: the search is kept
     assert page.get_by_label("Rechercher (nom, nom de naissance, prénom, courriel)").input_value() == "cha"
-    birth_header = page.locator(
-        "th", has=page.get_by_role("link", name="Trier par date de naissance, ordre décroissant")
-    )
+    birth_header = page.locator("th", has=page.get_by_role("link", name="Né(e) le, trier par ordre décroissant"))
     assert birth_header.get_attribute("aria-sort") == "ascending"
     assert "▲" in birth_header.inner_text()
 
-    page.get_by_role("link", name="Trier par date de naissance, ordre décroissant").click()
+    page.get_by_role("link", name="Né(e) le, trier par ordre décroissant").click()
     page.wait_for_url(re.compile(r"tri=-naissance"))
     assert listed_names(page) == ["CHAMBON", "CHARPIN"]
     # Typing again searches within the sorted list, which stays sorted.

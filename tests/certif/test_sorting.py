@@ -16,7 +16,7 @@ from tests.factories import JURY_DAY, evaluated_cohort, make_candidate, make_coh
 
 COLUMNS = (
     SortColumn("nom", "Nom", person_order()),
-    SortColumn("naissance", "Né(e) le", ("birth_date",), spoken="date de naissance"),
+    SortColumn("naissance", "Né(e) le", ("birth_date",)),
 )
 
 
@@ -41,15 +41,15 @@ class TestTableSort:
         assert (sort.key, sort.descending, sort.query) == ("naissance", True, "tri=-naissance")
         header = sort.headers["naissance"]
         assert header.aria_sort == "descending" and header.arrow == "▼"
-        assert header.link_label == "Trier par date de naissance, ordre croissant"
+        assert header.link_label == "Né(e) le, trier par ordre croissant"
         assert header.url == "?tri=naissance"
-        assert sort.headers["nom"].link_label == "Trier par nom, ordre croissant"
+        assert sort.headers["nom"].link_label == "Nom, trier par ordre croissant"
         assert sort.headers["nom"].arrow == "↕"
 
     def test_the_sorted_column_offers_the_other_direction(self):
         header = _sort({"tri": "naissance"}).headers["naissance"]
         assert header.aria_sort == "ascending" and header.arrow == "▲"
-        assert (header.url, header.link_label) == ("?tri=-naissance", "Trier par date de naissance, ordre décroissant")
+        assert (header.url, header.link_label) == ("?tri=-naissance", "Né(e) le, trier par ordre décroissant")
 
     def test_links_keep_the_filters_and_go_back_to_the_first_page(self):
         url = _sort({"cohort": "4", "status": "en_cours", "page": "3", "tri": "nom"}).headers["naissance"].url
@@ -108,7 +108,7 @@ class TestCandidateList:
         assert _column_order(page, names) == ["CHAMBON", "FABRE", "CÉLESTIN", "ÉLOI"]
         page = staff_client.get(url, {"tri": "promotion"}).content.decode()
         assert _column_order(page, names) == ["CÉLESTIN", "ÉLOI", "FABRE", "CHAMBON"]  # no enrolment: last
-        assert 'aria-sort="ascending"' in _header(page, "Trier par promotion")
+        assert 'aria-sort="ascending"' in _header(page, "Promotion, trier par")
         page = staff_client.get(url, {"tri": "-promotion"}).content.decode()
         assert _column_order(page, names)[:3] == ["CHAMBON", "ÉLOI", "FABRE"]
         page = staff_client.get(url, {"tri": "n'importe quoi"}).content.decode()
@@ -117,11 +117,11 @@ class TestCandidateList:
     def test_headers_say_what_they_do_and_keep_the_filters(self, staff_client, listed):
         early, _ = listed
         page = staff_client.get(reverse("candidates:list"), {"cohort": early.pk, "page": 1}).content.decode()
-        name = _header(page, "Trier par nom")
-        assert 'aria-sort="ascending"' in name and 'aria-label="Trier par nom, ordre décroissant"' in name
+        name = _header(page, "Nom, trier par")
+        assert 'aria-sort="ascending"' in name and 'aria-label="Nom, trier par ordre décroissant"' in name
         assert "▲" in name and f"cohort={early.pk}" in name and "tri=-nom" in name and "page=" not in name
-        birth = _header(page, "Trier par date de naissance")
-        assert "aria-sort" not in birth and "Trier par date de naissance, ordre croissant" in birth
+        birth = _header(page, "Né(e) le, trier par")
+        assert "aria-sort" not in birth and "Né(e) le, trier par ordre croissant" in birth
         page = staff_client.get(reverse("candidates:list"), {"cohort": early.pk, "tri": "-naissance"}).content
         # The filter form carries the sort, the search form posts back to the sorted, filtered list.
         assert '<input type="hidden" name="tri" value="-naissance">' in page.decode()
@@ -152,7 +152,7 @@ def test_cohort_list_sorts_by_name_place_and_dates(staff_client, staff_user):
     assert _column_order(staff_client.get(url, {"tri": "-promotion"}).content.decode(), names)[0] == "Vercors"
     by_place = staff_client.get(url, {"tri": "-lieu"}).content.decode()
     assert _column_order(by_place, names)[-1] == "Vercors"  # « GRETA… » before « IRUP » ascending
-    assert 'aria-sort="descending"' in _header(by_place, "Trier par lieu de préparation")
+    assert 'aria-sort="descending"' in _header(by_place, "Lieu de préparation, trier par")
 
 
 @pytest.mark.django_db
@@ -163,7 +163,7 @@ def test_birth_places_to_check_sort_by_country(staff_client, staff_user):
     url = reverse("candidates:places_to_check")
     page = staff_client.get(url, {"tri": "pays"}).content.decode()
     assert _column_order(page, ["ARNAUD", "BERTRAND", "CLÉMENT"]) == ["CLÉMENT", "BERTRAND", "ARNAUD"]
-    assert 'aria-sort="ascending"' in _header(page, "Trier par pays saisi")
+    assert 'aria-sort="ascending"' in _header(page, "Pays saisi, trier par")
 
 
 @pytest.mark.django_db
@@ -180,7 +180,7 @@ class TestSessionLists:
         assert _column_order(page, names) == ["Chartreuse 2022", "Écrins 2022"]
         page = staff_client.get(url, {"tri": "-promotion"}).content.decode()
         assert _column_order(page, names) == ["Écrins 2022", "Chartreuse 2022"]
-        assert 'aria-sort="descending"' in _header(page, "Trier par promotion")
+        assert 'aria-sort="descending"' in _header(page, "Promotion, trier par")
 
     def test_jury_sessions_sort_by_place_and_candidates_and_keep_the_query_count(
         self, staff_client, staff_user, trainer_user, president_user, django_assert_num_queries
@@ -219,8 +219,8 @@ def test_declarations_index_sorts_its_certifications(staff_client, certification
     url = reverse("declarations:index")
     with django_assert_num_queries(len_of(staff_client, url)):
         page = staff_client.get(url, {"tri": "-titulaires"}).content.decode()
-    assert 'aria-sort="descending"' in _header(page, "Trier par titulaires")
-    assert 'aria-label="Trier par titulaires, ordre croissant"' in page
+    assert 'aria-sort="descending"' in _header(page, "Titulaires (certificats en vigueur), trier par")
+    assert 'aria-label="Titulaires (certificats en vigueur), trier par ordre croissant"' in page
 
 
 @pytest.mark.django_db
@@ -240,7 +240,7 @@ def test_holders_to_declare_sort_by_name_and_certificate(
     with django_assert_num_queries(len_of(staff_client, url)):
         page = staff_client.get(url, {"tri": "titulaire"}).content.decode()
     assert _column_order(page, names) == ["CÉLESTIN", "ÉLOI", "FABRE"]
-    assert 'aria-sort="ascending"' in _header(page, "Trier par titulaire")
+    assert 'aria-sort="ascending"' in _header(page, "Titulaire, trier par")
     page = staff_client.get(url, {"tri": "-certificat"}).content.decode()
     assert _column_order(page, names) == ["ÉLOI", "CÉLESTIN", "FABRE"]
-    assert 'aria-sort="ascending"' in _header(default, "Trier par échéance")  # by urgency unless asked
+    assert 'aria-sort="ascending"' in _header(default, "Échéance, trier par")  # by urgency unless asked
