@@ -43,6 +43,7 @@ WIDTHS = [1280, 390]
 # the audit: Django's own pages). Anything else must be audited.
 NOT_PAGES = {
     "healthcheck": "réponse JSON de supervision",
+    "favicon": "redirige vers l'icône du site (fichier statique)",
     "logout": "action (POST) du bouton « Se déconnecter »",
     "admin_password_change": "redirige vers « mot-de-passe/ », audité",
     "candidates:personal_data": "fichier JSON des données personnelles",
@@ -58,11 +59,14 @@ NOT_PAGES = {
     "certif:threshold_update": "action (POST) de la page du bloc",
     "juries:member_remove": "action (POST) de la page de la session",
     "juries:presentation_remove": "action (POST) de la page des candidats présentés",
+    "juries:member_restore": "action (POST) « Rétablir » de la page de la session",
+    "juries:presentation_restore": "action (POST) « Rétablir » de la page des candidats présentés",
     "documents:issue": "action (POST) de la page des documents",
     "documents:batch_start": "action (POST) de la page des documents",
     "documents:batch_status": "réponse JSON lue par la page des documents",
     "documents:batch_zip": "fichier ZIP",
     "documents:batch_pdf": "fichier PDF",
+    "documents:batch_certificates": "fichier PDF (les certificats, sur leur papier)",
     "documents:download": "fichier PDF",
     "declarations:download": "fichier XML",
     "statistics:statistics_csv": "fichier CSV",
