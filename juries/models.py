@@ -274,6 +274,8 @@ class JuryMember(InputRulesMixin, RemovableMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "membre du jury"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "membres du jury"
         ordering = ["session", "-is_president", "is_substitute", "category", "name", "pk"]
         constraints = [_removed_by_iff_removed_at("jury_member_removed_by_iff_removed_at")]
@@ -310,6 +312,8 @@ class Presentation(InputRulesMixin, RemovableMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "candidat présenté"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "candidats présentés"
         ordering = ["session", "enrolment__candidate__birth_name", "enrolment__candidate__first_name", "pk"]
         constraints = [
@@ -381,6 +385,8 @@ class Decision(InputRulesMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "décision du jury"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "décisions du jury"
         ordering = ["presentation", "block__number"]
         constraints = [
@@ -448,6 +454,8 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "membre qui ne délibère pas"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "membres qui ne délibèrent pas"
         ordering = ["presentation", "member__name", "source"]
         constraints = [
