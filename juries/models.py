@@ -275,6 +275,8 @@ class JuryMember(InputRulesMixin, RemovableMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "membre du jury"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "membres du jury"
         ordering = ["session", "-is_president", "is_substitute", "category", french("name"), "pk"]
         constraints = [_removed_by_iff_removed_at("jury_member_removed_by_iff_removed_at")]
@@ -311,6 +313,8 @@ class Presentation(InputRulesMixin, RemovableMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "candidat présenté"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "candidats présentés"
         ordering = ["session", *person_order("enrolment__candidate__"), "pk"]
         constraints = [
@@ -382,6 +386,8 @@ class Decision(InputRulesMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "décision du jury"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "décisions du jury"
         ordering = ["presentation", "block__number"]
         constraints = [
@@ -449,6 +455,8 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
 
     class Meta:
         verbose_name = "membre qui ne délibère pas"
+        # Django writes and follows foreign keys through the base manager: the guarded one, removed rows included.
+        base_manager_name = "all_objects"
         verbose_name_plural = "membres qui ne délibèrent pas"
         ordering = ["presentation", french("member__name"), "source"]
         constraints = [
