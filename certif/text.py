@@ -70,6 +70,12 @@ def french_date(day) -> str:
     return f"{number} {FRENCH_MONTHS[day.month - 1]} {day.year}"
 
 
+def lower_first(text: str) -> str:
+    """« Décision de France compétences » inside a sentence: « décision de France compétences » (a proper name keeps
+    its capitals, which Django's `lower` would take)."""
+    return text[:1].lower() + text[1:] if text else text
+
+
 def french_dates_in(text: str) -> str:
     """The dates inside a text written elsewhere (« Arrêté du 9 avril 2018 », « du 1 juin ») in the same form."""
     if not text:

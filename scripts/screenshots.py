@@ -5,9 +5,11 @@ Builds the demonstration on a throwaway SQLite database (`migrate` + `seed_demo`
 with `runserver` on a free local port, and photographs it in Debian's Chromium at 1280 px wide:
 
 - docs/screenshots/grille.png: the trainer's grid of the cohort being evaluated (block 2);
-- docs/screenshots/deliberation.png: the president's deliberation page of the jury to deliberate today.
+- docs/screenshots/deliberation.png: the president's deliberation page of the jury to deliberate today;
+- docs/certificat.png: a certificate of the demo's jury of 17 June 2025, rendered by WeasyPrint as the worker renders
+  it (nothing is stored), turned into an image by Poppler's `pdftoppm` (Debian package poppler-utils).
 
-`--url http://127.0.0.1:8000` photographs a demonstration already running instead (nothing is built).
+`--url http://127.0.0.1:8000` photographs a demonstration already running instead (nothing is built, no certificate).
 """
 
 import argparse
@@ -76,7 +78,7 @@ def photograph(url: str) -> None:
         page.get_by_role("button", name="Se déconnecter").click()
 
         log_in(page, url, "president")
-        page.get_by_role("link", name="Jury du 26/11/2026", exact=False).first.click()
+        page.get_by_role("link", name="26 novembre 2026", exact=False).first.click()
         page.locator("#deliberation").wait_for()
         # A departure from the proposal being typed, not saved (nothing is written): its reason box opens and
         # the cell says it is not saved.
@@ -91,6 +93,30 @@ def photograph(url: str) -> None:
         browser.close()
     for name in ("grille.png", "deliberation.png"):
         print(f"{OUT / name} : {(OUT / name).stat().st_size // 1024} Ko")
+
+
+# Run by `manage.py shell` on the demo's database: the certificate exactly as a batch would render it.
+CERTIFICATE_SCRIPT = """
+import sys
+from documents.content import SessionData, issuable, prepare, session_slots
+from documents.models import DocumentKind
+from documents.pdf import html_to_pdf
+from juries.models import JurySession
+session = JurySession.objects.filter(status="signed", certification__rncp_code="99901").earliest("date")
+data = SessionData(session)
+slot = next(slot for slot in issuable(session_slots(session)) if slot.kind == DocumentKind.CERTIFICATE)
+sys.stdout.buffer.write(html_to_pdf(prepare(data, slot).html))
+"""
+
+
+def certificate_image(env) -> None:
+    if not shutil.which("pdftoppm"):
+        print("pdftoppm absent (apt-get install poppler-utils) : docs/certificat.png n'est pas refait.")
+        return
+    pdf = manage("shell", "-c", CERTIFICATE_SCRIPT, env=env, stdout=subprocess.PIPE).stdout
+    target = ROOT / "docs" / "certificat"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", "-", str(target)], input=pdf, check=True)
+    print(f"{target}.png : {target.with_suffix('.png').stat().st_size // 1024} Ko")
 
 
 def main() -> None:
@@ -110,6 +136,7 @@ def main() -> None:
         }
         manage("migrate", "--noinput", "-v0", env=env)
         manage("seed_demo", env=env, stdout=subprocess.DEVNULL)
+        certificate_image(env)
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
             cwd=ROOT,

@@ -21,7 +21,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from weasyprint import HTML
 
 from certif.models import AuditEvent
-from certif.text import de_name, elides, french_date, french_dates_in
+from certif.text import de_name, elides, french_date, french_dates_in, lower_first
 from documents import pdf
 from documents import services as documents
 from documents.content import QR_ALT, SessionData, certificates_pdf, find_slot, group_code, prepare
@@ -228,6 +228,14 @@ class TestFrenchForms:
             "Décision du 1er juin 2026, JO du 1er juillet 2026"
         )
         assert french_dates_in("Arrêté du 17 avril 2018 (10 pages)") == "Arrêté du 17 avril 2018 (10 pages)"
+
+    def test_an_act_inside_a_sentence_keeps_its_proper_names(self):
+        # « … enregistrée au RNCP par décision de France compétences du 20 décembre 2024 », never « france ».
+        assert lower_first("Décision de France compétences du 20 décembre 2024") == (
+            "décision de France compétences du 20 décembre 2024"
+        )
+        assert lower_first("Arrêté du 9 avril 2018") == "arrêté du 9 avril 2018"
+        assert lower_first("") == ""
 
     @pytest.mark.parametrize(
         ("name", "expected"),
