@@ -265,7 +265,7 @@ def test_a_new_registration_period_is_added(certification, staff_user):
     preview = fiche_import_preview(fiches=[renewed])
     texts = [change.text for change in preview.fiches[0].all_changes]
     assert (
-        "nouvel enregistrement : — → Décision de France compétences du 05 novembre 2026, du 20/12/2029 au 20/12/2034"
+        "nouvel enregistrement : — → Décision de France compétences du 5 novembre 2026, du 20/12/2029 au 20/12/2034"
         in texts
     )
     fiche_import_apply(fiches=[renewed], thresholds=None, actor=staff_user)
