@@ -71,7 +71,7 @@ class TestRemovedCandidate:
         assert not Recusal.objects.filter(presentation=presentation).exists()
         # Its blocks are free: another jury may examine them.
         assert not Decision.all_objects.filter(presentation=presentation, is_open=True).exists()
-        (pending,) = selectors.president_pending_sessions(president_user)
+        (pending,) = selectors.prepared_sessions_work(selectors.sessions_presided_by(president_user))
         assert pending.candidate_count == 2 and pending.missing == 4
         assert all(enrolment.candidate.full_name not in problem for problem in selectors.sign_off_problems(jury))
         recap = selectors.sign_off_recap(jury, selectors.session_decisions(jury))
