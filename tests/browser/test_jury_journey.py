@@ -79,7 +79,7 @@ def test_staff_compose_president_deliberates_and_signs(page, live_server, staff_
 
     # The president deliberates from their home page.
     log_in(page, live_server, president_user.username)
-    page.get_by_role("link", name="Jury du 14/06/2022 — IRUP, Saint-Étienne").click()
+    page.get_by_role("link", name="Jury du 14 juin 2022 — IRUP, Saint-Étienne").first.click()
     session = JurySession.objects.get()
     assert page.locator(".panel").get_by_text("Claire Vidal — suppléant, remplace Marc Dumas").is_visible()
     decision = Decision.objects.get(presentation__enrolment__candidate=second, block__number=1)

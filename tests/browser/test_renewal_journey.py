@@ -125,7 +125,7 @@ def test_old_blocks_carry_over_to_a_certificate_under_the_new_fiche(
 
     # 5. The president deliberates and signs.
     log_in(page, live_server, president_user.username)
-    page.get_by_role("link", name="Jury du 16/06/2026 — IRUP, Saint-Étienne").first.click()
+    page.get_by_role("link", name="Jury du 16 juin 2026 — IRUP, Saint-Étienne").first.click()
     page.get_by_role("button", name="Enregistrer les décisions").click()
     page.get_by_text(re.compile("^Décisions enregistrées")).wait_for()
     page.get_by_role("button", name="Passer à la signature").click()
