@@ -606,7 +606,9 @@ def _identity_snapshot(identity: CertifierIdentity) -> dict:
     return {
         "director_general_name": identity.director_general_name,
         "logo": identity.logo_name if identity.has_logo else "",
-        "logo_sha256": hashlib.sha256(bytes(identity.logo)).hexdigest() if identity.has_logo else "",
+        "logo_sha256": hashlib.sha256(bytes(identity.logo)).hexdigest()
+        if identity.has_logo and identity.logo is not None
+        else "",
     }
 
 

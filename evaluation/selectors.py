@@ -101,22 +101,32 @@ class TrainerTasks:
 
     @property
     def cells_left(self) -> int:
-        return sum(be.total_cells - be.filled_cells for be in self.to_fill)
+        return sum(be.total_cells - _filled(be) for be in self.to_fill)
 
     @property
     def count(self) -> int:
         return len(self.given_back) + len(self.to_fill) + len(self.to_submit)
 
 
+def _filled(block_evaluation: BlockEvaluation) -> int:
+    """The `filled_cells` annotation of trainer_grids."""
+    return block_evaluation.filled_cells  # type: ignore[attr-defined]
+
+
+def _reopened(block_evaluation: BlockEvaluation) -> bool:
+    """From the `reopened_at` annotation of trainer_grids."""
+    return block_evaluation.reopened_at is not None  # type: ignore[attr-defined]
+
+
 def trainer_tasks(user) -> TrainerTasks:
     grids = list(trainer_grids(user))
     open_drafts = [be for be in grids if not be.is_submitted and be.total_cells]
-    given_back = [be for be in open_drafts if be.reopened_at is not None]
-    others = [be for be in open_drafts if be.reopened_at is None]
+    given_back = [be for be in open_drafts if _reopened(be)]
+    others = [be for be in open_drafts if not _reopened(be)]
     return TrainerTasks(
         given_back=given_back,
-        to_fill=[be for be in others if be.filled_cells < be.total_cells],
-        to_submit=[be for be in others if be.filled_cells >= be.total_cells],
+        to_fill=[be for be in others if _filled(be) < be.total_cells],
+        to_submit=[be for be in others if _filled(be) >= be.total_cells],
         open_grids=grids,
     )
 
