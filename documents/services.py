@@ -557,7 +557,7 @@ LOGO_REFUSED = "Le logo doit être une image PNG, JPEG ou SVG d'au plus 1 Mo."
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
-def logo_type_of(content: bytes) -> str:
+def logo_type_of(*, content: bytes) -> str:
     """The logo's type, read from its bytes (never from the name or the browser's word), or a refusal.
 
     PNG and JPEG are opened by Pillow. An SVG must be self-contained: no script, no DOCTYPE (no entity) and no
@@ -631,7 +631,7 @@ def certifier_identity_save(
         raise ValidationError({"director_general_name": "Indiquez le prénom et le nom du directeur général."})
     identity.director_general_name = name
     if logo is not None:
-        identity.logo_type = logo_type_of(logo)
+        identity.logo_type = logo_type_of(content=logo)
         identity.logo, identity.logo_name = logo, logo_name[:255]
         try:  # a logo that WeasyPrint cannot draw would stop every document: tried once, here
             pdf.html_to_pdf(

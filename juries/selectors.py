@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from candidates.models import AcquiredBlock, Enrolment
 from candidates.selectors import blocks_held_by_correspondence
 from certif import clock
-from certif.collation import person_order
+from certif.collation import french, person_order
 from certif.text import counted
 from evaluation.models import BlockEvaluation, BlockEvaluationStatus, LevelEntry
 from evaluation.selectors import proposal
@@ -455,14 +455,14 @@ def session_decisions(session: JurySession) -> list[Decision]:
     return list(
         Decision.objects.filter(presentation__session=session)
         .select_related(
-            "block", "presentation__enrolment__candidate", "block_evaluation__block", "block_evaluation__scale",
+            "block",
+            "presentation__enrolment__candidate",
+            "block_evaluation__block",
+            "block_evaluation__scale",
             "block_evaluation__grid",
         )
-        .order_by(
-            "presentation__enrolment__candidate__birth_name", "presentation__enrolment__candidate__first_name",
-            "presentation_id", "block__number",
-        )
-    )  # fmt: skip
+        .order_by(*person_order("presentation__enrolment__candidate__"), "presentation_id", "block__number")
+    )
 
 
 def sign_off_problems(session: JurySession) -> list[str]:
@@ -589,7 +589,7 @@ def grids_awaiting_a_jury() -> QuerySet[BlockEvaluation]:
         BlockEvaluation.objects.filter(status=BlockEvaluationStatus.SUBMITTED, locked_at__isnull=True)
         .filter(~Exists(taken_up))
         .select_related("block__certification", "session__cohort")
-        .order_by("block__certification__rncp_code", "session__cohort__name", "session_id", "block__number")
+        .order_by("block__certification__rncp_code", french("session__cohort__name"), "session_id", "block__number")
     )
 
 

@@ -36,7 +36,7 @@ def test_trainer_fills_a_grid_with_the_keyboard(page, live_server, staff_user, t
 
     log_in(page, live_server, trainer_user.username)
     assert page.get_by_text("Vos grilles d'évaluation").is_visible()
-    page.get_by_role("link", name="MPES clavier — bloc 1").click()
+    page.locator("#trainer-grids").get_by_role("link", name="MPES clavier — bloc 1").click()
     page.get_by_role("heading", name="Grille du bloc 1").wait_for()
     assert proposal(page, names[0]) == (
         "Incomplet",

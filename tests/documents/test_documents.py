@@ -297,6 +297,14 @@ class TestDocumentsReadBack:
             assert expected in text, expected
         assert document.reference == signed.award.number and document.award == signed.award
 
+    def test_certificate_prints_its_verification_address_on_one_line(self, signed, settings):
+        settings.PUBLIC_BASE_URL = "https://certification.irup-formation.fr"
+        document = issue(signed, DocumentKind.CERTIFICATE, signed.first)
+        reader, _ = read(bytes(document.pdf))
+        lines = reader.pages[0].extract_text().splitlines()
+        address = f"https://certification.irup-formation.fr/v/{document.grouped_code}/"
+        assert address in lines, [line for line in lines if "irup-formation" in line]
+
     def test_only_the_documents_the_session_gives(self, signed):
         slots = session_slots(signed.session)
         assert [(slot.kind, slot.candidate) for slot in slots] == [
