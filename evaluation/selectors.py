@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import CharField, DateTimeField, OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
+from django.urls import reverse
 
 from candidates.models import Enrolment
 from certif.badges import OUTCOME_BADGES
@@ -156,6 +157,7 @@ class GridCell:
     entry: LevelEntry | None
     conflict: LevelEntry | None
     unsaved: bool
+    history_url: str = ""
 
 
 def _grid_cell(key, competence, entry, cell_input, conflict) -> GridCell:
@@ -186,12 +188,19 @@ def _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map) -
         (entry.enrolment_id, entry.competence_id): entry
         for entry in LevelEntry.objects.filter(block_evaluation=block_evaluation).select_related("updated_by")
     }
+    # One reversal for the page: each cell's history link only appends its two ids.
+    history_base = reverse(
+        "evaluation:cell_history",
+        args=[block_evaluation.session_id, block_evaluation.block.number, 0, 0],
+    ).removesuffix("0/0/")
     rows = []
     for enrolment in (e for e in enrolments if e.can_be_evaluated):
         cells = []
         for competence in competences:
             key = (enrolment.pk, competence.pk)
-            cells.append(_grid_cell(key, competence, entries.get(key), typed.get(key), conflict_map.get(key)))
+            cell = _grid_cell(key, competence, entries.get(key), typed.get(key), conflict_map.get(key))
+            cell.history_url = f"{history_base}{enrolment.pk}/{competence.pk}/"
+            cells.append(cell)
         result = proposal(block_evaluation, [cell.level for cell in cells])
         rows.append(
             {

@@ -27,7 +27,7 @@ from pypdf import PdfReader
 
 from candidates.models import CertificationAward
 from candidates.services import acquired_block_import
-from certif.models import AuditEvent
+from certif.models import AuditEvent, Certification
 from certif.roles import Role
 from documents import services as documents
 from documents.content import (
@@ -521,6 +521,25 @@ class TestVerificationPage:
         )
         assert result.group(0) == expected.group(0)
         assert "Aucun document ne correspond à ce code." in result.group(0)
+
+    def test_public_check_reads_one_row_by_its_code_and_only_what_it_shows(
+        self, signed, client, staff_user, django_assert_num_queries
+    ):
+        document = issue(signed, DocumentKind.CERTIFICATE, signed.first)
+        documents.document_revoke(document=document, reason="Fraude à l'identité constatée", actor=staff_user)
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("verification:check", args=[document.grouped_code])).content.decode()
+        assert "Document révoqué" in html and signed.first.birth_name.upper() in html
+        table = f'FROM "{IssuedDocument._meta.db_table}"'
+        lookups = [query["sql"] for query in queries if table in query["sql"]]
+        assert len(lookups) == 1, lookups
+        sql = lookups[0]
+        assert "ORDER BY" not in sql  # the unique index alone, no sort
+        assert '"pdf"' not in sql and '"status_reason"' not in sql  # never the file, never why it was revoked
+        fiche_texts = [field.column for field in Certification._meta.fields if field.get_internal_type() == "TextField"]
+        assert fiche_texts and not [column for column in fiche_texts if f'"{column}"' in sql]
+        with django_assert_num_queries(len(queries)):  # no deferred column read later by the template
+            client.get(reverse("verification:check", args=[document.grouped_code]))
 
     def test_revoked_document(self, signed, client, staff_user):
         document = issue(signed, DocumentKind.CERTIFICATE, signed.first)
