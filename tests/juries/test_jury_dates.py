@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from certif import services as referential
 from certif.models import AuditEvent, Registration
+from certif.text import french_date
 from juries import selectors, services
 from juries.models import JurySession, JurySessionStatus
 from tests.factories import JURY_DAY, decide_all, evaluated_cohort, make_jury, present_all
@@ -72,7 +73,7 @@ class TestNotSignedBeforeItsDay:
         assert response.status_code == 400
         html = response.content.decode()
         assert "ne peut pas être signée avant ce jour" in html
-        assert f'Signature possible à partir du</dt><dd class="col-sm-8">{later:%-d} ' in html
+        assert f'Signature possible à partir du</dt><dd class="col-sm-8">{french_date(later)} (' in html
         session.refresh_from_db()
         assert session.status == JurySessionStatus.PREPARED and not session.signed_at
 
