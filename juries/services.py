@@ -663,8 +663,9 @@ def certificate_numbers_next(*, certification: Certification, year: int, count: 
 def _acquire_and_award(
     *, decisions: list[Decision], session: JurySession, day, actor: User
 ) -> tuple[int, list[CertificationAward]]:
-    """Add the blocks that `decisions` validate (signed, or rectified to « validé ») to the candidates' ledgers (unless held), then award the certification
-    to those now complete. A fixed number of queries whatever the number of decisions.
+    """Add the blocks that `decisions` validate (as signed, or rectified to « validé ») to the candidates' ledgers
+    (unless held), then award the certification to those now complete. A fixed number of queries whatever the
+    number of decisions.
 
     The candidate rows must already be locked by the caller (serialises two sessions signing for one candidate).
     """
@@ -890,7 +891,8 @@ def jury_session_sign_off(*, session: JurySession, signed_by: User) -> SignOffRe
     Grid.objects.filter(evaluations__in=be_ids, frozen_at__isnull=True).update(frozen_at=now)
     RatingScale.objects.filter(evaluations__in=be_ids, first_used_at__isnull=True).update(first_used_at=now)
 
-    acquired_count, awards = _acquire_and_award(decisions=decisions, session=session, day=session.date, actor=signed_by)
+    validated = [decision for decision in decisions if decision.outcome == DecisionOutcome.VALIDATED]
+    acquired_count, awards = _acquire_and_award(decisions=validated, session=session, day=session.date, actor=signed_by)
     record_audit(
         actor=signed_by,
         action=AuditAction.JURY_SIGNED_OFF,
