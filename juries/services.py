@@ -609,17 +609,30 @@ def decisions_record(*, session: JurySession, entries: list[DecisionInput], acto
             changes.append((decision, before))
     if errors:
         raise ValidationError(errors)
-    for decision, before in changes:
-        decision.save()
-        record_audit(
-            actor=actor,
-            action=AuditAction.JURY_DECISION_OVERRIDDEN
-            if decision.departs_from_proposal
-            else AuditAction.JURY_DECISION_RECORDED,
-            target=decision,
-            before=before,
-            after=_decision_snapshot(decision),
+    # One UPDATE for every changed decision and one INSERT of audit rows per action, whatever their number.
+    Decision.objects.bulk_update(
+        [decision for decision, _before in changes],
+        ["proposal_outcome", "proposal_explanation", "outcome", "departure_reason", "decided_by", "decided_at"],
+    )
+    audits = [
+        (
+            decision.departs_from_proposal,
+            AuditChange(target=decision, before=before, after=_decision_snapshot(decision)),
         )
+        for decision, before in changes
+    ]
+    record_audits(
+        actor=actor,
+        action=AuditAction.JURY_DECISION_OVERRIDDEN,
+        changes=[change for departs, change in audits if departs],
+        occurred_at=now,
+    )
+    record_audits(
+        actor=actor,
+        action=AuditAction.JURY_DECISION_RECORDED,
+        changes=[change for departs, change in audits if not departs],
+        occurred_at=now,
+    )
     return len(changes)
 
 
@@ -631,81 +644,150 @@ def certificate_number_next(*, certification: Certification, year: int) -> str:
 
     Must run inside the caller's transaction; the unique constraint on CertificationAward.number is the last guard.
     """
+    return certificate_numbers_next(certification=certification, year=year, count=1)[0]
+
+
+def certificate_numbers_next(*, certification: Certification, year: int, count: int) -> list[str]:
+    """Draw the next `count` numbers of the year at once, in order, under one row lock (a sign-off awards many)."""
+    if count <= 0:
+        return []
     CertificateSequence.objects.get_or_create(year=year)
     sequence = CertificateSequence.objects.select_for_update(of=("self",)).get(year=year)
-    sequence.last_number += 1
+    first = sequence.last_number + 1
+    sequence.last_number += count
     sequence.save(update_fields=["last_number"])
     prefix = certification.acronym or f"RNCP{certification.rncp_code}"
-    return f"{prefix}-{year}-{sequence.last_number:04d}"
+    return [f"{prefix}-{year}-{number:04d}" for number in range(first, sequence.last_number + 1)]
 
 
 def _acquire_and_award(
-    *, decision: Decision, session: JurySession, day, actor: User
-) -> tuple[bool, CertificationAward | None]:
-    """Add a validated block to the candidate's ledger (unless held) and award the certification if now complete.
+    *, decisions: list[Decision], session: JurySession, day, actor: User
+) -> tuple[int, list[CertificationAward]]:
+    """Add the blocks that `decisions` validate (as signed, or rectified to « validé ») to the candidates' ledgers
+    (unless held), then award the certification to those now complete. A fixed number of queries whatever the
+    number of decisions.
 
-    The candidate row must already be locked by the caller (serialises two sessions signing for one candidate).
+    The candidate rows must already be locked by the caller (serialises two sessions signing for one candidate).
     """
-    candidate_id = decision.presentation.enrolment.candidate_id
-    acquired = None
-    acquisitions = AcquiredBlock.objects.filter(candidate_id=candidate_id, block=decision.block)
+    validated = decisions
+    if not validated:
+        return 0, []
+    candidates = {
+        decision.presentation.enrolment.candidate_id: decision.presentation.enrolment.candidate
+        for decision in validated
+    }
+    candidate_ids = set(candidates)
+    block_ids = {decision.block_id for decision in validated}
+    acquisitions = AcquiredBlock.objects.filter(candidate_id__in=candidate_ids, block_id__in=block_ids)
+    held = set(acquisitions.held().values_list("candidate_id", "block_id"))
+    already_linked = set(
+        DecisionAcquiredBlock.objects.filter(decision__in=validated).values_list("decision_id", flat=True)
+    )
+    chain_ends: dict[tuple[int, int], AcquiredBlock] = {}
+    for acquisition in acquisitions.filter(replaced_by__isnull=True).order_by("pk"):
+        chain_ends.setdefault((acquisition.candidate_id, acquisition.block_id), acquisition)
     # A block already held stays as it is; a withdrawn block is acquired again only by another decision than the one
     # it was withdrawn from, as the next link of the chain of acquisitions.
-    if not acquisitions.held().exists() and not acquisitions.filter(jury_decision_link__decision=decision).exists():
-        acquired = AcquiredBlock.objects.create(
-            candidate_id=candidate_id,
+    taken: list[Decision] = []
+    for decision in validated:
+        key = (decision.presentation.enrolment.candidate_id, decision.block_id)
+        if key in held or decision.pk in already_linked:
+            continue
+        held.add(key)
+        taken.append(decision)
+    written = AcquiredBlock.objects.bulk_create(
+        AcquiredBlock(
+            candidate=decision.presentation.enrolment.candidate,  # read, not fetched again, by the audit label
             block=decision.block,
             acquired_on=day,
             source=AcquiredBlockSource.JURY,
             recorded_by=actor,
-            replaces=acquisitions.filter(replaced_by__isnull=True).first(),
+            replaces=chain_ends.get((decision.presentation.enrolment.candidate_id, decision.block_id)),
         )
-        DecisionAcquiredBlock.objects.create(decision=decision, acquired_block=acquired)
-        record_audit(
-            actor=actor,
-            action=AuditAction.ACQUIRED_BLOCK_FROM_JURY,
-            target=acquired,
-            after={"block": decision.block.number, "acquired_on": day.isoformat(), "decision": decision.pk},
-        )
-    return acquired is not None, _award_if_complete(candidate_id=candidate_id, session=session, day=day, actor=actor)
+        for decision in taken
+    )
+    DecisionAcquiredBlock.objects.bulk_create(
+        DecisionAcquiredBlock(decision=decision, acquired_block=acquired)
+        for decision, acquired in zip(taken, written, strict=True)
+    )
+    record_audits(
+        actor=actor,
+        action=AuditAction.ACQUIRED_BLOCK_FROM_JURY,
+        changes=[
+            AuditChange(
+                target=acquired,
+                after={"block": decision.block.number, "acquired_on": day.isoformat(), "decision": decision.pk},
+            )
+            for decision, acquired in zip(taken, written, strict=True)
+        ],
+    )
+    return len(written), _award_complete(
+        candidates=[candidates[pk] for pk in sorted(candidates)], session=session, day=day, actor=actor
+    )
 
 
-def _award_if_complete(*, candidate_id: int, session: JurySession, day, actor: User) -> CertificationAward | None:
-    """Award the certification to a candidate now holding every block of the session's fiche, some of them perhaps
+def _award_complete(*, candidates: list[Candidate], session: JurySession, day, actor: User) -> list[CertificationAward]:
+    """Award the certification to the candidates now holding every block of the session's fiche, some of them perhaps
     through the correspondence with a previous fiche: those are written first, in the same transaction, as blocks
     acquired by correspondence (what the award rests on). A candidate who is not complete gets nothing written."""
     certification = session.certification
     all_blocks = set(Block.objects.filter(certification=certification).values_list("pk", flat=True))
-    held = set(AcquiredBlock.objects.held().filter(candidate_id=candidate_id).values_list("block_id", flat=True))
-    missing = all_blocks - held
-    carried: list[HeldByCorrespondence] = []
-    if missing and certification.previous_rncp_codes:
-        through = blocks_held_by_correspondence([candidate_id], certification).get(candidate_id, {})
-        if missing <= through.keys():
-            carried = [through[pk] for pk in sorted(missing, key=lambda pk: through[pk].block.number)]
-    if not all_blocks or (missing and not carried):
-        return None
-    awards = CertificationAward.objects.filter(candidate_id=candidate_id, certification=certification)
-    if awards.in_force().exists():
-        return None
-    if carried:
-        _acquire_by_correspondence(candidate_id=candidate_id, carried=carried, actor=actor)
-    award = CertificationAward.objects.create(
-        candidate_id=candidate_id,
-        certification=certification,
-        number=certificate_number_next(certification=certification, year=day.year),
-        awarded_on=day,
-        # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
-        replaces=awards.filter(replaced_by__isnull=True).first(),
+    by_id = {candidate.pk: candidate for candidate in candidates}
+    candidate_ids = list(by_id)
+    if not all_blocks or not candidate_ids:
+        return []
+    held: dict[int, set[int]] = {pk: set() for pk in candidate_ids}
+    for candidate_id, block_id in (
+        AcquiredBlock.objects.held().filter(candidate_id__in=candidate_ids).values_list("candidate_id", "block_id")
+    ):
+        held[candidate_id].add(block_id)
+    awards = CertificationAward.objects.filter(candidate_id__in=candidate_ids, certification=certification)
+    certified = set(awards.in_force().values_list("candidate_id", flat=True))
+    missing = {pk: all_blocks - held[pk] for pk in candidate_ids if pk not in certified}
+    through_previous = (
+        blocks_held_by_correspondence([pk for pk, blocks in missing.items() if blocks], certification)
+        if certification.previous_rncp_codes and any(missing.values())
+        else {}
     )
-    SessionAward.objects.create(session=session, award=award)
-    record_audit(
+    complete: list[int] = []
+    for candidate_id, blocks in missing.items():
+        if not blocks:
+            complete.append(candidate_id)
+            continue
+        through = through_previous.get(candidate_id, {})
+        if blocks <= through.keys():
+            carried = [through[pk] for pk in sorted(blocks, key=lambda pk: through[pk].block.number)]
+            _acquire_by_correspondence(candidate_id=candidate_id, carried=carried, actor=actor)
+            complete.append(candidate_id)
+    if not complete:
+        return []
+    # After a withdrawal, the new certificate (with a new number) follows the withdrawn one.
+    withdrawn_ends: dict[int, CertificationAward] = {}
+    for award in awards.filter(candidate_id__in=complete, replaced_by__isnull=True).order_by("pk"):
+        withdrawn_ends.setdefault(award.candidate_id, award)
+    numbers = certificate_numbers_next(certification=certification, year=day.year, count=len(complete))
+    written = CertificationAward.objects.bulk_create(
+        CertificationAward(
+            candidate=by_id[candidate_id],
+            certification=certification,
+            number=number,
+            awarded_on=day,
+            replaces=withdrawn_ends.get(candidate_id),
+        )
+        for candidate_id, number in zip(complete, numbers, strict=True)
+    )
+    SessionAward.objects.bulk_create(SessionAward(session=session, award=award) for award in written)
+    record_audits(
         actor=actor,
         action=AuditAction.CERTIFICATION_AWARDED,
-        target=award,
-        after={"number": award.number, "awarded_on": day.isoformat(), "session": session.pk},
+        changes=[
+            AuditChange(
+                target=award, after={"number": award.number, "awarded_on": day.isoformat(), "session": session.pk}
+            )
+            for award in written
+        ],
     )
-    return award
+    return written
 
 
 def _acquire_by_correspondence(*, candidate_id: int, carried: list[HeldByCorrespondence], actor: User) -> None:
@@ -785,7 +867,9 @@ def jury_session_sign_off(*, session: JurySession, signed_by: User) -> SignOffRe
 
     decisions = list(
         Decision.objects.filter(presentation__session=session)
-        .select_related("block", "block_evaluation__grid", "block_evaluation__scale", "presentation__enrolment")
+        .select_related(
+            "block", "block_evaluation__grid", "block_evaluation__scale", "presentation__enrolment__candidate"
+        )
         .order_by("presentation__enrolment__candidate_id", "block__number")
     )
     candidate_ids = sorted({d.presentation.enrolment.candidate_id for d in decisions})
@@ -807,14 +891,8 @@ def jury_session_sign_off(*, session: JurySession, signed_by: User) -> SignOffRe
     Grid.objects.filter(evaluations__in=be_ids, frozen_at__isnull=True).update(frozen_at=now)
     RatingScale.objects.filter(evaluations__in=be_ids, first_used_at__isnull=True).update(first_used_at=now)
 
-    acquired_count, awards = 0, []
-    for decision in decisions:
-        if decision.outcome != DecisionOutcome.VALIDATED:
-            continue
-        acquired, award = _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)
-        acquired_count += acquired
-        if award:
-            awards.append(award)
+    validated = [decision for decision in decisions if decision.outcome == DecisionOutcome.VALIDATED]
+    acquired_count, awards = _acquire_and_award(decisions=validated, session=session, day=session.date, actor=signed_by)
     record_audit(
         actor=signed_by,
         action=AuditAction.JURY_SIGNED_OFF,
@@ -895,5 +973,5 @@ def decision_rectify(*, decision: Decision, outcome: str, reason: str, signed_by
     decision_rectified.send(sender=Rectification, rectification=rectification, actor=signed_by)
     if outcome == DecisionOutcome.VALIDATED:
         # Dated like the session's own decisions: the rectified decision is the jury's decision of that day.
-        _acquire_and_award(decision=decision, session=session, day=session.date, actor=signed_by)
+        _acquire_and_award(decisions=[decision], session=session, day=session.date, actor=signed_by)
     return rectification

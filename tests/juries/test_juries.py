@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -13,12 +14,22 @@ from django.urls import reverse
 
 from candidates import services as candidate_services
 from candidates.models import AcquiredBlock, AcquiredBlockOrigin, AcquiredBlockSource, Candidate, CertificationAward
+from certif.audit import AuditAction
 from certif.models import AuditEvent, BlockCorrespondence, JuryCompositionRule, Registration
 from certif.roles import Role
 from certif.security import check_signature_password
 from juries import selectors, services
 from juries.composition import composition_violations
-from juries.models import Decision, JuryMember, JurySession, JurySessionStatus, MemberCategory, Presentation, Recusal
+from juries.models import (
+    CertificateSequence,
+    Decision,
+    JuryMember,
+    JurySession,
+    JurySessionStatus,
+    MemberCategory,
+    Presentation,
+    Recusal,
+)
 from tests.conftest import make_user
 from tests.factories import (
     JURY_DAY,
@@ -765,19 +776,71 @@ class TestHomeAndQueryCounts:
             assert client.get(urls[1]).status_code == 200
 
     def test_recording_decisions_does_not_grow_with_the_candidates(self, staff_user, trainer_user, president_user):
-        """A fixed number of reads, then per changed decision: the immutability guard's read (is its session
-        signed?), the write and the audit row."""
+        """The same number of queries for 3 and for 15 candidates: the changed decisions are written in one UPDATE,
+        their audit rows in one INSERT, each readable with its before and after."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        counts = []
+        counts, changes = [], []
         for count in (3, 15):
             _, enrolments, _ = evaluated_cohort(staff_user, trainer_user, count=count)
             session = make_jury(staff_user, president_user)
             present_all(session, enrolments, staff_user)
+            ContentType.objects.clear_cache()  # both runs look up the decisions' type once
             with CaptureQueriesContext(connection) as queries:
-                changed = decide_all(session, president_user)
-            counts.append(len(queries) - 3 * changed)
+                changes.append(decide_all(session, president_user))
+            counts.append(len(queries))
+            decisions = Decision.objects.filter(presentation__session=session)
+            assert decisions.count() == changes[-1] and not decisions.filter(outcome="").exists()
+            events = AuditEvent.objects.filter(
+                action=AuditAction.JURY_DECISION_RECORDED, target_id__in=[str(d.pk) for d in decisions]
+            )
+            assert events.count() == changes[-1]
+            assert {event.after["outcome"] for event in events} == set(decisions.values_list("outcome", flat=True))
+            assert all(event.before["outcome"] == "" and event.actor == president_user for event in events)
+        assert changes[0] < changes[1]
+        assert counts[0] == counts[1], counts
+
+    def test_signing_off_does_not_grow_with_the_candidates(self, staff_user, trainer_user, president_user):
+        """The same number of queries to sign 3 and 15 candidates who complete the fiche: blocks, awards and their
+        audit rows are written in bulk, the certificate numbers drawn in one go and in order."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        counts = []
+        CertificateSequence.objects.create(year=2022)  # the year's counter exists before both, as after a first jury
+        for count, day in ((3, datetime.date(2022, 6, 14)), (15, datetime.date(2022, 6, 15))):
+            _, enrolments, _ = evaluated_cohort(
+                staff_user, trainer_user, count=count, numbers=(1, 2, 3, 4), name=f"Signature {count}"
+            )
+            session = make_jury(staff_user, president_user, day=day, numbers=(1, 2, 3, 4))
+            present_all(session, enrolments, staff_user)
+            decide_all(session, president_user)
+            ContentType.objects.clear_cache()  # both runs look up the audited models' types once
+            with CaptureQueriesContext(connection) as queries:
+                result = sign(session, president_user)
+            counts.append(len(queries))
+            candidates = [enrolment.candidate for enrolment in enrolments]
+            assert result.acquired == 4 * count
+            assert sorted(award.candidate_id for award in result.awards) == sorted(c.pk for c in candidates)
+            for candidate in candidates:
+                assert AcquiredBlock.objects.filter(candidate=candidate).count() == 4
+            audited = AuditEvent.objects.filter(
+                action=AuditAction.ACQUIRED_BLOCK_FROM_JURY,
+                target_id__in=[
+                    str(pk)
+                    for pk in AcquiredBlock.objects.filter(candidate__in=candidates).values_list("pk", flat=True)
+                ],
+            )
+            assert audited.count() == 4 * count
+            assert (
+                AuditEvent.objects.filter(
+                    action=AuditAction.CERTIFICATION_AWARDED, target_id__in=[str(a.pk) for a in result.awards]
+                ).count()
+                == count
+            )
+        numbers = list(CertificationAward.objects.order_by("pk").values_list("number", flat=True))
+        assert numbers == [f"MPES-2022-{n:04d}" for n in range(1, 19)]
         assert counts[0] == counts[1], counts
 
     def test_session_list_does_not_grow_with_the_sessions(self, staff_user, president_user, django_assert_num_queries):
