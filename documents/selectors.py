@@ -83,3 +83,25 @@ def sessions_with_documents_to_issue() -> QuerySet[JurySession]:
         .filter(Q(has_minutes=False) | Q(results_count__lt=F("candidate_count")))
         .order_by("date", "pk")
     )
+
+
+# The public page reads one row by the unique code's index, and only the columns it shows: the fiche's long texts
+# and the PDF stay on disk.
+VERIFICATION_COLUMNS = (
+    "kind", "status", "document_date", "holder_name", "reference", "status_changed_at", "superseded_by_id",
+    "verification_code", "session__certification__title", "session__certification__acronym",
+    "session__certification__rncp_code", "session__certification__level_eqf", "session__certification__is_example",
+    "withdrawn__withdrawal__decided_on", "withdrawn__withdrawal__reference",
+)  # fmt: skip
+
+
+def verified_document(code: str) -> IssuedDocument | None:
+    """The document a public verification code names, or None: one row by the code's unique index."""
+    try:
+        return (
+            IssuedDocument.objects.select_related("session__certification", "withdrawn__withdrawal")
+            .only(*VERIFICATION_COLUMNS)
+            .get(verification_code=code)
+        )
+    except IssuedDocument.DoesNotExist:
+        return None

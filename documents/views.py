@@ -294,27 +294,6 @@ def _public(response):
     return response
 
 
-# The public page reads one row by the unique code's index, and only the columns it shows: the fiche's long texts
-# and the PDF stay on disk.
-VERIFICATION_COLUMNS = (
-    "kind", "status", "document_date", "holder_name", "reference", "status_changed_at", "superseded_by_id",
-    "verification_code", "session__certification__title", "session__certification__acronym",
-    "session__certification__rncp_code", "session__certification__level_eqf", "session__certification__is_example",
-    "withdrawn__withdrawal__decided_on", "withdrawn__withdrawal__reference",
-)  # fmt: skip
-
-
-def _verified_document(code: str) -> IssuedDocument | None:
-    try:
-        return (
-            IssuedDocument.objects.select_related("session__certification", "withdrawn__withdrawal")
-            .only(*VERIFICATION_COLUMNS)
-            .get(verification_code=code)
-        )
-    except IssuedDocument.DoesNotExist:
-        return None
-
-
 def _check(request, raw: str):
     limit, window = settings.VERIFICATION_RATE_LIMIT
     if not allow(request, scope="verification", limit=limit, window=window):
@@ -327,7 +306,7 @@ def _check(request, raw: str):
         response["Retry-After"] = str(window)
         return _public(response)
     code = normalize_code(raw)
-    document = _verified_document(code) if code else None
+    document = selectors_documents.verified_document(code) if code else None
     context = {"form": VerificationForm(initial={"code": group_code(code) if code else ""}), "checked": True}
     if document is not None:
         context.update(_what_the_document_states(document))

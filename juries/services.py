@@ -669,19 +669,18 @@ def _acquire_and_award(
 
     The candidate rows must already be locked by the caller (serialises two sessions signing for one candidate).
     """
-    validated = decisions
-    if not validated:
+    if not decisions:
         return 0, []
     candidates = {
         decision.presentation.enrolment.candidate_id: decision.presentation.enrolment.candidate
-        for decision in validated
+        for decision in decisions
     }
     candidate_ids = set(candidates)
-    block_ids = {decision.block_id for decision in validated}
+    block_ids = {decision.block_id for decision in decisions}
     acquisitions = AcquiredBlock.objects.filter(candidate_id__in=candidate_ids, block_id__in=block_ids)
     held = set(acquisitions.held().values_list("candidate_id", "block_id"))
     already_linked = set(
-        DecisionAcquiredBlock.objects.filter(decision__in=validated).values_list("decision_id", flat=True)
+        DecisionAcquiredBlock.objects.filter(decision__in=decisions).values_list("decision_id", flat=True)
     )
     chain_ends: dict[tuple[int, int], AcquiredBlock] = {}
     for acquisition in acquisitions.filter(replaced_by__isnull=True).order_by("pk"):
@@ -689,7 +688,7 @@ def _acquire_and_award(
     # A block already held stays as it is; a withdrawn block is acquired again only by another decision than the one
     # it was withdrawn from, as the next link of the chain of acquisitions.
     taken: list[Decision] = []
-    for decision in validated:
+    for decision in decisions:
         key = (decision.presentation.enrolment.candidate_id, decision.block_id)
         if key in held or decision.pk in already_linked:
             continue
