@@ -168,8 +168,30 @@ def file_links(member: JuryMember, enrolment: Enrolment, cohort_trainer_ids: set
     return links
 
 
+def presentable_enrolments(session: JurySession) -> QuerySet[Enrolment]:
+    """The enrolments the candidates page weighs: of the session's certification, not presented to it, in a cohort
+    with an evaluation of one of its blocks still open (not yet judged by a jury).
+
+    Chosen in SQL, so that the page reads the few cohorts being evaluated and not every enrolment ever made: a
+    cohort with no open evaluation of these blocks has nobody who could be presented (« aucune évaluation », « déjà
+    délibéré par un jury »), and so would only lengthen the list of those who cannot.
+    """
+    open_evaluations = BlockEvaluation.objects.filter(
+        block__in=session.blocks.all(), locked_at__isnull=True, session__cohort__certification=session.certification
+    )
+    return (
+        Enrolment.objects.filter(
+            cohort__certification=session.certification, cohort_id__in=open_evaluations.values("session__cohort_id")
+        )
+        .exclude(pk__in=Presentation.objects.filter(session=session).values("enrolment_id"))
+        .select_related("candidate", "cohort__pathway")
+        .order_by(*person_order("candidate__"), "pk")
+    )
+
+
 def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
-    """For each enrolment of the certification (or those given), can it be presented, and on which blocks.
+    """For each enrolment being evaluated (`presentable_enrolments`, or those given), can it be presented, and on
+    which blocks.
 
     A block the candidate already holds is skipped; a block for which the candidate is already before an unsigned
     jury (this one through another enrolment, or another) makes them ineligible; every other block of the session
@@ -177,14 +199,7 @@ def eligibilities(session: JurySession, enrolments=None) -> list[Eligibility]:
     Bounded queries.
     """
     blocks = list(session.blocks.order_by("number"))
-    if enrolments is None:
-        enrolments = (
-            Enrolment.objects.filter(cohort__certification=session.certification)
-            .exclude(pk__in=Presentation.objects.filter(session=session).values("enrolment_id"))
-            .select_related("candidate", "cohort__pathway")
-            .order_by(*person_order("candidate__"), "pk")
-        )
-    enrolments = list(enrolments)
+    enrolments = list(presentable_enrolments(session) if enrolments is None else enrolments)
     cohort_ids = {e.cohort_id for e in enrolments}
     candidate_ids = {e.candidate_id for e in enrolments}
     held = set(

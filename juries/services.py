@@ -57,6 +57,7 @@ from juries.selectors import (
     french_day,
     latest_plannable_date,
     panel_problems,
+    presentable_enrolments,
     session_violations,
     sign_off_problems,
 )
@@ -416,6 +417,101 @@ def presentation_add(*, session: JurySession, enrolment: Enrolment, actor: User)
         },
     )
     return presentation
+
+
+@transaction.atomic(durable=True)
+def presentations_add_eligible(*, session: JurySession, actor: User) -> list[Presentation]:
+    """Present at once every candidate the page lists as presentable, each as `presentation_add` would; returns the
+    new presentations. A fixed number of queries whatever the number of candidates: presentations, decisions and
+    their audit rows are written in bulk.
+
+    The candidates being weighed are locked first, in one go and in a fixed order (as `presentation_add` locks
+    one), so that another session presenting one of them waits and then sees this one. Skipped, not refused: a
+    candidate set aside from this session whom staff can still restore (with their decisions and links), and a
+    second enrolment of a candidate already taken through a first one.
+    """
+    session = _locked_session(session)
+    _refuse_if_signed(session)
+    weighed = presentable_enrolments(session)
+    list(
+        Candidate.objects.select_for_update(of=("self",))
+        .filter(pk__in=weighed.values("candidate_id"))
+        .order_by("pk")
+        .values_list("pk")
+    )
+    restorable: set[int] = set()
+    if not deliberation_started(session):
+        restorable = set(
+            Presentation.all_objects.filter(session=session, removed_at__isnull=False).values_list(
+                "enrolment_id", flat=True
+            )
+        )
+    chosen, candidates = [], set()
+    for eligibility in eligibilities(session, weighed):
+        enrolment = eligibility.enrolment
+        if eligibility.eligible and enrolment.pk not in restorable and enrolment.candidate_id not in candidates:
+            candidates.add(enrolment.candidate_id)
+            chosen.append(eligibility)
+    if not chosen:
+        return []
+    now = clock.now()
+    presentations = Presentation.objects.bulk_create(
+        Presentation(session=session, enrolment=item.enrolment, presented_by=actor, presented_at=now) for item in chosen
+    )
+    evaluations = {
+        be.pk: be
+        for be in BlockEvaluation.objects.filter(
+            pk__in={be.pk for item in chosen for _block, be in item.examined}
+        ).select_related("block", "scale", "grid").prefetch_related("grid__competences", "scale__levels")
+    }  # fmt: skip
+    levels = {
+        (entry.block_evaluation_id, entry.enrolment_id, entry.competence_id): entry.level
+        for entry in LevelEntry.objects.filter(
+            block_evaluation_id__in=set(evaluations), enrolment_id__in={item.enrolment.pk for item in chosen}
+        ).only("block_evaluation_id", "enrolment_id", "competence_id", "level")
+    }
+    decisions = []
+    for presentation, item in zip(presentations, chosen, strict=True):
+        for block, examined in item.examined:
+            be = evaluations[examined.pk]
+            row = [
+                levels.get((be.pk, item.enrolment.pk, competence.pk), "") for competence in be.grid.competences.all()
+            ]
+            result = proposal(be, row)
+            # `Decision.save` copies the candidate and opens the decision; a bulk insert does not call it.
+            decisions.append(
+                Decision(
+                    presentation=presentation,
+                    block=block,
+                    block_evaluation=be,
+                    candidate_id=item.enrolment.candidate_id,
+                    is_open=True,
+                    proposal_outcome=result.outcome,
+                    proposal_explanation=result.explanation,
+                )
+            )
+    try:
+        Decision.objects.bulk_create(decisions)
+    except IntegrityError as error:  # the constraint on open decisions, should a lock have been bypassed
+        raise ValidationError(f"Un des candidats : {ALREADY_PRESENTED_MESSAGE}") from error
+    recusals_refresh(session=session)
+    record_audits(
+        actor=actor,
+        action=AuditAction.JURY_CANDIDATE_PRESENTED,
+        changes=[
+            AuditChange(
+                target=session,
+                after={
+                    "candidate": str(item.enrolment.candidate),
+                    "enrolment": item.enrolment.pk,
+                    "blocks": [block.number for block, _ in item.examined],
+                },
+            )
+            for item in chosen
+        ],
+        occurred_at=now,
+    )
+    return presentations
 
 
 def _presentation_snapshot(presentation: Presentation, decisions: list[Decision]) -> dict:

@@ -425,6 +425,15 @@ def presentations(request, pk):
     if request.method == "POST":
         if session.is_signed:
             return _refuse_signed(request, session)
+        if "all" in request.POST:
+            done, presented = apply_service_message(
+                request, lambda: services.presentations_add_eligible(session=session, actor=request.user)
+            )
+            if done and presented:
+                messages.success(request, f"{counted(len(presented), 'candidat présenté', 'candidats présentés')}.")
+            elif done:
+                messages.info(request, "Aucun candidat n'était présentable : personne n'a été présenté.")
+            return redirect("juries:presentations", pk=session.pk)
         enrolment = get_object_or_404(
             Enrolment.objects.select_related("candidate", "cohort__pathway"), pk=_posted_id(request, "enrolment")
         )
