@@ -22,7 +22,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from candidates.models import Candidate, EmployerKind, Sex
-from candidates.services import candidate_create, enrolment_create
+from candidates.services import candidates_create_many
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_ROWS = 2000  # candidates (non-blank rows under the header)
@@ -595,11 +595,7 @@ def import_candidates(*, rows: list[dict], cohort, actor, columns: dict[str, str
         candidates, issues = validate_rows(rows, columns)
         if issues:
             raise CandidateImportError(issues)
-        created = []
-        for _number, unsaved in candidates:
-            fields = {name: getattr(unsaved, name) for name in IMPORTED_FIELDS}
-            candidate = candidate_create(actor=actor, **fields)
-            if cohort is not None:
-                enrolment_create(candidate=candidate, cohort=cohort, actor=actor)
-            created.append(candidate)
-        return created
+        # Each row went through `full_clean` above: written as they are, in bulk.
+        return candidates_create_many(
+            candidates=[unsaved for _number, unsaved in candidates], cohort=cohort, actor=actor
+        )

@@ -17,7 +17,7 @@ from candidates.models import (
     Enrolment,
 )
 from candidates.selectors import CANDIDATE_AUDITED_FIELDS, audit_value, candidate_snapshot
-from certif.audit import AuditAction, record_audit
+from certif.audit import AuditAction, AuditChange, record_audit, record_audits
 from certif.models import Block, PreparationPlace
 from certif.validation import TEXT_MAX_LENGTH, check_text, event_date_problem, unique_violations_as_field_errors
 
@@ -130,6 +130,36 @@ def enrolment_create(
         actor=actor, action=AuditAction.ENROLMENT_CREATED, target=enrolment, after=_enrolment_snapshot(enrolment)
     )
     return enrolment
+
+
+def candidates_create_many(*, candidates: list[Candidate], cohort: Cohort | None, actor: User) -> list[Candidate]:
+    """Create `candidates` (unsaved, each already through `full_clean`) and enrol them in `cohort` if given, as
+    `candidate_create` and `enrolment_create` would one by one; a fixed number of writes whatever their number:
+    candidates, enrolments and both kinds of audit rows each in one INSERT. Runs in the caller's transaction."""
+    if cohort is not None and not cohort.pathway.is_open:
+        raise ValidationError({"cohort": cohort.pathway.closed_reason})
+    created = Candidate.objects.bulk_create(candidates)
+    record_audits(
+        actor=actor,
+        action=AuditAction.CANDIDATE_CREATED,
+        changes=[AuditChange(target=candidate, after=candidate_snapshot(candidate)) for candidate in created],
+    )
+    if cohort is None:
+        return created
+    enrolments = [Enrolment(candidate=candidate, cohort=cohort) for candidate in created]
+    for enrolment in enrolments:
+        # The candidate was just written and the cohort read: checking that they exist, and that a new candidate has
+        # no enrolment yet, would each cost a query per row for nothing (the database holds both rules anyway).
+        enrolment.full_clean(exclude=["candidate", "cohort"], validate_unique=False, validate_constraints=False)
+    record_audits(
+        actor=actor,
+        action=AuditAction.ENROLMENT_CREATED,
+        changes=[
+            AuditChange(target=enrolment, after=_enrolment_snapshot(enrolment))
+            for enrolment in Enrolment.objects.bulk_create(enrolments)
+        ],
+    )
+    return created
 
 
 @transaction.atomic

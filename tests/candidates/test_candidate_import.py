@@ -542,3 +542,42 @@ class TestBirthPostalCode:
     def test_upload_page_lists_the_column(self, staff_client):
         html = staff_client.get(UPLOAD_URL).content.decode()
         assert "Code postal de naissance" in html
+
+
+@pytest.mark.django_db
+class TestImportQueries:
+    @staticmethod
+    def _rows(count, offset):
+        people = [
+            [f"Famille{offset + index}", "", "Hélène", "", "F", f"{1 + index % 28:02d}/03/19{60 + index % 30}"]
+            + HELENE[6:]
+            for index in range(count)
+        ]
+        return parse_table([HEADER, *people]).rows
+
+    def test_writing_the_import_does_not_grow_with_the_rows(self, staff_user, cohort):
+        """The same number of writes for 3 and for 15 rows: candidates, enrolments and their audit rows are each
+        written in one INSERT. (Checking the rows still costs Django's per-row constraint queries.)"""
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connection, reset_queries
+        from django.test.utils import CaptureQueriesContext
+
+        from candidates.imports import validate_rows
+        from candidates.services import candidates_create_many
+
+        counts = []
+        for count, offset in ((3, 0), (15, 100)):
+            checked, issues = validate_rows(self._rows(count, offset))
+            assert not issues
+            ContentType.objects.clear_cache()
+            reset_queries()
+            with CaptureQueriesContext(connection) as queries:
+                created = candidates_create_many(
+                    candidates=[candidate for _row, candidate in checked], cohort=cohort, actor=staff_user
+                )
+            counts.append(len(queries))
+            assert len(created) == count and all(candidate.pk for candidate in created)
+        assert counts[0] == counts[1] > 0, counts
+        assert Enrolment.objects.filter(cohort=cohort).count() == 18
+        assert AuditEvent.objects.filter(action="candidate.created").count() == 18
+        assert AuditEvent.objects.filter(action="enrolment.created").count() == 18
