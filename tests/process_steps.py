@@ -194,8 +194,28 @@ def enqueue_again(*, batch: int) -> dict:
     return {"task": str(generate_session_documents.enqueue(batch_id=batch).id)}
 
 
+def enqueue_notes(*, path: str, count: int) -> dict:
+    """`count` runs of the tiny test task, on the default queue."""
+    from tests.worker_tasks import note_run
+
+    return {"tasks": [str(note_run.enqueue(path=path, marker=marker).id) for marker in range(count)]}
+
+
+def task_results(*, tasks: list[str]) -> dict:
+    """The status of each task, as the queue recorded it."""
+    from django_tasks_db.models import DBTaskResult
+
+    return {
+        "statuses": {
+            str(pk): status for pk, status in DBTaskResult.objects.filter(pk__in=tasks).values_list("pk", "status")
+        }
+    }
+
+
 STEPS = {
     "enqueue_again": enqueue_again,
+    "enqueue_notes": enqueue_notes,
+    "task_results": task_results,
     "ready_sessions": ready_sessions,
     "signed_session_with_batch": signed_session_with_batch,
     "session_documents": session_documents,
