@@ -88,7 +88,7 @@ def _recover(job: BackgroundJob) -> bool:
     if job.status == JobStatus.PENDING and not task_is_lost(job.task_id):
         return False
     with transaction.atomic():
-        current = BackgroundJob.objects.select_for_update().defer(*JOB_BYTES).get(pk=job.pk)
+        current = BackgroundJob.objects.select_for_update(of=("self",)).defer(*JOB_BYTES).get(pk=job.pk)
         if (current.status, current.runner, current.task_id, current.heartbeat_at) != (
             job.status,
             job.runner,
