@@ -18,6 +18,7 @@ from certif.audit_display import describe_event, lines_html
 from certif.models import (
     AccessPathway,
     AuditEvent,
+    BackgroundJob,
     Block,
     BlockCorrespondence,
     Certification,
@@ -276,3 +277,17 @@ class BlockCorrespondenceAdmin(ReadOnlyModelAdmin):
 
     list_display = ["previous_block", "block", "recorded_at", "first_used_at"]
     list_select_related = ["block__certification", "previous_block__certification"]
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(ReadOnlyModelAdmin):
+    """Background jobs, read-only: asked for from their pages, run by `manage.py db_worker`. The file is downloaded
+    by the person who asked only, from the job's page."""
+
+    list_display = ["title", "kind", "status", "done", "total", "requested_by", "requested_at", "finished_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["requested_by"]
+    exclude = ["file"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("file")

@@ -815,6 +815,8 @@ class AuditAction(models.TextChoices):
     ACCOUNT_ROLES_CHANGED = "account.roles_changed", "Rôles modifiés"
     ACCOUNT_PASSWORD_LINK_SENT = "account.password_link_sent", "Lien pour choisir le mot de passe envoyé"
     SECURITY_LOCKED_OUT = "security.locked_out", "Blocage après des essais de mot de passe"
+    # Work done in the background
+    BACKGROUND_JOB_REQUESTED = "job.requested", "Demande d'un travail en arrière-plan"
 
 
 class AuditEvent(WriteOnceModel):
@@ -930,3 +932,78 @@ def _refuse_deleting_a_jury_rule_in_use(sender, instance, **kwargs):
             "La règle de composition des jurys ne peut pas être supprimée : des sessions de jury de la "
             "certification ont été composées selon elle."
         )
+
+
+# — Work done in the background (django.tasks, run by `manage.py db_worker`) —
+
+JOB_FINISHED_MESSAGE = "Ce travail en arrière-plan est terminé : il ne peut plus être modifié ni supprimé."
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "En attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminé"
+    FAILED = "failed", "Échec"
+
+
+class JobKind(models.TextChoices):
+    """What a job does; each kind's code registers itself in certif.jobs (the rooms above declare their own)."""
+
+    RESULTS_XLSX = "results_xlsx", "Export des résultats (XLSX)"
+
+
+class BackgroundJob(FrozenRowsModel):
+    """Long work taken out of the request (a large export): who asked, its progress, and the file it produced, kept
+    in the database (no web or worker process keeps anything on its disk). Only the person who asked sees it.
+
+    A finished job (done or failed) is frozen: its file is what was produced, for as long as it is kept."""
+
+    frozen_when = models.Q(status__in=["done", "failed"])
+    change_refused = delete_refused = JOB_FINISHED_MESSAGE
+
+    kind = models.CharField("travail", max_length=40, choices=JobKind.choices)
+    title = models.CharField("intitulé", max_length=255)
+    parameters = models.JSONField("paramètres", default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="demandé par"
+    )
+    requested_at = models.DateTimeField("demandé le", default=timezone.now)
+    status = models.CharField("statut", max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
+    total = models.PositiveIntegerField("à traiter", default=0)
+    done = models.PositiveIntegerField("traités", default=0)
+    task_id = models.CharField("tâche", max_length=64, blank=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    # Who runs it now ("host pid token") and when it last said so: a job whose process died is put back in the
+    # queue, or failed after a few tries (certif.jobs.jobs_recover).
+    runner = models.CharField("processus", max_length=255, blank=True)
+    heartbeat_at = models.DateTimeField("dernier signe de vie", null=True, blank=True)
+    interruptions = models.PositiveSmallIntegerField("interruptions", default=0)
+    error = models.TextField("erreur", blank=True)
+    file_name = models.CharField("nom du fichier", max_length=255, blank=True)
+    content_type = models.CharField("type du fichier", max_length=255, blank=True)
+    file = models.BinaryField("fichier produit", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "travail en arrière-plan"
+        verbose_name_plural = "travaux en arrière-plan"
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["status"], name="background_job_status")]
+        triggers = [
+            frozen_rows_trigger(
+                condition="OLD.status IN ('done', 'failed')", change=JOB_FINISHED_MESSAGE, delete=JOB_FINISHED_MESSAGE
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_status_display().lower()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return 0 if self.total == 0 else min(100, round(100 * self.done / self.total))

@@ -10,6 +10,12 @@ import datetime
 import re
 
 from django.utils import timezone
+from django.utils.formats import number_format
+
+
+def french_number(value: int) -> str:
+    """« 3 762 »: grouped the French way (a no-break space)."""
+    return number_format(value, force_grouping=True)
 
 
 def is_plural(count: int) -> bool:

@@ -168,8 +168,12 @@ STORAGES = {
 # An evaluation grid posts two fields a cell (level, comment): 60 candidates × 9 competences stay well under this.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
-# Background tasks (document batches): stored in the database, run by `manage.py db_worker` (see README).
+# Background tasks (document batches, background jobs): stored in the database, run by `manage.py db_worker` (see
+# README).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A results export (XLSX) of more decisions than this is built in the background, with progress, instead of in the
+# request, so that no request runs into gunicorn's timeout (the CSV is streamed and stays immediate).
+BACKGROUND_EXPORT_ABOVE = int(os.environ.get("BACKGROUND_EXPORT_ABOVE", "2000"))
 
 # The verification page's rate limit counts look-ups in this cache. One process (runserver, tests): memory. Several
 # workers (gunicorn --workers 3) must share it: CACHE_TABLE=mpes_cache uses the database (`createcachetable` once).

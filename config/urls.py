@@ -37,6 +37,7 @@ urlpatterns = [
     path("v/", include("documents.urls_verification")),
     path("statistiques/", include("reporting.urls")),
     path("declarations-cdc/", include("declarations.urls")),
+    path("travaux/", include("certif.urls_jobs")),
     # One page changes one's own password, throttled like the login: the admin's own page leads there.
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change"), name="admin_password_change"),
     path("admin/", admin.site.urls),

@@ -1,30 +1,21 @@
 """Reads of the documents' state (batches, valid documents) for the pages and the services, never a write."""
 
-import datetime
-
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from candidates.models import AcquiredBlock, Candidate, CertificationAward
+from certif.worker import HEARTBEAT_EVERY, STALE_AFTER, is_stalled
 from documents.models import BatchStatus, DocumentBatch, DocumentKind, DocumentStatus, IssuedDocument
-from documents.worker import runner_is_gone
 from juries.models import JurySession, JurySessionStatus, Presentation
 
-# A batch's process writes a heartbeat every HEARTBEAT_EVERY seconds: silent for STALE_AFTER, it is taken for dead
-# (a process of this machine is checked at once). A session of 100 candidates takes about 15 s on 2 cores.
-HEARTBEAT_EVERY = 10
-STALE_AFTER = datetime.timedelta(seconds=6 * HEARTBEAT_EVERY)
+__all__ = ["HEARTBEAT_EVERY", "STALE_AFTER"]  # the worker's, read here by the services and the pages
 
 
 def batch_is_stalled(batch: DocumentBatch) -> bool:
     """A batch marked running whose process is gone: certainly (a process of this machine), or silent too long."""
     if batch.status != BatchStatus.RUNNING:
         return False
-    if batch.runner and runner_is_gone(batch.runner):
-        return True
-    last_sign = batch.heartbeat_at or batch.started_at
-    return last_sign is None or last_sign < timezone.now() - STALE_AFTER
+    return is_stalled(runner=batch.runner, last_sign=batch.heartbeat_at or batch.started_at)
 
 
 def documents_stating(

@@ -18,14 +18,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from candidates.models import AcquiredBlock, Candidate, CertificationAward, Withdrawal
 from certif import clock
 from certif.audit import AuditAction, record_audit
 from certif.permissions import is_staff
 from certif.validation import TEXT_MAX_LENGTH, check_text
+from certif.worker import StopRequest, fail_lost_task, heartbeat, task_is_lost, this_runner
 from documents import pdf
 from documents.content import (
     RECTIFIABLE_KINDS,
@@ -54,8 +53,7 @@ from documents.models import (
     IssuedDocument,
     WithdrawnDocument,
 )
-from documents.selectors import HEARTBEAT_EVERY, STALE_AFTER, batch_is_stalled, documents_stating
-from documents.worker import StopRequest, heartbeat, this_runner
+from documents.selectors import HEARTBEAT_EVERY, batch_is_stalled, documents_stating
 from juries.models import JurySession, Rectification
 
 logger = logging.getLogger(__name__)
@@ -409,14 +407,7 @@ def _requeue(batch: DocumentBatch, *, crashed: bool) -> str:
 
 def _task_lost(batch: DocumentBatch) -> bool:
     """A pending batch whose task will never run: gone, finished, or claimed by a worker that died at once."""
-    task = DBTaskResult.objects.filter(pk=batch.task_id).only("status", "started_at").first() if batch.task_id else None
-    if task is None:
-        return True
-    if task.status == TaskResultStatus.READY:
-        return False
-    if task.status == TaskResultStatus.RUNNING:
-        return task.started_at is None or task.started_at < timezone.now() - STALE_AFTER
-    return True
+    return task_is_lost(batch.task_id)
 
 
 def _recover(batch: DocumentBatch) -> bool:
@@ -435,12 +426,7 @@ def _recover(batch: DocumentBatch) -> bool:
         ):
             return False  # another process moved it meanwhile
         lost = "Le service de production des documents s'est arrêté pendant cette tâche (processus interrompu)."
-        DBTaskResult.objects.filter(pk=current.task_id, status=TaskResultStatus.RUNNING).update(
-            status=TaskResultStatus.FAILED,
-            finished_at=timezone.now(),
-            exception_class_path="documents.worker.WorkerLost",
-            traceback=lost,
-        )
+        fail_lost_task(current.task_id, message=lost)
         if current.interruptions + 1 >= MAX_INTERRUPTIONS:
             DocumentBatch.objects.filter(pk=current.pk).update(
                 status=BatchStatus.FAILED,

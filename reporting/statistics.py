@@ -21,7 +21,9 @@ holders) and the access pathway. Every figure is computed by the database (value
 counts): the number of queries does not depend on the amount of data.
 """
 
+import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
@@ -705,55 +707,80 @@ RESULT_HEADERS = [
 OUTCOME_LABELS = {**dict(Outcome.choices), **dict(DecisionOutcome.choices)}
 
 
-def result_rows(certification: Certification, filters: Filters) -> list[list]:
-    """Every decision of the signed sessions (filtered), in one query, as export rows."""
+# The columns the results export reads, in the order `_result_row` writes them: plain values from one query
+# (no model objects, none of the fiche's long texts).
+RESULT_COLUMNS = (
+    "presentation__enrolment__candidate__birth_name",
+    "presentation__enrolment__candidate__usage_name",
+    "presentation__enrolment__candidate__first_name",
+    "presentation__enrolment__candidate__second_first_name",
+    "presentation__enrolment__candidate__third_first_name",
+    "presentation__enrolment__cohort__pathway__label",
+    "presentation__enrolment__cohort__name",
+    "presentation__enrolment__cohort__preparation_place__name",
+    "presentation__session__date",
+    "presentation__session__place",
+    "block__certification__rncp_code",
+    "block__number",
+    "proposal_outcome",
+    "outcome",
+    "rectified_outcome",
+    "final_outcome",
+    "departure_reason",
+    "certificate_number",
+)
+
+
+def result_decisions(certification: Certification, filters: Filters):
+    """The decisions the results export lists (signed sessions, filtered), in the file's order: for counting them
+    (`.count()`) or reading their rows (`result_rows`)."""
+    return signed_decisions(certification, filters).order_by(
+        "presentation__session__date",
+        "presentation__session_id",
+        *person_order("presentation__enrolment__candidate__"),
+        "presentation__enrolment__candidate_id",
+        "block__number",
+    )
+
+
+def _result_row(values: tuple) -> list:
+    (birth, usage, first, second, third, pathway, cohort, place, date, jury_place, rncp_code, number, proposal,
+     outcome, rectified, final, reason, certificate) = values  # fmt: skip
+    return [
+        birth,
+        usage,
+        " ".join(name for name in (first, second, third) if name),  # as Candidate.first_names
+        pathway,
+        cohort,
+        place,
+        date,
+        jury_place,
+        f"RNCP{rncp_code}BC{number:02d}",
+        OUTCOME_LABELS.get(proposal, proposal),
+        OUTCOME_LABELS.get(outcome, outcome),
+        OUTCOME_LABELS.get(rectified, "") if rectified else "",
+        OUTCOME_LABELS.get(final, final),
+        reason,
+        certificate or "",
+    ]
+
+
+RESULT_CHUNK = 2000  # rows read from the database at a time: a large export never sits whole in memory
+
+
+def result_rows(certification: Certification, filters: Filters) -> Iterator[list]:
+    """Every decision of the signed sessions (filtered), in one query read in chunks, as export rows."""
     certificate = (
         CertificationAward.objects.in_force()
         .filter(certification=certification, candidate_id=OuterRef("presentation__enrolment__candidate_id"))
         .values("number")[:1]
     )
-    decisions = (
-        signed_decisions(certification, filters)
+    rows = (
+        result_decisions(certification, filters)
         .annotate(rectified_outcome=latest_rectification_outcome(), certificate_number=Subquery(certificate))
-        .select_related(
-            "block__certification",
-            "presentation__session",
-            "presentation__enrolment__candidate",
-            "presentation__enrolment__cohort__pathway",
-            "presentation__enrolment__cohort__preparation_place",
-        )
-        .order_by(
-            "presentation__session__date",
-            "presentation__session_id",
-            *person_order("presentation__enrolment__candidate__"),
-            "presentation__enrolment__candidate_id",
-            "block__number",
-        )
+        .values_list(*RESULT_COLUMNS)
     )
-    rows = []
-    for decision in decisions:
-        presentation = decision.presentation
-        candidate, cohort = presentation.enrolment.candidate, presentation.enrolment.cohort
-        rows.append(
-            [
-                candidate.birth_name,
-                candidate.usage_name,
-                candidate.first_names,
-                cohort.pathway.label,
-                cohort.name,
-                cohort.preparation_place.name,
-                presentation.session.date,
-                presentation.session.place,
-                decision.block.code,
-                OUTCOME_LABELS.get(decision.proposal_outcome, decision.proposal_outcome),
-                OUTCOME_LABELS.get(decision.outcome, decision.outcome),
-                OUTCOME_LABELS.get(decision.rectified_outcome, "") if decision.rectified_outcome else "",
-                OUTCOME_LABELS.get(decision.final_outcome, decision.final_outcome),
-                decision.departure_reason,
-                decision.certificate_number or "",
-            ]
-        )
-    return rows
+    return (_result_row(values) for values in rows.iterator(chunk_size=RESULT_CHUNK))
 
 
 # — Files —
@@ -821,19 +848,63 @@ def statistics_xlsx(dashboard: Dashboard) -> bytes:
     return workbook_bytes(workbook)
 
 
-def results_csv(rows: list[list]) -> bytes:
-    from candidates.exports import csv_bytes
+def results_csv(rows: Iterable[list]) -> Iterator[bytes]:
+    """The results as CSV for French Excel, piece by piece (a streamed response): the BOM and headers first, then
+    the rows a few hundred at a time."""
+    from candidates.exports import csv_lines
 
-    return csv_bytes([RESULT_HEADERS, *rows])
+    yield "\ufeff".encode()
+    yield from (text.encode("utf-8") for text in csv_lines(itertools.chain([RESULT_HEADERS], rows)))
 
 
-def results_xlsx(rows: list[list]) -> bytes:
+RESULT_DATE_COLUMNS = frozenset({RESULT_HEADERS.index("Date du jury")})
+
+
+def results_xlsx(rows: Iterable[list], *, progress: Callable[[int], object] | None = None) -> bytes:
+    """The results as one sheet, written row by row (openpyxl's write-only mode: the file grows, not a grid of
+    cell objects). `progress(rows written)` is called every RESULT_CHUNK rows (the background export's bar)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    from candidates.exports import fill_sheet, workbook_bytes
+    from candidates.exports import workbook_bytes
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Résultats"
-    fill_sheet(sheet, RESULT_HEADERS, rows)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Résultats")
+    sheet.freeze_panes = "A2"
+    widths = [len(header) + 2 for header in RESULT_HEADERS]
+    bold = Font(bold=True)
+    sheet_rows = []
+    header = []
+    for text in RESULT_HEADERS:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header.append(cell)
+    sheet_rows.append(header)
+    count = 0
+    for values in rows:
+        cells = []
+        for index, value in enumerate(values):
+            if value in ("", None):
+                cells.append(None)
+            elif index in RESULT_DATE_COLUMNS:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "DD/MM/YYYY"
+                cells.append(cell)
+            else:
+                cells.append(str(value))  # text stays text: "=…" is no formula, a number code keeps its zeros
+                widths[index] = max(widths[index], len(str(value)) + 2)
+        sheet_rows.append(cells)
+        count += 1
+        if progress is not None and count % RESULT_CHUNK == 0:
+            progress(count)
+    # Write-only sheets take their column widths and filter before the first row.
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width, 60)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(RESULT_HEADERS))}{count + 1}"
+    for cells in sheet_rows:
+        sheet.append(cells)
+    if progress is not None:
+        progress(count)
     return workbook_bytes(workbook)

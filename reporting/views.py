@@ -1,16 +1,20 @@
 """The statistics dashboard and its exports (staff only): figures computed by `reporting.statistics`."""
 
 from django import forms
-from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.http import require_safe
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 
-from certif.models import AccessPathway
+from certif import jobs
+from certif.models import AccessPathway, JobKind
 from certif.selectors import certification_filter
+from certif.text import french_number
 from certif.validation import InputRulesFormMixin
 from certif.views_helpers import rule_required
 from reporting import statistics
+from reporting.jobs import export_file_name, export_parameters
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -94,14 +98,13 @@ def dashboard(request):
     )
 
 
-def _download(
-    content: bytes, *, content_type: str, name: str, certification, filters: statistics.Filters, extension: str
-):
-    slug = filters.slug()
-    filename = (
-        f"{name}-{certification.rncp_label}-{timezone.localdate():%Y-%m-%d}{'-' + slug if slug else ''}.{extension}"
-    )
-    response = HttpResponse(content, content_type=content_type)
+def _download(content, *, content_type: str, name: str, certification, filters: statistics.Filters, extension: str):
+    """The file as an attachment: bytes, or an iterator of bytes, streamed (the results CSV)."""
+    filename = export_file_name(name, certification, filters, extension)
+    if isinstance(content, bytes):
+        response = HttpResponse(content, content_type=content_type)
+    else:
+        response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"  # results name people: no copy in a shared cache
     return response
@@ -162,11 +165,50 @@ results_csv = _export_view(
     name="resultats",
     extension="csv",
     content_type=CSV_CONTENT_TYPE,
+    # Streamed: the first rows leave while the database still reads the last ones.
     build=lambda certification, filters: statistics.results_csv(statistics.result_rows(certification, filters)),
 )
-results_xlsx = _export_view(
+_results_xlsx_now = _export_view(
     name="resultats",
     extension="xlsx",
     content_type=XLSX_CONTENT_TYPE,
     build=lambda certification, filters: statistics.results_xlsx(statistics.result_rows(certification, filters)),
 )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def results_xlsx(request):
+    """Up to BACKGROUND_EXPORT_ABOVE decisions, the file at once; more, a page that asks for it in the background
+    (POST), then the job's page with its progress and, when done, the file."""
+    if request.method != "POST":
+        return _export(request, lambda certification, filters: _results_xlsx_or_offer(request, certification, filters))
+    return _export(request, lambda certification, filters: _results_xlsx_request(request, certification, filters))
+
+
+def _results_xlsx_or_offer(request, certification, filters: statistics.Filters):
+    count = statistics.result_decisions(certification, filters).count()
+    if count <= settings.BACKGROUND_EXPORT_ABOVE:
+        return _results_xlsx_now(request)
+    return render(
+        request,
+        "reporting/background_export.html",
+        {
+            "certification": certification,
+            "filters": filters,
+            "count_label": f"{french_number(count)} décisions",
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _results_xlsx_request(request, certification, filters: statistics.Filters):
+    count = statistics.result_decisions(certification, filters).count()
+    job = jobs.job_request(
+        kind=JobKind.RESULTS_XLSX,
+        title=f"Résultats {certification.rncp_label} ({filters.describe()}) — {french_number(count)} décisions",
+        parameters=export_parameters(certification, filters),
+        total=count,
+        actor=request.user,
+    )
+    messages.success(request, "Le fichier des résultats est en préparation : il sera à télécharger sur cette page.")
+    return redirect("jobs:detail", pk=job.pk)

@@ -27,6 +27,7 @@ from pypdf import PdfReader
 
 from candidates.models import CertificationAward
 from candidates.services import acquired_block_import
+from certif import worker
 from certif.models import AuditEvent, Certification
 from certif.roles import Role
 from documents import services as documents
@@ -823,7 +824,7 @@ class TestBatch:
         rows.update(heartbeat_at=timezone.now() - datetime.timedelta(seconds=30))
         assert documents.batches_recover() == 0
         assert documents.batch_request(session=signed.session, actor=staff_user).status == BatchStatus.RUNNING
-        rows.update(heartbeat_at=timezone.now() - documents.STALE_AFTER - datetime.timedelta(seconds=1))
+        rows.update(heartbeat_at=timezone.now() - worker.STALE_AFTER - datetime.timedelta(seconds=1))
         resumed = documents.batch_request(session=signed.session, actor=staff_user)  # asking again resumes it
         assert resumed.pk == batch.pk and resumed.status == BatchStatus.PENDING and resumed.interruptions == 1
         assert resumed.task_id != batch.task_id and DBTaskResult.objects.get(pk=resumed.task_id).status == "READY"
@@ -857,7 +858,7 @@ class TestBatch:
         task = DBTaskResult.objects.filter(pk=batch.task_id)
         task.update(status="RUNNING", started_at=timezone.now())  # claimed; the batch never started
         assert documents.batches_recover() == 0  # a worker may be starting it
-        task.update(started_at=timezone.now() - documents.STALE_AFTER - datetime.timedelta(seconds=1))
+        task.update(started_at=timezone.now() - worker.STALE_AFTER - datetime.timedelta(seconds=1))
         assert documents.batches_recover() == 1
         batch.refresh_from_db()
         assert batch.status == BatchStatus.PENDING and DBTaskResult.objects.get(pk=batch.task_id).status == "READY"

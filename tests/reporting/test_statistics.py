@@ -320,8 +320,9 @@ def test_without_a_target_in_the_fiche_no_target_line(staff_client, certificatio
 
 
 def read_csv(response) -> list[list[str]]:
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline=""), delimiter=";"))
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    assert content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";"))
 
 
 def read_xlsx(response):

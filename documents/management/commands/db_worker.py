@@ -2,7 +2,8 @@
 
 django-tasks-db never looks again at a task whose worker died: its batch would stay « en cours » for ever. This
 worker, when it starts and then every minute while it runs, puts back in the queue the batches whose process is
-gone (documents.services.batches_recover); they resume where they stopped. It overrides the library's
+gone (documents.services.batches_recover); they resume where they stopped. Background jobs (certif.jobs: large
+exports) whose process died are put back in the queue the same way (certif.jobs.jobs_recover). It overrides the library's
 command of the same name (juries comes before django_tasks_db in INSTALLED_APPS), so that every way of starting
 the worker — `make run`, a systemd unit, the README's commands — does it.
 """
@@ -21,6 +22,7 @@ RECOVER_EVERY = 60  # seconds
 
 
 def _recover() -> None:
+    from certif.jobs import jobs_recover
     from documents.services import batches_recover
 
     try:
@@ -30,6 +32,13 @@ def _recover() -> None:
     else:
         if recovered:
             logger.warning("Lots de documents interrompus remis en file : %s", recovered)
+    try:
+        recovered = jobs_recover()
+    except DatabaseError:
+        logger.warning("Reprise des travaux en arrière-plan interrompus impossible pour l'instant", exc_info=True)
+    else:
+        if recovered:
+            logger.warning("Travaux en arrière-plan interrompus remis en file : %s", recovered)
 
 
 class Command(db_worker.Command):

@@ -1,12 +1,13 @@
-"""The process that produces a batch of documents (`manage.py db_worker`): who it is, whether it is still alive, and
-whether it was asked to stop.
+"""The process that runs background work (`manage.py db_worker`: document batches, background jobs): who it is,
+whether it is still alive, and whether it was asked to stop.
 
 django-tasks-db marks a task « running » when a worker claims it and never looks at it again: a worker killed
-(SIGKILL, out of memory, machine restarted) leaves its task running for ever. Each batch therefore records the
-process that runs it and a heartbeat, so that another process can tell a batch in progress from an orphan.
+(SIGKILL, out of memory, machine restarted) leaves its task running for ever. Each batch or job therefore records the
+process that runs it and a heartbeat, so that another process can tell work in progress from an orphan.
 """
 
 import contextlib
+import datetime
 import logging
 import os
 import secrets
@@ -16,12 +17,21 @@ import threading
 from collections.abc import Callable, Iterator
 
 from django.db import DatabaseError, connections
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
 
 # Tells this process from an earlier one that had the same pid (a container restarted, pids reused).
 _PROCESS_TOKEN = secrets.token_hex(8)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+# The process running a batch or a job writes a heartbeat every HEARTBEAT_EVERY seconds: silent for STALE_AFTER, it
+# is taken for dead (a process of this machine is checked at once). A session of 100 candidates takes about 15 s on
+# 2 cores.
+HEARTBEAT_EVERY = 10
+STALE_AFTER = datetime.timedelta(seconds=6 * HEARTBEAT_EVERY)
 
 
 def this_runner() -> str:
@@ -41,8 +51,8 @@ def runner_is_gone(runner: str) -> bool:
 
     Only a process of this machine can be checked; for another machine's, the caller relies on its heartbeat."""
     try:
-        host, pid, token = runner.rsplit(" ", 2)
-        pid = int(pid)
+        host, pid_text, token = runner.rsplit(" ", 2)
+        pid = int(pid_text)
     except ValueError:
         return False
     if host != socket.gethostname():
@@ -58,6 +68,35 @@ def runner_is_gone(runner: str) -> bool:
     return _is_zombie(pid)
 
 
+def is_stalled(*, runner: str, last_sign: datetime.datetime | None) -> bool:
+    """Work marked running whose process is gone: certainly (a process of this machine), or silent too long."""
+    if runner and runner_is_gone(runner):
+        return True
+    return last_sign is None or last_sign < timezone.now() - STALE_AFTER
+
+
+def task_is_lost(task_id: str) -> bool:
+    """A queued task that will never run: gone, finished, or claimed by a worker that died at once."""
+    task = DBTaskResult.objects.filter(pk=task_id).only("status", "started_at").first() if task_id else None
+    if task is None:
+        return True
+    if task.status == TaskResultStatus.READY:
+        return False
+    if task.status == TaskResultStatus.RUNNING:
+        return task.started_at is None or task.started_at < timezone.now() - STALE_AFTER
+    return True
+
+
+def fail_lost_task(task_id: str, *, message: str) -> None:
+    """The queue's own row of a task whose worker died, marked failed (it would stay « running » for ever)."""
+    DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="certif.worker.WorkerLost",
+        traceback=message,
+    )
+
+
 @contextlib.contextmanager
 def heartbeat(beat: Callable[[], object], *, every: float) -> Iterator[None]:
     """Call `beat` every `every` seconds from a thread while the block runs (a long rendering or merge included)."""
@@ -69,11 +108,11 @@ def heartbeat(beat: Callable[[], object], *, every: float) -> Iterator[None]:
                 try:
                     beat()
                 except DatabaseError:
-                    logger.warning("Signe de vie du lot de documents non enregistré", exc_info=True)
+                    logger.warning("Signe de vie du travail en arrière-plan non enregistré", exc_info=True)
         finally:
             connections.close_all()  # this thread's own connections
 
-    thread = threading.Thread(target=run, name="document-batch-heartbeat", daemon=True)
+    thread = threading.Thread(target=run, name="background-heartbeat", daemon=True)
     thread.start()
     try:
         yield
