@@ -73,6 +73,8 @@ NOT_PAGES = {
     "statistics:statistics_xlsx": "fichier tableur",
     "statistics:results_csv": "fichier CSV",
     "statistics:results_xlsx": "fichier tableur",
+    "jobs:status": "réponse JSON lue par la page du travail en arrière-plan",
+    "jobs:download": "fichier produit par un travail en arrière-plan",
 }
 NOT_PAGE_PREFIXES = ("admin:",)
 
@@ -120,6 +122,7 @@ def demo_objects() -> SimpleNamespace:
     vae = Enrolment.objects.filter(cohort__name__startswith="VAE 2026").order_by("pk").first()
     nguyen = Candidate.objects.get(birth_name="Nguyen")
     return SimpleNamespace(
+        results_job=results_export_job(staff),
         users=users,
         nguyen=nguyen,
         nguyen_enrolment=nguyen.enrolments.order_by("pk").last(),
@@ -141,6 +144,23 @@ def demo_objects() -> SimpleNamespace:
         .first(),
         rejected_declaration=HolderDeclaration.objects.filter(certification__rncp_code="16204").order_by("pk")[0],
         declaration_2025=HolderDeclaration.objects.filter(certification__rncp_code="99901").order_by("pk")[0],
+    )
+
+
+def results_export_job(staff):
+    """A results export asked by staff and left in the queue: its page (progress, then the file) is audited."""
+    from certif import jobs
+    from certif.models import Certification, JobKind
+    from reporting import statistics
+    from reporting.jobs import export_parameters
+
+    certification = Certification.objects.get(rncp_code="16204")
+    return jobs.job_request(
+        kind=JobKind.RESULTS_XLSX,
+        title="Résultats RNCP16204 (toutes les années ; toutes les voies d'accès)",
+        parameters=export_parameters(certification, statistics.Filters()),
+        total=1,
+        actor=staff,
     )
 
 
@@ -251,6 +271,7 @@ def pages_for(role: str, demo: SimpleNamespace) -> list[tuple[str, int]]:
         (reverse("documents:session", args=[demo.signed_2023.pk]), 200),
         (reverse("documents:revoke", args=[demo.certificate.pk]), 200),
         (reverse("statistics:dashboard"), 200),
+        (reverse("jobs:detail", args=[demo.results_job.pk]), 200),
         (reverse("declarations:index"), 200),
         (reverse("declarations:declare", args=["16204"]), 200),
         (reverse("declarations:declare", args=["99901"]), 200),
