@@ -730,6 +730,7 @@ class TestEveryDoorHasTheRules:
             "BlockEvaluation",
             "CertificateSequence",
             "DocumentBatch",
+            "BackgroundJob",
             "AcquiredBlockOrigin",
         }
         missing = []
