@@ -34,6 +34,14 @@ class JobFile:
     name: str
     content_type: str
     content: bytes
+    # A page of what the work recorded (a declaration), offered beside the file.
+    result_url: str = ""
+    result_label: str = ""
+
+
+class JobRefused(Exception):
+    """The work found the request no longer possible (what it would do was done meanwhile, or refused by a rule):
+    the job fails with this message, written for the person who asked, and is not retried."""
 
 
 # What a job of each kind does: work(job, progress) -> JobFile, where progress(done, total) reports how far it is.
@@ -151,6 +159,10 @@ def job_run(*, job_id: int) -> dict:
     try:
         with heartbeat(lambda: mine.update(heartbeat_at=timezone.now()), every=HEARTBEAT_EVERY):
             produced = _WORK[job.kind](job, progress)
+    except JobRefused as refusal:
+        logger.info("Travail en arrière-plan %s refusé : %s", job_id, refusal)
+        mine.update(status=JobStatus.FAILED, error=str(refusal)[:2000], runner="", finished_at=timezone.now())
+        return {"job": job_id, "status": JobStatus.FAILED}
     except Exception as error:
         logger.exception("Travail en arrière-plan %s en échec", job_id)
         mine.update(
@@ -173,6 +185,8 @@ def job_run(*, job_id: int) -> dict:
         file=produced.content,
         file_name=produced.name,
         content_type=produced.content_type,
+        result_url=produced.result_url,
+        result_label=produced.result_label,
         runner="",
         finished_at=timezone.now(),
     )

@@ -950,6 +950,7 @@ class JobKind(models.TextChoices):
     """What a job does; each kind's code registers itself in certif.jobs (the rooms above declare their own)."""
 
     RESULTS_XLSX = "results_xlsx", "Export des résultats (XLSX)"
+    HOLDER_DECLARATION = "holder_declaration", "Déclaration des titulaires à la Caisse des Dépôts"
 
 
 class BackgroundJob(FrozenRowsModel):
@@ -983,6 +984,9 @@ class BackgroundJob(FrozenRowsModel):
     file_name = models.CharField("nom du fichier", max_length=255, blank=True)
     content_type = models.CharField("type du fichier", max_length=255, blank=True)
     file = models.BinaryField("fichier produit", null=True, blank=True)
+    # What the work recorded besides its file (a declaration), to be opened from the job's page.
+    result_url = models.CharField("page du résultat", max_length=255, blank=True)
+    result_label = models.CharField("lien vers le résultat", max_length=100, blank=True)
 
     class Meta:
         verbose_name = "travail en arrière-plan"

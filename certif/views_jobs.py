@@ -47,6 +47,8 @@ def _state(job: BackgroundJob) -> dict:
     }
     if job.status == JobStatus.DONE:
         data["download_url"] = reverse("jobs:download", args=[job.pk])
+        if job.result_url:
+            data["result_url"], data["result_label"] = job.result_url, job.result_label
     return data
 
 

@@ -174,6 +174,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # A results export (XLSX) of more decisions than this is built in the background, with progress, instead of in the
 # request, so that no request runs into gunicorn's timeout (the CSV is streamed and stays immediate).
 BACKGROUND_EXPORT_ABOVE = int(os.environ.get("BACKGROUND_EXPORT_ABOVE", "2000"))
+# A holder declaration of more holders than this is built by the worker (declarations.jobs).
+BACKGROUND_DECLARATION_ABOVE = int(os.environ.get("BACKGROUND_DECLARATION_ABOVE", "1000"))
 
 # The verification page's rate limit counts look-ups in this cache. One process (runserver, tests): memory. Several
 # workers (gunicorn --workers 3) must share it: CACHE_TABLE=mpes_cache uses the database (`createcachetable` once).

@@ -84,6 +84,17 @@ class HolderDeclaration(WriteOnceModel):
     schema_name = models.CharField("schéma (fichier)", max_length=255, blank=True, default="")
     schema_version = models.CharField("version du schéma", max_length=50, blank=True, default="")
     schema_sha256 = models.CharField("empreinte SHA-256 du schéma", max_length=64, blank=True, default="")
+    # Set when a background job produced it: a job run again after its worker died finds its flux instead of
+    # declaring the holders twice.
+    background_job = models.OneToOneField(
+        "certif.BackgroundJob",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="holder_declaration",
+        verbose_name="travail en arrière-plan",
+    )
     awards = models.ManyToManyField(
         CertificationAward,
         through="HolderDeclarationLine",

@@ -25,7 +25,7 @@ from lxml import etree
 from candidates.models import CertificationAward
 from certif import clock
 from certif.audit import AuditAction, record_audit
-from certif.models import Certification
+from certif.models import BackgroundJob, Certification
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationLine
 from declarations.selectors import (
     access_mode_of,
@@ -279,6 +279,7 @@ def holder_declaration_create(
     resend_ids: Iterable[int] = (),
     actor: User,
     now: datetime.datetime | None = None,
+    background_job: BackgroundJob | None = None,
 ) -> HolderDeclaration:
     """Record and return one flux declaring the awards `award_ids` (never declared) and `resend_ids`
     (declared before, sent again on purpose: recorded `is_resend`).
@@ -347,6 +348,7 @@ def holder_declaration_create(
         schema_name=schema.name,
         schema_version=schema.version,
         schema_sha256=schema.sha256,
+        background_job=background_job,
     )
     HolderDeclarationLine.objects.bulk_create(
         HolderDeclarationLine(

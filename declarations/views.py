@@ -11,17 +11,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from candidates.models import CertificationAward
-from certif import clock
+from certif import clock, jobs
 from certif.collation import french_sort_key, person_order
-from certif.models import Certification
+from certif.models import Certification, JobKind
 from certif.sorting import SortColumn, TableSort
-from certif.text import plural_suffix
+from certif.text import french_number, plural_suffix
 from certif.validation import apply_service
 from certif.views_helpers import form_page
 from declarations import deadlines, selectors
 from declarations import services as declarations
 from declarations import services_receipts as receipts
 from declarations.forms import DeclarantSettingsForm, HolderSelectionForm, ReceiptForm
+from declarations.jobs import declaration_parameters, declared_in_background
 from declarations.models import CdcDeclarantSettings, HolderDeclaration, HolderDeclarationOutcome
 
 declare_holders_required = permission_required("declarations.declare_holders", raise_exception=True)
@@ -153,6 +154,9 @@ def declare(request, rncp_code):
         for table in (new, declared, incomplete, withdrawn, again, rejected):
             table[:] = sort.sorted(table)
     if request.method == "POST" and form.is_valid():
+        ticked = len(form.cleaned_data["awards"]) + len(form.cleaned_data["resend"])
+        if declared_in_background(ticked):
+            return _declare_in_background(request, certification, form, ticked)
         try:
             done, declaration = apply_service(
                 form,
@@ -182,6 +186,30 @@ def declare(request, rncp_code):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _declare_in_background(request, certification, form, ticked: int):
+    """Too many holders for one request: the worker builds and records the flux; the job's page follows it."""
+    job = jobs.job_request(
+        kind=JobKind.HOLDER_DECLARATION,
+        title=(
+            f"Déclaration à la Caisse des Dépôts — {certification.rncp_label}, "
+            f"{french_number(ticked)} titulaire{plural_suffix(ticked)}"
+        ),
+        parameters=declaration_parameters(
+            certification=certification,
+            award_ids=form.cleaned_data["awards"],
+            resend_ids=form.cleaned_data["resend"],
+        ),
+        total=ticked,
+        actor=request.user,
+    )
+    messages.success(
+        request,
+        "Le flux est en préparation : il sera vérifié par le schéma de la Caisse des Dépôts puis enregistré, et "
+        "vous le téléchargerez sur cette page.",
+    )
+    return redirect("jobs:detail", pk=job.pk)
 
 
 def _with_duties(certification, new, declared, incomplete) -> deadlines.DutyCounts:
