@@ -583,16 +583,17 @@ def measure_all(arguments, report: Report, workdir: Path, connection) -> None:
     response = staff_client.get(reverse("statistics:results_xlsx"))
     xlsx_time = time.perf_counter() - start
     if response.status_code == 200 and response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
-        if response.streaming:
-            b"".join(response.streaming_content)
-            xlsx_time = time.perf_counter() - start
         report.add("export XLSX des résultats", f"{ms(xlsx_time)} dans la requête", "tâche de fond si gros", None)
     else:
+        start = time.perf_counter()
+        response = staff_client.post(reverse("statistics:results_xlsx"))
+        request_time = time.perf_counter() - start
+        job_time, job_done = run_job_of(response)
         report.add(
             "export XLSX des résultats",
-            f"réponse {response.status_code} en {ms(xlsx_time)} (tâche de fond)",
+            f"en arrière-plan : demande {ms(request_time)}, travail {fr_number(job_time, 1)} s",
             "tâche de fond si gros",
-            response.status_code in (200, 202, 302, 303),
+            job_done and request_time <= 0.5,
         )
 
     # — 11: CDC declaration, every holder ticked —
@@ -613,12 +614,21 @@ def measure_all(arguments, report: Report, workdir: Path, connection) -> None:
         reverse("declarations:declare", kwargs={"rncp_code": "16204"}), {"awards": awards, "resend": []}
     )
     declare_time = time.perf_counter() - start
-    report.add(
-        f"déclaration CDC, {fr_number(len(awards))} titulaires cochés",
-        f"{ms(declare_time)} (réponse {response.status_code})",
-        "≤ 0,5 s",
-        declare_time <= 0.5 and response.status_code in (200, 302),
-    )
+    if "/travaux/" in response.get("Location", ""):
+        job_time, job_done = run_job_of(response)
+        report.add(
+            f"déclaration CDC, {fr_number(len(awards))} titulaires cochés",
+            f"en arrière-plan : demande {ms(declare_time)}, travail {fr_number(job_time, 1)} s",
+            "≤ 0,5 s",
+            declare_time <= 0.5 and job_done,
+        )
+    else:
+        report.add(
+            f"déclaration CDC, {fr_number(len(awards))} titulaires cochés",
+            f"{ms(declare_time)} (réponse {response.status_code})",
+            "≤ 0,5 s",
+            declare_time <= 0.5 and response.status_code in (200, 302),
+        )
 
     # — 12 —
     report.add(
@@ -627,6 +637,23 @@ def measure_all(arguments, report: Report, workdir: Path, connection) -> None:
         "≤ 200 ms",
         times["dashboard"] <= 0.200,
     )
+
+
+def run_job_of(response) -> tuple[float, bool]:
+    """The background job a POST queued (its page is where it redirected), run here as the worker would: its time,
+    and whether it ended done."""
+    from django.urls import resolve
+
+    from certif import jobs
+    from certif.models import BackgroundJob, JobStatus
+
+    if response.status_code != 302:
+        return 0.0, False
+    job_id = resolve(urllib.parse.urlsplit(response["Location"]).path).kwargs["pk"]
+    start = time.perf_counter()
+    jobs.job_run(job_id=job_id)
+    elapsed = time.perf_counter() - start
+    return elapsed, BackgroundJob.objects.filter(pk=job_id, status=JobStatus.DONE).exists()
 
 
 def settings_cookie_name() -> str:
