@@ -18,17 +18,6 @@ from tests.declarations.test_declarations import NS, holder, post_declaration
 from tests.documents.test_documents import run_worker
 
 
-@pytest.fixture
-def declarant(certification, staff_user):
-    return declarations.declarant_settings_save(
-        certification=certification,
-        sender_id_client="IRUP0042",
-        certifier_id_client="IRUP0042",
-        contract_id="MCFCER000123",
-        actor=staff_user,
-    )
-
-
 def holders(staff_user, certification, count):
     return [holder(staff_user, certification) for _ in range(count)]
 

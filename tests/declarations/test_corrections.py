@@ -21,7 +21,6 @@ from tests.declarations.test_declarations import (  # noqa: F401
     NS,
     XSD,
     award_for,
-    declarant,
     declare_url,
     holder,
     passage_of,

@@ -34,17 +34,6 @@ def schema():
     return etree.XMLSchema(etree.parse(str(XSD)))
 
 
-@pytest.fixture
-def declarant(certification, staff_user):
-    return declarations.declarant_settings_save(
-        certification=certification,
-        sender_id_client="IRUP0042",
-        certifier_id_client="IRUP0042",
-        contract_id="MCFCER000123",
-        actor=staff_user,
-    )
-
-
 _award_sequence = iter(range(1, 10_000))
 
 

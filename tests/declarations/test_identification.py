@@ -23,17 +23,6 @@ def schema():
     return etree.XMLSchema(etree.parse(str(XSD)))
 
 
-@pytest.fixture
-def declarant(certification, staff_user):
-    return declarations.declarant_settings_save(
-        certification=certification,
-        sender_id_client="IRUP0042",
-        certifier_id_client="IRUP0042",
-        contract_id="MCFCER000123",
-        actor=staff_user,
-    )
-
-
 def flux_of(declarant, certification, awards) -> etree._Element:
     awards = list(declaration_selectors.holder_queryset(certification).filter(pk__in=[a.pk for a in awards]))
     for award in awards:

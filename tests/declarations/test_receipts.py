@@ -19,7 +19,7 @@ from declarations.models import (
     HolderDeclarationOutcome,
     HolderDeclarationReceipt,
 )
-from tests.declarations.test_declarations import XSD, declarant, declare_url, holder, post_declaration  # noqa: F401
+from tests.declarations.test_declarations import XSD, declare_url, holder, post_declaration
 from tests.factories import make_cohort
 
 NO_MATCH = "Aucun titulaire ne correspond aux critères obligatoires"
