@@ -742,7 +742,7 @@ class TestBatch:
         html = response.content.decode()
         assert 'aria-live="polite"' in html and "La production des documents va commencer (1 sur 6 déjà prêts)" in html
         assert "db_worker" not in html  # staff read plain words; the technical side is on the admin's page
-        assert "document-batch.js" in html
+        assert "progress-poll.js" in html
         status = staff_client.get(reverse("documents:batch_status", args=[batch.pk])).json()
         assert status["status"] == "pending" and status["percent"] == 17 and not status["finished"]
         # Asking again while it waits reuses the same batch.

@@ -76,7 +76,7 @@ def test_a_large_xlsx_is_built_in_the_background_for_the_person_who_asked_only(
     )
     assert response.redirect_chain[-1][0] == reverse("jobs:detail", args=[job.pk])
     html = response.content.decode()
-    assert 'aria-live="polite"' in html and "Le travail va commencer." in html and "background-job.js" in html
+    assert 'aria-live="polite"' in html and "Le travail va commencer." in html and "progress-poll.js" in html
     assert 'http-equiv="refresh"' in html  # without JavaScript, the page refreshes itself
     assert str(DBTaskResult.objects.get().id) == job.task_id
     assert AuditEvent.objects.filter(action=AuditAction.BACKGROUND_JOB_REQUESTED, actor=staff_user).count() == 1
@@ -93,7 +93,7 @@ def test_a_large_xlsx_is_built_in_the_background_for_the_person_who_asked_only(
     state = client.get(reverse("jobs:status", args=[job.pk])).json()
     assert state["finished"] and state["download_url"] == reverse("jobs:download", args=[job.pk])
     page = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
-    assert "Le fichier est prêt." in page and "Télécharger le fichier" in page and "background-job.js" not in page
+    assert "Le fichier est prêt." in page and "Télécharger le fichier" in page and "progress-poll.js" not in page
     download = client.get(reverse("jobs:download", args=[job.pk]))
     assert download["Cache-Control"] == "private, no-store"
     rows = list(read_xlsx(download).active.iter_rows(values_only=True))

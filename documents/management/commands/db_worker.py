@@ -25,20 +25,14 @@ def _recover() -> None:
     from certif.jobs import jobs_recover
     from documents.services import batches_recover
 
-    try:
-        recovered = batches_recover()
-    except DatabaseError:
-        logger.warning("Reprise des lots de documents interrompus impossible pour l'instant", exc_info=True)
-    else:
-        if recovered:
-            logger.warning("Lots de documents interrompus remis en file : %s", recovered)
-    try:
-        recovered = jobs_recover()
-    except DatabaseError:
-        logger.warning("Reprise des travaux en arrière-plan interrompus impossible pour l'instant", exc_info=True)
-    else:
-        if recovered:
-            logger.warning("Travaux en arrière-plan interrompus remis en file : %s", recovered)
+    for recover, what in ((batches_recover, "lots de documents"), (jobs_recover, "travaux en arrière-plan")):
+        try:
+            recovered = recover()
+        except DatabaseError:
+            logger.warning("Reprise des %s interrompus impossible pour l'instant", what, exc_info=True)
+        else:
+            if recovered:
+                logger.warning("%s interrompus remis en file : %s", what.capitalize(), recovered)
 
 
 class Command(db_worker.Command):
