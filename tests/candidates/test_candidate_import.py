@@ -555,9 +555,36 @@ class TestImportQueries:
         ]
         return parse_table([HEADER, *people]).rows
 
+    def test_checking_the_rows_does_not_grow_with_the_rows(self, staff_user):
+        """Checking 3 or 15 rows reads the database the same number of times: no query per row and per length bound
+        (the fields' own limits say it), one look for likely duplicates of the whole file."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from candidates.imports import validate_rows
+
+        counts = []
+        for count, offset in ((3, 0), (15, 100)):
+            rows = self._rows(count, offset)
+            with CaptureQueriesContext(connection) as queries:
+                checked, issues = validate_rows(rows)
+            assert not issues and len(checked) == count
+            counts.append(len(queries))
+        assert counts[0] == counts[1], counts
+
+    def test_a_value_too_long_is_still_refused_next_to_its_column(self, staff_user):
+        from candidates.imports import validate_rows
+
+        rows = self._rows(1, 0)
+        rows[0]["fields"]["birth_name"] = "N" * 61
+        _checked, issues = validate_rows(rows)
+        assert [(issue.column, issue.message) for issue in issues] == [
+            ("Nom de naissance", "Assurez-vous que cette valeur comporte au plus 60 caractères (actuellement 61).")
+        ]
+
     def test_writing_the_import_does_not_grow_with_the_rows(self, staff_user, cohort):
         """The same number of writes for 3 and for 15 rows: candidates, enrolments and their audit rows are each
-        written in one INSERT. (Checking the rows still costs Django's per-row constraint queries.)"""
+        written in one INSERT."""
         from django.contrib.contenttypes.models import ContentType
         from django.db import connection, reset_queries
         from django.test.utils import CaptureQueriesContext
