@@ -375,13 +375,18 @@ def last_withdrawal(candidate_ids) -> dict[int, int]:
 
 
 class SessionData:
-    """The signed session as the documents print it, read once (a fixed number of queries) for all its slots."""
+    """The signed session as the documents print it, read once (a fixed number of queries) for all its slots.
 
-    def __init__(self, session: JurySession):
+    With `candidate_id`, only that candidate's presentation and blocks are read: one candidate's document (the
+    « Émettre » view) need not load the whole session. The minutes need every candidate, so never with it.
+    """
+
+    def __init__(self, session: JurySession, *, candidate_id: int | None = None):
         if "certification" not in session._state.fields_cache:
             session = JurySession.objects.select_related("certification__jury_rule", "signed_by").get(pk=session.pk)
         prefetch_related_objects([session.certification], "registrations")
         self.session = session
+        self.candidate_id = candidate_id
         self.marks: dict[int, int] | None = None
         self.withdrawal_marks: dict[int, int] | None = None
 
@@ -416,9 +421,11 @@ class SessionData:
 
     @cached_property
     def presentations(self) -> dict[int, Presentation]:
+        scope = Presentation.objects.filter(session=self.session)
+        if self.candidate_id is not None:
+            scope = scope.filter(enrolment__candidate_id=self.candidate_id)
         presentations = (
-            Presentation.objects.filter(session=self.session)
-            .select_related(
+            scope.select_related(
                 "enrolment__candidate", "enrolment__cohort__pathway", "enrolment__cohort__preparation_place"
             )
             .prefetch_related(
@@ -613,6 +620,8 @@ class SessionData:
         }
 
     def minutes(self, code: str) -> dict:
+        if self.candidate_id is not None:
+            raise ValueError("Le procès-verbal porte sur tous les candidats de la session.")
         presentations = list(self.presentations.values())
         rule = getattr(self.certification, "jury_rule", None)
         candidates = []

@@ -84,18 +84,27 @@ def renderer_state() -> tuple[FontConfiguration, CSS, URLFetcher]:
     return font_config, css, fetcher
 
 
+def write_options() -> dict:
+    """The options of every render: the benchmark's « WeasyPrint alone » baseline uses these very ones."""
+    font_config, css, _ = renderer_state()
+    return {
+        "stylesheets": [css],
+        "font_config": font_config,
+        "pdf_variant": PDF_VARIANT,
+        "pdf_tags": True,
+        "xmp_metadata": [io.BytesIO(PDFUA_IDENTIFICATION)],  # read as a file, once per render: a new one each time
+        "uncompressed_pdf": False,
+    }
+
+
+def html_document(html: str) -> HTML:
+    _, _, fetcher = renderer_state()
+    return HTML(string=html, base_url=FONTS_DIR.as_uri() + "/", url_fetcher=fetcher)
+
+
 def html_to_pdf(html: str) -> bytes:
     """Render one HTML document (title, author and lang come from its <title>, <meta name=author>, <html lang>)."""
-    font_config, css, fetcher = renderer_state()
-    document = HTML(string=html, base_url=FONTS_DIR.as_uri() + "/", url_fetcher=fetcher)
-    return document.write_pdf(
-        stylesheets=[css],
-        font_config=font_config,
-        pdf_variant=PDF_VARIANT,
-        pdf_tags=True,
-        xmp_metadata=[io.BytesIO(PDFUA_IDENTIFICATION)],  # read as a file, once per render
-        uncompressed_pdf=False,
-    )
+    return html_document(html).write_pdf(**write_options())
 
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}

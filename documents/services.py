@@ -194,7 +194,7 @@ def document_issue(
         return IssuedDocument.objects.get(pk=slot.current.pk)
     if slot.withdrawn:
         raise ValidationError(SLOT_WITHDRAWN_MESSAGE)
-    prepared = prepare(SessionData(session), slot)
+    prepared = prepare(SessionData(session, candidate_id=slot.candidate.pk if slot.candidate else None), slot)
     document, _ = _store(prepared, pdf.html_to_pdf(prepared.html), actor=actor)
     return document
 
