@@ -9,6 +9,8 @@ from django.db.models import CharField, DateTimeField, OuterRef, QuerySet, Subqu
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from candidates.models import Enrolment
 from certif.badges import OUTCOME_BADGES
@@ -158,6 +160,32 @@ class GridCell:
     conflict: LevelEntry | None
     unsaved: bool
     history_url: str = ""
+    level_options: str = ""  # the <option>s of its select, this cell's level selected (LevelOptions)
+
+
+class LevelOptions:
+    """The <option>s of a cell's level select, built once per level for the whole grid: every cell offers the same
+    scale, only the selected option differs (270 cells would otherwise loop over the scale in the template)."""
+
+    def __init__(self, levels):
+        self.levels = list(levels)
+        self._built: dict[str, str] = {}
+
+    def __call__(self, selected: str) -> str:
+        if selected not in self._built:
+            options = [format_html('<option value=""{}>—</option>', mark_safe(" selected") if not selected else "")]
+            options.extend(
+                format_html(
+                    '<option value="{}"{}>{}{}</option>',
+                    level.code,
+                    mark_safe(" selected") if level.code == selected else "",
+                    level.code,
+                    f" — {level.label}" if level.label != level.code else "",
+                )
+                for level in self.levels
+            )
+            self._built[selected] = mark_safe("".join(options))
+        return self._built[selected]
 
 
 def _grid_cell(key, competence, entry, cell_input, conflict) -> GridCell:
@@ -193,6 +221,7 @@ def _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map) -
         "evaluation:cell_history",
         args=[block_evaluation.session_id, block_evaluation.block.number, 0, 0],
     ).removesuffix("0/0/")
+    level_options = LevelOptions(block_evaluation.scale.ordered_levels)
     rows = []
     for enrolment in (e for e in enrolments if e.can_be_evaluated):
         cells = []
@@ -200,6 +229,7 @@ def _grid_rows(block_evaluation, enrolments, competences, typed, conflict_map) -
             key = (enrolment.pk, competence.pk)
             cell = _grid_cell(key, competence, entries.get(key), typed.get(key), conflict_map.get(key))
             cell.history_url = f"{history_base}{enrolment.pk}/{competence.pk}/"
+            cell.level_options = level_options(cell.level)
             cells.append(cell)
         result = proposal(block_evaluation, [cell.level for cell in cells])
         rows.append(

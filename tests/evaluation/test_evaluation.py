@@ -333,6 +333,21 @@ class TestSaving:
             in html
         )
 
+    def test_each_cell_offers_the_whole_scale_with_its_own_level_selected(self, be1, trainer_client, enrolments):
+        import re
+
+        trainer_client.post(grid_url(be1), grid_data(be1, row_levels(enrolments[0], "AB.")))
+        html = trainer_client.get(grid_url(be1)).content.decode()
+        selects = re.findall(r'<select class="form-select form-select-sm level"[^>]*>(.*?)</select>', html, re.S)
+        assert selects and len(selects) % 3 == 0
+        codes = [level.code for level in be1.scale.ordered_levels]
+        for select in selects:
+            assert re.findall(r'<option value="([^"]*)"', select) == ["", *codes]
+            assert select.count(" selected") == 1
+        first_row = selects[:3]
+        assert '<option value="A" selected>' in first_row[0] and '<option value="B" selected>' in first_row[1]
+        assert '<option value="" selected>—</option>' in first_row[2]
+
 
 class TestConflict:
     def test_the_second_save_does_not_silently_overwrite_the_first(self, session, be1, enrolments, staff_user):
