@@ -427,7 +427,8 @@ class Decision(InputRulesMixin, SignedSessionGuard):
     def current_outcome(self) -> str:
         """The latest rectification's outcome, or the decision's own (uses prefetched `rectifications`).
 
-        The Python twin of `juries.selectors.rectified_outcome`: both read the rectifications in RECTIFICATION_ORDER.
+        The Python twin of `juries.selectors.latest_rectified_outcomes`: both read the rectifications in
+        RECTIFICATION_ORDER.
         """
         rectifications = list(self.rectifications.all())
         return rectifications[-1].outcome if rectifications else self.outcome
@@ -473,7 +474,7 @@ class Recusal(InputRulesMixin, SignedSessionGuard):
 
 
 # The order in which a decision's rectifications are read everywhere, by signature, the latest last: in Python
-# (`Decision.current_outcome`, the documents) and in SQL (`juries.selectors.latest_rectification_outcome`).
+# (`Decision.current_outcome`, the documents) and in SQL (`juries.selectors.latest_rectified_outcomes`, the statistics).
 RECTIFICATION_ORDER = ("signed_at", "pk")
 
 

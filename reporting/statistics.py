@@ -17,29 +17,40 @@ counted among the certified, a withdrawn block is not held, whatever the year sh
 stay those the juries took (a withdrawal does not change what a jury deliberated).
 
 Filters: the year of the jury session (of the delivery for certified; « situation au 31 décembre » for pending
-holders) and the access pathway. Every figure is computed by the database (values() + annotate with conditional
-counts): the number of queries does not depend on the amount of data.
+holders) and the access pathway. The number of queries does not depend on the amount of data: the decisions are read
+once, as plain values (`decision_tallies`), with their latest rectifications read once beside them, and every rate
+table is counted from that one pass; the other figures are grouped counts computed by the database.
 """
 
 import itertools
+import operator
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from candidates.declaration_duty import DutyStatus, duty_status, first_declared_at
-from candidates.models import AcquiredBlock, Candidate, CertificationAward, Enrolment
+from candidates.models import AcquiredBlock, CertificationAward, Cohort, Enrolment
 from certif import clock
 from certif.collation import person_order
 from certif.models import AccessPathway, Block, Certification
 from certif.rules import Outcome
 from certif.text import counted
-from juries.models import Decision, DecisionOutcome, JurySession, JurySessionStatus, Presentation
-from juries.selectors import latest_rectification_outcome, rectified_outcome
+from juries.models import (
+    RECTIFICATION_ORDER,
+    Decision,
+    DecisionOutcome,
+    JurySession,
+    JurySessionStatus,
+    Presentation,
+    Rectification,
+)
+from juries.selectors import latest_rectified_outcomes
 
 VALIDATED = DecisionOutcome.VALIDATED.value
 
@@ -113,29 +124,36 @@ def overview(certifications: list[Certification], year: int | None = None) -> li
     if year:
         decisions = decisions.filter(presentation__session__date__year=year)
         delivered = delivered.filter(awarded_on__year=year)
-    decisions = decisions.annotate(final_outcome=rectified_outcome()).exclude(final_outcome="")
-    counts = {
-        row["presentation__session__certification_id"]: row
-        for row in _counts(decisions, "presentation__session__certification_id")
-    }
+    tallies = _counts_by(
+        *_final_outcomes(decisions, "presentation__session__certification_id", "presentation__enrolment__candidate_id")
+    )
     certified = dict(delivered.values_list("certification_id").annotate(n=Count("pk")).order_by())
-    return [
-        CertificationSummary(
-            certification=certification,
-            candidates=counts.get(certification.pk, {}).get("candidates", 0),
-            taken=counts.get(certification.pk, {}).get("taken", 0),
-            validated=counts.get(certification.pk, {}).get("validated", 0),
-            certified=certified.get(certification.pk, 0),
+    summaries = []
+    for certification in certifications:
+        counts = tallies.get(certification.pk, EMPTY_COUNTS)
+        summaries.append(
+            CertificationSummary(
+                certification=certification,
+                candidates=counts["candidates"],
+                taken=counts["taken"],
+                validated=counts["validated"],
+                certified=certified.get(certification.pk, 0),
+            )
         )
-        for certification in certifications
-    ]
+    return summaries
 
 
 # — Querysets —
 
 
-def signed_decisions(certification: Certification, filters: Filters):
-    """Decisions taken by signed sessions of the certification, filtered, annotated with its rectified outcome (`final_outcome`)."""
+def _taken(decisions: QuerySet[Decision]) -> QuerySet[Decision]:
+    """The decisions that were taken: with an outcome of their own or a rectification's."""
+    return decisions.filter(~Q(outcome="") | Exists(Rectification.objects.filter(decision=OuterRef("pk"))))
+
+
+def signed_decisions(certification: Certification, filters: Filters) -> QuerySet[Decision]:
+    """Decisions of signed sessions of the certification, filtered. Their outcome as rectified is read beside them,
+    once (`_final_outcomes`, which also leaves out those never taken); `result_decisions` leaves these out in SQL."""
     queryset = Decision.objects.filter(
         presentation__session__certification=certification,
         presentation__session__status=JurySessionStatus.SIGNED,
@@ -144,18 +162,81 @@ def signed_decisions(certification: Certification, filters: Filters):
         queryset = queryset.filter(presentation__session__date__year=filters.year)
     if filters.pathway:
         queryset = queryset.filter(presentation__enrolment__cohort__pathway=filters.pathway)
-    return queryset.annotate(final_outcome=rectified_outcome()).exclude(final_outcome="")
+    return queryset
 
 
-def _counts(queryset, *group):
-    return (
-        queryset.values(*group)
-        .annotate(
-            candidates=Count("presentation__enrolment__candidate", distinct=True),
-            taken=Count("pk"),
-            validated=Count("pk", filter=Q(final_outcome=VALIDATED)),
+def _final_outcomes(decisions: QuerySet[Decision], *columns: str) -> tuple[list, ...]:
+    """The decisions taken, as parallel columns: the values of each of `columns`, then whether the decision, as
+    rectified, validates its block.
+
+    One query: the decisions as plain values, each joined to its rectifications — a row per rectification, of which
+    the latest in RECTIFICATION_ORDER holds the outcome — not a subquery for every decision.
+    """
+    order = [f"rectifications__{name}" for name in RECTIFICATION_ORDER]
+    rows = list(decisions.values_list("pk", "outcome", "rectifications__outcome", *order, *columns).order_by())
+    latest: dict[int, tuple] = {}
+    for row in [row for row in rows if row[2] is not None]:
+        kept = latest.get(row[0])
+        if kept is None or row[3 : 3 + len(order)] > kept[3 : 3 + len(order)]:
+            latest[row[0]] = row
+    taken = [row for row in rows if row[2] is None and row[1]]
+    taken.extend(latest.values())
+    first = 3 + len(order)
+    values = [[row[index] for row in taken] for index in range(first, first + len(columns))]
+    return *values, [(row[2] or row[1]) == VALIDATED for row in taken]
+
+
+Counts = dict[str, int]  # candidates (distinct persons), taken (decisions), validated (blocks)
+
+
+def _counts_by(keys: list, candidates: list[int], validated: list[bool]) -> dict:
+    """{key: counts} for decisions given as parallel columns (the group of each, its candidate, whether validated):
+    counted by the interpreter's C loops, not a Python step per decision and group."""
+    taken = Counter(keys)
+    ok = Counter(itertools.compress(keys, validated))
+    people = Counter(map(operator.itemgetter(0), set(zip(keys, candidates, strict=True))))
+    return {key: {"candidates": people[key], "taken": taken[key], "validated": ok[key]} for key in taken}
+
+
+@dataclass
+class DecisionTallies:
+    """The rate tables' counts, from one pass over the decisions: overall, per year of the jury session, per block,
+    per cohort, per pathway and per preparation place (those of the enrolment presented)."""
+
+    overall: Counts
+    by_year: dict[int, Counts]
+    by_block: dict[int, Counts]
+    by_cohort: dict[int, Counts]
+    by_pathway: dict[int, Counts]
+    by_place: dict[int, Counts]
+    cohorts: dict[int, dict]  # pk: name, pathway's and place's, in the order of names
+
+
+def decision_tallies(decisions: QuerySet[Decision]) -> DecisionTallies:
+    """Three queries: the decisions as plain values with their rectifications, their sessions' dates, their
+    cohorts' names."""
+    candidates, sessions, blocks, cohort_ids, validated = _final_outcomes(
+        decisions, "presentation__enrolment__candidate_id", "presentation__session_id", "block_id", COHORT + "_id"
+    )
+    # Years through the few sessions: an integer per decision reads faster than a date or an EXTRACT.
+    year_of = {pk: day.year for pk, day in JurySession.objects.filter(pk__in=set(sessions)).values_list("pk", "date")}
+    cohorts = {
+        cohort["pk"]: cohort
+        for cohort in Cohort.objects.filter(pk__in=set(cohort_ids))
+        .values(
+            "pk", "name", "pathway_id", "pathway__label", "pathway__position", "preparation_place_id",
+            "preparation_place__name",
         )
-        .order_by()
+        .order_by("name", "pk")
+    }  # fmt: skip
+    return DecisionTallies(
+        overall={"candidates": len(set(candidates)), "taken": len(validated), "validated": sum(validated)},
+        by_year=_counts_by([year_of[pk] for pk in sessions], candidates, validated),
+        by_block=_counts_by(blocks, candidates, validated),
+        by_cohort=_counts_by(cohort_ids, candidates, validated),
+        by_pathway=_counts_by([cohorts[pk]["pathway_id"] for pk in cohort_ids], candidates, validated),
+        by_place=_counts_by([cohorts[pk]["preparation_place_id"] for pk in cohort_ids], candidates, validated),
+        cohorts=cohorts,
     )
 
 
@@ -177,25 +258,24 @@ def awards(certification: Certification, filters: Filters):
     return queryset
 
 
-def pending_candidates(certification: Certification, filters: Filters, block_count: int):
-    """Candidates holding 1 to `block_count - 1` blocks and no certification, annotated with `held`.
+def pending_held_blocks(certification: Certification, filters: Filters, block_count: int) -> QuerySet[AcquiredBlock]:
+    """The blocks held by candidates holding 1 to `block_count - 1` blocks and no certification.
 
     With a year: the situation on 31 December of that year. With a pathway: candidates enrolled at least once on it.
+    Grouped by candidate in SQL (one pass over the acquired blocks), not counted by a subquery for every candidate.
     """
-    held = AcquiredBlock.objects.held().filter(candidate=OuterRef("pk"), block__certification=certification)
+    held = AcquiredBlock.objects.held().filter(block__certification=certification)
     delivered = CertificationAward.objects.in_force().filter(certification=certification)
     if filters.year:
         held = held.filter(acquired_on__year__lte=filters.year)
         delivered = delivered.filter(awarded_on__year__lte=filters.year)
-    held_count = held.order_by().values("candidate").annotate(n=Count("pk")).values("n")
-    queryset = (
-        Candidate.objects.annotate(held=Coalesce(Subquery(held_count, output_field=IntegerField()), 0))
-        .filter(held__gte=1, held__lt=block_count)
-        .exclude(pk__in=delivered.values("candidate_id"))
-    )
+    held = held.exclude(candidate_id__in=delivered.values("candidate_id"))
     if filters.pathway:
-        queryset = queryset.filter(pk__in=Enrolment.objects.filter(cohort__pathway=filters.pathway).values("candidate"))
-    return queryset
+        held = held.filter(
+            candidate_id__in=Enrolment.objects.filter(cohort__pathway=filters.pathway).values("candidate_id")
+        )
+    pending = held.order_by().values("candidate_id").annotate(n=Count("pk")).filter(n__lt=block_count)
+    return held.filter(candidate_id__in=pending.values("candidate_id"))
 
 
 # — Tables and charts —
@@ -419,11 +499,6 @@ def _count_chart(title: str, rows: list[list]):
     )
 
 
-def _decisions_by_year(decisions) -> dict[int, dict]:
-    with_year = decisions.annotate(year=ExtractYear("presentation__session__date"))
-    return {row["year"]: row for row in _counts(with_year, "year").order_by("year")}
-
-
 def _certified_by_year(certification: Certification, filters: Filters) -> dict[int, int]:
     return {
         row["year"]: row["n"]
@@ -480,61 +555,69 @@ def _presented_table(filters: Filters, by_year: dict[int, dict]) -> Table:
     )
 
 
-def _blocks_table(certification: Certification, blocks: list[Block], decisions) -> Table:
+def _blocks_table(certification: Certification, blocks: list[Block], tallies: DecisionTallies) -> Table:
     """Success rate per block: every block of the certification, decided or not."""
-    by_block = {row["block_id"]: row for row in _counts(decisions, "block_id")}
     return _rate_table(
         "blocks",
         "Taux de réussite par bloc",
         [Column("Bloc", "text")],
-        [([block_label(certification, block)], by_block.get(block.pk, EMPTY_COUNTS)) for block in blocks],
+        [([block_label(certification, block)], _counts_of(tallies.by_block, block.pk)) for block in blocks],
         RATE_DEFINITION,
     )
 
 
-def _pathways_table(decisions) -> Table:
-    rows = _counts(decisions, f"{PATHWAY}_id", f"{PATHWAY}__label", f"{PATHWAY}__position").order_by(
-        f"{PATHWAY}__position"
-    )
+def _counts_of(groups: dict, key) -> Counts:
+    return groups.get(key, EMPTY_COUNTS)
+
+
+def _pathways_table(tallies: DecisionTallies) -> Table:
+    pathways = {cohort["pathway_id"]: cohort for cohort in tallies.cohorts.values()}
+    order = sorted(pathways, key=lambda pk: (pathways[pk]["pathway__position"], pk))
     return _rate_table(
         "pathways",
         "Taux de réussite par voie d'accès",
         [Column("Voie d'accès", "text")],
-        [([row[f"{PATHWAY}__label"]], row) for row in rows],
+        [([pathways[pk]["pathway__label"]], tallies.by_pathway[pk]) for pk in order],
         RATE_DEFINITION + GROUP_DEFINITION,
     )
 
 
-def _cohorts_table(decisions) -> Table:
-    rows = _counts(decisions, f"{COHORT}_id", f"{COHORT}__name", f"{PATHWAY}__label", f"{PLACE}__name").order_by(
-        f"{COHORT}__name", f"{COHORT}_id"
-    )
+def _cohorts_table(tallies: DecisionTallies) -> Table:
+    cohorts = tallies.cohorts
     return _rate_table(
         "cohorts",
         "Taux de réussite par promotion",
         [Column("Promotion", "text"), Column("Voie d'accès", "text"), Column("Lieu de préparation", "text")],
-        [([row[f"{COHORT}__name"], row[f"{PATHWAY}__label"], row[f"{PLACE}__name"]], row) for row in rows],
+        [
+            (
+                [cohorts[pk]["name"], cohorts[pk]["pathway__label"], cohorts[pk]["preparation_place__name"]],
+                tallies.by_cohort[pk],
+            )
+            for pk in cohorts
+        ],
         RATE_DEFINITION + GROUP_DEFINITION,
     )
 
 
-def _places_table(decisions) -> Table:
-    rows = _counts(decisions, f"{PLACE}_id", f"{PLACE}__name").order_by(f"{PLACE}_id")
+def _places_table(tallies: DecisionTallies) -> Table:
+    places = {cohort["preparation_place_id"]: cohort["preparation_place__name"] for cohort in tallies.cohorts.values()}
     return _rate_table(
         "places",
         "Taux de réussite par lieu de préparation",
         [Column("Lieu de préparation", "text")],
-        [([row[f"{PLACE}__name"]], row) for row in rows],
+        [([places[pk]], tallies.by_place[pk]) for pk in sorted(places)],
         RATE_DEFINITION + GROUP_DEFINITION,
     )
 
 
 def _declared_on_time_table(certification: Certification, filters: Filters) -> Table:
-    """Per year of delivery, the holders declared to the Caisse des Dépôts within three months (one query)."""
+    """Per year of delivery, the holders declared to the Caisse des Dépôts within three months (one query, grouped
+    by day of delivery and time of the first declaration: holders are delivered by jury and declared by file)."""
     awarded = (
         awards(certification, filters)
         .annotate(first_declared_at=first_declared_at())
         .values("awarded_on", "first_declared_at")
+        .annotate(holders=Count("pk"))
         .order_by("awarded_on")
     )
     today = clock.localdate()
@@ -543,9 +626,9 @@ def _declared_on_time_table(certification: Certification, filters: Filters) -> T
         counts = by_year.setdefault(row["awarded_on"].year, {"awarded": 0, "on_time": 0, "late": 0})
         declared_on = timezone.localdate(row["first_declared_at"]) if row["first_declared_at"] else None
         status = duty_status(awarded_on=row["awarded_on"], declared_on=declared_on, today=today)
-        counts["awarded"] += 1
-        counts["on_time"] += status == DutyStatus.DECLARED_ON_TIME
-        counts["late"] += status == DutyStatus.DECLARED_LATE
+        counts["awarded"] += row["holders"]
+        counts["on_time"] += row["holders"] if status == DutyStatus.DECLARED_ON_TIME else 0
+        counts["late"] += row["holders"] if status == DutyStatus.DECLARED_LATE else 0
     rows = [
         [
             str(year),
@@ -593,16 +676,12 @@ class Pending:
 
 
 def _pending(certification: Certification, filters: Filters, blocks: list[Block]) -> Pending:
-    candidates = pending_candidates(certification, filters, len(blocks))
-    by_count = candidates.order_by().values("held").annotate(n=Count("pk", distinct=True))
-    acquired = AcquiredBlock.objects.held().filter(
-        candidate__in=candidates.values("pk"), block__certification=certification
-    )
-    if filters.year:
-        acquired = acquired.filter(acquired_on__year__lte=filters.year)
-    by_block = acquired.order_by().values("block_id").annotate(n=Count("candidate", distinct=True))
+    """Two queries: the pending candidates' number of blocks held, and the holders of each block."""
+    held = pending_held_blocks(certification, filters, len(blocks))
+    per_candidate = held.order_by().values("candidate_id").annotate(n=Count("pk")).values_list("n", flat=True)
+    by_block = held.order_by().values("block_id").annotate(n=Count("candidate_id", distinct=True))
     return Pending(
-        by_count={row["held"]: row["n"] for row in by_count},
+        by_count=dict(Counter(per_candidate)),
         by_block={row["block_id"]: row["n"] for row in by_block},
     )
 
@@ -649,26 +728,22 @@ def _pending_blocks_table(certification: Certification, blocks: list[Block], pen
 
 
 def compute(certification: Certification, filters: Filters) -> Dashboard:
-    """Every figure of the dashboard in a fixed number of queries (eleven), whatever the amount of data."""
+    """Every figure of the dashboard in a fixed number of queries (ten), whatever the amount of data."""
     blocks = list(Block.objects.filter(certification=certification).order_by("number"))
-    decisions = signed_decisions(certification, filters)
+    tallies = decision_tallies(signed_decisions(certification, filters))
     target = target_per_year(certification)
-    overall = decisions.aggregate(
-        candidates=Count("presentation__enrolment__candidate", distinct=True),
-        taken=Count("pk"),
-        validated=Count("pk", filter=Q(final_outcome=VALIDATED)),
-    )
-    by_year = _decisions_by_year(decisions)
+    overall = tallies.overall
+    by_year = {year: tallies.by_year[year] for year in sorted(tallies.by_year)}
     certified_by_year = _certified_by_year(certification, filters)
     pending = _pending(certification, filters, blocks)
     tables = [
         _certified_table(certification, filters, target, certified_by_year, by_year),
         _declared_on_time_table(certification, filters),
         _presented_table(filters, by_year),
-        _blocks_table(certification, blocks, decisions),
-        _pathways_table(decisions),
-        _cohorts_table(decisions),
-        _places_table(decisions),
+        _blocks_table(certification, blocks, tallies),
+        _pathways_table(tallies),
+        _cohorts_table(tallies),
+        _places_table(tallies),
         _pending_table(blocks, pending),
         _pending_blocks_table(certification, blocks, pending),
     ]
@@ -724,8 +799,6 @@ RESULT_COLUMNS = (
     "block__number",
     "proposal_outcome",
     "outcome",
-    "rectified_outcome",
-    "final_outcome",
     "departure_reason",
     "certificate_number",
 )
@@ -734,7 +807,7 @@ RESULT_COLUMNS = (
 def result_decisions(certification: Certification, filters: Filters):
     """The decisions the results export lists (signed sessions, filtered), in the file's order: for counting them
     (`.count()`) or reading their rows (`result_rows`)."""
-    return signed_decisions(certification, filters).order_by(
+    return _taken(signed_decisions(certification, filters)).order_by(
         "presentation__session__date",
         "presentation__session_id",
         *person_order("presentation__enrolment__candidate__"),
@@ -743,9 +816,11 @@ def result_decisions(certification: Certification, filters: Filters):
     )
 
 
-def _result_row(values: tuple) -> list:
-    (birth, usage, first, second, third, pathway, cohort, place, date, jury_place, rncp_code, number, proposal,
-     outcome, rectified, final, reason, certificate) = values  # fmt: skip
+def _result_row(values: tuple, rectified_outcomes: dict[int, str]) -> list:
+    (pk, birth, usage, first, second, third, pathway, cohort, place, date, jury_place, rncp_code, number, proposal,
+     outcome, reason, certificate) = values  # fmt: skip
+    rectified = rectified_outcomes.get(pk, "")
+    final = rectified or outcome
     return [
         birth,
         usage,
@@ -769,18 +844,17 @@ RESULT_CHUNK = 2000  # rows read from the database at a time: a large export nev
 
 
 def result_rows(certification: Certification, filters: Filters) -> Iterator[list]:
-    """Every decision of the signed sessions (filtered), in one query read in chunks, as export rows."""
+    """Every decision of the signed sessions (filtered), in one query read in chunks, as export rows; their latest
+    rectifications are read once, before."""
     certificate = (
         CertificationAward.objects.in_force()
         .filter(certification=certification, candidate_id=OuterRef("presentation__enrolment__candidate_id"))
         .values("number")[:1]
     )
-    rows = (
-        result_decisions(certification, filters)
-        .annotate(rectified_outcome=latest_rectification_outcome(), certificate_number=Subquery(certificate))
-        .values_list(*RESULT_COLUMNS)
-    )
-    return (_result_row(values) for values in rows.iterator(chunk_size=RESULT_CHUNK))
+    decisions = result_decisions(certification, filters)
+    rectified_outcomes = latest_rectified_outcomes(signed_decisions(certification, filters))
+    rows = decisions.annotate(certificate_number=Subquery(certificate)).values_list("pk", *RESULT_COLUMNS)
+    return (_result_row(values, rectified_outcomes) for values in rows.iterator(chunk_size=RESULT_CHUNK))
 
 
 # — Files —

@@ -179,6 +179,8 @@ class Volume:
 
 
 def build_volume(volume: Volume, candidates: int, session_size: int):
+    from django.db import connection
+
     from juries.models import Decision
 
     step(
@@ -199,6 +201,10 @@ def build_volume(volume: Volume, candidates: int, session_size: int):
         )
     decisions = Decision.objects.count()
     elapsed = time.perf_counter() - start
+    # Fresh planner statistics, as autovacuum keeps them on a database in service: without them PostgreSQL plans
+    # the built tables as if they were still empty.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     step(
         f"  construit : {fr_number(candidates)} candidats, {fr_number(decisions)} décisions en "
         f"{fr_number(elapsed)} s ({fr_number(elapsed / max(candidates, 1) * 1000)} ms par candidat)\n"

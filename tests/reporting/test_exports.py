@@ -14,7 +14,7 @@ from tests.conftest import make_user
 from tests.documents.test_documents import run_worker
 from tests.reporting.test_statistics import EXPORT_URLS, build_dataset, read_csv, read_xlsx
 
-QUERIES = 7  # the session, the user, the filter (certifications, years), then the rows in one query
+QUERIES = 8  # the session, the user, the filter (certifications, years), the rectifications, then the rows in one query
 
 
 @pytest.fixture

@@ -21,13 +21,14 @@ import openpyxl
 import pytest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from candidates.models import CertificationAward
 from certif.models import AccessPathway, Block, Certification
 from evaluation import services as evaluation
 from evaluation.models import BlockEvaluation
 from juries import services as juries
-from juries.models import Decision, JurySessionStatus
+from juries.models import Decision, JurySessionStatus, Rectification
 from reporting import statistics
 from tests.factories import complete_grids, decide_all, enrol_many, fill_and_submit, make_cohort, make_jury, present_all
 
@@ -200,6 +201,31 @@ def test_every_figure_matches_the_dataset(data):
     # a2 (blocks 2 3 4), b2 (1 3 4), a3 (1, by rectification), e1 (1); a1 and b1 are certified
     assert rows_of(board, "pending") == [["1 bloc sur 4", 2], ["2 blocs sur 4", 0], ["3 blocs sur 4", 2]]
     assert [row[1] for row in rows_of(board, "pending_blocks")] == [3, 1, 2, 2]
+
+
+def test_a_decision_counts_with_its_latest_rectification_whatever_order_they_were_written(data, president_user):
+    """Rectifications are read by signature date, not by order of writing: the dashboard, the overview and the
+    results file agree with `Decision.current_outcome`."""
+    decision = _decision(data.s1, data.a2, 1)  # « non validé » by the jury
+    now = timezone.now()
+    for outcome, signed_at in (("validated", now), ("not_validated", now - datetime.timedelta(days=2))):
+        Rectification.objects.create(
+            decision=decision, outcome=outcome, reason="Relecture du procès-verbal.", signed_by=president_user,
+            signed_at=signed_at,
+        )  # fmt: skip
+    assert Decision.objects.get(pk=decision.pk).current_outcome == "validated"
+
+    board = compute()
+    assert rows_of(board, "blocks")[0] == ["Bloc 1 (RNCP16204BC01)", 6, 6, 6, pct(1.0)]
+    assert (board.total_taken, board.total_validated) == (22, 17)
+    (summary,) = statistics.overview([Certification.objects.get(rncp_code="16204")])
+    assert (summary.candidates, summary.taken, summary.validated) == (6, 22, 17)
+    a2_block_1 = [
+        row
+        for row in statistics.result_rows(board.certification, statistics.Filters())
+        if row[0] == data.a2.candidate.birth_name and row[8] == "RNCP16204BC01"
+    ]
+    assert [(row[10], row[11], row[12]) for row in a2_block_1] == [("Non validé", "Validé", "Validé")]
 
 
 def test_filters_apply_to_every_figure(data):
@@ -477,10 +503,10 @@ def test_query_count_does_not_grow_when_the_dataset_doubles(
     assert (board.total_candidates, board.total_taken, board.total_validated, board.total_certified) == (12, 44, 32, 4)
     assert rows_of(board, "blocks")[1][1:4] == [12, 12, 6]
 
-    # blocks, overall, per year, certified, declared on time, per block, pathway, cohort, place, and two for
-    # pending holders
+    # blocks; the decisions with their rectifications, their sessions and their cohorts (every rate table); certified;
+    # declared on time; two for pending holders
     certification, filters = Certification.objects.get(rncp_code="16204"), statistics.Filters(2022, apprentissage)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         statistics.compute(certification, filters)
     # the page adds the certification, the years (2) and the filter's pathways (+1 to validate a chosen one)
     assert counts["filtered"] == counts["dashboard"] + 1
