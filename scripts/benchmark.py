@@ -147,13 +147,15 @@ class Volume:
         self.sessions = 0
 
     def present(self, session, enrolments):
-        """All the eligible candidates in one go when the application offers it, else one by one."""
+        """The cohort's candidates, in one go when they are exactly those eligible (« présenter tous les éligibles »
+        would otherwise also take the cohort kept apart for the presenting measure), else one by one."""
         from juries import services
+        from juries.selectors import eligibilities
         from tests.factories import present_all
 
-        bulk = getattr(services, "presentations_add_eligible", None)
-        if bulk is not None:
-            bulk(session=session, actor=self.staff)
+        eligible = {eligibility.enrolment.pk for eligibility in eligibilities(session) if eligibility.eligible}
+        if eligible == {enrolment.pk for enrolment in enrolments}:
+            services.presentations_add_eligible(session=session, actor=self.staff)
         else:
             present_all(session, enrolments, self.staff)
 
@@ -463,8 +465,9 @@ def measure_all(arguments, report: Report, workdir: Path, connection) -> None:
     step("Préparation des mesures :")
     with timed("grille de 30 candidats (bloc 1), niveaux saisis, non soumise"):
         grid_url = grid_of_30(staff, trainer)
-    with timed("session à présenter (100 candidats évalués, non présentés)"):
-        to_present, _ = volume.session(min(100, arguments.session_size), present=False)
+    to_present_size = min(100, arguments.session_size)
+    with timed(f"session à présenter ({to_present_size} candidats évalués, non présentés)"):
+        to_present, _ = volume.session(to_present_size, present=False)
     presentations_url = reverse("juries:presentations", args=[to_present.pk])
     # An issued document is never deleted (revoked only): each run issues to another candidate of a signed session.
     holders = iter(
