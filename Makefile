@@ -74,7 +74,7 @@ format: $(VENV)/.installed-dev
 
 check-deploy: $(VENV)/.installed
 	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=mpes.example.org \
-		CACHE_TABLE=mpes_cache EMAIL_HOST=smtp.example.org \
+		EMAIL_HOST=smtp.example.org \
 		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Refresh the vendored Bootstrap and the documents' fonts (DejaVu) from the npm registry (versions pinned in

@@ -1011,3 +1011,23 @@ class BackgroundJob(FrozenRowsModel):
         if self.status == JobStatus.DONE:
             return 100
         return 0 if self.total == 0 else min(100, round(100 * self.done / self.total))
+
+
+class RateLimitCounter(models.Model):
+    """The hits of one client address on one limited door (the public verification, password-reset requests) in
+    the current fixed window, counted by `certif.ratelimit` in one upsert that every web worker shares.
+
+    Not history: a counter overwritten at each window, purged by the worker once its window is over."""
+
+    key = models.CharField("porte et adresse", max_length=200, primary_key=True)
+    window_start = models.BigIntegerField("début de la fenêtre (secondes Unix)")
+    window_end = models.BigIntegerField("fin de la fenêtre (secondes Unix)")
+    hits = models.PositiveIntegerField("requêtes dans la fenêtre")
+
+    class Meta:
+        verbose_name = "compteur de requêtes limitées"
+        verbose_name_plural = "compteurs de requêtes limitées"
+        indexes = [models.Index(fields=["window_end"], name="rate_limit_window_end")]
+
+    def __str__(self):
+        return f"{self.key} : {self.hits}"

@@ -3,11 +3,6 @@
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
-# Caches that each process keeps for itself: with several workers, each counts on its own.
-PER_PROCESS_CACHES = {
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-}
 # Mail backends that deliver nothing to anyone.
 UNDELIVERED_MAIL = {
     "django.core.mail.backends.console.EmailBackend",
@@ -15,22 +10,6 @@ UNDELIVERED_MAIL = {
     "django.core.mail.backends.dummy.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",
 }
-
-
-@register(Tags.security, Tags.caches, deploy=True)
-def shared_cache_check(app_configs, **kwargs):
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    if settings.DEBUG or backend not in PER_PROCESS_CACHES:
-        return []
-    return [
-        Warning(
-            "Le cache est propre à chaque processus : avec plusieurs workers (gunicorn --workers 3), la limite de "
-            "consultations de /v/ est comptée par worker, donc multipliée.",
-            hint="Définissez CACHE_TABLE=mpes_cache et lancez `manage.py createcachetable` (voir le README, "
-            "« Déployer pour de vrai »). Les essais de mots de passe, eux, sont comptés dans la base.",
-            id="mpes.W001",
-        )
-    ]
 
 
 @register(Tags.security, deploy=True)

@@ -177,14 +177,9 @@ BACKGROUND_EXPORT_ABOVE = int(os.environ.get("BACKGROUND_EXPORT_ABOVE", "2000"))
 # A holder declaration of more holders than this is built by the worker (declarations.jobs).
 BACKGROUND_DECLARATION_ABOVE = int(os.environ.get("BACKGROUND_DECLARATION_ABOVE", "1000"))
 
-# The verification page's rate limit counts look-ups in this cache. One process (runserver, tests): memory. Several
-# workers (gunicorn --workers 3) must share it: CACHE_TABLE=mpes_cache uses the database (`createcachetable` once).
-if os.environ.get("CACHE_TABLE"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": os.environ["CACHE_TABLE"]}
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mpes"}}
+# Nothing the application counts or keeps between requests lives in this cache (rate limits and sessions are in the
+# database: certif.ratelimit), so each process may keep its own.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mpes"}}
 
 # Documents: the address printed under each QR code (frozen in the issued PDF), the director general's name printed
 # under the signature (empty: the title alone), and the public verification page's limit (look-ups, seconds) per

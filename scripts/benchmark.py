@@ -262,12 +262,10 @@ def gunicorn(connection, workdir: Path):
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(connection.settings_dict),
         "STATIC_ROOT": str(workdir / "static"),
-        # The shared cache of a deployment with several workers (README); the look-up limit of /v/ still counts
-        # each request in it, but so high that wrk's thousands of look-ups are all answered.
-        "CACHE_TABLE": os.environ.get("CACHE_TABLE", "mpes_cache"),
+        # The look-up limit of /v/ still counts each request in the database, but so high that wrk's thousands of
+        # look-ups are all answered.
         "VERIFICATION_RATE_LIMIT": str(10**9),
     }
-    call_command("createcachetable", env["CACHE_TABLE"], verbosity=0)
     # The manifest of hashed names that production's storage reads, without its compressed copies (a minute of
     # work for files wrk never asks for): `{% static %}` costs the same dictionary look-up.
     with (

@@ -91,6 +91,9 @@ ADMIN_POLICY: dict[str, Policy] = {
     "certif.RatingScale": read_only("edited on the scale page (rating_scale_update / rating_scale_new_version)"),
     "certif.ScaleLevel": not_registered("edited as a whole scale on the scale page"),
     "certif.AuditEvent": read_only("write-once trace"),
+    "certif.RateLimitCounter": not_registered(
+        "a technical counter of the rate limiter (certif.ratelimit), overwritten at each window and purged by the worker"
+    ),
     "certif.BackgroundJob": read_only(
         "asked for from its page (job_request: the large results export), run by the worker; frozen once finished"
     ),

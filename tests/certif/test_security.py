@@ -1,5 +1,5 @@
 """Locked doors: password guessing throttled per account and per address, the headers every response carries, and
-the deploy check that catches a cache each worker would keep for itself.
+the deploy check that catches mail delivered to nobody.
 
 The suite runs with DEBUG off (pytest-django), as production does.
 """
@@ -19,7 +19,6 @@ from django.urls import reverse
 
 from certif.models import AuditEvent
 from certif.roles import Role
-from config import checks
 from juries.models import JurySession, JurySessionStatus
 from tests.conftest import make_user
 from tests.factories import decide_all, evaluated_cohort, make_jury, present_all
@@ -194,9 +193,7 @@ class TestSignaturePasswordThrottle:
 class TestPasswordResetRequests:
     def test_requests_for_a_link_are_limited_per_address(self, client, president_user):
         from django.core import mail
-        from django.core.cache import cache
 
-        cache.clear()
         president_user.email = "helene.garnier@fondation.example"
         president_user.save()
         url = reverse("password_reset")
@@ -207,7 +204,6 @@ class TestPasswordResetRequests:
         assert response.status_code == 200
         assert "Trop de demandes depuis cette adresse" in response.content.decode()
         assert len(mail.outbox) == 5
-        cache.clear()
 
 
 class TestHeaders:
@@ -304,25 +300,10 @@ class TestHeaders:
             assert not re.search(r"\son[a-z]+\s*=", text), template
 
 
-class TestSharedCacheCheck:
-    def test_locmem_with_debug_off_warns(self, settings):
-        settings.DEBUG = False
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-        assert [warning.id for warning in checks.shared_cache_check(None)] == ["mpes.W001"]
-
-    def test_a_database_cache_or_debug_does_not(self, settings):
-        settings.DEBUG = False
-        settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mpes_cache"}
-        }
-        assert checks.shared_cache_check(None) == []
-        settings.DEBUG = True
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-        assert checks.shared_cache_check(None) == []
-
-    def test_check_deploy_fails_without_cache_table_and_mail(self):
+class TestDeployCheck:
+    def test_check_deploy_fails_without_mail(self):
         env = {
-            **{key: value for key, value in os.environ.items() if key not in {"CACHE_TABLE", "EMAIL_HOST"}},
+            **{key: value for key, value in os.environ.items() if key != "EMAIL_HOST"},
             "DEBUG": "0",
             "SECRET_KEY": "x9!" + "k" * 60 + "Zq#unique-production-like-secret",
             "ALLOWED_HOSTS": "mpes.irup.example",
@@ -336,5 +317,4 @@ class TestSharedCacheCheck:
         )
         output = result.stdout + result.stderr
         assert result.returncode != 0
-        assert "mpes.W001" in output and "CACHE_TABLE=mpes_cache" in output
         assert "mpes.W002" in output and "EMAIL_HOST" in output

@@ -69,7 +69,6 @@ def test_check_deploy_passes_with_debug_off_and_real_secrets():
         "DEBUG": "0",
         "SECRET_KEY": "x9!" + "k" * 60 + "Zq#unique-production-like-secret",
         "ALLOWED_HOSTS": "mpes.irup.example",
-        "CACHE_TABLE": "mpes_cache",
         "EMAIL_HOST": "smtp.irup.example",
     }
     result = subprocess.run(

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import connection
@@ -57,13 +56,6 @@ OVERRIDE_REASON = "Plan de financement présenté et argumenté devant le jury."
 RECUSAL_REASON = "ancien collègue du candidat"
 SUBSTITUTE = "Claire Vidal"  # a salaried professional, who sits for Marc Dumas on the candidate he stands aside from
 A4 = (595, 842)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def signed_session(staff, trainer, president, *, count=3, name=None, numbers=(1, 2)):

@@ -3,7 +3,8 @@
 django-tasks-db never looks again at a task whose worker died: its batch would stay « en cours » for ever. This
 worker, when it starts and then every minute while it runs, puts back in the queue the batches whose process is
 gone (documents.services.batches_recover); they resume where they stopped. Background jobs (certif.jobs: large
-exports) whose process died are put back in the queue the same way (certif.jobs.jobs_recover). It overrides the library's
+exports) whose process died are put back in the queue the same way (certif.jobs.jobs_recover), and the rate-limit
+counters whose window is over are deleted (certif.ratelimit.purge_finished_windows). It overrides the library's
 command of the same name (juries comes before django_tasks_db in INSTALLED_APPS), so that every way of starting
 the worker — `make run`, a systemd unit, the README's commands — does it.
 """
@@ -23,6 +24,7 @@ RECOVER_EVERY = 60  # seconds
 
 def _recover() -> None:
     from certif.jobs import jobs_recover
+    from certif.ratelimit import purge_finished_windows
     from documents.services import batches_recover
 
     for recover, what in ((batches_recover, "lots de documents"), (jobs_recover, "travaux en arrière-plan")):
@@ -33,6 +35,10 @@ def _recover() -> None:
         else:
             if recovered:
                 logger.warning("%s interrompus remis en file : %s", what.capitalize(), recovered)
+    try:
+        purge_finished_windows()
+    except DatabaseError:
+        logger.warning("Purge des compteurs de requêtes limitées impossible pour l'instant", exc_info=True)
 
 
 class Command(db_worker.Command):
