@@ -165,8 +165,10 @@ STORAGES = {
     },
 }
 
-# An evaluation grid posts two fields a cell (level, comment): 60 candidates × 9 competences stay well under this.
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# The largest forms post a field per row: an evaluation grid two a cell (level, comment: 60 candidates × 9
+# competences, 1,080), the declaration to the Caisse des Dépôts one per holder ticked (all of a certification's
+# holders, in one POST that then goes to the worker). Django's 1,000 would refuse them with a bare 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 50_000
 
 # Background tasks (document batches, background jobs): stored in the database, run by `manage.py db_worker` (see
 # README).

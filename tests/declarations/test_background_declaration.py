@@ -33,6 +33,23 @@ def test_up_to_the_threshold_the_flux_is_declared_in_the_request(
     assert declaration.background_job is None and not BackgroundJob.objects.exists()
 
 
+def test_thousands_of_ticked_holders_reach_the_form_and_get_its_french_answer(
+    staff_client, staff_user, certification, declarant
+):
+    """Every holder of a large certification ticked at once is one field each: the POST is read (not refused by
+    Django's cap on the number of fields) and a holder that cannot be declared is named in French."""
+    award = holder(staff_user, certification)
+    response = staff_client.post(
+        reverse("declarations:declare", kwargs={"rncp_code": certification.rncp_code}),
+        {"awards": [award.pk, *range(10**6, 10**6 + 6000)]},
+    )
+    assert response.status_code == 400
+    assert (
+        "Un titulaire coché ne peut pas être déclaré (déjà déclaré ou dossier incomplet)" in response.content.decode()
+    )
+    assert not HolderDeclaration.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_large_declaration_is_built_by_the_worker_for_the_person_who_asked_only(
     client, staff_user, trainer_user, president_user, certification, declarant, settings
