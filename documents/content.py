@@ -499,9 +499,12 @@ class SessionData:
             "previous_acquisition__block__certification",
             "previous_acquisition__jury_decision_link__decision__presentation__session",
         ).order_by("previous_acquisition__block__number")
+        # One candidate's document reads that candidate's blocks without loading the session's decisions and grids
+        # (a certificate or an attestation shows none of them).
+        candidate_ids = [self.candidate_id] if self.candidate_id is not None else list(self.presentations)
         for item in (
             AcquiredBlock.objects.held()
-            .filter(candidate_id__in=list(self.presentations), block__certification=self.certification)
+            .filter(candidate_id__in=candidate_ids, block__certification=self.certification)
             .select_related("block__certification", "jury_decision_link__decision__presentation__session")
             .prefetch_related(Prefetch("origins", queryset=origins))
             .order_by("block__number")
