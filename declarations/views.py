@@ -132,9 +132,27 @@ HOLDER_COLUMNS = (
 )
 
 
+def _posted_holder_ids(post) -> tuple[list[int], list[int]] | None:
+    """The holders ticked, as posted (`awards`, `resend`), or None when a value is not a number."""
+    try:
+        return (
+            sorted({int(value) for value in post.getlist("awards")}),
+            sorted({int(value) for value in post.getlist("resend")}),
+        )
+    except ValueError:
+        return None
+
+
 @declare_holders_required
 def declare(request, rncp_code):
     certification = get_object_or_404(Certification, rncp_code=rncp_code)
+    if request.method == "POST":
+        posted = _posted_holder_ids(request.POST)
+        if posted is not None and declared_in_background(len(posted[0]) + len(posted[1])):
+            # Sorting thousands of holders into the page's tables would take longer than the flux is worth in the
+            # request: the worker's service checks each one (declared already, incomplete, of another
+            # certification) and the job says in French what it refused.
+            return _declare_in_background(request, certification, *posted)
     declarant = CdcDeclarantSettings.objects.filter(certification=certification).first()
     (new, declared, incomplete, withdrawn), again = _holder_rows_with_status(certification)
     rejected = [row for row in incomplete if row.status and row.status.to_declare_again]
@@ -154,9 +172,6 @@ def declare(request, rncp_code):
         for table in (new, declared, incomplete, withdrawn, again, rejected):
             table[:] = sort.sorted(table)
     if request.method == "POST" and form.is_valid():
-        ticked = len(form.cleaned_data["awards"]) + len(form.cleaned_data["resend"])
-        if declared_in_background(ticked):
-            return _declare_in_background(request, certification, form, ticked)
         try:
             done, declaration = apply_service(
                 form,
@@ -188,19 +203,16 @@ def declare(request, rncp_code):
     )
 
 
-def _declare_in_background(request, certification, form, ticked: int):
+def _declare_in_background(request, certification, award_ids: list[int], resend_ids: list[int]):
     """Too many holders for one request: the worker builds and records the flux; the job's page follows it."""
+    ticked = len(award_ids) + len(resend_ids)
     job = jobs.job_request(
         kind=JobKind.HOLDER_DECLARATION,
         title=(
             f"Déclaration à la Caisse des Dépôts — {certification.rncp_label}, "
             f"{french_number(ticked)} titulaire{plural_suffix(ticked)}"
         ),
-        parameters=declaration_parameters(
-            certification=certification,
-            award_ids=form.cleaned_data["awards"],
-            resend_ids=form.cleaned_data["resend"],
-        ),
+        parameters=declaration_parameters(certification=certification, award_ids=award_ids, resend_ids=resend_ids),
         total=ticked,
         actor=request.user,
     )

@@ -313,7 +313,7 @@ def gunicorn(connection, workdir: Path):
 
 
 def measure_gunicorn(report: Report, connection, workdir: Path, staff_cookie: str, code: str, seconds: int):
-    step("Sous gunicorn (2 workers, DEBUG=0, cache partagé en base), wrk 1 fil, 4 connexions :")
+    step("Sous gunicorn (2 workers, DEBUG=0, limite de /v/ comptée en base), wrk 1 fil, 4 connexions :")
     with gunicorn(connection, workdir) as base:
         urls = {"vide": base + "/__benchmark__/vide/", "liste": base + "/candidats/", "v": base + f"/v/{code}/"}
         rates: dict[str, list[float]] = {name: [] for name in urls}

@@ -2,6 +2,8 @@
 the real task queue) builds, validates and records the flux, and the job's page offers the file and the declaration.
 A job run again after its worker died finds its flux instead of declaring twice; one the rules refuse says why."""
 
+import html
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -34,10 +36,11 @@ def test_up_to_the_threshold_the_flux_is_declared_in_the_request(
 
 
 def test_thousands_of_ticked_holders_reach_the_form_and_get_its_french_answer(
-    staff_client, staff_user, certification, declarant
+    staff_client, staff_user, certification, declarant, settings
 ):
     """Every holder of a large certification ticked at once is one field each: the POST is read (not refused by
     Django's cap on the number of fields) and a holder that cannot be declared is named in French."""
+    settings.BACKGROUND_DECLARATION_ABOVE = 10**5  # the form's own answer, in the request
     award = holder(staff_user, certification)
     response = staff_client.post(
         reverse("declarations:declare", kwargs={"rncp_code": certification.rncp_code}),
@@ -48,6 +51,51 @@ def test_thousands_of_ticked_holders_reach_the_form_and_get_its_french_answer(
         "Un titulaire coché ne peut pas être déclaré (déjà déclaré ou dossier incomplet)" in response.content.decode()
     )
     assert not HolderDeclaration.objects.exists()
+
+
+def _queue_declaration(client, certification, award_ids) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("declarations:declare", kwargs={"rncp_code": certification.rncp_code}), {"awards": award_ids}
+        )
+    assert response.status_code == 302 and "/travaux/" in response["Location"]
+    return len(queries)
+
+
+def test_a_large_declaration_is_queued_without_sorting_the_holders_in_the_request(
+    staff_client, staff_user, certification, declarant, settings
+):
+    """Above the threshold the request only queues the job: the same queries for 3 holders as for 6 (the holders'
+    tables of the page are not built; the worker's service checks each holder)."""
+    settings.BACKGROUND_DECLARATION_ABOVE = 2
+    _queue_declaration(staff_client, certification, [award.pk for award in holders(staff_user, certification, 3)])
+    few = _queue_declaration(staff_client, certification, [award.pk for award in holders(staff_user, certification, 3)])
+    more = _queue_declaration(
+        staff_client, certification, [award.pk for award in holders(staff_user, certification, 6)]
+    )
+    assert few == more
+    assert BackgroundJob.objects.filter(kind=JobKind.HOLDER_DECLARATION).count() == 3
+    assert not HolderDeclaration.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_declaration_of_unknown_holders_fails_with_the_reason(
+    client, staff_user, certification, declarant, settings
+):
+    settings.BACKGROUND_DECLARATION_ABOVE = 2
+    client.force_login(staff_user)
+    award = holder(staff_user, certification)
+    _queue_declaration(client, certification, [award.pk, 10**6, 10**6 + 1])
+    run_worker()
+    job = BackgroundJob.objects.get()
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("Déclaration refusée, rien n'a été enregistré")
+    assert not HolderDeclaration.objects.exists()
+    page = html.unescape(client.get(reverse("jobs:detail", args=[job.pk])).content.decode())
+    assert "Déclaration refusée, rien n'a été enregistré" in page
 
 
 @pytest.mark.django_db(transaction=True)
