@@ -37,7 +37,7 @@ from django.utils.formats import date_format
 from candidates.declaration_duty import DutyStatus, duty_status, first_declared_at
 from candidates.models import AcquiredBlock, CertificationAward, Cohort, Enrolment
 from certif import clock
-from certif.collation import person_order
+from certif.collation import french, person_order
 from certif.models import AccessPathway, Block, Certification
 from certif.rules import Outcome
 from certif.text import counted
@@ -227,7 +227,7 @@ def decision_tallies(decisions: QuerySet[Decision]) -> DecisionTallies:
             "pk", "name", "pathway_id", "pathway__label", "pathway__position", "preparation_place_id",
             "preparation_place__name",
         )
-        .order_by("name", "pk")
+        .order_by(french("name"), "pk")
     }  # fmt: skip
     return DecisionTallies(
         overall={"candidates": len(set(candidates)), "taken": len(validated), "validated": sum(validated)},

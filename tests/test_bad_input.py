@@ -732,6 +732,7 @@ class TestEveryDoorHasTheRules:
             "DocumentBatch",
             "BackgroundJob",
             "AcquiredBlockOrigin",
+            "RateLimitCounter",
         }
         missing = []
         for model in apps.get_models():
