@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -247,6 +248,22 @@ def wrk(url: str, seconds: int, cookie: str | None = None) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def answered_200(url: str, cookie: str | None) -> None:
+    """wrk counts a redirect as an answer: a page measured must first answer itself, not the login page."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        status = urllib.request.build_opener(_NoRedirect).open(request, timeout=10).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        raise RuntimeError(f"{url} répond {status}, pas 200 : la mesure serait celle d'une autre page")
+
+
 @contextlib.contextmanager
 def gunicorn(connection, workdir: Path):
     """Gunicorn, 2 workers, DEBUG off, on the throwaway database, static files collected as in production."""
@@ -257,7 +274,9 @@ def gunicorn(connection, workdir: Path):
     env = {
         **os.environ,
         "DEBUG": "0",
-        "SECRET_KEY": "banc-d-essai-" + "x" * 50,
+        # The key that signed the staff session's cookie in this process: with another, the session's hash does not
+        # match and every staff page answers the login redirect.
+        "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(connection.settings_dict),
@@ -316,6 +335,8 @@ def measure_gunicorn(report: Report, connection, workdir: Path, staff_cookie: st
     step("Sous gunicorn (2 workers, DEBUG=0, limite de /v/ comptée en base), wrk 1 fil, 4 connexions :")
     with gunicorn(connection, workdir) as base:
         urls = {"vide": base + "/__benchmark__/vide/", "liste": base + "/candidats/", "v": base + f"/v/{code}/"}
+        for name, url in urls.items():
+            answered_200(url, staff_cookie if name == "liste" else None)
         rates: dict[str, list[float]] = {name: [] for name in urls}
         for name, url in urls.items():  # warm-up of both workers
             wrk(url, 1, staff_cookie if name == "liste" else None)

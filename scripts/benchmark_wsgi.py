@@ -16,6 +16,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.decorators import login_not_required  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -25,6 +26,7 @@ import config.urls  # noqa: E402
 BARE_PATH = "/__benchmark__/vide/"
 
 
+@login_not_required  # as public as /v/: the yardstick answers itself, not the login redirect
 def bare(request):
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
