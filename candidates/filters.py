@@ -4,6 +4,8 @@ from django import forms
 from django.db.models import Q
 
 from candidates.models import Cohort, EnrolmentStatus
+from candidates.selectors import LISTED_CERTIFICATION_COLUMNS
+from certif.forms_widgets import ShortChoiceIterator
 from certif.models import AccessPathway, Certification, PreparationPlace
 from certif.validation import InputRulesFormMixin
 
@@ -42,10 +44,22 @@ class CandidateFilterForm(InputRulesFormMixin, forms.Form):
             [("", "Toutes")]
             + [(certification.rncp_code, certification.display_name) for certification in self.certifications()]
         )
-        # With several fiches, pathways and places of the same name are told apart by their certification.
-        self.fields["pathway"].queryset = AccessPathway.objects.filter(is_open=True).select_related("certification")
-        self.fields["place"].queryset = PreparationPlace.objects.select_related("certification")
-        self.fields["cohort"].queryset = Cohort.objects.select_related("certification")
+        # With several fiches, pathways and places of the same name are told apart by their certification (its code
+        # only: the fiche's texts are not read for a menu). The iterator first: setting a queryset hands the widget
+        # the field's iterator.
+        for name in ("pathway", "place", "cohort"):
+            self.fields[name].iterator = ShortChoiceIterator
+        self.fields["pathway"].queryset = (
+            AccessPathway.objects.filter(is_open=True)
+            .select_related("certification")
+            .only("label", "certification__rncp_code")
+        )
+        self.fields["place"].queryset = PreparationPlace.objects.select_related("certification").only(
+            "name", "certification__rncp_code"
+        )
+        self.fields["cohort"].queryset = Cohort.objects.select_related("certification").only(
+            "name", "certification__rncp_code"
+        )
         self.fields["pathway"].label_from_instance = lambda item: self._named(item.certification, item.label)
         self.fields["place"].label_from_instance = lambda item: self._named(item.certification, item.name)
         self.fields["cohort"].label_from_instance = lambda item: (
@@ -54,7 +68,7 @@ class CandidateFilterForm(InputRulesFormMixin, forms.Form):
 
     def certifications(self) -> list[Certification]:
         if self._certifications is None:
-            self._certifications = list(Certification.objects.all())
+            self._certifications = list(Certification.objects.only(*LISTED_CERTIFICATION_COLUMNS))
         return self._certifications
 
     def _named(self, certification: Certification, label: str) -> str:

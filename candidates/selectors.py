@@ -207,6 +207,50 @@ def with_file(queryset):
     )
 
 
+# The list names a certification by its code and title: its fiche's long texts stay in the database.
+LISTED_CERTIFICATION_COLUMNS = ("rncp_code", "title", "is_example")
+
+
+def with_list_summary(queryset):
+    """What a row of the candidate list shows, in a fixed number of queries and only the columns shown: the latest
+    enrolment's cohort, certification, pathway and status, and per certification the blocks held and the award.
+
+    Prefetched into lists (`listed_enrolments`, latest first; `listed_acquisitions`; `listed_awards`): a row reads them
+    several times, and a related manager's `.all()` clones a queryset at each read."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "enrolments",
+            queryset=Enrolment.objects.select_related("cohort__certification", "cohort__pathway")
+            .only(
+                "candidate_id",
+                "status",
+                "enrolled_on",
+                "admissibility_favourable",
+                "cohort__name",
+                "cohort__pathway__code",
+                "cohort__pathway__label",
+                *(f"cohort__certification__{column}" for column in LISTED_CERTIFICATION_COLUMNS),
+            )
+            .order_by("-enrolled_on", "-pk"),
+            to_attr="listed_enrolments",
+        ),
+        Prefetch(
+            "acquired_blocks",
+            queryset=AcquiredBlock.objects.select_related("block", "withdrawn__withdrawal").only(
+                "candidate_id", "block__certification_id", "withdrawn__withdrawal_id", "withdrawn__withdrawal__id"
+            ),
+            to_attr="listed_acquisitions",
+        ),
+        Prefetch(
+            "awards",
+            queryset=CertificationAward.objects.select_related("withdrawal").only(
+                "candidate_id", "certification_id", "withdrawal__id"
+            ),
+            to_attr="listed_awards",
+        ),
+    )
+
+
 def with_withdrawals(queryset):
     """The withdrawal acts of each candidate, with what they withdrew (the candidate page)."""
     return queryset.prefetch_related(

@@ -28,7 +28,7 @@ from candidates.models import (
     EnrolmentStatus,
 )
 from candidates.selectors import candidate_personal_data as personal_data_of
-from candidates.selectors import with_file, with_withdrawals
+from candidates.selectors import with_file, with_list_summary, with_withdrawals
 from certif.audit import AuditAction, audit_trail, record_audit
 from certif.audit_display import describe_events
 from certif.collation import french, person_order
@@ -45,7 +45,7 @@ SEARCH_MAX_LENGTH = 100  # a few names, an email address
 
 
 def _latest_enrolment(field: str) -> Subquery:
-    """`field` of the enrolment the list shows for each candidate (their latest, as `with_file` orders them)."""
+    """`field` of the enrolment the list shows for each candidate (their latest, as `with_list_summary` orders them)."""
     latest = Enrolment.objects.filter(candidate=OuterRef("pk")).order_by("-enrolled_on", "-pk")
     # A status sorts by the course of an enrolment (en cours, terminé, abandon), not by the alphabet of its codes.
     status_rank = Case(*(When(status=code, then=Value(rank)) for rank, code in enumerate(EnrolmentStatus.values)))
@@ -88,7 +88,7 @@ def candidate_list(request):
     visible = Candidate.objects.visible_to(request.user)
     filter_form, candidates = filtered_candidates(request, visible)
     sort = TableSort(request, CANDIDATE_COLUMNS, default="nom", tie_break=(*person_order(), "pk"))
-    page = Paginator(with_file(sort.order_by(candidates)), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(with_list_summary(sort.order_by(candidates)), PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
     block_counts = {
@@ -114,12 +114,13 @@ def candidate_list(request):
 
 def _standing_summary(candidate, block_counts: dict[int, tuple[str, int]]) -> list[dict]:
     """Per certification the candidate is enrolled in or holds blocks of: its code, blocks held out of its blocks,
-    certified or not (from `with_file`'s prefetches, no query)."""
+    certified or not (from `with_list_summary`'s prefetches, no query)."""
     held: dict[int, int] = {}
-    for acquisition in candidate.held_acquisitions:
-        held[acquisition.block.certification_id] = held.get(acquisition.block.certification_id, 0) + 1
-    enrolled = {enrolment.cohort.certification_id for enrolment in candidate.enrolments.all()}
-    awarded = {award.certification_id for award in candidate.awards.all() if not award.is_withdrawn}
+    for acquisition in candidate.listed_acquisitions:
+        if not acquisition.is_withdrawn:
+            held[acquisition.block.certification_id] = held.get(acquisition.block.certification_id, 0) + 1
+    enrolled = {enrolment.cohort.certification_id for enrolment in candidate.listed_enrolments}
+    awarded = {award.certification_id for award in candidate.listed_awards if not award.is_withdrawn}
     return [
         {
             "rncp_label": f"RNCP{block_counts.get(pk, ('?', 0))[0]}",
