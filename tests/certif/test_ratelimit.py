@@ -82,3 +82,11 @@ def test_concurrent_workers_lose_no_hit():
         thread.join()
     assert answers.count(True) == 25 and answers.count(False) == 15
     assert RateLimitCounter.objects.get().hits == 40
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a table's persistence is PostgreSQL's")
+def test_the_counters_write_no_write_ahead_log_on_postgresql():
+    # Disposable counters: a crash that empties them restarts the windows, and a hit waits for no flush to disk.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [RateLimitCounter._meta.db_table])
+        assert cursor.fetchone() == ("u",)
