@@ -505,10 +505,13 @@ class SessionData:
         for item in (
             AcquiredBlock.objects.held()
             .filter(candidate_id__in=candidate_ids, block__certification=self.certification)
-            .select_related("block__certification", "jury_decision_link__decision__presentation__session")
+            .select_related("block", "jury_decision_link__decision__presentation__session")
             .prefetch_related(Prefetch("origins", queryset=origins))
             .order_by("block__number")
         ):
+            # The fiche of every block read here is the session's, already read once: not joined again per block
+            # with all its texts.
+            item.block.certification = self.certification
             result.setdefault(item.candidate_id, []).append(item)
         return result
 
