@@ -15,6 +15,16 @@ from certif.models import AccessPathway, AuditEvent, PreparationPlace
 from tests.factories import candidate_fields, make_candidate, make_cohort
 
 LIST_URL = reverse("candidates:list")
+
+
+def _enrolled_holding(candidate, cohort, block, actor):
+    """`candidate` enrolled in `cohort`, holding `block` from an earlier jury's minutes."""
+    services.enrolment_create(candidate=candidate, cohort=cohort, actor=actor)
+    services.acquired_block_import(
+        candidate=candidate, block=block, acquired_on=datetime.date(2022, 1, 1), import_source="PV", actor=actor
+    )
+
+
 CREATE_URL = reverse("candidates:create")
 
 
@@ -330,15 +340,7 @@ class TestList:
 
         def add(count):
             for index in range(count):
-                candidate = make_candidate(staff_user)
-                services.enrolment_create(candidate=candidate, cohort=vae if index % 2 else cohort, actor=staff_user)
-                services.acquired_block_import(
-                    candidate=candidate,
-                    block=blocks[1],
-                    acquired_on=datetime.date(2022, 1, 1),
-                    import_source="PV",
-                    actor=staff_user,
-                )
+                _enrolled_holding(make_candidate(staff_user), vae if index % 2 else cohort, blocks[1], staff_user)
 
         add(5)
         client.get(LIST_URL)
@@ -352,19 +354,9 @@ class TestList:
             with django_assert_num_queries(expected_queries):
                 client.get(LIST_URL, {"cohort": cohort.pk, "tri": sort})
 
-    def test_the_list_reads_neither_a_fiche_text_nor_through_a_held_cursor(
-        self, staff_client, staff_user, blocks, settings
-    ):
+    def test_the_list_reads_neither_a_fiche_text_nor_through_a_held_cursor(self, staff_client, staff_user, blocks):
         cohort = make_cohort(staff_user, name="Promotion Fauriel")
-        candidate = make_candidate(staff_user, birth_name="Lecteur")
-        services.enrolment_create(candidate=candidate, cohort=cohort, actor=staff_user)
-        services.acquired_block_import(
-            candidate=candidate,
-            block=blocks[1],
-            acquired_on=datetime.date(2022, 1, 1),
-            import_source="PV",
-            actor=staff_user,
-        )
+        _enrolled_holding(make_candidate(staff_user, birth_name="Lecteur"), cohort, blocks[1], staff_user)
         with CaptureQueriesContext(connection) as queries:
             html = staff_client.get(LIST_URL).content.decode()
         # What the page shows still comes: the row, its blocks held, the filter menus' options.
