@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from candidates.models import Cohort, EnrolmentStatus
 from candidates.selectors import LISTED_CERTIFICATION_COLUMNS
-from certif.forms_widgets import ShortChoiceIterator
+from certif.forms_widgets import QuickSelect, ShortChoiceIterator
 from certif.models import AccessPathway, Certification, PreparationPlace
 from certif.validation import InputRulesFormMixin
 
@@ -22,16 +22,27 @@ class CandidateFilterForm(InputRulesFormMixin, forms.Form):
         to_field_name="rncp_code",
         required=False,
         empty_label="Toutes",
+        widget=QuickSelect,
     )
     cohort = forms.ModelChoiceField(
-        label="Promotion", queryset=Cohort.objects.all(), required=False, empty_label="Toutes"
+        label="Promotion", queryset=Cohort.objects.all(), required=False, empty_label="Toutes", widget=QuickSelect
     )
     pathway = forms.ModelChoiceField(
-        label="Voie d'accès", queryset=AccessPathway.objects.filter(is_open=True), required=False, empty_label="Toutes"
+        label="Voie d'accès",
+        queryset=AccessPathway.objects.filter(is_open=True),
+        required=False,
+        empty_label="Toutes",
+        widget=QuickSelect,
     )
-    status = forms.ChoiceField(label="Statut", choices=[("", "Tous")] + EnrolmentStatus.choices, required=False)
+    status = forms.ChoiceField(
+        label="Statut", choices=[("", "Tous")] + EnrolmentStatus.choices, required=False, widget=QuickSelect
+    )
     place = forms.ModelChoiceField(
-        label="Lieu de préparation", queryset=PreparationPlace.objects.all(), required=False, empty_label="Tous"
+        label="Lieu de préparation",
+        queryset=PreparationPlace.objects.all(),
+        required=False,
+        empty_label="Tous",
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, **kwargs):

@@ -433,11 +433,16 @@ class Enrolment(InputRulesMixin, models.Model):
 
     @property
     def admissibility_label(self) -> str:
-        if not self.is_vae:
-            return ""
-        if self.admissibility_favourable is None:
-            return "Recevabilité en attente"
-        return "Recevable" if self.admissibility_favourable else "Non recevable"
+        return admissibility_label(self.cohort.pathway.code, self.admissibility_favourable)
+
+
+def admissibility_label(pathway_code: str, favourable: bool | None) -> str:
+    """The admissibility (recevabilité) decision of an enrolment on that pathway: empty outside VAE."""
+    if pathway_code != VAE_PATHWAY_CODE:
+        return ""
+    if favourable is None:
+        return "Recevabilité en attente"
+    return "Recevable" if favourable else "Non recevable"
 
 
 class AcquiredBlockSource(models.TextChoices):

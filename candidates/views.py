@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Case, Count, OuterRef, Subquery, Value, When
+from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,11 +28,11 @@ from candidates.models import (
     EnrolmentStatus,
 )
 from candidates.selectors import candidate_personal_data as personal_data_of
-from candidates.selectors import with_file, with_list_summary, with_withdrawals
+from candidates.selectors import with_file, with_withdrawals
 from certif.audit import AuditAction, audit_trail, record_audit
 from certif.audit_display import describe_events
 from certif.collation import french, person_order
-from certif.models import Block, PreparationPlace
+from certif.models import PreparationPlace
 from certif.permissions import may
 from certif.security import check_signature_password
 from certif.sorting import SortColumn, TableSort
@@ -45,7 +45,8 @@ SEARCH_MAX_LENGTH = 100  # a few names, an email address
 
 
 def _latest_enrolment(field: str) -> Subquery:
-    """`field` of the enrolment the list shows for each candidate (their latest, as `with_list_summary` orders them)."""
+    """`field` of the enrolment the list shows for each candidate (their latest, as `candidate_list_rows` orders
+    them)."""
     latest = Enrolment.objects.filter(candidate=OuterRef("pk")).order_by("-enrolled_on", "-pk")
     # A status sorts by the course of an enrolment (en cours, terminé, abandon), not by the alphabet of its codes.
     status_rank = Case(*(When(status=code, then=Value(rank)) for rank, code in enumerate(EnrolmentStatus.values)))
@@ -88,48 +89,23 @@ def candidate_list(request):
     visible = Candidate.objects.visible_to(request.user)
     filter_form, candidates = filtered_candidates(request, visible)
     sort = TableSort(request, CANDIDATE_COLUMNS, default="nom", tie_break=(*person_order(), "pk"))
-    page = Paginator(with_list_summary(sort.order_by(candidates)), PAGE_SIZE).get_page(request.GET.get("page"))
+    ordered = sort.order_by(candidates).values(*selectors.LISTED_CANDIDATE_COLUMNS)
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
-    block_counts = {
-        pk: (code, count)
-        for pk, code, count in Block.objects.values_list("certification_id", "certification__rncp_code")
-        .annotate(count=Count("pk"))
-        .order_by()
-    }
-    for candidate in page:
-        candidate.standing_summary = _standing_summary(candidate, block_counts)
     return render(
         request,
         "candidates/candidate_list.html",
         {
             "page": page,
+            "rows": selectors.candidate_list_rows(page.object_list),
+            "detail_url": reverse("candidates:detail", args=[0]).removesuffix("0/"),
             "filter_form": filter_form,
             "search": request.session.get(SEARCH_SESSION_KEY, ""),
             "querystring": query_without_page.urlencode(),
             "sort": sort,
         },
     )
-
-
-def _standing_summary(candidate, block_counts: dict[int, tuple[str, int]]) -> list[dict]:
-    """Per certification the candidate is enrolled in or holds blocks of: its code, blocks held out of its blocks,
-    certified or not (from `with_list_summary`'s prefetches, no query)."""
-    held: dict[int, int] = {}
-    for acquisition in candidate.listed_acquisitions:
-        if not acquisition.is_withdrawn:
-            held[acquisition.block.certification_id] = held.get(acquisition.block.certification_id, 0) + 1
-    enrolled = {enrolment.cohort.certification_id for enrolment in candidate.listed_enrolments}
-    awarded = {award.certification_id for award in candidate.listed_awards if not award.is_withdrawn}
-    return [
-        {
-            "rncp_label": f"RNCP{block_counts.get(pk, ('?', 0))[0]}",
-            "held": held.get(pk, 0),
-            "total": block_counts.get(pk, ("", 0))[1],
-            "certified": pk in awarded,
-        }
-        for pk in sorted(enrolled | set(held) | awarded)
-    ]
 
 
 @permission_required("candidates.view_candidate", raise_exception=True)
