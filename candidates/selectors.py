@@ -4,6 +4,7 @@ import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Prefetch
@@ -256,7 +257,7 @@ def candidate_list_rows(candidates) -> list[ListedCandidate]:
     certification. Plain values, no model instance: a page of 25 used to build some 400 of them."""
     people = list(candidates)
     pks = [person["pk"] for person in people]
-    enrolments: dict[int, list[dict]] = defaultdict(list)
+    enrolments: dict[int, list[Any]] = defaultdict(list)
     for enrolment in (
         Enrolment.objects.filter(candidate__in=pks)
         .order_by("-enrolled_on", "-pk")

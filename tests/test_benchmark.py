@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LINES = (
     "liste des candidats (gestion) sous gunicorn",
+    "liste des candidats (gestion) / cadre vide connecté",
+    "cadre vide connecté (gabarit de base seul) / vue nue",
     "page publique /v/<code>/ sous gunicorn",
+    "page publique /v/<code>/ / cadre vide public",
+    "cadre vide public (gabarit de base seul) / vue nue",
     "grille 30 × 9, page entière",
     "certificat : vue « Émettre » / WeasyPrint seul",
     "relevé de résultats",
@@ -47,5 +51,5 @@ def test_the_benchmark_prints_every_goal_beside_a_figure():
     assert len(rows) == len(LINES), table
     for row, label in zip(rows, LINES, strict=True):
         assert row.startswith(label), (row, label)
-        assert "objectif" in row and row.endswith(("atteint", "MANQUÉ", "non mesuré")), row
+        assert "objectif" in row and row.endswith(("atteint", "MANQUÉ", "non mesuré", "repère")), row
     assert "Machine :" in result.stdout and "cœurs" in result.stdout
