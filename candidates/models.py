@@ -118,6 +118,11 @@ class CandidateQuerySet(models.QuerySet):
         return queryset.exclude(pk=exclude_pk) if exclude_pk else queryset
 
 
+def joined_first_names(*names: str) -> str:
+    """Every first name given, in order, one space apart."""
+    return " ".join(name for name in names if name)
+
+
 class Candidate(InputRulesMixin, models.Model):
     """A natural person who seeks the certification; identity as a certificate and the CDC declaration need it."""
 
@@ -201,7 +206,7 @@ class Candidate(InputRulesMixin, models.Model):
 
     @property
     def first_names(self) -> str:
-        return " ".join(name for name in (self.first_name, self.second_first_name, self.third_first_name) if name)
+        return joined_first_names(self.first_name, self.second_first_name, self.third_first_name)
 
     @property
     def full_name(self) -> str:

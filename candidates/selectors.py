@@ -1,6 +1,5 @@
 """Reads: what the pages, documents and services show or check, never a write."""
 
-import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from candidates.models import (
     Withdrawal,
     WithdrawnBlock,
     admissibility_label,
+    joined_first_names,
 )
 from certif.audit import audit_trail
 from certif.collation import person_order
@@ -286,7 +286,7 @@ def candidate_list_rows(candidates) -> list[ListedCandidate]:
     ):
         awarded[candidate_id].add(certification_id)
     blocks = {
-        pk: (f"RNCP{code}", count)
+        pk: (Certification(rncp_code=code).rncp_label, count)
         for pk, code, count in Block.objects.values_list("certification_id", "certification__rncp_code")
         .annotate(count=Count("pk"))
         .order_by()
@@ -295,46 +295,45 @@ def candidate_list_rows(candidates) -> list[ListedCandidate]:
     rows = []
     for person in people:
         pk = person["pk"]
-        first_names = " ".join(
-            name for name in (person["first_name"], person["second_first_name"], person["third_first_name"]) if name
-        )
+        first_names = joined_first_names(person["first_name"], person["second_first_name"], person["third_first_name"])
         usage = f" ({person['usage_name']})" if person["usage_name"] else ""
         standing_of = {enrolment["cohort__certification_id"] for enrolment in enrolments[pk]}
         standing_of |= set(held[pk]) | awarded[pk]
-        standings = tuple(
-            ListedStanding(
-                rncp_label=blocks.get(certification_id, ("RNCP?", 0))[0],
-                held=held[pk].get(certification_id, 0),
-                total=blocks.get(certification_id, ("", 0))[1],
-                certified=certification_id in awarded[pk],
-            )
-            for certification_id in sorted(standing_of)
-        )
-        latest = enrolments[pk][0] if enrolments[pk] else None
-        row = ListedCandidate(
-            pk=pk,
-            name=f"{person['birth_name'].upper()}{usage} {first_names}",
-            birth_date=person["birth_date"],
-            enrolment_count=len(enrolments[pk]),
-            standings=standings,
-        )
-        if latest:
+        latest: dict[str, Any] = {}
+        if enrolments[pk]:
+            enrolment = enrolments[pk][0]
             certification = Certification(
-                rncp_code=latest["cohort__certification__rncp_code"],
-                title=latest["cohort__certification__title"],
-                is_example=latest["cohort__certification__is_example"],
+                rncp_code=enrolment["cohort__certification__rncp_code"],
+                title=enrolment["cohort__certification__title"],
+                is_example=enrolment["cohort__certification__is_example"],
             )
-            row = dataclasses.replace(
-                row,
-                cohort_name=latest["cohort__name"],
-                certification_name=certification.display_name,
-                pathway_label=latest["cohort__pathway__label"],
-                status_label=statuses.get(latest["status"], latest["status"]),
-                admissibility_label=admissibility_label(
-                    latest["cohort__pathway__code"], latest["admissibility_favourable"]
+            latest = {
+                "cohort_name": enrolment["cohort__name"],
+                "certification_name": certification.display_name,
+                "pathway_label": enrolment["cohort__pathway__label"],
+                "status_label": statuses.get(enrolment["status"], enrolment["status"]),
+                "admissibility_label": admissibility_label(
+                    enrolment["cohort__pathway__code"], enrolment["admissibility_favourable"]
                 ),
+            }
+        rows.append(
+            ListedCandidate(
+                pk=pk,
+                name=f"{person['birth_name'].upper()}{usage} {first_names}",
+                birth_date=person["birth_date"],
+                enrolment_count=len(enrolments[pk]),
+                standings=tuple(
+                    ListedStanding(
+                        rncp_label=blocks.get(certification_id, ("RNCP?", 0))[0],
+                        held=held[pk].get(certification_id, 0),
+                        total=blocks.get(certification_id, ("", 0))[1],
+                        certified=certification_id in awarded[pk],
+                    )
+                    for certification_id in sorted(standing_of)
+                ),
+                **latest,
             )
-        rows.append(row)
+        )
     return rows
 
 
